@@ -1,0 +1,113 @@
+# SoFW build rules; included by the top-level Makefile with config.mk done.
+
+include config.mk
+
+ifeq ($(SANITIZE),1)
+B := build-asan
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+else
+B := build
+SAN :=
+endif
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-Wmissing-prototypes -Wstrict-prototypes
+CFLAGS := -std=gnu11 $(OPT) -g $(WARN) $(SAN) -pthread -D_GNU_SOURCE \
+	$(RE_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) -Isrc/common -MMD -MP
+LDFLAGS := $(SAN) -pthread
+
+COMMON_SRCS := $(wildcard src/common/*.c)
+HRAS_SRCS := $(wildcard src/hras-fcgi/*.c)
+HRAC_SRCS := $(filter-out src/hrac/main.c,$(wildcard src/hrac/*.c))
+
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(B)/%.o)
+HRAS_OBJS := $(HRAS_SRCS:%.c=$(B)/%.o)
+HRAC_OBJS := $(HRAC_SRCS:%.c=$(B)/%.o)
+
+LIBCOMMON := $(B)/libsofw-common.a
+LIBHRAC := $(B)/libhrac.a
+
+HRAS_LIBS := $(RE_LIBS) $(FCGI_LIBS) $(CRYPTO_LIBS)
+HRAC_LIBS := $(RE_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+
+.PHONY: all tests run-check run-demo run-bench run-fuzz install
+
+all: $(B)/hras-fcgi $(B)/hrac
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBHRAC): $(HRAC_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/hras-fcgi: $(HRAS_OBJS) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HRAS_LIBS)
+
+$(B)/hrac: $(B)/src/hrac/main.o $(LIBHRAC) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HRAC_LIBS)
+
+# unit tests link the shared code and hrac's tunnel library
+$(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBCOMMON) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc/hrac -Isrc/hras-fcgi -o $@ $< $(LIBHRAC) \
+		$(LIBCOMMON) $(HRAC_LIBS) $(LDFLAGS)
+
+# test tools (probe, bench helpers) are hrac's tunnel in another harness
+$(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc/hrac -o $@ $< $(LIBHRAC) $(LIBCOMMON) \
+		$(HRAC_LIBS) $(LDFLAGS)
+
+# libFuzzer needs clang; the fuzz targets are built with their own flags
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-D_GNU_SOURCE $(RE_CFLAGS) -Isrc/common
+
+$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRCS) $(RE_LIBS) \
+		$(CRYPTO_LIBS)
+
+tests: $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_BINS)
+
+run-check:
+	@B=$(B) tests/run
+
+run-demo:
+	@B=$(B) tests/demo.sh
+
+run-bench:
+	@B=$(B) bench/run
+
+run-fuzz: $(FUZZ_BINS)
+	@B=$(B) tests/fuzz/run long
+
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/sofw $(DESTDIR)$(DATADIR)/sofw/nginx
+	install -m 755 $(B)/hras-fcgi $(B)/hrac $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 nginx/*.conf $(DESTDIR)$(DATADIR)/sofw/nginx/
+	install -m 644 etc/*.example $(DESTDIR)$(SYSCONFDIR)/sofw/
+
+-include $(COMMON_OBJS:.o=.d) $(HRAS_OBJS:.o=.d) $(HRAC_OBJS:.o=.d) \
+	$(B)/src/hrac/main.d

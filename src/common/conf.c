@@ -1,0 +1,374 @@
+/**
+ * @file conf.c  Options: one table serves the command line and the file
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf.h"
+
+static const struct conf_opt *find_long(const struct conf_opt *opts,
+					const char *name, size_t len)
+{
+	for (; opts->name; opts++) {
+		if (strlen(opts->name) == len &&
+		    strncmp(opts->name, name, len) == 0)
+			return opts;
+	}
+	return NULL;
+}
+
+static const struct conf_opt *find_short(const struct conf_opt *opts, char c)
+{
+	for (; opts->name; opts++) {
+		if (opts->shortopt && opts->shortopt == c)
+			return opts;
+	}
+	return NULL;
+}
+
+int conf_set_str(char **dst, const char *val)
+{
+	char *s = strdup(val);
+
+	if (!s)
+		return ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int parse_bool(const char *val, bool *b)
+{
+	if (!val || !*val || !strcmp(val, "yes") || !strcmp(val, "true") ||
+	    !strcmp(val, "on") || !strcmp(val, "1"))
+		*b = true;
+	else if (!strcmp(val, "no") || !strcmp(val, "false") ||
+		 !strcmp(val, "off") || !strcmp(val, "0"))
+		*b = false;
+	else
+		return EINVAL;
+	return 0;
+}
+
+static void list_clear(struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int list_add(struct conf_list *l, const char *val)
+{
+	char **v;
+
+	if (l->n >= CONF_LIST_MAX)
+		return E2BIG;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return ENOMEM;
+	l->v = v;
+	l->v[l->n] = strdup(val);
+	if (!l->v[l->n])
+		return ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* Apply one value; @err gets a sentence without the location */
+static int apply(const struct conf_opt *o, void *cfg, const char *val,
+		 char *err, size_t errsz)
+{
+	char *p = (char *)cfg + o->off;
+	unsigned long long u;
+	char *end;
+	int e;
+
+	switch (o->type) {
+
+	case CONF_STR:
+		if (!val || !*val) {
+			snprintf(err, errsz, "'%s' needs a value", o->name);
+			return EINVAL;
+		}
+		return conf_set_str((char **)(void *)p, val);
+
+	case CONF_LIST:
+		if (!val || !*val) {
+			snprintf(err, errsz, "'%s' needs a value", o->name);
+			return EINVAL;
+		}
+		e = list_add((struct conf_list *)(void *)p, val);
+		if (e == E2BIG)
+			snprintf(err, errsz, "'%s' given more than %d times",
+				 o->name, CONF_LIST_MAX);
+		return e;
+
+	case CONF_U32:
+	case CONF_OCTAL:
+		if (!val || !*val || !isdigit((unsigned char)*val))
+			goto badnum;
+		errno = 0;
+		u = strtoull(val, &end, o->type == CONF_OCTAL ? 8 : 10);
+		if (errno || *end || u < o->min || u > o->max)
+			goto badnum;
+		*(uint32_t *)(void *)p = (uint32_t)u;
+		return 0;
+
+	case CONF_BOOL:
+		if (parse_bool(val, (bool *)(void *)p)) {
+			snprintf(err, errsz,
+				 "'%s' takes yes or no, not '%s'", o->name,
+				 val);
+			return EINVAL;
+		}
+		return 0;
+
+	case CONF_COUNT:
+		if (!val) {
+			(*(int *)(void *)p)++;
+			return 0;
+		}
+		errno = 0;
+		u = strtoull(val, &end, 10);
+		if (errno || *end || u > 9)
+			goto badnum;
+		*(int *)(void *)p = (int)u;
+		return 0;
+	}
+
+	return EINVAL;
+
+badnum:
+	if (o->type == CONF_OCTAL)
+		snprintf(err, errsz, "'%s' takes an octal number up to %o, "
+			 "not '%s'", o->name, o->max, val ? val : "");
+	else
+		snprintf(err, errsz,
+			 "'%s' takes a number from %u to %u, not '%s'",
+			 o->name, o->min, o->max, val ? val : "");
+	return EINVAL;
+}
+
+/* The value of -c/--config, if given, so the file loads before the rest */
+const char *conf_file_arg(int argc, char *const argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
+		    i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/**
+ * Load "key value" lines from a config file
+ *
+ * @return 0 or an errno; @err then names the file, the line and the fault
+ */
+int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
+		   char *err, size_t errsz)
+{
+	char line[CONF_LINE_MAX + 2], msg[256];
+	unsigned lineno = 0;
+	FILE *f;
+	int e = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		e = errno;
+		snprintf(err, errsz, "config file %s: %s", path, strerror(e));
+		return e;
+	}
+
+	while (fgets(line, sizeof(line), f)) {
+		const struct conf_opt *o;
+		char *key, *val;
+		size_t klen;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errsz,
+				 "config file %s line %u: longer than %d "
+				 "characters",
+				 path, lineno, CONF_LINE_MAX);
+			e = EMSGSIZE;
+			break;
+		}
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+
+		klen = strcspn(key, " \t");
+		val = trim(key + klen);
+		o = find_long(opts, key, klen);
+		if (!o) {
+			snprintf(err, errsz,
+				 "config file %s line %u: unknown option "
+				 "'%.*s'",
+				 path, lineno, (int)klen, key);
+			e = EINVAL;
+			break;
+		}
+		msg[0] = '\0';
+		e = apply(o, cfg, *val ? val : NULL, msg, sizeof(msg));
+		if (e) {
+			snprintf(err, errsz, "config file %s line %u: %s", path,
+				 lineno, msg[0] ? msg : strerror(e));
+			break;
+		}
+	}
+
+	fclose(f);
+	return e;
+}
+
+/**
+ * Parse the command line: --name VALUE, --name=VALUE, -x VALUE, -xyz for
+ * flags.  A repeatable option given here replaces the file's values.
+ */
+int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
+		    char *const argv[], char *err, size_t errsz)
+{
+	bool seen[256] = { false };
+	char msg[256];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		const struct conf_opt *o;
+		int e;
+
+		if (a[0] != '-' || !a[1]) {
+			snprintf(err, errsz, "unexpected argument '%s'", a);
+			return EINVAL;
+		}
+
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+			o = find_long(opts, a + 2, len);
+			if (!o) {
+				snprintf(err, errsz, "unknown option '%s'", a);
+				return EINVAL;
+			}
+			if (eq)
+				val = eq + 1;
+		}
+		else {
+			o = find_short(opts, a[1]);
+			if (!o) {
+				snprintf(err, errsz, "unknown option '-%c'",
+					 a[1]);
+				return EINVAL;
+			}
+			/* -vv: repeated flags */
+			if (a[2] && (o->type == CONF_BOOL ||
+				     o->type == CONF_COUNT)) {
+				for (const char *c = a + 1; *c; c++) {
+					const struct conf_opt *f =
+						find_short(opts, *c);
+
+					if (!f || (f->type != CONF_BOOL &&
+						   f->type != CONF_COUNT)) {
+						snprintf(err, errsz,
+							 "unknown option "
+							 "'-%c'",
+							 *c);
+						return EINVAL;
+					}
+					apply(f, cfg, NULL, msg, sizeof(msg));
+				}
+				continue;
+			}
+			if (a[2])
+				val = a + 2;
+		}
+
+		if (!val && o->type != CONF_BOOL && o->type != CONF_COUNT) {
+			if (i + 1 >= argc) {
+				snprintf(err, errsz, "option '%s' needs %s", a,
+					 o->arg ? o->arg : "a value");
+				return EINVAL;
+			}
+			val = argv[++i];
+		}
+
+		if (o->type == CONF_LIST) {
+			size_t idx = (size_t)(o - opts) % 256;
+
+			if (!seen[idx])
+				list_clear((struct conf_list *)(void *)((char *)cfg +
+									 o->off));
+			seen[idx] = true;
+		}
+
+		msg[0] = '\0';
+		e = apply(o, cfg, val, msg, sizeof(msg));
+		if (e) {
+			snprintf(err, errsz, "%s", msg[0] ? msg : strerror(e));
+			return e;
+		}
+	}
+
+	return 0;
+}
+
+void conf_usage(FILE *f, const char *prog, const char *summary,
+		const struct conf_opt *opts)
+{
+	fprintf(f, "usage: %s [options]\n%s\n\noptions (each also a config-file key):\n",
+		prog, summary);
+
+	for (; opts->name; opts++) {
+		char left[64];
+
+		if (opts->shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s",
+				 opts->shortopt, opts->name,
+				 opts->arg ? " " : "",
+				 opts->arg ? opts->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts->name,
+				 opts->arg ? " " : "",
+				 opts->arg ? opts->arg : "");
+		fprintf(f, "  %-28s %s\n", left, opts->help);
+	}
+}
+
+void conf_free(const struct conf_opt *opts, void *cfg)
+{
+	for (; opts->name; opts++) {
+		char *p = (char *)cfg + opts->off;
+
+		if (opts->type == CONF_STR) {
+			free(*(char **)(void *)p);
+			*(char **)(void *)p = NULL;
+		}
+		else if (opts->type == CONF_LIST) {
+			list_clear((struct conf_list *)(void *)p);
+		}
+	}
+}

@@ -1,0 +1,48 @@
+/**
+ * @file conf.h  Options: one table serves the command line and the file
+ *
+ * Each program describes its options once, as a table of names, types and
+ * offsets into its configuration struct.  Every long option is also a
+ * config-file key, so the two can never drift apart.  File lines are
+ * "key value" (the value is the rest of the line); lines starting with #
+ * are comments.  The command line overrides the file.
+ */
+
+enum conf_type {
+	CONF_STR,   /* char *, replaced */
+	CONF_LIST,  /* struct conf_list, repeatable */
+	CONF_U32,   /* uint32_t within [min, max] */
+	CONF_OCTAL, /* uint32_t written in octal, e.g. a file mode */
+	CONF_BOOL,  /* bool; no argument on the command line */
+	CONF_COUNT, /* int; each -v adds one; a number in the file */
+};
+
+struct conf_opt {
+	const char *name; /* long option and config-file key */
+	char shortopt;	  /* 0: none */
+	enum conf_type type;
+	size_t off; /* offsetof() in the configuration struct */
+	uint32_t min, max;
+	const char *arg;  /* argument name in usage, e.g. "FILE" */
+	const char *help; /* one line */
+};
+
+struct conf_list {
+	char **v;
+	size_t n;
+};
+
+enum {
+	CONF_LIST_MAX = 64, /* repeatable option occurrences */
+	CONF_LINE_MAX = 1024,
+};
+
+const char *conf_file_arg(int argc, char *const argv[]);
+int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
+		   char *err, size_t errsz);
+int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
+		    char *const argv[], char *err, size_t errsz);
+int conf_set_str(char **dst, const char *val);
+void conf_usage(FILE *f, const char *prog, const char *summary,
+		const struct conf_opt *opts);
+void conf_free(const struct conf_opt *opts, void *cfg);

@@ -1,0 +1,95 @@
+/**
+ * @file log.c  Log lines for operators
+ *
+ * The sink is process-wide, like syslog itself: it is set once at start-up
+ * before any thread exists and only read afterwards.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+
+static struct {
+	char ident[32];
+	bool to_stderr;
+	int level;
+} sink = { "sofw", true, LL_INFO };
+
+void log_init(const char *ident, bool to_stderr, int verbosity)
+{
+	snprintf(sink.ident, sizeof(sink.ident), "%s", ident);
+	sink.to_stderr = to_stderr;
+	sink.level = LL_INFO + verbosity;
+	if (sink.level > LL_DEBUG)
+		sink.level = LL_DEBUG;
+	if (!to_stderr)
+		openlog(sink.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_close(void)
+{
+	if (!sink.to_stderr)
+		closelog();
+}
+
+bool log_enabled(enum log_level level)
+{
+	return (int)level <= sink.level;
+}
+
+static const char *level_name(enum log_level level)
+{
+	static const char *names[] = { "error", "warning", "info", "debug" };
+
+	return names[level];
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[2048];
+	size_t n = 0;
+	va_list ap;
+	int r;
+
+	if (!log_enabled(level))
+		return;
+
+	if (sink.to_stderr) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+		r = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s: ",
+			     ts.tv_nsec / 1000000, sink.ident, (int)getpid(),
+			     level_name(level));
+		if (r > 0)
+			n += (size_t)r;
+	}
+
+	va_start(ap, fmt);
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	n += (size_t)r;
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+
+	/* one write per line: lines from threads never interleave */
+	if (sink.to_stderr) {
+		line[n++] = '\n';
+		if (write(STDERR_FILENO, line, n) < 0)
+			return;
+	}
+	else {
+		line[n] = '\0';
+		syslog(prio[level], "%s", line);
+	}
+}

@@ -1,0 +1,29 @@
+/**
+ * @file log.h  Log lines for operators
+ *
+ * One line per event, written whole (threads never interleave): stderr in
+ * the foreground, syslog (daemon facility) otherwise.  A log line says what
+ * failed, for whom, and what to do when that is known.
+ */
+
+enum log_level {
+	LL_ERROR = 0,
+	LL_WARN = 1,
+	LL_INFO = 2,
+	LL_DEBUG = 3,
+};
+
+void log_init(const char *ident, bool to_stderr, int verbosity);
+void log_close(void);
+bool log_enabled(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (log_enabled(LL_DEBUG))                                     \
+			log_msg(LL_DEBUG, __VA_ARGS__);                        \
+	} while (0)

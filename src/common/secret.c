@@ -1,0 +1,149 @@
+/**
+ * @file secret.c  Secrets: files that hold them, random tokens, proofs
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include "secret.h"
+
+/**
+ * Refuse a secret file that others can read or that is not a regular
+ * file: a secret that leaked is no secret
+ */
+int secret_file_check(const char *path, int fd, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		return EINVAL;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errsz,
+			 "%s: readable by others (mode %04o); "
+			 "run: chmod 600 %s",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		return EACCES;
+	}
+
+	return 0;
+}
+
+/* Read the first line of a private file (trailing newline removed) */
+int secret_file_read(const char *path, char *buf, size_t size, char *err,
+		     size_t errsz)
+{
+	ssize_t n;
+	char *nl;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return e;
+	}
+	e = secret_file_check(path, fd, err, errsz);
+	if (e) {
+		close(fd);
+		return e;
+	}
+
+	n = read(fd, buf, size - 1);
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return e;
+	}
+	buf[n] = '\0';
+	nl = strpbrk(buf, "\r\n");
+	if (nl)
+		*nl = '\0';
+	else if ((size_t)n == size - 1) {
+		snprintf(err, errsz, "%s: secret longer than %zu bytes", path,
+			 size - 2);
+		return EMSGSIZE;
+	}
+	if (!buf[0]) {
+		snprintf(err, errsz, "%s: empty", path);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+void secret_hex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/* @out receives 2 * nbytes hex digits and a NUL */
+int secret_random_hex(char *out, size_t nbytes)
+{
+	uint8_t raw[64];
+
+	if (nbytes > sizeof(raw))
+		return EINVAL;
+	if (getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+		return errno ? errno : EIO;
+	secret_hex(out, raw, nbytes);
+
+	return 0;
+}
+
+/* Constant-time comparison of two n-byte strings */
+bool secret_equal(const char *a, const char *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
+		    const char *msg)
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)keylen, (const uint8_t *)msg,
+		  strlen(msg), mac, &maclen))
+		return EIO;
+	if (outsz < 2 * (size_t)maclen + 1)
+		return EOVERFLOW;
+	secret_hex(out, mac, maclen);
+
+	return 0;
+}
+
+/* The proof an HRAC sends to open a session (sofw-tunnel(7)) */
+int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
+		 const char *nonce, const char *id)
+{
+	char msg[512];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "SoFW-1 %s %s", nonce, id);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return EMSGSIZE;
+
+	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
+			       strlen(secret), msg);
+}

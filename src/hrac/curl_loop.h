@@ -1,0 +1,27 @@
+/**
+ * @file curl_loop.h  libcurl's multi interface driven by libre's loop
+ *
+ * One thread serves UDP (libre) and HTTP (libcurl): curl tells which
+ * sockets to watch and when to wake; libre's fd_listen and tmr do the
+ * watching.  A transfer is a struct curl_job: its easy handle and what to
+ * call when it completes.
+ */
+
+struct curl_job;
+typedef void(curl_done_h)(struct curl_job *job, CURLcode res);
+
+struct curl_job {
+	CURL *easy;
+	curl_done_h *doneh;
+	void *arg;
+	bool active; /* added to the multi handle */
+};
+
+struct curl_loop;
+
+int curl_loop_alloc(struct curl_loop **lp);
+void curl_loop_free(struct curl_loop *l);
+int curl_loop_add(struct curl_loop *l, struct curl_job *job);
+void curl_loop_remove(struct curl_loop *l, struct curl_job *job);
+void curl_loop_kick(struct curl_loop *l);
+bool curl_loop_busy(const struct curl_loop *l);

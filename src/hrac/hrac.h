@@ -1,0 +1,48 @@
+/**
+ * @file hrac.h  hrac: configuration and the process context
+ *
+ * hrac is single-threaded: libre's loop serves the phones' UDP and
+ * libcurl's HTTP (curl_loop.h).
+ */
+
+struct hrac_conf {
+	bool foreground;
+	char *config;
+	char *server;
+	char *proxy;
+	char *proxy_user;
+	char *proxy_auth;  /* any, basic, digest, ntlm */
+	bool proxy_tunnel;
+	char *cacert;
+	bool insecure;
+	char *id;
+	char *secret_file;
+	bool diagnose;
+	uint32_t pings;
+	int verbose;
+	char *pidfile;
+	char *sip;	   /* ADDR:PORT the phones send SIP to */
+	struct conf_list allow;
+	uint32_t seen_ttl; /* s a phone's address stays allowed */
+	char *down_mode;   /* auto, stream, poll */
+	char *up_mode;	   /* auto, stream, batch */
+	uint32_t media_max_age;
+	uint32_t sip_queue;
+	uint32_t media_queue;
+	uint32_t probe_ms;
+	bool help;
+	bool version;
+};
+
+/* What the tunnel configuration points into: kept by the caller */
+struct hrac_resolved {
+	char server[1024];
+	char proxy[1024];
+	char secret[SECRET_MAX + 2];
+};
+
+extern const struct conf_opt hrac_opts[];
+void hrac_conf_defaults(struct hrac_conf *cfg);
+int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz);
+int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
+		     struct tunnel_conf *tc, char *err, size_t errsz);

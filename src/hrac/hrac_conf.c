@@ -1,0 +1,206 @@
+/**
+ * @file hrac_conf.c  hrac options: the one table, defaults, checks
+ *
+ * Option names are a contract with deployers' scripts: add, never rename.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "secret.h"
+#include "tunnel.h"
+#include "proxy_env.h"
+#include "hrac.h"
+
+#define OPT(name, s, type, field, min, max, arg, help)                          \
+	{                                                                      \
+		name, s, type, offsetof(struct hrac_conf, field), min, max,     \
+			arg, help                                              \
+	}
+
+const struct conf_opt hrac_opts[] = {
+	OPT("foreground", 'f', CONF_BOOL, foreground, 0, 0, NULL,
+	    "stay in the foreground and log to stderr"),
+	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE",
+	    "read options from FILE (see hrac.conf(5))"),
+	OPT("server", 0, CONF_STR, server, 0, 0, "URL",
+	    "HRAS tunnel URL, e.g. https://hras.example.com/sofw/"),
+	OPT("proxy", 0, CONF_STR, proxy, 0, 0, "URL",
+	    "HTTP proxy (default: https_proxy/http_proxy, no_proxy)"),
+	OPT("proxy-user", 0, CONF_STR, proxy_user, 0, 0, "USER:PASS",
+	    "proxy credentials (Basic, Digest or NTLM)"),
+	OPT("proxy-auth", 0, CONF_STR, proxy_auth, 0, 0, "SCHEME",
+	    "any (learn it, default), basic, digest or ntlm"),
+	OPT("proxy-tunnel", 0, CONF_BOOL, proxy_tunnel, 0, 0, NULL,
+	    "use CONNECT through the proxy for http:// URLs too"),
+	OPT("cacert", 0, CONF_STR, cacert, 0, 0, "FILE",
+	    "CA certificate(s) to verify HRAS with"),
+	OPT("insecure", 0, CONF_BOOL, insecure, 0, 0, NULL,
+	    "do not verify HRAS's TLS certificate (tests only)"),
+	OPT("id", 0, CONF_STR, id, 0, 0, "NAME",
+	    "this HRAC's identity at HRAS"),
+	OPT("secret-file", 0, CONF_STR, secret_file, 0, 0, "FILE",
+	    "file holding this HRAC's secret (mode 0600)"),
+	OPT("diagnose", 0, CONF_BOOL, diagnose, 0, 0, NULL,
+	    "test the path to HRAS once, report, exit"),
+	OPT("pings", 0, CONF_U32, pings, 1, 10000, "N",
+	    "round trips measured by --diagnose (default 20)"),
+	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL,
+	    "more logging (repeat for more)"),
+	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE",
+	    "write the process id to FILE"),
+	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT",
+	    "where phones send SIP (default 0.0.0.0:5060)"),
+	OPT("allow", 0, CONF_LIST, allow, 0, 0, "CIDR",
+	    "also send to phones in this network (repeatable)"),
+	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS",
+	    "how long a phone that sent SIP may be sent to (default 3600)"),
+	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE",
+	    "auto (default), stream or poll"),
+	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE",
+	    "auto (default), stream or batch"),
+	OPT("media-max-age", 0, CONF_U32, media_max_age, 1, 10000, "MS",
+	    "drop media queued longer than this (default 60)"),
+	OPT("sip-queue", 0, CONF_U32, sip_queue, 65536, 1 << 28, "BYTES",
+	    "signalling awaiting ack at most (default 4194304)"),
+	OPT("media-queue", 0, CONF_U32, media_queue, 65536, 1 << 28, "BYTES",
+	    "media waiting to be sent at most (default 1048576)"),
+	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS",
+	    "wait this long for a stream's probe (default 2000)"),
+	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
+	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, "print the version"),
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+void hrac_conf_defaults(struct hrac_conf *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->pings = 20;
+	conf_set_str(&cfg->sip, "0.0.0.0:5060");
+	cfg->seen_ttl = 3600;
+	cfg->media_max_age = 60;
+	cfg->sip_queue = 4 << 20;
+	cfg->media_queue = 1 << 20;
+	cfg->probe_ms = 2000;
+}
+
+static int mode_pref(const char *s, const char *fallback,
+		     enum tunnel_pref *p)
+{
+	if (!s || !strcmp(s, "auto"))
+		*p = TUNNEL_AUTO;
+	else if (!strcmp(s, "stream"))
+		*p = TUNNEL_STREAM;
+	else if (!strcmp(s, fallback))
+		*p = TUNNEL_FALLBACK;
+	else
+		return 1;
+	return 0;
+}
+
+static int auth_scheme(const char *s, long *a)
+{
+	if (!s || !strcasecmp(s, "any"))
+		*a = 0;
+	else if (!strcasecmp(s, "basic"))
+		*a = CURLAUTH_BASIC;
+	else if (!strcasecmp(s, "digest"))
+		*a = CURLAUTH_DIGEST;
+	else if (!strcasecmp(s, "ntlm"))
+		*a = CURLAUTH_NTLM;
+	else
+		return 1;
+	return 0;
+}
+
+int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
+{
+	enum tunnel_pref p;
+	long a;
+
+	if (!cfg->server) {
+		snprintf(err, errsz, "no HRAS: give --server URL");
+		return 1;
+	}
+	if (strncasecmp(cfg->server, "http://", 7) &&
+	    strncasecmp(cfg->server, "https://", 8)) {
+		snprintf(err, errsz, "--server takes an http:// or https:// "
+			 "URL, not '%s'", cfg->server);
+		return 1;
+	}
+	if (!cfg->id || !cfg->secret_file) {
+		snprintf(err, errsz, "no identity: give --id NAME and "
+			 "--secret-file FILE");
+		return 1;
+	}
+	if (mode_pref(cfg->down_mode, "poll", &p)) {
+		snprintf(err, errsz, "--down-mode is auto, stream or poll");
+		return 1;
+	}
+	if (mode_pref(cfg->up_mode, "batch", &p)) {
+		snprintf(err, errsz, "--up-mode is auto, stream or batch");
+		return 1;
+	}
+	if (auth_scheme(cfg->proxy_auth, &a)) {
+		snprintf(err, errsz,
+			 "--proxy-auth is any, basic, digest or ntlm");
+		return 1;
+	}
+	if (cfg->proxy_user && !strchr(cfg->proxy_user, ':')) {
+		snprintf(err, errsz, "--proxy-user takes USER:PASS");
+		return 1;
+	}
+	return 0;
+}
+
+/**
+ * The tunnel's configuration: reads the secret, resolves the proxy (from
+ * the environment too) and the server URL into @r, which @tc points into
+ */
+int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
+		     struct tunnel_conf *tc, char *err, size_t errsz)
+{
+	size_t n;
+
+	if (secret_file_read(cfg->secret_file, r->secret, sizeof(r->secret),
+			     err, errsz))
+		return 1;
+
+	n = strlen(cfg->server);
+	snprintf(r->server, sizeof(r->server), "%s%s", cfg->server,
+		 n && cfg->server[n - 1] == '/' ? "" : "/");
+	if (proxy_for_url(r->server, cfg->proxy, r->proxy, sizeof(r->proxy))) {
+		snprintf(err, errsz, "cannot use server URL %s", r->server);
+		return 1;
+	}
+
+	memset(tc, 0, sizeof(*tc));
+	tc->server = r->server;
+	tc->proxy = r->proxy;
+	tc->proxy_user = cfg->proxy_user;
+	auth_scheme(cfg->proxy_auth, &tc->proxy_auth);
+	tc->proxy_tunnel = cfg->proxy_tunnel;
+	tc->cacert = cfg->cacert;
+	tc->insecure = cfg->insecure;
+	tc->id = cfg->id;
+	tc->secret = r->secret;
+	mode_pref(cfg->down_mode, "poll", &tc->down_pref);
+	mode_pref(cfg->up_mode, "batch", &tc->up_pref);
+	tc->probe_ms = cfg->probe_ms;
+	tc->backoff_max_ms = 30000;
+
+	tc->lim.rel_max_bytes = cfg->sip_queue;
+	tc->lim.rel_max_frames = 16384;
+	tc->lim.media_max_bytes = cfg->media_queue;
+	tc->lim.media_max_age = (uint64_t)cfg->media_max_age * 1000;
+	tc->lim.rto = 1000000;
+	tc->lim.max_payload = FRAME_MAX_PAYLOAD;
+	return 0;
+}

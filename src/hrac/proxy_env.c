@@ -1,0 +1,110 @@
+/**
+ * @file proxy_env.c  Which proxy a URL goes through
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "proxy_env.h"
+
+static const char *env(const char *a, const char *b)
+{
+	const char *v = getenv(a);
+
+	if ((!v || !*v) && b)
+		v = getenv(b);
+	return v && *v ? v : NULL;
+}
+
+/* The host part of a URL, without port, brackets or user info */
+static void url_host(const char *url, char *host, size_t size)
+{
+	const char *p = strstr(url, "://"), *end, *at;
+	size_t len;
+
+	p = p ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	if (*p == '[') {
+		p++;
+		len = strcspn(p, "]");
+	}
+	else {
+		len = strcspn(p, ":/?#");
+	}
+	snprintf(host, size, "%.*s", (int)len, p);
+}
+
+/*
+ * no_proxy: comma-separated names; "*" matches all; a name matches itself
+ * and its subdomains (".example.com" and "example.com" alike)
+ */
+bool proxy_no_proxy_match(const char *no_proxy, const char *host)
+{
+	size_t hlen = strlen(host);
+	const char *p = no_proxy;
+
+	while (p && *p) {
+		size_t len;
+		const char *e;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ", ");
+		e = p;
+		if (len == 1 && *e == '*')
+			return true;
+		if (len && *e == '.') {
+			e++;
+			len--;
+		}
+		if (len && len <= hlen &&
+		    !strncasecmp(host + hlen - len, e, len) &&
+		    (len == hlen || host[hlen - len - 1] == '.'))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/**
+ * The proxy URL for @url into @out ("" when direct)
+ *
+ * @return 0, or EINVAL for a URL that is neither http nor https
+ */
+int proxy_for_url(const char *url, const char *configured, char *out,
+		  size_t size)
+{
+	const char *p = NULL, *np;
+	char host[256];
+
+	out[0] = '\0';
+	if (configured) {
+		snprintf(out, size, "%s", configured);
+		return 0;
+	}
+
+	if (!strncasecmp(url, "https://", 8))
+		p = env("https_proxy", "HTTPS_PROXY");
+	else if (!strncasecmp(url, "http://", 7))
+		p = env("http_proxy", NULL);
+	else
+		return EINVAL;
+	if (!p)
+		p = env("all_proxy", "ALL_PROXY");
+	if (!p)
+		return 0;
+
+	url_host(url, host, sizeof(host));
+	np = env("no_proxy", "NO_PROXY");
+	if (np && proxy_no_proxy_match(np, host))
+		return 0;
+
+	snprintf(out, size, "%s", p);
+	return 0;
+}

@@ -1,0 +1,243 @@
+/**
+ * @file sip_lan.c  The phones' side of hrac: SIP over UDP on the LAN
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "tunnel.h"
+#include "cidr.h"
+#include "sip_lan.h"
+
+enum {
+	SEEN_MAX = 65536,	/* phones remembered at most */
+	SWEEP_MS = 60000,
+	SIP_UDP_MAX = 65507,
+};
+
+struct seen {
+	struct le he;
+	struct sa addr;
+	uint64_t last; /* ms */
+};
+
+struct sip_lan {
+	struct udp_sock *us;
+	struct tunnel *t;
+	struct hash *seen;
+	uint32_t nseen;
+	uint64_t ttl; /* ms */
+	struct cidr *allow;
+	size_t nallow;
+	struct mbuf *mb; /* reused for every datagram sent */
+	struct tmr sweep;
+	uint64_t dropped_strangers, dropped_full;
+};
+
+static bool seen_cmp(struct le *le, void *arg)
+{
+	const struct seen *s = le->data;
+
+	return sa_cmp(&s->addr, arg, SA_ALL);
+}
+
+static struct seen *seen_find(struct sip_lan *l, const struct sa *addr)
+{
+	struct le *le = hash_lookup(l->seen, sa_hash(addr, SA_ALL), seen_cmp,
+				    (void *)addr);
+
+	return le ? le->data : NULL;
+}
+
+static void seen_destructor(void *arg)
+{
+	struct seen *s = arg;
+
+	hash_unlink(&s->he);
+}
+
+static bool sweep_one(struct le *le, void *arg)
+{
+	struct seen *s = le->data;
+	struct sip_lan *l = arg;
+
+	if (mono_ms() - s->last > l->ttl) {
+		mem_deref(s);
+		l->nseen--;
+	}
+	return false;
+}
+
+static void sweep(void *arg)
+{
+	struct sip_lan *l = arg;
+
+	hash_apply(l->seen, sweep_one, l);
+	tmr_start(&l->sweep, SWEEP_MS, sweep, l);
+}
+
+static void seen_note(struct sip_lan *l, const struct sa *src)
+{
+	struct seen *s = seen_find(l, src);
+
+	if (s) {
+		s->last = mono_ms();
+		return;
+	}
+	if (l->nseen >= SEEN_MAX) {
+		hash_apply(l->seen, sweep_one, l);
+		if (l->nseen >= SEEN_MAX) {
+			if (l->dropped_full++ % 1000 == 0)
+				log_warn("more than %d phones seen: not "
+					 "remembering more",
+					 SEEN_MAX);
+			return;
+		}
+	}
+	s = mem_zalloc(sizeof(*s), seen_destructor);
+	if (!s)
+		return;
+	s->addr = *src;
+	s->last = mono_ms();
+	hash_append(l->seen, sa_hash(src, SA_ALL), &s->he, s);
+	l->nseen++;
+}
+
+static bool allowed(struct sip_lan *l, const struct sa *dst)
+{
+	const struct seen *s = seen_find(l, dst);
+
+	if (s && mono_ms() - s->last <= l->ttl)
+		return true;
+	for (size_t i = 0; i < l->nallow; i++) {
+		if (cidr_match(&l->allow[i], dst))
+			return true;
+	}
+	return false;
+}
+
+static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct sip_lan *l = arg;
+	size_t len = mbuf_get_left(mb);
+	struct frame f;
+
+	/* a bare CRLF keepalive is for the next hop, not the server */
+	if (len <= 4 && strspn((const char *)mbuf_buf(mb), "\r\n") == len)
+		return;
+
+	seen_note(l, src);
+
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_SIP;
+	f.addr = *src;
+	f.payload = mbuf_buf(mb);
+	f.len = len;
+	tunnel_send(l->t, &f);
+}
+
+/* A SIP frame from HRAS: to the phone it names, if it is one of ours */
+void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
+{
+	int e;
+
+	if (!allowed(l, &f->addr)) {
+		char a[64];
+
+		if (l->dropped_strangers++ % 100 == 0) {
+			re_snprintf(a, sizeof(a), "%J", &f->addr);
+			log_warn("SIP for %s dropped: not a phone of this LAN "
+				 "(no SIP from it within seen-ttl, not in "
+				 "--allow)",
+				 a);
+		}
+		return;
+	}
+
+	mbuf_rewind(l->mb);
+	e = mbuf_write_mem(l->mb, f->payload, f->len);
+	if (!e) {
+		mbuf_set_pos(l->mb, 0);
+		e = udp_send(l->us, &f->addr, l->mb);
+	}
+	if (e)
+		log_debug("SIP to phone: %s", strerror(e));
+}
+
+static void lan_destructor(void *arg)
+{
+	struct sip_lan *l = arg;
+
+	tmr_cancel(&l->sweep);
+	l->us = mem_deref(l->us);
+	hash_flush(l->seen);
+	l->seen = mem_deref(l->seen);
+	l->mb = mem_deref(l->mb);
+	free(l->allow);
+}
+
+int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
+		  const struct conf_list *allow, struct tunnel *t, char *err,
+		  size_t errsz)
+{
+	struct sip_lan *l;
+	struct sa sa;
+	int e;
+
+	e = sa_decode(&sa, laddr, strlen(laddr));
+	if (e) {
+		snprintf(err, errsz, "--sip takes ADDR:PORT, not '%s'", laddr);
+		return e;
+	}
+
+	l = mem_zalloc(sizeof(*l), lan_destructor);
+	if (!l)
+		return ENOMEM;
+	l->t = t;
+	l->ttl = (uint64_t)seen_ttl * 1000;
+	tmr_init(&l->sweep);
+
+	l->allow = calloc(allow->n ? allow->n : 1, sizeof(*l->allow));
+	e = l->allow ? 0 : ENOMEM;
+	for (size_t i = 0; !e && i < allow->n; i++) {
+		e = cidr_parse(&l->allow[i], allow->v[i]);
+		if (e)
+			snprintf(err, errsz, "--allow takes a network like "
+				 "10.0.0.0/8, not '%s'", allow->v[i]);
+	}
+	l->nallow = allow->n;
+
+	e = e ? e : hash_alloc(&l->seen, 256);
+	if (!e) {
+		l->mb = mbuf_alloc(2048);
+		e = l->mb ? 0 : ENOMEM;
+	}
+	if (!e) {
+		e = udp_listen(&l->us, &sa, udp_recv, l);
+		if (e)
+			snprintf(err, errsz, "cannot listen for SIP on %s: %s",
+				 laddr, strerror(e));
+	}
+	if (e) {
+		mem_deref(l);
+		return e;
+	}
+	udp_rxsz_set(l->us, SIP_UDP_MAX);
+	tmr_start(&l->sweep, SWEEP_MS, sweep, l);
+
+	*lp = l;
+	return 0;
+}
+
+void sip_lan_free(struct sip_lan *l)
+{
+	mem_deref(l);
+}

@@ -1,0 +1,19 @@
+/**
+ * @file sip_lan.h  The phones' side of hrac: SIP over UDP on the LAN
+ *
+ * Every datagram a phone sends goes into the tunnel as a SIP frame with
+ * the phone's address; a SIP frame from the tunnel goes to the address it
+ * names, from the same socket.  hrac sends only to phones inside: an
+ * address that sent SIP within --seen-ttl, or one in an --allow network.
+ * It parses no SIP.
+ */
+
+struct sip_lan;
+struct tunnel;
+struct frame;
+
+int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
+		  const struct conf_list *allow, struct tunnel *t, char *err,
+		  size_t errsz);
+void sip_lan_free(struct sip_lan *l);
+void sip_lan_deliver(struct sip_lan *l, const struct frame *f);

@@ -1,0 +1,402 @@
+/**
+ * @file tunnel.c  The HRAC end of the HTTP tunnel: lifecycle
+ *
+ * States: no session (open in progress or backing off), or a session with
+ * a down request and an up request (or batches) each restarted on its own
+ * when it fails.  A 404 unknown-session from HRAS sends everything back to
+ * open; the channel (chan.h) survives it all, so queued signalling is
+ * delivered in the next session.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <curl/curl.h>
+#include <re.h>
+#include "frame.h"
+#include "frame_reader.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "curl_loop.h"
+#include "tunnel.h"
+#include "tunnel_priv.h"
+
+enum {
+	BACKOFF_BASE_MS = 500,
+};
+
+void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt,
+		  ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (t->eventh)
+		t->eventh(ev, msg, t->arg);
+}
+
+/* Jittered exponential backoff: fails 1, 2, 3.. wait about 0.5, 1, 2.. s */
+uint32_t tunnel_backoff(const struct tunnel *t, unsigned fails)
+{
+	uint64_t d = BACKOFF_BASE_MS;
+	uint32_t r = 0;
+
+	if (fails == 0)
+		return 0;
+	while (--fails && d < t->conf.backoff_max_ms)
+		d *= 2;
+	if (d > t->conf.backoff_max_ms)
+		d = t->conf.backoff_max_ms;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = 0;
+	return (uint32_t)(d / 2 + r % (d / 2 + 1));
+}
+
+static void set_path(struct tunnel *t)
+{
+	const struct tunnel_conf *c = &t->conf;
+	bool tls = !strncmp(c->server, "https:", 6);
+
+	if (!c->proxy || !*c->proxy)
+		snprintf(t->path, sizeof(t->path), "direct%s",
+			 tls ? " (TLS)" : "");
+	else if (tls || c->proxy_tunnel)
+		snprintf(t->path, sizeof(t->path), "CONNECT through %s%s",
+			 c->proxy, tls ? " (TLS)" : "");
+	else
+		snprintf(t->path, sizeof(t->path), "plain HTTP proxy %s",
+			 c->proxy);
+}
+
+int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
+		 struct curl_loop *cl, tunnel_frame_h *frameh,
+		 tunnel_event_h *eventh, void *arg)
+{
+	struct tunnel *t;
+	int e;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	t->conf = *conf;
+	if (!t->conf.backoff_max_ms)
+		t->conf.backoff_max_ms = 30000;
+	if (!t->conf.probe_ms)
+		t->conf.probe_ms = 2000;
+	t->cl = cl;
+	t->frameh = frameh;
+	t->eventh = eventh;
+	t->arg = arg;
+	t->proxy_auth = conf->proxy_auth;
+	t->down_poll = conf->down_pref == TUNNEL_FALLBACK;
+	t->up_batch = conf->up_pref == TUNNEL_FALLBACK;
+
+	e = chan_init(&t->chan, &conf->lim);
+	if (e) {
+		free(t);
+		return e;
+	}
+	t->buf_size = max((size_t)TUNNEL_BUF_MIN, chan_fill_min(&t->chan));
+	t->batch_buf = malloc(t->buf_size);
+	if (!t->batch_buf) {
+		chan_close(&t->chan);
+		free(t);
+		return ENOMEM;
+	}
+
+	tmr_init(&t->tmr_open);
+	tmr_init(&t->tmr_down);
+	tmr_init(&t->tmr_down_retry);
+	tmr_init(&t->tmr_rotate_down);
+	tmr_init(&t->tmr_up_retry);
+	tmr_init(&t->tmr_rotate_up);
+	tmr_init(&t->tmr_up_probe);
+	tmr_init(&t->tmr_ka);
+	tmr_init(&t->tmr_rto);
+	tmr_init(&t->tmr_kick);
+	set_path(t);
+
+	*tp = t;
+	return 0;
+}
+
+static void stop_streams(struct tunnel *t)
+{
+	down_stop(t);
+	up_stop(t);
+	tmr_cancel(&t->tmr_ka);
+	tmr_cancel(&t->tmr_rto);
+	tmr_cancel(&t->tmr_kick);
+}
+
+void tunnel_free(struct tunnel *t)
+{
+	if (!t)
+		return;
+	stop_streams(t);
+	tmr_cancel(&t->tmr_open);
+	xfer_free(t->open_x);
+	xfer_free(t->close_x);
+	chan_close(&t->chan);
+	free(t->batch_buf);
+	explicit_bzero(&t->p, sizeof(t->p));
+	free(t);
+}
+
+static void open_retry(void *arg)
+{
+	open_start(arg, NULL);
+}
+
+int tunnel_start(struct tunnel *t)
+{
+	t->stopped = false;
+	log_info("tunnel to %s: %s", t->conf.server, t->path);
+	open_start(t, NULL);
+	return 0;
+}
+
+/**
+ * Something failed: say so once, then retry after a backoff (or, with
+ * conf.once, stop and let the caller report it)
+ */
+void tunnel_failed(struct tunnel *t, const char *what, const char *why)
+{
+	bool repeat = !strcmp(t->last_error, why);
+
+	if (repeat)
+		log_debug("%s: %s", what, why);
+	else
+		log_warn("%s: %s", what, why);
+	snprintf(t->last_error, sizeof(t->last_error), "%s", why);
+	tunnel_event(t, TUNNEL_ERROR, "%s", why);
+
+	if (t->conf.once || t->stopped) {
+		stop_streams(t);
+		t->stopped = true;
+		return;
+	}
+
+	if (!strcmp(what, "open")) {
+		uint32_t ms = tunnel_backoff(t, ++t->fail_open);
+
+		log_debug("opening again in %u ms", ms);
+		tmr_start(&t->tmr_open, ms, open_retry, t);
+	}
+}
+
+void tunnel_session_opened(struct tunnel *t)
+{
+	t->fail_open = 0;
+	t->open = true;
+	t->last_error[0] = '\0';
+	t->st.opens++;
+
+	/* HRAS numbers a new session from 1; so do we */
+	chan_renumber(&t->chan);
+
+	log_info("session open (%s; keepalive %u s, streams renewed every "
+		 "%u s)",
+		 t->path, t->p.keepalive, t->p.down_max);
+	tunnel_event(t, TUNNEL_OPENED, "keepalive %u s, down-max %u s",
+		     t->p.keepalive, t->p.down_max);
+
+	down_start(t);
+	up_start(t);
+	up_keepalive_start(t);
+}
+
+/* HRAS no longer knows our session: open a new one */
+void tunnel_lost_session(struct tunnel *t, const char *why)
+{
+	uint32_t ms;
+
+	stop_streams(t);
+	t->open = false;
+	t->down_verified = t->up_verified = false;
+
+	if (t->conf.once) {
+		tunnel_failed(t, "session", why);
+		return;
+	}
+	ms = tunnel_backoff(t, t->lost++);
+	log_warn("session lost (%s): opening a new one%s", why,
+		 ms ? " after a pause" : "");
+	tmr_start(&t->tmr_open, ms, open_retry, t);
+}
+
+static void rto_fire(void *arg)
+{
+	struct tunnel *t = arg;
+
+	if (chan_timeout(&t->chan, mono_us())) {
+		log_debug("no ack in time: sending %u unacknowledged frames "
+			  "again",
+			  chan_unacked(&t->chan));
+		up_kick(t);
+	}
+	tunnel_rto_arm(t);
+}
+
+void tunnel_rto_arm(struct tunnel *t)
+{
+	uint64_t d = chan_next_deadline(&t->chan), now = mono_us();
+
+	if (d == UINT64_MAX)
+		tmr_cancel(&t->tmr_rto);
+	else
+		tmr_start(&t->tmr_rto, d > now ? (d - now) / 1000 + 1 : 0,
+			  rto_fire, t);
+}
+
+static bool is_probe(const struct frame *f)
+{
+	static const char magic[] = "\0sofw-probe";
+
+	return f->len >= sizeof(magic) - 1 &&
+	       !memcmp(f->payload, magic, sizeof(magic) - 1);
+}
+
+/* Every frame that came down, from the down or poll write callback */
+void tunnel_rx(struct tunnel *t, const struct frame *f)
+{
+	enum chan_rx r = chan_rx(&t->chan, f);
+
+	if (f->rel)
+		tunnel_rto_arm(t);
+	if (t->chan.ack_due)
+		up_kick(t);
+	if (r != CHAN_DELIVER)
+		return;
+
+	if (f->type == FRAME_KEEPALIVE && (f->flags & FRAME_F_PONG) &&
+	    is_probe(f)) {
+		up_probe_answered(t, f);
+		return;
+	}
+	if (f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG))
+		return;
+
+	if (t->frameh)
+		t->frameh(f, t->arg);
+}
+
+/**
+ * Queue a frame for HRAS: signalling is kept until acknowledged, media
+ * is dropped if it cannot leave within its age bound
+ *
+ * @return 0, or ENOBUFS when the signalling queue is full
+ */
+int tunnel_send(struct tunnel *t, const struct frame *f)
+{
+	int e;
+
+	if (frame_is_reliable_type(f->type))
+		e = chan_push_reliable(&t->chan, f);
+	else
+		e = chan_push_media(&t->chan, f, mono_us());
+
+	if (e == ENOBUFS) {
+		if (t->st.send_refused++ % 100 == 0)
+			log_warn("signalling queue full (%u frames await ack): "
+				 "%s frame dropped",
+				 chan_unacked(&t->chan),
+				 frame_type_name(f->type));
+		return e;
+	}
+	if (!e && t->open)
+		up_kick(t);
+	return e;
+}
+
+static void close_done(struct curl_job *job, CURLcode res)
+{
+	struct xfer *x = job->arg;
+	struct tunnel *t = x->t;
+
+	(void)res;
+	t->close_x = NULL;
+	xfer_free(x);
+	tunnel_event(t, TUNNEL_CLOSED, "session closed");
+}
+
+/* Stop, and tell HRAS to free the session now (TUNNEL_CLOSED follows) */
+void tunnel_close(struct tunnel *t)
+{
+	bool was_open = t->open;
+
+	t->stopped = true;
+	stop_streams(t);
+	tmr_cancel(&t->tmr_open);
+	xfer_free(t->open_x);
+	t->open_x = NULL;
+	t->open = false;
+
+	if (was_open && !t->close_x) {
+		struct xfer *x = xfer_new(t, X_CLOSE, "close", close_done);
+
+		if (x) {
+			curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDS, "");
+			curl_easy_setopt(x->job.easy, CURLOPT_TIMEOUT_MS, 3000L);
+			t->close_x = x;
+			if (!xfer_run(x))
+				return;
+			t->close_x = NULL;
+			xfer_free(x);
+		}
+	}
+	tunnel_event(t, TUNNEL_CLOSED, "session closed");
+}
+
+bool tunnel_is_open(const struct tunnel *t)
+{
+	return t->open;
+}
+
+const char *tunnel_down_mode(const struct tunnel *t)
+{
+	if (!t->down_verified)
+		return "not yet proven";
+	return t->down_poll ? "long polling" : "streaming";
+}
+
+const char *tunnel_up_mode(const struct tunnel *t)
+{
+	if (!t->up_verified)
+		return "not yet proven";
+	return t->up_batch ? "batch POSTs" : "streaming";
+}
+
+const char *tunnel_path(const struct tunnel *t)
+{
+	return t->path;
+}
+
+const char *tunnel_tls_peer(const struct tunnel *t)
+{
+	return t->tls_peer;
+}
+
+const struct tunnel_params *tunnel_params(const struct tunnel *t)
+{
+	return &t->p;
+}
+
+const struct chan_stats *tunnel_chan_stats(const struct tunnel *t)
+{
+	return &t->chan.st;
+}
+
+const struct tunnel_stats *tunnel_stats(const struct tunnel *t)
+{
+	return &t->st;
+}

@@ -1,0 +1,204 @@
+/**
+ * @file tunnel_open.c  Opening a session: challenge, proof, parameters
+ *
+ * The first request also teaches hrac which authentication the proxy
+ * wants: it is small and can be resent, so curl may negotiate any scheme;
+ * the streamed POST later must use that one scheme from its first byte.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <re.h>
+#include "frame.h"
+#include "frame_reader.h"
+#include "chan.h"
+#include "log.h"
+#include "secret.h"
+#include "curl_loop.h"
+#include "tunnel.h"
+#include "tunnel_priv.h"
+
+static const char *auth_name(long a)
+{
+	if (a & CURLAUTH_NTLM)
+		return "NTLM";
+	if (a & CURLAUTH_DIGEST)
+		return "Digest";
+	if (a & CURLAUTH_BASIC)
+		return "Basic";
+	return "none";
+}
+
+/* The single scheme a streamed request will use from its first byte */
+static void learn_proxy_auth(struct tunnel *t, struct xfer *x)
+{
+	long avail = 0;
+
+	if (t->proxy_auth || !t->conf.proxy_user)
+		return;
+	curl_easy_getinfo(x->job.easy, CURLINFO_PROXYAUTH_AVAIL, &avail);
+	if (!avail)
+		return;
+
+	/* Basic goes first when offered: it is the one scheme curl sends
+	 * up front, so a streamed body never needs rewinding */
+	if (avail & CURLAUTH_BASIC)
+		t->proxy_auth = CURLAUTH_BASIC;
+	else if (avail & CURLAUTH_NTLM)
+		t->proxy_auth = CURLAUTH_NTLM;
+	else if (avail & CURLAUTH_DIGEST)
+		t->proxy_auth = CURLAUTH_DIGEST;
+	else
+		return;
+	log_info("proxy asks for %s authentication: using it",
+		 auth_name(t->proxy_auth));
+}
+
+static void tls_peer(struct tunnel *t, struct xfer *x)
+{
+	struct curl_certinfo *ci = NULL;
+	char *primary = NULL;
+	long port = 0;
+
+	curl_easy_getinfo(x->job.easy, CURLINFO_PRIMARY_IP, &primary);
+	curl_easy_getinfo(x->job.easy, CURLINFO_PRIMARY_PORT, &port);
+
+	if (!t->conf.certinfo ||
+	    curl_easy_getinfo(x->job.easy, CURLINFO_CERTINFO, &ci) ||
+	    !ci || ci->num_of_certs < 1)
+		return;
+
+	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+		if (!strncmp(s->data, "Subject:", 8)) {
+			snprintf(t->tls_peer, sizeof(t->tls_peer), "%s",
+				 s->data + 8);
+			break;
+		}
+	}
+}
+
+static bool parse_u32(const char *body, const char *key, uint32_t *v)
+{
+	char k[40];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\n%s: ", key);
+	p = strstr(body, k);
+	if (!p)
+		return false;
+	*v = (uint32_t)strtoul(p + strlen(k), NULL, 10);
+	return *v > 0;
+}
+
+static int parse_params(struct tunnel *t, const char *body)
+{
+	struct tunnel_params p;
+	char buf[XFER_BODY_MAX + 2];
+	const char *s;
+	int n;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(buf, sizeof(buf), "\n%s", body);
+
+	s = strstr(buf, "\nsession: ");
+	if (!s || sscanf(s, "\nsession: %32[0-9a-f]%n", p.token, &n) != 1 ||
+	    strlen(p.token) != 32)
+		return EBADMSG;
+	if (!parse_u32(buf, "keepalive", &p.keepalive) ||
+	    !parse_u32(buf, "down-max", &p.down_max) ||
+	    !parse_u32(buf, "poll-hold", &p.poll_hold) ||
+	    !parse_u32(buf, "max-payload", &p.max_payload))
+		return EBADMSG;
+	parse_u32(buf, "session-idle", &p.session_idle);
+	parse_u32(buf, "media-max-age", &p.media_max_age);
+	if (p.max_payload > FRAME_MAX_PAYLOAD)
+		p.max_payload = FRAME_MAX_PAYLOAD;
+
+	t->p = p;
+	return 0;
+}
+
+static void open_done(struct curl_job *job, CURLcode res)
+{
+	struct xfer *x = job->arg;
+	struct tunnel *t = x->t;
+	char why[512];
+
+	t->open_x = NULL;
+	learn_proxy_auth(t, x);
+
+	if (res == CURLE_OK && x->status == 401 && x->nonce[0] &&
+	    !x->proved) {
+		/* the challenge: answer it at once */
+		char nonce[sizeof(x->nonce)];
+
+		snprintf(nonce, sizeof(nonce), "%s", x->nonce);
+		xfer_free(x);
+		open_start(t, nonce);
+		return;
+	}
+
+	if (res == CURLE_OK && x->status == 200) {
+		if (parse_params(t, x->body)) {
+			tunnel_failed(t, "open",
+				      "HRAS answered open with no usable "
+				      "session parameters");
+			xfer_free(x);
+			return;
+		}
+		tls_peer(t, x);
+		xfer_free(x);
+		tunnel_session_opened(t);
+		return;
+	}
+
+	xfer_describe(x, res, why, sizeof(why));
+	xfer_free(x);
+	tunnel_failed(t, "open", why);
+}
+
+/* Ask for a challenge (@nonce NULL) or answer one */
+void open_start(struct tunnel *t, const char *nonce)
+{
+	char proof[SECRET_PROOF_HEX + 1], hdr[256];
+	struct xfer *x;
+
+	x = xfer_new(t, X_OPEN, "open", open_done);
+	if (!x) {
+		tunnel_failed(t, "open", "out of memory");
+		return;
+	}
+
+	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDSIZE, 0L);
+
+	if (nonce) {
+		if (secret_proof(proof, t->conf.secret, nonce, t->conf.id)) {
+			xfer_free(x);
+			tunnel_failed(t, "open", "cannot compute the proof");
+			return;
+		}
+		snprintf(hdr, sizeof(hdr),
+			 "Authorization: SoFW id=\"%s\", nonce=\"%s\", "
+			 "proof=\"%s\"",
+			 t->conf.id, nonce, proof);
+		explicit_bzero(proof, sizeof(proof));
+		if (xfer_add_header(x, hdr)) {
+			xfer_free(x);
+			tunnel_failed(t, "open", "out of memory");
+			return;
+		}
+		x->proved = true;
+	}
+
+	t->open_x = x;
+	if (xfer_run(x)) {
+		t->open_x = NULL;
+		xfer_free(x);
+		tunnel_failed(t, "open", "cannot start the request");
+	}
+}

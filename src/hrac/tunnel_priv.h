@@ -1,0 +1,127 @@
+/**
+ * @file tunnel_priv.h  Internals shared by the tunnel's files
+ *
+ * tunnel.c       lifecycle: open, reconnect and backoff, send, receive
+ * tunnel_open.c  the open handshake (challenge, proof, parameters)
+ * tunnel_down.c  the down GET: streaming or long polls, probe, rotation
+ * tunnel_up.c    the up POST: streaming or batches, probe, keepalives
+ * xfer.c         one HTTP request: curl options, proxy, TLS, errors
+ */
+
+enum xfer_kind {
+	X_OPEN,
+	X_DOWN,
+	X_POLL,
+	X_UP,
+	X_BATCH,
+	X_CLOSE,
+};
+
+enum {
+	XFER_BODY_MAX = 4096, /* bodies kept: open params, error text */
+	TUNNEL_BUF_MIN = 65536,
+};
+
+/* One HTTP request of the tunnel */
+struct xfer {
+	struct curl_job job;
+	struct tunnel *t;
+	enum xfer_kind kind;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+	long status;	    /* once the headers are in */
+	bool headers_done;
+	char sofw_error[32]; /* X-SoFW-Error */
+	char nonce[80];	    /* WWW-Authenticate: SoFW nonce */
+	bool stale;
+	bool proved;	    /* open: carried an Authorization proof */
+	char body[XFER_BODY_MAX + 1];
+	size_t body_len;
+	uint64_t started;   /* us */
+	uint64_t last_rx;   /* us, last body bytes */
+	uint64_t hdr_at;    /* us, when the final headers arrived */
+	bool got_frame;
+	bool retiring;	    /* superseded, let it end */
+	int rx_err;	    /* frame decode error on the down stream */
+	struct frame_reader fr;
+	/* up streaming */
+	bool paused;
+	bool draining;	    /* end the body at the next read */
+	uint8_t *out;
+	size_t out_len, out_off;
+};
+
+struct tunnel {
+	struct tunnel_conf conf;
+	struct curl_loop *cl;
+	tunnel_frame_h *frameh;
+	tunnel_event_h *eventh;
+	void *arg;
+
+	struct chan chan;
+	struct tunnel_params p;
+	struct tunnel_stats st;
+	bool open;	  /* a session token is held */
+	bool stopped;
+	long proxy_auth;  /* learnt from the first 407, or configured */
+	char path[96];
+	char tls_peer[256];
+
+	struct xfer *open_x, *down_x, *down_old, *up_x, *up_old, *batch_x;
+	struct xfer *close_x;
+	uint8_t *batch_buf;
+	size_t buf_size;
+
+	/* modes, and why they were chosen */
+	bool down_poll, up_batch;
+	bool down_verified, up_verified;
+	uint32_t probe_seq;
+
+	unsigned fail_open, fail_down, fail_up;
+	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
+	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
+	struct tmr tmr_rto, tmr_kick;
+	uint64_t last_up_tx;  /* us, last bytes handed to curl upward */
+	uint64_t probe_sent;  /* us, the up probe PING */
+	unsigned lost;	      /* sessions lost in a row */
+	bool ka_due;
+	char last_error[256];
+};
+
+/* tunnel.c */
+void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+void tunnel_lost_session(struct tunnel *t, const char *why);
+void tunnel_rx(struct tunnel *t, const struct frame *f);
+void tunnel_session_opened(struct tunnel *t);
+void tunnel_failed(struct tunnel *t, const char *what, const char *why);
+uint32_t tunnel_backoff(const struct tunnel *t, unsigned fails);
+void tunnel_rto_arm(struct tunnel *t);
+
+/* tunnel_open.c */
+void open_start(struct tunnel *t, const char *nonce);
+
+/* tunnel_down.c */
+void down_start(struct tunnel *t);
+void down_stop(struct tunnel *t);
+void down_use_poll(struct tunnel *t, const char *why);
+
+/* tunnel_up.c */
+void up_start(struct tunnel *t);
+void up_stop(struct tunnel *t);
+void up_kick(struct tunnel *t);
+void up_probe_answered(struct tunnel *t, const struct frame *pong);
+void up_keepalive_start(struct tunnel *t);
+
+/* xfer.c */
+struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
+		      const char *endpoint, curl_done_h *doneh);
+void xfer_free(struct xfer *x);
+void xfer_abort(struct xfer *x);
+int xfer_add_header(struct xfer *x, const char *line);
+int xfer_run(struct xfer *x);
+void xfer_describe(const struct xfer *x, CURLcode res, char *buf,
+		   size_t size);
+bool xfer_is_session_gone(const struct xfer *x);
+const char *xfer_kind_name(enum xfer_kind kind);
+size_t xfer_body_cb(char *buf, size_t size, size_t n, void *arg);

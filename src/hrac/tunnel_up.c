@@ -1,0 +1,405 @@
+/**
+ * @file tunnel_up.c  Frames to HRAS: the up POST
+ *
+ * Streaming: one chunked POST whose read callback drains the channel and
+ * pauses when it is empty; new frames unpause it.  Right after it starts,
+ * a PING probe goes up: if its PONG does not come back down within
+ * probe_ms (while the down direction works), the path holds request
+ * bodies back, and hrac switches to one POST per batch, one in flight.
+ * Keepalives go up after every idle keepalive interval.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <re.h>
+#include "frame.h"
+#include "frame_reader.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "curl_loop.h"
+#include "tunnel.h"
+#include "tunnel_priv.h"
+
+static const char probe_magic[] = "\0sofw-probe";
+
+static void batch_send(struct tunnel *t);
+
+static void retry_fire(void *arg)
+{
+	struct tunnel *t = arg;
+
+	if (t->up_batch)
+		batch_send(t);
+	else
+		up_start(t);
+}
+
+static void retry_later(struct tunnel *t, const char *why)
+{
+	uint32_t ms = tunnel_backoff(t, ++t->fail_up);
+
+	tunnel_failed(t, "up", why);
+	if (!t->stopped)
+		tmr_start(&t->tmr_up_retry, ms, retry_fire, t);
+}
+
+/* Fill @buf from the channel; keepalive when the interval passed */
+static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
+{
+	uint64_t now = mono_us();
+	size_t n = chan_fill(&t->chan, buf, size, now, t->ka_due);
+
+	if (n) {
+		t->ka_due = false;
+		t->last_up_tx = now;
+		tunnel_rto_arm(t);
+	}
+	return n;
+}
+
+static size_t up_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	struct tunnel *t = x->t;
+	size_t take;
+
+	if (x->out_off == x->out_len) {
+		if (x->draining)
+			return 0; /* the end of this POST's body */
+		x->out_len = take_frames(t, x->out, t->buf_size);
+		x->out_off = 0;
+		if (!x->out_len) {
+			x->paused = true;
+			return CURL_READFUNC_PAUSE;
+		}
+	}
+
+	take = min(size * n, x->out_len - x->out_off);
+	memcpy(buf, x->out + x->out_off, take);
+	x->out_off += take;
+	t->st.bytes_up += take;
+	return take;
+}
+
+/* After a 407 curl starts the body again: so do we, unacked frames and
+ * all (HRAS drops what it has seen) */
+static int up_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct xfer *x = arg;
+
+	if (offset != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	chan_rewind(&x->t->chan);
+	x->out_len = x->out_off = 0;
+	return CURL_SEEKFUNC_OK;
+}
+
+static void up_use_batch(struct tunnel *t, const char *why)
+{
+	log_warn("up: %s: switching to one POST per batch", why);
+	t->up_batch = true;
+	t->up_verified = false;
+	tunnel_event(t, TUNNEL_UP_MODE, "batch POSTs (%s)", why);
+	tmr_cancel(&t->tmr_rotate_up);
+	if (t->up_x) {
+		xfer_free(t->up_x);
+		t->up_x = NULL;
+	}
+	up_start(t);
+}
+
+static void up_done(struct curl_job *job, CURLcode res)
+{
+	struct xfer *x = job->arg;
+	struct tunnel *t = x->t;
+	long status = x->status;
+	char why[512];
+
+	if (x == t->up_old) {
+		t->up_old = NULL;
+		xfer_free(x);
+		return;
+	}
+	t->up_x = NULL;
+	tmr_cancel(&t->tmr_rotate_up);
+
+	if (xfer_is_session_gone(x)) {
+		xfer_free(x);
+		tunnel_lost_session(t, "HRAS answered unknown-session");
+		return;
+	}
+	if (res == CURLE_OK &&
+	    (status == 411 || status == 413 || status == 417) &&
+	    !x->sofw_error[0] && t->conf.up_pref == TUNNEL_AUTO) {
+		snprintf(why, sizeof(why),
+			 "the path refuses streamed request bodies (HTTP %ld)",
+			 status);
+		xfer_free(x);
+		up_use_batch(t, why);
+		return;
+	}
+	if (res == CURLE_OK && status == 200) {
+		xfer_free(x);
+		up_start(t);
+		return;
+	}
+
+	xfer_describe(x, res, why, sizeof(why));
+	xfer_free(x);
+	retry_later(t, why);
+}
+
+/* Open the next POST and let this one end once its bytes are out */
+static void rotate(void *arg)
+{
+	struct tunnel *t = arg;
+	struct xfer *old = t->up_x;
+
+	if (!old)
+		return;
+	if (t->up_old)
+		xfer_free(t->up_old);
+	old->draining = true;
+	t->up_old = old;
+	t->up_x = NULL;
+	if (old->paused) {
+		old->paused = false;
+		curl_easy_pause(old->job.easy, CURLPAUSE_CONT);
+	}
+	log_debug("up: renewing the stream");
+	up_start(t);
+}
+
+static void probe_fire(void *arg)
+{
+	struct tunnel *t = arg;
+	char why[160];
+
+	if (t->up_verified || !t->open)
+		return;
+	if (!t->down_verified) {
+		/* no verdict while the way back is itself unproven */
+		tmr_start(&t->tmr_up_probe, t->conf.probe_ms, probe_fire, t);
+		return;
+	}
+	snprintf(why, sizeof(why),
+		 "no answer to the up probe within %u ms although the down "
+		 "direction works: the path buffers request bodies",
+		 t->conf.probe_ms);
+	if (!t->up_batch && t->conf.up_pref == TUNNEL_AUTO) {
+		up_use_batch(t, why);
+		return;
+	}
+	tunnel_failed(t, "up", why);
+}
+
+static void probe_send(struct tunnel *t)
+{
+	uint8_t payload[sizeof(probe_magic) + 16];
+	struct frame f;
+	int n;
+
+	memcpy(payload, probe_magic, sizeof(probe_magic) - 1);
+	n = snprintf((char *)payload + sizeof(probe_magic) - 1, 16, ":%u",
+		     ++t->probe_seq);
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_KEEPALIVE;
+	f.flags = FRAME_F_PING;
+	f.payload = payload;
+	f.len = sizeof(probe_magic) - 1 + (size_t)n;
+
+	t->probe_sent = mono_us();
+	chan_push_media(&t->chan, &f, t->probe_sent);
+	tmr_start(&t->tmr_up_probe, t->conf.probe_ms, probe_fire, t);
+}
+
+void up_probe_answered(struct tunnel *t, const struct frame *pong)
+{
+	(void)pong;
+
+	t->fail_up = 0;
+	if (t->up_verified)
+		return;
+	t->up_verified = true;
+	tmr_cancel(&t->tmr_up_probe);
+	tunnel_event(t, TUNNEL_UP_MODE, "%s (probe answered in %llu ms)",
+		     t->up_batch ? "batch POSTs" : "streaming",
+		     (unsigned long long)(mono_us() - t->probe_sent) / 1000);
+	log_info("up: %s works", t->up_batch ? "batch POST" : "streaming");
+	if (t->down_verified)
+		tunnel_event(t, TUNNEL_PATH_OK, "both directions carry frames");
+}
+
+static void batch_done(struct curl_job *job, CURLcode res)
+{
+	struct xfer *x = job->arg;
+	struct tunnel *t = x->t;
+	char why[512];
+
+	t->batch_x = NULL;
+
+	if (xfer_is_session_gone(x)) {
+		xfer_free(x);
+		tunnel_lost_session(t, "HRAS answered unknown-session");
+		return;
+	}
+	if (res == CURLE_OK && x->status == 200) {
+		xfer_free(x);
+		t->fail_up = 0;
+		batch_send(t);
+		return;
+	}
+
+	/* what this batch carried may be lost: send it again */
+	chan_rewind(&t->chan);
+	xfer_describe(x, res, why, sizeof(why));
+	xfer_free(x);
+	retry_later(t, why);
+}
+
+/* One POST with everything queued; one in flight at a time */
+static void batch_send(struct tunnel *t)
+{
+	struct xfer *x;
+	size_t n;
+
+	if (t->batch_x || !t->open || t->stopped ||
+	    tmr_isrunning(&t->tmr_up_retry))
+		return;
+	if (!chan_pending(&t->chan) && !t->ka_due)
+		return;
+
+	n = take_frames(t, t->batch_buf, t->buf_size);
+	if (!n)
+		return;
+
+	x = xfer_new(t, X_BATCH, "up", batch_done);
+	if (!x) {
+		chan_rewind(&t->chan);
+		retry_later(t, "out of memory");
+		return;
+	}
+	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDSIZE, (long)n);
+	curl_easy_setopt(x->job.easy, CURLOPT_COPYPOSTFIELDS, t->batch_buf);
+	t->batch_x = x;
+	if (xfer_run(x)) {
+		t->batch_x = NULL;
+		xfer_free(x);
+		chan_rewind(&t->chan);
+		retry_later(t, "cannot start the request");
+		return;
+	}
+	t->st.batches++;
+}
+
+void up_start(struct tunnel *t)
+{
+	struct xfer *x;
+	uint32_t margin;
+
+	if (!t->open || t->stopped)
+		return;
+
+	/* whatever the last request carried may be lost: send it again */
+	chan_rewind(&t->chan);
+
+	if (!t->up_verified)
+		probe_send(t);
+
+	if (t->up_batch) {
+		batch_send(t);
+		return;
+	}
+	if (t->up_x)
+		return;
+
+	x = xfer_new(t, X_UP, "up", up_done);
+	if (x)
+		x->out = malloc(t->buf_size);
+	if (!x || !x->out) {
+		xfer_free(x);
+		retry_later(t, "out of memory");
+		return;
+	}
+	curl_easy_setopt(x->job.easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(x->job.easy, CURLOPT_READFUNCTION, up_read);
+	curl_easy_setopt(x->job.easy, CURLOPT_READDATA, x);
+	curl_easy_setopt(x->job.easy, CURLOPT_SEEKFUNCTION, up_seek);
+	curl_easy_setopt(x->job.easy, CURLOPT_SEEKDATA, x);
+
+	t->up_x = x;
+	if (xfer_run(x)) {
+		t->up_x = NULL;
+		xfer_free(x);
+		retry_later(t, "cannot start the request");
+		return;
+	}
+	t->st.up_streams++;
+
+	margin = min(10u, t->p.down_max / 10);
+	tmr_start(&t->tmr_rotate_up, (uint64_t)(t->p.down_max - margin) * 1000,
+		  rotate, t);
+}
+
+void up_stop(struct tunnel *t)
+{
+	tmr_cancel(&t->tmr_up_retry);
+	tmr_cancel(&t->tmr_rotate_up);
+	tmr_cancel(&t->tmr_up_probe);
+	xfer_free(t->up_x);
+	xfer_free(t->up_old);
+	xfer_free(t->batch_x);
+	t->up_x = t->up_old = t->batch_x = NULL;
+}
+
+static void kick_fire(void *arg)
+{
+	up_kick(arg);
+}
+
+/* There is something to send: wake the POST (or start a batch) */
+void up_kick(struct tunnel *t)
+{
+	if (!t->open || t->stopped)
+		return;
+	if (curl_loop_busy(t->cl)) {
+		/* inside a curl callback: curl must not be re-entered */
+		if (!tmr_isrunning(&t->tmr_kick))
+			tmr_start(&t->tmr_kick, 0, kick_fire, t);
+		return;
+	}
+	if (t->up_batch) {
+		batch_send(t);
+		return;
+	}
+	if (t->up_x && t->up_x->paused) {
+		t->up_x->paused = false;
+		curl_easy_pause(t->up_x->job.easy, CURLPAUSE_CONT);
+	}
+}
+
+static void ka_fire(void *arg)
+{
+	struct tunnel *t = arg;
+	uint64_t ka = (uint64_t)t->p.keepalive * 1000000, now = mono_us();
+
+	if (now - t->last_up_tx >= ka) {
+		t->ka_due = true;
+		up_kick(t);
+		tmr_start(&t->tmr_ka, t->p.keepalive * 1000, ka_fire, t);
+		return;
+	}
+	tmr_start(&t->tmr_ka, (ka - (now - t->last_up_tx)) / 1000 + 1,
+		  ka_fire, t);
+}
+
+void up_keepalive_start(struct tunnel *t)
+{
+	t->last_up_tx = mono_us();
+	tmr_start(&t->tmr_ka, t->p.keepalive * 1000, ka_fire, t);
+}

@@ -1,0 +1,18 @@
+/**
+ * @file endpoints.h  The tunnel's HTTP endpoints (sofw-tunnel(7))
+ *
+ * Each runs on a FastCGI worker thread for the life of its request.
+ */
+
+struct hras;
+struct hreq;
+
+void endpoint_serve(struct hras *h, FCGX_Request *r);
+
+void ep_open(struct hreq *q);
+void ep_down(struct hreq *q);
+void ep_up(struct hreq *q);
+void ep_close(struct hreq *q);
+
+struct session *ep_session(struct hreq *q, uint32_t *epoch);
+int ep_read_timeout(struct hreq *q, uint32_t seconds);

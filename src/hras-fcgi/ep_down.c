@@ -1,0 +1,201 @@
+/**
+ * @file ep_down.c  GET down: frames from HRAS to the HRAC
+ *
+ * Streaming (default): the response stays open and every batch of frames
+ * is flushed as one FastCGI record the moment it is ready; a keepalive
+ * goes out first (so the HRAC can tell a buffering proxy from a slow one)
+ * and after every idle keepalive interval.  The response ends after
+ * down-max seconds; the HRAC has opened the next one by then, and a new
+ * down request makes the older one end at once.
+ *
+ * Long poll (?mode=poll, for paths that buffer responses): the response
+ * is held until frames are ready or poll-hold passes, and then carries
+ * them with a Content-Length.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "hracs.h"
+#include "session.h"
+#include "hras.h"
+#include "hreq.h"
+#include "endpoints.h"
+
+enum {
+	DOWN_BUF_MIN = 65536,
+};
+
+struct down {
+	struct hreq *q;
+	struct session *s;
+	uint32_t epoch, gen;
+	bool poll;
+	uint64_t end;	  /* us: the response ends here */
+	uint64_t next_ka; /* us: keepalive due (streaming) */
+	uint64_t keepalive;
+	uint8_t *buf;
+	size_t bufsz;
+};
+
+static void wait_until(struct session *s, uint64_t deadline)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / 1000000),
+		.tv_nsec = (long)(deadline % 1000000) * 1000,
+	};
+
+	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+}
+
+/*
+ * Wait (session locked) until there is something to write
+ * @return bytes filled, 0 at the end of the response, -1 if superseded
+ */
+static ssize_t next_batch(struct down *d)
+{
+	struct session *s = d->s;
+	uint64_t now;
+	bool ka;
+
+	for (;;) {
+		uint64_t deadline;
+
+		now = mono_us();
+		if (!session_current(s, d->epoch) || s->down_gen != d->gen)
+			return -1;
+
+		chan_timeout(&s->chan, now);
+		ka = d->poll ? now >= d->end : now >= d->next_ka;
+		if (chan_pending(&s->chan) || ka)
+			break;
+		if (now >= d->end)
+			return 0;
+
+		deadline = min(d->end, chan_next_deadline(&s->chan));
+		if (!d->poll)
+			deadline = min(deadline, d->next_ka);
+		wait_until(s, deadline);
+	}
+
+	return (ssize_t)chan_fill(&s->chan, d->buf, d->bufsz, now, ka);
+}
+
+static void attach(struct down *d)
+{
+	struct session *s = d->s;
+
+	pthread_mutex_lock(&s->lock);
+	d->gen = ++s->down_gen;
+	s->down_active++;
+	/* whatever the last stream carried may be lost: send it again */
+	chan_rewind(&s->chan);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void detach(struct down *d)
+{
+	struct session *s = d->s;
+
+	pthread_mutex_lock(&s->lock);
+	if (--s->down_active == 0)
+		s->idle_since = mono_us();
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void stream(struct down *d)
+{
+	static const char *ctype = "application/octet-stream";
+	struct session *s = d->s;
+
+	if (!d->poll &&
+	    (hreq_start(d->q, 200, ctype, -1, NULL) ||
+	     hreq_write(d->q, NULL, 0, true)))
+		return;
+
+	for (;;) {
+		ssize_t n;
+
+		pthread_mutex_lock(&s->lock);
+		n = next_batch(d);
+		if (n > 0)
+			s->bytes_down += (uint64_t)n;
+		pthread_mutex_unlock(&s->lock);
+
+		if (n < 0) {
+			log_debug("down stream of '%s' from %s superseded",
+				  s->id, d->q->peer);
+			return;
+		}
+		if (n == 0)
+			return;
+
+		if (d->poll) {
+			if (hreq_start(d->q, 200, ctype, n, NULL) == 0)
+				hreq_write(d->q, d->buf, (size_t)n, true);
+			return;
+		}
+		if (hreq_write(d->q, d->buf, (size_t)n, true)) {
+			/* the frames stay queued until acknowledged */
+			log_info("down stream of '%s' to %s ended: the client "
+				 "went away",
+				 s->id, d->q->peer);
+			return;
+		}
+		d->next_ka = mono_us() + d->keepalive;
+	}
+}
+
+void ep_down(struct hreq *q)
+{
+	const struct hras_conf *cfg = &q->h->cfg;
+	struct down d = { .q = q };
+	uint64_t now;
+	bool current;
+
+	d.s = ep_session(q, &d.epoch);
+	if (!d.s)
+		return;
+
+	pthread_mutex_lock(&d.s->lock);
+	current = session_current(d.s, d.epoch);
+	d.bufsz = max((size_t)DOWN_BUF_MIN, chan_fill_min(&d.s->chan));
+	pthread_mutex_unlock(&d.s->lock);
+
+	d.buf = malloc(d.bufsz);
+	if (!current || !d.buf) {
+		hreq_error(q, current ? 500 : 404,
+			   current ? "internal" : "unknown-session", NULL,
+			   current ? "out of memory" : "session replaced");
+		goto out;
+	}
+
+	d.poll = hreq_query_is(q, "mode", "poll");
+	d.keepalive = (uint64_t)cfg->keepalive * 1000000;
+	now = mono_us();
+	d.end = now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) *
+			      1000000;
+	d.next_ka = now; /* the first keepalive is the stream's probe */
+
+	log_debug("down %s of '%s' from %s", d.poll ? "poll" : "stream",
+		  d.s->id, q->peer);
+
+	attach(&d);
+	stream(&d);
+	detach(&d);
+
+out:
+	free(d.buf);
+	session_deref(d.s);
+}

@@ -1,0 +1,238 @@
+/**
+ * @file ep_open.c  POST open: an HRAC proves its identity, gets a session
+ *
+ * Challenge and response (sofw-tunnel(7)): without a valid proof the
+ * answer is 401 with a fresh nonce; a wrong proof or an unknown identity
+ * is 403.  The secret never crosses the wire, so a plain-HTTP proxy that
+ * logs headers learns nothing it can reuse (answered nonces are refused).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "secret.h"
+#include "hracs.h"
+#include "nonces.h"
+#include "session.h"
+#include "hras.h"
+#include "hreq.h"
+#include "endpoints.h"
+
+enum {
+	OPEN_BODY_MAX = 4096,
+};
+
+struct proof {
+	char id[HRACS_ID_MAX + 1];
+	char nonce[NONCE_LEN + 1];
+	char proof[SECRET_PROOF_HEX + 1];
+};
+
+/* Copy the value of key="value" from an auth-param list */
+static bool auth_param(const char *params, const char *key, char *out,
+		       size_t outsz)
+{
+	size_t klen = strlen(key);
+	const char *p = params;
+
+	while (*p) {
+		const char *v, *end;
+
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (!strncasecmp(p, key, klen) && p[klen] == '=' &&
+		    p[klen + 1] == '"') {
+			v = p + klen + 2;
+			end = strchr(v, '"');
+			if (!end || (size_t)(end - v) >= outsz)
+				return false;
+			memcpy(out, v, (size_t)(end - v));
+			out[end - v] = '\0';
+			return true;
+		}
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/*
+ * Authorization: SoFW id="...", nonce="...", proof="..."
+ * @return 0, ENOENT (no SoFW credentials at all) or EBADMSG (malformed)
+ */
+static int parse_authorization(const char *hdr, struct proof *pr)
+{
+	if (!hdr || strncasecmp(hdr, "SoFW", 4) || !isspace((unsigned char)hdr[4]))
+		return ENOENT;
+	hdr += 5;
+
+	if (!auth_param(hdr, "id", pr->id, sizeof(pr->id)) ||
+	    !auth_param(hdr, "nonce", pr->nonce, sizeof(pr->nonce)) ||
+	    !auth_param(hdr, "proof", pr->proof, sizeof(pr->proof)))
+		return EBADMSG;
+	if (!hracs_id_valid(pr->id, strlen(pr->id)))
+		return EBADMSG;
+	return 0;
+}
+
+static void challenge(struct hreq *q, bool stale, const char *why)
+{
+	char nonce[NONCE_LEN + 1], hdr[160];
+
+	if (nonces_make(q->h->nonces, nonce)) {
+		hreq_error(q, 500, "internal", NULL, "cannot make a nonce");
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "WWW-Authenticate: SoFW nonce=\"%s\"%s\r\n",
+		 nonce, stale ? ", stale=true" : "");
+	hreq_error(q, 401, "auth-required", hdr, "%s", why);
+}
+
+/* The open body carries nothing yet; read it so nginx is not left
+ * sending, but never more than a small bound, never for long */
+static int drain_body(struct hreq *q)
+{
+	char buf[512];
+	size_t total = 0;
+	int n;
+
+	ep_read_timeout(q, q->h->cfg.frame_timeout);
+	while ((n = FCGX_GetStr(buf, sizeof(buf), q->r->in)) > 0) {
+		total += (size_t)n;
+		if (total > OPEN_BODY_MAX)
+			return EMSGSIZE;
+	}
+	return FCGX_GetError(q->r->in) ? ETIMEDOUT : 0;
+}
+
+static void open_session(struct hreq *q, const struct proof *pr)
+{
+	const struct hras_conf *cfg = &q->h->cfg;
+	struct session *s = NULL;
+	char body[512];
+	bool replaced = false;
+	int e, n;
+
+	e = sessions_open(q->h->sessions, pr->id, q->peer, &s, &replaced);
+	if (e == ENOSPC) {
+		log_error("open from %s for HRAC '%s': all %u sessions in use "
+			  "(raise max-sessions)",
+			  q->peer, pr->id, cfg->max_sessions);
+		hreq_error(q, 503, "busy", NULL, "server has no room for "
+			   "another session; try later");
+		return;
+	}
+	if (e) {
+		hreq_error(q, 500, "internal", NULL, "cannot open a session");
+		return;
+	}
+
+	pthread_mutex_lock(&s->lock);
+	n = snprintf(body, sizeof(body),
+		     "sofw-version: %d\n"
+		     "session: %s\n"
+		     "keepalive: %u\n"
+		     "down-max: %u\n"
+		     "session-idle: %u\n"
+		     "poll-hold: %u\n"
+		     "max-payload: %u\n"
+		     "media-max-age: %u\n",
+		     FRAME_VERSION, s->token, cfg->keepalive, cfg->down_max,
+		     cfg->session_idle, cfg->poll_hold, cfg->max_payload,
+		     cfg->media_max_age);
+	pthread_mutex_unlock(&s->lock);
+
+	log_info("session of HRAC '%s' %s from %s", pr->id,
+		 replaced ? "re-opened (replaces the earlier one)" : "opened",
+		 q->peer);
+
+	if (hreq_start(q, 200, "text/plain", n, NULL) == 0)
+		hreq_write(q, body, (size_t)n, true);
+	explicit_bzero(body, sizeof(body));
+	session_deref(s);
+}
+
+void ep_open(struct hreq *q)
+{
+	struct proof pr;
+	int e;
+
+	e = drain_body(q);
+	if (e) {
+		log_warn("open from %s: %s", q->peer,
+			 e == EMSGSIZE ? "body too large" : "body not sent in time");
+		hreq_error(q, e == EMSGSIZE ? 413 : 408,
+			   e == EMSGSIZE ? "too-large" : "timeout", NULL,
+			   "open takes a small body, sent at once");
+		return;
+	}
+
+	memset(&pr, 0, sizeof(pr));
+	e = parse_authorization(hreq_param(q, "HTTP_AUTHORIZATION"), &pr);
+	if (e == ENOENT) {
+		log_debug("open from %s: challenge sent", q->peer);
+		challenge(q, false, "authentication required");
+		return;
+	}
+	if (e) {
+		log_warn("open from %s: malformed Authorization header",
+			 q->peer);
+		hreq_error(q, 400, "bad-authorization", NULL,
+			   "malformed Authorization: expected SoFW id=\"..\", "
+			   "nonce=\"..\", proof=\"..\"");
+		return;
+	}
+
+	switch (nonces_use(q->h->nonces, pr.nonce)) {
+
+	case NONCE_OK:
+		break;
+	case NONCE_STALE:
+		log_info("open from %s for HRAC '%s': stale nonce, challenged "
+			 "again",
+			 q->peer, pr.id);
+		challenge(q, true, "nonce expired or unknown");
+		return;
+	case NONCE_REPLAYED:
+		log_warn("open from %s for HRAC '%s': replayed proof refused",
+			 q->peer, pr.id);
+		challenge(q, false, "nonce already used");
+		return;
+	case NONCE_BUSY:
+		log_warn("open from %s: too many opens at once, refused",
+			 q->peer);
+		hreq_error(q, 503, "busy", "Retry-After: 5\r\n",
+			   "too many sessions opening at once; try later");
+		return;
+	}
+
+	switch (hracs_verify(q->h->hracs, pr.id, pr.nonce, pr.proof)) {
+
+	case HRACS_OK:
+		open_session(q, &pr);
+		break;
+	case HRACS_UNKNOWN_ID:
+		log_warn("open refused from %s: unknown HRAC identity '%s'",
+			 q->peer, pr.id);
+		hreq_error(q, 403, "forbidden", NULL,
+			   "identity or secret not accepted");
+		break;
+	case HRACS_WRONG_PROOF:
+		log_warn("open refused from %s: wrong secret for HRAC '%s'",
+			 q->peer, pr.id);
+		hreq_error(q, 403, "forbidden", NULL,
+			   "identity or secret not accepted");
+		break;
+	}
+	explicit_bzero(&pr, sizeof(pr));
+}

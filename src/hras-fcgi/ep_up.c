@@ -1,0 +1,234 @@
+/**
+ * @file ep_up.c  POST up: frames from the HRAC to HRAS
+ *
+ * The same handler serves a long chunked POST (streaming) and one short
+ * POST per batch (for proxies that buffer request bodies): either way the
+ * body is a sequence of frames, read as it arrives.
+ *
+ * nginx passes a chunked body with an empty CONTENT_LENGTH, so the body
+ * is read to EOF, never by length.  libfcgi's FCGX_GetStr blocks until it
+ * has all it was asked for, so the loop waits for one byte and then takes
+ * what libfcgi already holds: frames are handled as they arrive, and a
+ * client trickling bytes is caught by the frame timeout.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "frame_reader.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "hracs.h"
+#include "session.h"
+#include "inbox.h"
+#include "hras.h"
+#include "hreq.h"
+#include "endpoints.h"
+
+enum {
+	UP_CHUNK = 16384,
+};
+
+struct up {
+	struct hreq *q;
+	struct session *s;
+	struct inbox *ib;
+	uint32_t epoch;
+	uint64_t frames;
+	uint64_t refused;
+};
+
+/* Per frame, with the inbox and session locks held */
+static int on_frame(const struct frame *f, void *arg)
+{
+	struct up *u = arg;
+	const uint8_t *wire;
+	size_t len;
+	bool ping = f->type == FRAME_KEEPALIVE && (f->flags & FRAME_F_PING);
+	bool carries = f->type != FRAME_KEEPALIVE || ping;
+
+	wire = frame_wire(f, &len);
+	u->frames++;
+
+	/* refuse before accepting: a reliable frame not acknowledged is
+	 * resent by the HRAC once the loop thread has caught up */
+	if (carries && !inbox_room(u->ib, len)) {
+		inbox_count_refused(u->ib);
+		u->refused++;
+		return 0;
+	}
+
+	if (chan_rx(&u->s->chan, f) != CHAN_DELIVER || !carries)
+		return 0; /* duplicate, ack only, or a PONG of ours */
+
+	inbox_put(u->ib, u->s, wire, len);
+	return 0;
+}
+
+/* Hand a chunk of body to the frame reader under both locks */
+static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
+		size_t n)
+{
+	struct session *s = u->s;
+	int e;
+
+	inbox_lock(u->ib);
+	pthread_mutex_lock(&s->lock);
+	if (!session_current(s, u->epoch)) {
+		e = ESTALE;
+	}
+	else {
+		e = frame_reader_feed(fr, data, n, on_frame, u);
+		s->bytes_up += n;
+		/* the writer sends acks (and anything just queued) now */
+		if (s->chan.ack_due)
+			pthread_cond_broadcast(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	inbox_unlock(u->ib);
+
+	return e;
+}
+
+/*
+ * Read the next piece of body without blocking for more than is there
+ * @return bytes, 0 at EOF, -1 on a read error or timeout
+ */
+static int read_some(FCGX_Stream *in, uint8_t *buf, int size)
+{
+	int c, avail;
+
+	c = FCGX_GetChar(in);
+	if (c == EOF)
+		return FCGX_GetError(in) ? -1 : 0;
+	buf[0] = (uint8_t)c;
+
+	/* what libfcgi has already read from nginx, without a new read */
+	avail = (int)(in->stop - in->rdNext);
+	if (avail > size - 1)
+		avail = size - 1;
+	if (avail > 0)
+		avail = FCGX_GetStr((char *)buf + 1, avail, in);
+
+	return 1 + (avail > 0 ? avail : 0);
+}
+
+static void refuse(struct up *u, int status, const char *code,
+		   const char *what, uint64_t offset)
+{
+	log_warn("up stream of '%s' from %s refused after %llu frames: %s "
+		 "(at byte %llu)",
+		 u->s->id, u->q->peer, (unsigned long long)u->frames, what,
+		 (unsigned long long)offset);
+	hreq_error(u->q, status, code, NULL, "%s at byte %llu", what,
+		   (unsigned long long)offset);
+}
+
+static void serve(struct up *u, struct frame_reader *fr)
+{
+	const struct hras_conf *cfg = &u->q->h->cfg;
+	uint64_t pending_since = 0, pending_frames = 0, offset = 0;
+	uint8_t buf[UP_CHUNK];
+	char ok[64];
+	int n, e;
+
+	/* an HRAC sends keepalives; twice that silence is a dead client */
+	ep_read_timeout(u->q, 2 * cfg->keepalive + 10);
+
+	while ((n = read_some(u->q->r->in, buf, sizeof(buf))) > 0) {
+		e = feed(u, fr, buf, (size_t)n);
+		if (e == ESTALE) {
+			log_info("up stream of '%s' from %s ended: session "
+				 "re-opened or closed",
+				 u->s->id, u->q->peer);
+			hreq_error(u->q, 404, "unknown-session", NULL,
+				   "session replaced or closed");
+			return;
+		}
+		if (e == EMSGSIZE) {
+			refuse(u, 413, "frame-too-large",
+			       "frame payload over max-payload", fr->offset);
+			return;
+		}
+		if (e) {
+			refuse(u, 400, "bad-frame", frame_strerror(e),
+			       fr->offset);
+			return;
+		}
+		offset += (uint64_t)n;
+
+		/* a frame must not trickle in: bound its time to complete */
+		if (!frame_reader_pending(fr)) {
+			pending_since = 0;
+		}
+		else if (!pending_since || fr->frames != pending_frames) {
+			pending_since = mono_us();
+			pending_frames = fr->frames;
+		}
+		else if (mono_us() - pending_since >
+			 (uint64_t)cfg->frame_timeout * 1000000) {
+			refuse(u, 408, "timeout",
+			       "frame not completed within frame-timeout",
+			       fr->offset);
+			return;
+		}
+	}
+
+	if (n < 0) {
+		log_info("up stream of '%s' from %s ended: no data for %u s "
+			 "or the client went away",
+			 u->s->id, u->q->peer, 2 * cfg->keepalive + 10);
+		hreq_error(u->q, 408, "timeout", NULL, "no data in time");
+		return;
+	}
+	if (frame_reader_pending(fr)) {
+		refuse(u, 400, "truncated", "body ends inside a frame", offset);
+		return;
+	}
+
+	if (u->refused)
+		log_warn("up stream of '%s': %llu frames refused, the loop "
+			 "thread is behind (inbox full)",
+			 u->s->id, (unsigned long long)u->refused);
+
+	n = snprintf(ok, sizeof(ok), "frames %llu\n",
+		     (unsigned long long)u->frames);
+	if (hreq_start(u->q, 200, "text/plain", n, NULL) == 0)
+		hreq_write(u->q, ok, (size_t)n, true);
+}
+
+void ep_up(struct hreq *q)
+{
+	struct up u = { .q = q, .ib = q->h->inbox };
+	struct frame_reader fr;
+
+	u.s = ep_session(q, &u.epoch);
+	if (!u.s)
+		return;
+
+	if (frame_reader_init(&fr, q->h->cfg.max_payload)) {
+		hreq_error(q, 500, "internal", NULL, "out of memory");
+		session_deref(u.s);
+		return;
+	}
+
+	pthread_mutex_lock(&u.s->lock);
+	u.s->up_active++;
+	pthread_mutex_unlock(&u.s->lock);
+
+	serve(&u, &fr);
+
+	pthread_mutex_lock(&u.s->lock);
+	u.s->up_active--;
+	pthread_mutex_unlock(&u.s->lock);
+
+	frame_reader_close(&fr);
+	session_deref(u.s);
+}

@@ -1,0 +1,263 @@
+/**
+ * @file hracs.c  The HRAC identities HRAS accepts
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "secret.h"
+#include "hracs.h"
+
+enum {
+	HRACS_MAX = 65536,
+};
+
+struct hrac_ident {
+	char id[HRACS_ID_MAX + 1];
+	char secret[SECRET_MAX + 1];
+};
+
+struct hracs {
+	pthread_rwlock_t lock;
+	struct hrac_ident *v;
+	size_t n;
+};
+
+bool hracs_id_valid(const char *id, size_t len)
+{
+	if (len == 0 || len > HRACS_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int parse(FILE *f, const char *path, struct hrac_ident **vp,
+		 size_t *np, char *err, size_t errsz)
+{
+	char line[HRACS_ID_MAX + SECRET_MAX + 8];
+	struct hrac_ident *v = NULL;
+	unsigned lineno = 0;
+	size_t n = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		char *colon, *end;
+		size_t idlen, slen;
+		struct hrac_ident *nv;
+
+		lineno++;
+		end = strpbrk(line, "\r\n");
+		if (!end && !feof(f)) {
+			snprintf(err, errsz, "%s line %u: line too long", path,
+				 lineno);
+			goto fail;
+		}
+		if (end)
+			*end = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+
+		colon = strchr(line, ':');
+		if (!colon) {
+			snprintf(err, errsz,
+				 "%s line %u: expected name:secret", path,
+				 lineno);
+			goto fail;
+		}
+		idlen = (size_t)(colon - line);
+		slen = strlen(colon + 1);
+		if (!hracs_id_valid(line, idlen)) {
+			snprintf(err, errsz,
+				 "%s line %u: a name is 1 to %d of "
+				 "A-Z a-z 0-9 . _ -",
+				 path, lineno, HRACS_ID_MAX);
+			goto fail;
+		}
+		if (slen == 0 || slen > SECRET_MAX) {
+			snprintf(err, errsz,
+				 "%s line %u: a secret is 1 to %d bytes", path,
+				 lineno, SECRET_MAX);
+			goto fail;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (strlen(v[i].id) == idlen &&
+			    !strncmp(v[i].id, line, idlen)) {
+				snprintf(err, errsz,
+					 "%s line %u: '%.*s' given twice", path,
+					 lineno, (int)idlen, line);
+				goto fail;
+			}
+		}
+		if (n >= HRACS_MAX) {
+			snprintf(err, errsz, "%s: more than %d identities",
+				 path, HRACS_MAX);
+			goto fail;
+		}
+
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			snprintf(err, errsz, "%s: out of memory", path);
+			goto fail;
+		}
+		v = nv;
+		memcpy(v[n].id, line, idlen);
+		v[n].id[idlen] = '\0';
+		memcpy(v[n].secret, colon + 1, slen + 1);
+		n++;
+	}
+
+	if (n == 0) {
+		snprintf(err, errsz, "%s: no identities (lines name:secret)",
+			 path);
+		goto fail;
+	}
+
+	*vp = v;
+	*np = n;
+	return 0;
+
+fail:
+	if (v)
+		explicit_bzero(v, n * sizeof(*v));
+	free(v);
+	return EINVAL;
+}
+
+static int load(const char *path, struct hrac_ident **vp, size_t *np,
+		char *err, size_t errsz)
+{
+	FILE *f;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return e;
+	}
+	e = secret_file_check(path, fd, err, errsz);
+	if (e) {
+		close(fd);
+		return e;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	e = parse(f, path, vp, np, err, errsz);
+	fclose(f);
+
+	return e;
+}
+
+int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz)
+{
+	struct hracs *h;
+	int e;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return ENOMEM;
+	pthread_rwlock_init(&h->lock, NULL);
+
+	e = load(path, &h->v, &h->n, err, errsz);
+	if (e) {
+		hracs_free(h);
+		return e;
+	}
+
+	*hp = h;
+	return 0;
+}
+
+/* Replace the identities; on error the old ones stay in force */
+int hracs_reload(struct hracs *h, const char *path, char *err, size_t errsz)
+{
+	struct hrac_ident *v, *old;
+	size_t n, oldn;
+	int e;
+
+	e = load(path, &v, &n, err, errsz);
+	if (e)
+		return e;
+
+	pthread_rwlock_wrlock(&h->lock);
+	old = h->v;
+	oldn = h->n;
+	h->v = v;
+	h->n = n;
+	pthread_rwlock_unlock(&h->lock);
+
+	explicit_bzero(old, oldn * sizeof(*old));
+	free(old);
+	return 0;
+}
+
+void hracs_free(struct hracs *h)
+{
+	if (!h)
+		return;
+	if (h->v)
+		explicit_bzero(h->v, h->n * sizeof(*h->v));
+	free(h->v);
+	pthread_rwlock_destroy(&h->lock);
+	free(h);
+}
+
+size_t hracs_count(struct hracs *h)
+{
+	size_t n;
+
+	pthread_rwlock_rdlock(&h->lock);
+	n = h->n;
+	pthread_rwlock_unlock(&h->lock);
+	return n;
+}
+
+/**
+ * Check an HRAC's proof for a nonce
+ *
+ * An unknown identity costs the same HMAC as a known one, so response
+ * times do not tell which names exist.
+ */
+enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
+				const char *nonce, const char *proof)
+{
+	char expect[SECRET_PROOF_HEX + 1];
+	const char *secret = "\x01unknown-identity";
+	enum hracs_verdict v = HRACS_UNKNOWN_ID;
+	bool match;
+
+	pthread_rwlock_rdlock(&h->lock);
+	for (size_t i = 0; i < h->n; i++) {
+		if (!strcmp(h->v[i].id, id)) {
+			secret = h->v[i].secret;
+			v = HRACS_WRONG_PROOF;
+			break;
+		}
+	}
+	if (secret_proof(expect, secret, nonce, id))
+		expect[0] = '\0';
+	pthread_rwlock_unlock(&h->lock);
+
+	match = strlen(proof) == SECRET_PROOF_HEX && expect[0] &&
+		secret_equal(expect, proof, SECRET_PROOF_HEX);
+	explicit_bzero(expect, sizeof(expect));
+
+	if (v == HRACS_WRONG_PROOF && match)
+		return HRACS_OK;
+	return v;
+}

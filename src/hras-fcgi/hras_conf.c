@@ -1,0 +1,134 @@
+/**
+ * @file hras_conf.c  hras-fcgi options: the one table, defaults, checks
+ *
+ * Option names are a contract with deployers' scripts: add, never rename.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "hras.h"
+
+#define OPT(name, s, type, field, min, max, arg, help)                          \
+	{                                                                      \
+		name, s, type, offsetof(struct hras_conf, field), min, max,     \
+			arg, help                                              \
+	}
+
+const struct conf_opt hras_opts[] = {
+	OPT("foreground", 'f', CONF_BOOL, foreground, 0, 0, NULL,
+	    "stay in the foreground and log to stderr"),
+	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE",
+	    "read options from FILE (see hras-fcgi.conf(5))"),
+	OPT("socket", 's', CONF_STR, socket, 0, 0, "unix:PATH|HOST:PORT",
+	    "FastCGI socket (default: inherited fd 0, as from spawn-fcgi)"),
+	OPT("socket-mode", 0, CONF_OCTAL, socket_mode, 0, 0777, "MODE",
+	    "permissions of a unix socket, octal (default 0660)"),
+	OPT("hracs", 0, CONF_STR, hracs, 0, 0, "FILE",
+	    "HRAC identities, lines name:secret (mode 0600)"),
+	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL,
+	    "more logging (repeat for more)"),
+	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE",
+	    "write the process id to FILE"),
+	OPT("base-path", 0, CONF_STR, base_path, 0, 0, "PATH",
+	    "URL path of the tunnel endpoints (default /sofw/)"),
+	OPT("keepalive", 0, CONF_U32, keepalive, 1, 3600, "SECONDS",
+	    "keepalive interval on idle streams (default 20)"),
+	OPT("down-max", 0, CONF_U32, down_max, 10, 86400, "SECONDS",
+	    "a down stream ends after this long (default 300)"),
+	OPT("session-idle", 0, CONF_U32, session_idle, 5, 86400, "SECONDS",
+	    "drop a session without a down stream this long (default 60)"),
+	OPT("poll-hold", 0, CONF_U32, poll_hold, 1, 300, "SECONDS",
+	    "hold a long poll this long at most (default 20)"),
+	OPT("max-payload", 0, CONF_U32, max_payload, 1500, FRAME_MAX_PAYLOAD,
+	    "BYTES", "largest frame payload accepted (default 65535)"),
+	OPT("frame-timeout", 0, CONF_U32, frame_timeout, 1, 300, "SECONDS",
+	    "a frame must arrive whole within this time (default 10)"),
+	OPT("threads", 0, CONF_U32, threads, 4, 4096, "N",
+	    "FastCGI worker threads at most (default 256)"),
+	OPT("max-sessions", 0, CONF_U32, max_sessions, 1, 65536, "N",
+	    "tunnel sessions at most (default 1024)"),
+	OPT("media-max-age", 0, CONF_U32, media_max_age, 1, 10000, "MS",
+	    "drop media queued longer than this (default 60)"),
+	OPT("media-queue", 0, CONF_U32, media_queue, 65536, 1 << 28, "BYTES",
+	    "media queued per session at most (default 1048576)"),
+	OPT("sip-queue", 0, CONF_U32, sip_queue, 65536, 1 << 28, "BYTES",
+	    "signalling awaiting ack per session (default 4194304)"),
+	OPT("inbox", 0, CONF_U32, inbox_bytes, 1 << 18, 1 << 28, "BYTES",
+	    "frames waiting for the SIP/relay thread (default 8388608)"),
+	OPT("echo", 0, CONF_BOOL, echo, 0, 0, NULL,
+	    "diagnostic: send every frame back down its tunnel"),
+	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
+	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, "print the version"),
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+void hras_conf_defaults(struct hras_conf *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket_mode = 0660;
+	conf_set_str(&cfg->base_path, "/sofw/");
+	cfg->keepalive = 20;
+	cfg->down_max = 300;
+	cfg->session_idle = 60;
+	cfg->poll_hold = 20;
+	cfg->max_payload = FRAME_MAX_PAYLOAD;
+	cfg->frame_timeout = 10;
+	cfg->threads = 256;
+	cfg->max_sessions = 1024;
+	cfg->media_max_age = 60;
+	cfg->media_queue = 1 << 20;
+	cfg->sip_queue = 4 << 20;
+	cfg->inbox_bytes = 8 << 20;
+}
+
+/* Cross-option checks, after the file and the command line */
+int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
+{
+	size_t n;
+
+	if (!cfg->hracs) {
+		snprintf(err, errsz,
+			 "no HRAC identities: give --hracs FILE (lines "
+			 "name:secret)");
+		return 1;
+	}
+	n = strlen(cfg->base_path);
+	if (cfg->base_path[0] != '/' || cfg->base_path[n - 1] != '/') {
+		snprintf(err, errsz,
+			 "base-path must start and end with '/', not '%s'",
+			 cfg->base_path);
+		return 1;
+	}
+	if (cfg->down_max <= cfg->keepalive) {
+		snprintf(err, errsz,
+			 "down-max (%u s) must be longer than keepalive (%u s)",
+			 cfg->down_max, cfg->keepalive);
+		return 1;
+	}
+	if (cfg->session_idle <= cfg->keepalive) {
+		snprintf(err, errsz,
+			 "session-idle (%u s) must be longer than keepalive "
+			 "(%u s)",
+			 cfg->session_idle, cfg->keepalive);
+		return 1;
+	}
+
+	return 0;
+}
+
+void hras_chan_limits(const struct hras_conf *cfg, struct chan_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->rel_max_bytes = cfg->sip_queue;
+	lim->rel_max_frames = 16384;
+	lim->media_max_bytes = cfg->media_queue;
+	lim->media_max_age = (uint64_t)cfg->media_max_age * 1000;
+	lim->rto = 1000000;
+	lim->max_payload = cfg->max_payload;
+}

@@ -1,0 +1,286 @@
+/**
+ * @file main.c  hras-fcgi: start-up, the loop thread, shutdown
+ *
+ * Start-up order matters: options, identities, daemon (before any thread),
+ * libre and the inbox (bound to this thread's loop), the FastCGI socket,
+ * then worker threads with signals blocked so that SIGTERM, SIGINT and
+ * SIGHUP reach this thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "hracs.h"
+#include "nonces.h"
+#include "session.h"
+#include "inbox.h"
+#include "workers.h"
+#include "core.h"
+#include "hras.h"
+
+#ifndef SOFW_VERSION
+#define SOFW_VERSION "0.1"
+#endif
+
+enum {
+	NONCE_LIFETIME_MS = 30000,
+	NONCE_CACHE = 4096,
+	FCGI_BACKLOG = 256,
+	LOOP_FDS = 65536,
+};
+
+static const char summary[] =
+	"SoFW HTTP relay agent server: the tunnel's far end, a FastCGI "
+	"responder behind nginx.";
+
+/* for the signal handler only */
+static struct core *signal_core;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP) {
+		if (signal_core)
+			core_request_reload(signal_core);
+		return;
+	}
+	re_cancel();
+}
+
+static int load_options(struct hras_conf *cfg, int argc, char *argv[])
+{
+	const char *file = conf_file_arg(argc, argv);
+	char err[512];
+
+	hras_conf_defaults(cfg);
+	if (file && conf_load_file(hras_opts, cfg, file, err, sizeof(err)))
+		goto fail;
+	if (conf_parse_args(hras_opts, cfg, argc, argv, err, sizeof(err)))
+		goto fail;
+	if (cfg->help || cfg->version)
+		return 0;
+	if (hras_conf_check(cfg, err, sizeof(err)))
+		goto fail;
+	return 0;
+
+fail:
+	fprintf(stderr, "hras-fcgi: %s\n", err);
+	return EINVAL;
+}
+
+/* A unix socket left by an earlier run would make bind() fail */
+static void remove_stale_socket(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
+/* unix:PATH, HOST:PORT, :PORT; NULL means the inherited fd 0 */
+static int open_listener(const struct hras_conf *cfg)
+{
+	const char *spec = cfg->socket;
+	int fd;
+
+	if (!spec)
+		return 0;
+
+	if (!strncmp(spec, "unix:", 5)) {
+		const char *path = spec + 5;
+
+		remove_stale_socket(path);
+		fd = FCGX_OpenSocket(path, FCGI_BACKLOG);
+		if (fd >= 0 && chmod(path, cfg->socket_mode) < 0)
+			log_warn("chmod %s: %s", path, strerror(errno));
+	}
+	else {
+		fd = FCGX_OpenSocket(spec, FCGI_BACKLOG);
+	}
+	if (fd < 0)
+		log_error("cannot listen on FastCGI socket %s: %s", spec,
+			  strerror(errno));
+	return fd;
+}
+
+static int daemonize(bool keep_stdin)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return errno;
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid > 0)
+		_exit(0);
+
+	if (chdir("/") < 0)
+		return errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return errno;
+	if (!keep_stdin)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static void write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		log_warn("pidfile %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+/* Everything that needs the loop thread, and the workers, in order */
+static int run(struct hras *h)
+{
+	struct chan_limits lim;
+	sigset_t block, old;
+	struct sigaction sa;
+	int e;
+
+	e = libre_init();
+	if (e) {
+		log_error("libre_init: %s", strerror(e));
+		return e;
+	}
+	fd_setsize(LOOP_FDS);
+
+	hras_chan_limits(&h->cfg, &lim);
+	e = sessions_alloc(&h->sessions, h->cfg.max_sessions, &lim);
+	e = e ? e : nonces_alloc(&h->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
+	e = e ? e : core_alloc(&h->core, h);
+	e = e ? e : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame,
+				h->core);
+	if (e) {
+		log_error("start-up: %s", strerror(e));
+		goto out;
+	}
+
+	signal_core = h->core;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+
+	/* workers inherit this mask: signals go to the loop thread */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	e = workers_start(&h->workers, h, h->listen_fd, h->cfg.threads);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		log_error("cannot start worker threads: %s", strerror(e));
+		goto out;
+	}
+
+	log_info("ready: %zu HRAC identities, endpoints under %s, FastCGI on "
+		 "%s",
+		 hracs_count(h->hracs), h->cfg.base_path,
+		 h->cfg.socket ? h->cfg.socket : "fd 0");
+
+	e = re_main(on_signal);
+	log_info("shutting down");
+
+	sessions_close_all(h->sessions);
+	workers_stop(h->workers);
+	h->workers = NULL;
+out:
+	signal_core = NULL;
+	inbox_free(h->inbox);
+	sessions_free(h->sessions);
+	nonces_free(h->nonces);
+	core_free(h->core);
+	libre_close();
+	return e;
+}
+
+int main(int argc, char *argv[])
+{
+	struct hras h;
+	char err[512];
+	int e;
+
+	memset(&h, 0, sizeof(h));
+	h.listen_fd = -1;
+
+	if (load_options(&h.cfg, argc, argv))
+		return 2;
+	if (h.cfg.help) {
+		conf_usage(stdout, "hras-fcgi", summary, hras_opts);
+		return 0;
+	}
+	if (h.cfg.version) {
+		printf("hras-fcgi %s (tunnel protocol %d)\n", SOFW_VERSION,
+		       FRAME_VERSION);
+		return 0;
+	}
+
+	if (hracs_alloc(&h.hracs, h.cfg.hracs, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: HRAC identities: %s\n", err);
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("hras-fcgi", h.cfg.foreground, h.cfg.verbose);
+
+	if (FCGX_Init()) {
+		log_error("FCGX_Init failed");
+		return 1;
+	}
+	h.listen_fd = open_listener(&h.cfg);
+	if (h.listen_fd < 0)
+		return 1;
+
+	if (!h.cfg.foreground) {
+		e = daemonize(!h.cfg.socket);
+		if (e) {
+			log_error("cannot become a daemon: %s", strerror(e));
+			return 1;
+		}
+	}
+	if (h.cfg.pidfile)
+		write_pidfile(h.cfg.pidfile);
+
+	e = run(&h);
+
+	if (h.cfg.socket && !strncmp(h.cfg.socket, "unix:", 5))
+		unlink(h.cfg.socket + 5);
+	if (h.cfg.pidfile)
+		unlink(h.cfg.pidfile);
+	hracs_free(h.hracs);
+	conf_free(hras_opts, &h.cfg);
+	log_close();
+	return e ? 1 : 0;
+}

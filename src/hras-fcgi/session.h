@@ -1,0 +1,58 @@
+/**
+ * @file session.h  Tunnel sessions: one per HRAC identity
+ *
+ * A session outlives the HTTP requests that carry it: the down GET, the up
+ * POSTs and the polls come and go on different worker threads, the
+ * session's channel keeps the frames.  Shared between threads, so it is
+ * reference counted atomically and guarded by its own mutex (libre's mem
+ * references are not atomic in 1.1.0).
+ *
+ * A second open for the same identity starts a new epoch of the same
+ * session: a new token, numbering from 1, unacknowledged signalling kept.
+ * Requests of an older epoch end on their next wake-up.
+ */
+
+enum {
+	SESSION_TOKEN_LEN = 32,
+};
+
+struct session {
+	atomic_uint refs;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* down writers wait for frames here */
+
+	/* constant while the session lives */
+	char id[HRACS_ID_MAX + 1];
+
+	/* under lock */
+	char token[SESSION_TOKEN_LEN + 1];
+	uint32_t epoch;
+	bool closed;
+	struct chan chan;
+	uint32_t down_gen;     /* bumped by each new down request */
+	uint32_t down_active;  /* down requests attached */
+	uint32_t up_active;    /* up requests attached */
+	uint64_t idle_since;   /* us, when the last down request ended */
+	uint64_t opened;       /* us */
+	char peer[96];	       /* where the last open came from */
+	uint64_t bytes_up, bytes_down;
+};
+
+struct sessions;
+
+int sessions_alloc(struct sessions **tp, uint32_t max,
+		   const struct chan_limits *lim);
+void sessions_free(struct sessions *t);
+int sessions_open(struct sessions *t, const char *id, const char *peer,
+		  struct session **sp, bool *replaced);
+struct session *sessions_find(struct sessions *t, const char *token,
+			      uint32_t *epoch);
+void sessions_drop(struct sessions *t, struct session *s, const char *why);
+void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
+void sessions_close_all(struct sessions *t);
+size_t sessions_count(struct sessions *t);
+
+struct session *session_ref(struct session *s);
+void session_deref(struct session *s);
+bool session_current(const struct session *s, uint32_t epoch);
+int session_send(struct session *s, const struct frame *f, uint64_t now);

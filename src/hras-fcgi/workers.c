@@ -1,0 +1,208 @@
+/**
+ * @file workers.c  The FastCGI worker threads
+ *
+ * Threads are created with SIGINT/SIGTERM/SIGHUP blocked (main.c), so
+ * signals reach the loop thread.  To stop, the listening socket and every
+ * request's connection are shut down, which unblocks accept() and reads.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "hras.h"
+#include "endpoints.h"
+#include "workers.h"
+
+struct worker {
+	struct workers *ws;
+	pthread_t tid;
+	atomic_int fd; /* the request's connection, -1 between requests */
+};
+
+struct workers {
+	struct hras *h;
+	int listen_fd;
+	pthread_mutex_t accept_lock; /* one thread in accept at a time */
+	pthread_mutex_t lock;	     /* the fields below */
+	struct worker **v;
+	uint32_t n, max, idle;
+	bool warned_full;
+	atomic_bool stopping;
+};
+
+static int spawn(struct workers *ws);
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	struct workers *ws = w->ws;
+	FCGX_Request req;
+
+	if (FCGX_InitRequest(&req, ws->listen_fd, 0)) {
+		log_error("worker: cannot initialise a FastCGI request");
+		return NULL;
+	}
+
+	for (;;) {
+		bool more;
+		int rc;
+
+		pthread_mutex_lock(&ws->accept_lock);
+		rc = FCGX_Accept_r(&req);
+		pthread_mutex_unlock(&ws->accept_lock);
+
+		if (atomic_load(&ws->stopping))
+			break;
+		if (rc < 0) {
+			log_warn("FastCGI accept failed (%d); retrying", rc);
+			usleep(100000);
+			continue;
+		}
+
+		pthread_mutex_lock(&ws->lock);
+		ws->idle--;
+		more = ws->idle == 0 && ws->n < ws->max;
+		if (ws->idle == 0 && ws->n >= ws->max && !ws->warned_full) {
+			log_warn("all %u worker threads busy: new requests "
+				 "wait (raise --threads)",
+				 ws->max);
+			ws->warned_full = true;
+		}
+		pthread_mutex_unlock(&ws->lock);
+		if (more && spawn(ws))
+			log_warn("cannot add a worker thread: %s",
+				 strerror(errno));
+
+		atomic_store(&w->fd, req.ipcFd);
+		endpoint_serve(ws->h, &req);
+		atomic_store(&w->fd, -1);
+		FCGX_Finish_r(&req);
+
+		pthread_mutex_lock(&ws->lock);
+		ws->idle++;
+		if (ws->idle > 1)
+			ws->warned_full = false;
+		pthread_mutex_unlock(&ws->lock);
+	}
+
+	FCGX_Free(&req, 1);
+	return NULL;
+}
+
+/* Add a thread; ws->lock must not be held */
+static int spawn(struct workers *ws)
+{
+	struct worker *w;
+	int e;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return ENOMEM;
+	w->ws = ws;
+	atomic_init(&w->fd, -1);
+
+	pthread_mutex_lock(&ws->lock);
+	if (ws->n >= ws->max || atomic_load(&ws->stopping)) {
+		pthread_mutex_unlock(&ws->lock);
+		free(w);
+		return 0;
+	}
+	e = pthread_create(&w->tid, NULL, run, w);
+	if (e) {
+		pthread_mutex_unlock(&ws->lock);
+		free(w);
+		errno = e;
+		return e;
+	}
+	ws->v[ws->n++] = w;
+	ws->idle++;
+	pthread_mutex_unlock(&ws->lock);
+
+	return 0;
+}
+
+int workers_start(struct workers **wp, struct hras *h, int listen_fd,
+		  uint32_t max)
+{
+	struct workers *ws;
+	int e;
+
+	ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return ENOMEM;
+	ws->v = calloc(max, sizeof(*ws->v));
+	if (!ws->v) {
+		free(ws);
+		return ENOMEM;
+	}
+	ws->h = h;
+	ws->listen_fd = listen_fd;
+	ws->max = max;
+	pthread_mutex_init(&ws->accept_lock, NULL);
+	pthread_mutex_init(&ws->lock, NULL);
+	atomic_init(&ws->stopping, false);
+
+	/* two to start: one serving, one waiting in accept */
+	for (int i = 0; i < 2; i++) {
+		e = spawn(ws);
+		if (e) {
+			workers_stop(ws);
+			return e;
+		}
+	}
+
+	*wp = ws;
+	return 0;
+}
+
+/* Stop every thread: sessions must already be closed (writers wake) */
+void workers_stop(struct workers *ws)
+{
+	uint32_t n;
+
+	if (!ws)
+		return;
+
+	atomic_store(&ws->stopping, true);
+	shutdown(ws->listen_fd, SHUT_RDWR);
+
+	pthread_mutex_lock(&ws->lock);
+	n = ws->n;
+	for (uint32_t i = 0; i < n; i++) {
+		int fd = atomic_load(&ws->v[i]->fd);
+
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&ws->lock);
+
+	/* no thread is added once stopping is set and accept fails */
+	for (uint32_t i = 0; i < n; i++) {
+		pthread_join(ws->v[i]->tid, NULL);
+		free(ws->v[i]);
+	}
+
+	pthread_mutex_destroy(&ws->accept_lock);
+	pthread_mutex_destroy(&ws->lock);
+	free(ws->v);
+	free(ws);
+}
+
+void workers_counts(struct workers *ws, uint32_t *threads, uint32_t *busy)
+{
+	pthread_mutex_lock(&ws->lock);
+	*threads = ws->n;
+	*busy = ws->n - ws->idle;
+	pthread_mutex_unlock(&ws->lock);
+}

@@ -1,0 +1,15 @@
+/**
+ * @file workers.h  The FastCGI worker threads
+ *
+ * libfcgi serves one request per thread, and a tunnel request lives for
+ * minutes, so the pool grows on demand (a thread is added whenever none
+ * is left waiting in accept) up to --threads.
+ */
+
+struct hras;
+struct workers;
+
+int workers_start(struct workers **wp, struct hras *h, int listen_fd,
+		  uint32_t max);
+void workers_stop(struct workers *ws);
+void workers_counts(struct workers *ws, uint32_t *threads, uint32_t *busy);
