@@ -19,7 +19,7 @@ CFLAGS := -std=gnu11 $(OPT) -g $(WARN) $(SAN) -pthread -D_GNU_SOURCE \
 LDFLAGS := $(SAN) -pthread
 
 COMMON_SRCS := $(wildcard src/common/*.c)
-HRAS_SRCS := $(wildcard src/hras-fcgi/*.c)
+HRAS_SRCS := $(filter-out src/hras-fcgi/main.c,$(wildcard src/hras-fcgi/*.c))
 HRAC_SRCS := $(filter-out src/hrac/main.c,$(wildcard src/hrac/*.c))
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(B)/%.o)
@@ -28,6 +28,7 @@ HRAC_OBJS := $(HRAC_SRCS:%.c=$(B)/%.o)
 
 LIBCOMMON := $(B)/libsofw-common.a
 LIBHRAC := $(B)/libhrac.a
+LIBHRAS := $(B)/libhras.a
 
 HRAS_LIBS := $(RE_LIBS) $(FCGI_LIBS) $(CRYPTO_LIBS)
 HRAC_LIBS := $(RE_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
@@ -55,17 +56,22 @@ $(LIBHRAC): $(HRAC_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/hras-fcgi: $(HRAS_OBJS) $(LIBCOMMON)
+$(LIBHRAS): $(HRAS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/hras-fcgi: $(B)/src/hras-fcgi/main.o $(LIBHRAS) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HRAS_LIBS)
 
 $(B)/hrac: $(B)/src/hrac/main.o $(LIBHRAC) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HRAC_LIBS)
 
-# unit tests link the shared code and hrac's tunnel library
-$(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBCOMMON) tests/unit/unit.h
+# unit tests link the shared code and both programs' libraries
+$(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBHRAS) $(LIBCOMMON) \
+		tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc/hrac -Isrc/hras-fcgi -o $@ $< $(LIBHRAC) \
-		$(LIBCOMMON) $(HRAC_LIBS) $(LDFLAGS)
+		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(LDFLAGS)
 
 # test tools (probe, bench helpers) are hrac's tunnel in another harness
 $(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)
@@ -110,4 +116,4 @@ install: all
 	install -m 644 etc/*.example $(DESTDIR)$(SYSCONFDIR)/sofw/
 
 -include $(COMMON_OBJS:.o=.d) $(HRAS_OBJS:.o=.d) $(HRAC_OBJS:.o=.d) \
-	$(B)/src/hrac/main.d
+	$(B)/src/hrac/main.d $(B)/src/hras-fcgi/main.d
