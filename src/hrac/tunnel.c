@@ -329,10 +329,26 @@ static void close_done(struct curl_job *job, CURLcode res)
 	tunnel_event(t, TUNNEL_CLOSED, "session closed");
 }
 
-/* Stop, and tell HRAS to free the session now (TUNNEL_CLOSED follows) */
+static void close_fire(void *arg)
+{
+	tunnel_close(arg);
+}
+
+/**
+ * Stop, and tell HRAS to free the session now (TUNNEL_CLOSED follows)
+ *
+ * Safe from the tunnel's own handlers: inside a curl callback the work
+ * is deferred to the loop.
+ */
 void tunnel_close(struct tunnel *t)
 {
 	bool was_open = t->open;
+
+	if (curl_loop_busy(t->cl)) {
+		t->stopped = true;
+		tmr_start(&t->tmr_kick, 0, close_fire, t);
+		return;
+	}
 
 	t->stopped = true;
 	stop_streams(t);

@@ -41,13 +41,19 @@ static int down_frame(const struct frame *f, void *arg)
 
 static void verified(struct tunnel *t, struct xfer *x)
 {
+	if (t->fail_down)
+		log_info("down: %s again after %u failed attempts",
+			 x->kind == X_POLL ? "polling" : "streaming",
+			 t->fail_down);
 	t->fail_down = 0;
 	if (t->down_verified)
 		return;
 	t->down_verified = true;
 	t->lost = 0;
 	if (x->kind == X_POLL)
-		tunnel_event(t, TUNNEL_DOWN_MODE, "long polling");
+		tunnel_event(t, TUNNEL_DOWN_MODE, "long polling%s%s%s",
+			     t->down_why[0] ? " (" : "", t->down_why,
+			     t->down_why[0] ? ")" : "");
 	else
 		tunnel_event(t, TUNNEL_DOWN_MODE,
 			     "streaming (first frame after %llu ms)",
@@ -146,7 +152,7 @@ void down_use_poll(struct tunnel *t, const char *why)
 	log_warn("down: %s: switching to long polling", why);
 	t->down_poll = true;
 	t->down_verified = false;
-	tunnel_event(t, TUNNEL_DOWN_MODE, "long polling (%s)", why);
+	snprintf(t->down_why, sizeof(t->down_why), "%s", why);
 	if (t->down_x) {
 		xfer_free(t->down_x);
 		t->down_x = NULL;
@@ -175,8 +181,12 @@ static void watch(void *arg)
 			 t->p.poll_hold + t->p.keepalive + 5);
 	}
 	else if (!x->got_frame) {
+		/* headers take what the open took (two round trips, maybe a
+		 * CONNECT and a TLS handshake); a path holding them longer
+		 * holds the whole response */
+		uint64_t hdr_max = probe + 2 * t->open_took;
 		bool hdr_late = !x->headers_done &&
-				now - x->started > ka + probe;
+				now - x->started > hdr_max;
 		bool frame_late = x->headers_done && now - x->hdr_at > probe;
 
 		if (!hdr_late && !frame_late)
@@ -187,7 +197,7 @@ static void watch(void *arg)
 				    : "no response within %u ms: the path may "
 				      "buffer responses",
 			 frame_late ? t->conf.probe_ms
-				    : (unsigned)((ka + probe) / 1000));
+				    : (unsigned)(hdr_max / 1000));
 		if (t->conf.down_pref == TUNNEL_AUTO && !t->down_poll) {
 			down_use_poll(t, why);
 			return;
@@ -235,7 +245,10 @@ void down_start(struct tunnel *t)
 	if (t->down_x || !t->open || t->stopped)
 		return;
 
-	x = xfer_new(t, kind, "down", down_done);
+	/* a first poll is answered at once: it proves the path */
+	x = xfer_new(t, kind, kind == X_POLL && !t->down_verified ? "down?probe=1"
+								  : "down",
+		     down_done);
 	if (!x || frame_reader_init(&x->fr, t->p.max_payload)) {
 		xfer_free(x);
 		retry_later(t, "out of memory");

@@ -17,6 +17,7 @@
 #include "frame_reader.h"
 #include "chan.h"
 #include "log.h"
+#include "mono.h"
 #include "secret.h"
 #include "curl_loop.h"
 #include "tunnel.h"
@@ -61,11 +62,6 @@ static void learn_proxy_auth(struct tunnel *t, struct xfer *x)
 static void tls_peer(struct tunnel *t, struct xfer *x)
 {
 	struct curl_certinfo *ci = NULL;
-	char *primary = NULL;
-	long port = 0;
-
-	curl_easy_getinfo(x->job.easy, CURLINFO_PRIMARY_IP, &primary);
-	curl_easy_getinfo(x->job.easy, CURLINFO_PRIMARY_PORT, &port);
 
 	if (!t->conf.certinfo ||
 	    curl_easy_getinfo(x->job.easy, CURLINFO_CERTINFO, &ci) ||
@@ -130,6 +126,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 
 	t->open_x = NULL;
 	learn_proxy_auth(t, x);
+	tls_peer(t, x); /* the handshake may have been the challenge's */
 
 	if (res == CURLE_OK && x->status == 401 && x->nonce[0] &&
 	    !x->proved) {
@@ -150,8 +147,8 @@ static void open_done(struct curl_job *job, CURLcode res)
 			xfer_free(x);
 			return;
 		}
-		tls_peer(t, x);
 		xfer_free(x);
+		t->open_took = mono_us() - t->open_started;
 		tunnel_session_opened(t);
 		return;
 	}
@@ -175,6 +172,8 @@ void open_start(struct tunnel *t, const char *nonce)
 
 	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDSIZE, 0L);
+	if (!nonce)
+		t->open_started = mono_us();
 
 	if (nonce) {
 		if (secret_proof(proof, t->conf.secret, nonce, t->conf.id)) {

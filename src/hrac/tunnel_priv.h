@@ -74,6 +74,7 @@ struct tunnel {
 
 	/* modes, and why they were chosen */
 	bool down_poll, up_batch;
+	char down_why[200], up_why[200]; /* why a fallback is in use */
 	bool down_verified, up_verified;
 	uint32_t probe_seq;
 
@@ -84,6 +85,8 @@ struct tunnel {
 	uint64_t last_up_tx;  /* us, last bytes handed to curl upward */
 	uint64_t probe_sent;  /* us, the up probe PING */
 	unsigned lost;	      /* sessions lost in a row */
+	uint64_t open_started; /* us, the open's first request */
+	uint64_t open_took;    /* us, challenge to session: the path's pace */
 	bool ka_due;
 	char last_error[256];
 };

@@ -54,6 +54,11 @@ static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
 	uint64_t now = mono_us();
 	size_t n = chan_fill(&t->chan, buf, size, now, t->ka_due);
 
+	if (n && t->fail_up) {
+		log_info("up: sending again after %u failed attempts",
+			 t->fail_up);
+		t->fail_up = 0;
+	}
 	if (n) {
 		t->ka_due = false;
 		t->last_up_tx = now;
@@ -104,7 +109,7 @@ static void up_use_batch(struct tunnel *t, const char *why)
 	log_warn("up: %s: switching to one POST per batch", why);
 	t->up_batch = true;
 	t->up_verified = false;
-	tunnel_event(t, TUNNEL_UP_MODE, "batch POSTs (%s)", why);
+	snprintf(t->up_why, sizeof(t->up_why), "%s", why);
 	tmr_cancel(&t->tmr_rotate_up);
 	if (t->up_x) {
 		xfer_free(t->up_x);
@@ -227,9 +232,14 @@ void up_probe_answered(struct tunnel *t, const struct frame *pong)
 		return;
 	t->up_verified = true;
 	tmr_cancel(&t->tmr_up_probe);
-	tunnel_event(t, TUNNEL_UP_MODE, "%s (probe answered in %llu ms)",
-		     t->up_batch ? "batch POSTs" : "streaming",
-		     (unsigned long long)(mono_us() - t->probe_sent) / 1000);
+	if (t->up_batch && t->up_why[0])
+		tunnel_event(t, TUNNEL_UP_MODE, "batch POSTs (%s)", t->up_why);
+	else
+		tunnel_event(t, TUNNEL_UP_MODE,
+			     "%s (probe answered in %llu ms)",
+			     t->up_batch ? "batch POSTs" : "streaming",
+			     (unsigned long long)(mono_us() - t->probe_sent) /
+				     1000);
 	log_info("up: %s works", t->up_batch ? "batch POST" : "streaming");
 	if (t->down_verified)
 		tunnel_event(t, TUNNEL_PATH_OK, "both directions carry frames");

@@ -133,9 +133,11 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 		return NULL;
 	}
 
-	snprintf(url, sizeof(url), "%s%s%s", c->server, endpoint,
-		 kind == X_POLL ? "?mode=poll" :
-		 kind == X_BATCH ? "?mode=batch" : "");
+	snprintf(url, sizeof(url), "%s%s%s%s", c->server, endpoint,
+		 strchr(endpoint, '?') ? "&" : "?",
+		 kind == X_POLL ? "mode=poll" : kind == X_BATCH ? "mode=batch" : "");
+	if (kind != X_POLL && kind != X_BATCH)
+		url[strlen(url) - 1] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -313,6 +315,13 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 					       : " (give --proxy-user USER:PASS)");
 			return;
 		}
+		if (connect_code >= 500) {
+			snprintf(buf, size,
+				 "the proxy cannot reach HRAS at %s (CONNECT "
+				 "answered %ld)",
+				 server, connect_code);
+			return;
+		}
 		if (connect_code >= 300) {
 			snprintf(buf, size,
 				 "CONNECT to port %s refused by the proxy "
@@ -321,6 +330,16 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 				 connect_code == 403 ?
 					 ": most proxies allow CONNECT only to "
 					 "port 443; run HRAS on 443" : "");
+			return;
+		}
+		if (res == CURLE_PARTIAL_FILE || res == CURLE_SEND_ERROR ||
+		    res == CURLE_RECV_ERROR || res == CURLE_GOT_NOTHING) {
+			snprintf(buf, size,
+				 "%s cut by the %s: %s",
+				 xfer_kind_name(x->kind),
+				 proxied ? "proxy or server" : "server",
+				 x->errbuf[0] ? x->errbuf
+					      : curl_easy_strerror(res));
 			return;
 		}
 		snprintf(buf, size, "%s failed: %s", xfer_kind_name(x->kind),

@@ -41,6 +41,7 @@ struct down {
 	struct session *s;
 	uint32_t epoch, gen;
 	bool poll;
+	bool probe;	  /* answer at once with a keepalive */
 	uint64_t end;	  /* us: the response ends here */
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
@@ -76,7 +77,7 @@ static ssize_t next_batch(struct down *d)
 			return -1;
 
 		chan_timeout(&s->chan, now);
-		ka = d->poll ? now >= d->end : now >= d->next_ka;
+		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
 		if (chan_pending(&s->chan) || ka)
 			break;
 		if (now >= d->end)
@@ -182,6 +183,7 @@ void ep_down(struct hreq *q)
 	}
 
 	d.poll = hreq_query_is(q, "mode", "poll");
+	d.probe = !d.poll || hreq_query_is(q, "probe", "1");
 	d.keepalive = (uint64_t)cfg->keepalive * 1000000;
 	now = mono_us();
 	d.end = now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) *

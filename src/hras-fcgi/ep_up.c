@@ -99,15 +99,17 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 
 /*
  * Read the next piece of body without blocking for more than is there
- * @return bytes, 0 at EOF, -1 on a read error or timeout
+ * @return bytes, 0 at EOF, -errno on a read error (-EAGAIN: timeout)
  */
 static int read_some(FCGX_Stream *in, uint8_t *buf, int size)
 {
-	int c, avail;
+	int c, avail, e;
 
 	c = FCGX_GetChar(in);
-	if (c == EOF)
-		return FCGX_GetError(in) ? -1 : 0;
+	if (c == EOF) {
+		e = FCGX_GetError(in);
+		return e > 0 ? -e : e < 0 ? -EIO : 0;
+	}
 	buf[0] = (uint8_t)c;
 
 	/* what libfcgi has already read from nginx, without a new read */
@@ -181,11 +183,16 @@ static void serve(struct up *u, struct frame_reader *fr)
 		}
 	}
 
-	if (n < 0) {
-		log_info("up stream of '%s' from %s ended: no data for %u s "
-			 "or the client went away",
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		log_info("up stream of '%s' from %s ended: no data for %u s",
 			 u->s->id, u->q->peer, 2 * cfg->keepalive + 10);
 		hreq_error(u->q, 408, "timeout", NULL, "no data in time");
+		return;
+	}
+	if (n < 0) {
+		log_debug("up stream of '%s' from %s ended: the client went "
+			  "away",
+			  u->s->id, u->q->peer);
 		return;
 	}
 	if (frame_reader_pending(fr)) {

@@ -1,0 +1,46 @@
+#!/bin/bash
+# A path that buffers (nginx with fastcgi buffering and request buffering
+# on, X-Accel-Buffering ignored, like a scanning gateway): hrac notices
+# that the stream's probe frame does not arrive and that the up probe is
+# not answered, falls back to long polling and batch POSTs, says why, and
+# frames still arrive complete and in order.
+. "$(dirname "$0")/../lib.sh"
+
+start_hras --echo
+start_nginx
+
+log "== hrac --diagnose through the buffering server"
+diagnose site-a --server http://127.0.0.1:8081/sofw/ ||
+	fail "diagnose failed on a buffering path"
+grep -qE "down: +long polling \(no (frame|response) within [0-9]+ ms.*: the path (may )?buffers? responses\)" "$T/diag.out" ||
+	fail "down fallback not reported with its reason"
+grep -q "up:         batch POSTs (no answer to the up probe" "$T/diag.out" ||
+	fail "up fallback not reported with its reason"
+grep -q "result: OK: the tunnel works (down long polling, up batch POSTs)" "$T/diag.out" ||
+	fail "no OK verdict"
+
+log "== frames through the buffering server after the fallback"
+probe site-a --server http://127.0.0.1:8081/sofw/ --sip 100 --rtp 100 \
+	--rate 100 --expect-down "long polling" --expect-up "batch" \
+	>"$T/probe.out" 2>&1
+rc=$?
+sed 's/^/    probe: /' "$T/probe.out"
+[ $rc = 0 ] || fail "frames lost or out of order after the fallback"
+
+log "== the fallback modes forced on a streaming path also work"
+probe site-a --server http://127.0.0.1/sofw/ --down-mode poll --up-mode batch \
+	--sip 100 --rtp 100 --rate 100 --expect-down "long polling" \
+	--expect-up "batch" >"$T/probe2.out" 2>&1
+rc=$?
+sed 's/^/    probe: /' "$T/probe2.out"
+[ $rc = 0 ] || fail "forced fallback modes failed"
+
+# the real hrac logs which mode it uses and why
+start_hrac site-b --server http://127.0.0.1:8081/sofw/ --sip 127.0.0.1:5060
+wait_log "$T/hrac-site-b.log" "up: batch POST works" 300
+expect_log "$T/hrac-site-b.log" "down: no (frame|response) within [0-9]+ ms.*: the path (may )?buffers? responses: switching to long polling"
+expect_log "$T/hrac-site-b.log" "up: no answer to the up probe .*: switching to one POST per batch"
+python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 5060 100 1000 50 20 \
+	>"$T/phone.out" 2>&1 || { cat "$T/phone.out"; fail "SIP through the fallback modes"; }
+sed 's/^/    phone: /' "$T/phone.out"
+log "fallbacks work"

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SIP frames are never lost or duplicated across an HTTP reconnect: the
+# real hrac carries numbered SIP datagrams from a stand-in phone to
+# hras-fcgi (echo) and back while Squid and then nginx are restarted
+# under it.  Every datagram must come back exactly once, in order.
+. "$(dirname "$0")/../lib.sh"
+
+start_hras --echo
+start_nginx
+start_squid none
+
+phone() {
+	python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 "$1" "$2" 900 40 40
+}
+
+run() {
+	local what=$1 sipport=$2
+	shift 2
+	log "== $what"
+	start_hrac site-a --sip 127.0.0.1:$sipport "$@"
+	local hrac=$HRAC_PID
+	wait_log "$T/hrac-site-a.log" "up: streaming works" 200
+
+	phone $sipport 600 >"$T/phone.out" 2>&1 &
+	local ph=$!
+	sleep 3
+	log "restarting Squid"
+	stop_squid
+	sleep 1
+	start_squid
+	sleep 4
+	log "restarting nginx"
+	stop_nginx
+	sleep 1
+	start_nginx
+	wait $ph
+	local rc=$?
+	sed 's/^/    phone: /' "$T/phone.out"
+	[ $rc = 0 ] || fail "$what: SIP datagrams lost, duplicated or reordered"
+	grep -q "received=600 duplicates=0 damaged=0 in_order=1" "$T/phone.out" ||
+		fail "$what: not every datagram came back once, in order"
+	# the tunnel really broke and recovered, more than once
+	local breaks
+	breaks=$(grep -cE "warning: (down|up): " "$T/hrac-site-a.log")
+	log "hrac reported $breaks failed streams and recovered"
+	[ "$breaks" -ge 2 ] || fail "$what: the restarts did not break the tunnel?"
+	stop_pid $hrac
+	mv "$T/hrac-site-a.log" "$T/hrac-site-a-$sipport.log"
+}
+
+run "through Squid as a plain proxy" 5060 \
+	--server http://127.0.0.1/sofw/ --proxy $PROXY
+run "through Squid CONNECT + TLS" 5062 \
+	--server https://127.0.0.1/sofw/ --cacert "$T/hras.crt" --proxy $PROXY
+
+log "no SIP frame lost or duplicated across reconnects"

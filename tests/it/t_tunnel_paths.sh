@@ -1,0 +1,56 @@
+#!/bin/bash
+# The tunnel carries SIP-sized (1 KiB) and RTP-sized (172 B) frames both
+# ways, complete and in order, on every path: direct (HTTP and HTTPS),
+# through Squid as a plain proxy, through Squid CONNECT with TLS, and
+# through Squid with Basic proxy authentication (plain and CONNECT).
+. "$(dirname "$0")/../lib.sh"
+
+start_hras --echo
+start_nginx
+start_squid basic
+
+run_path() {
+	local what=$1
+	shift
+	log "== $what: hrac --diagnose"
+	diagnose site-a "$@" || fail "$what: diagnose failed"
+	grep -q "down:       streaming" "$T/diag.out" || fail "$what: down not streaming"
+	grep -q "up:         streaming" "$T/diag.out" || fail "$what: up not streaming"
+	log "== $what: 200 SIP frames of 1 KiB and 200 RTP frames of 172 B each way"
+	probe site-a "$@" --sip 200 --sip-size 1024 --rtp 200 --rtp-size 172 \
+		--rate 400 --expect-down streaming --expect-up streaming \
+		>"$T/probe.out" 2>&1
+	local rc=$?
+	sed 's/^/    probe: /' "$T/probe.out"
+	[ $rc = 0 ] || fail "$what: frames lost, duplicated, damaged or out of order"
+	grep -q "sip_recv=200 " "$T/probe.out" || fail "$what: SIP count"
+	grep -q "rtp_recv=200 " "$T/probe.out" || fail "$what: RTP count"
+}
+
+run_path "direct HTTP" --server http://127.0.0.1/sofw/
+run_path "direct HTTPS" --server https://127.0.0.1/sofw/ --cacert "$T/hras.crt"
+grep -q "path:       direct (TLS)" "$T/diag.out" || fail "path not reported as direct TLS"
+
+run_path "Squid plain, Basic auth" --server http://127.0.0.1/sofw/ \
+	--proxy $PROXY --proxy-user alice:wonderland
+grep -q "path:       plain HTTP proxy" "$T/diag.out" || fail "path not reported as plain proxy"
+
+run_path "Squid CONNECT + TLS, Basic auth" --server https://127.0.0.1/sofw/ \
+	--cacert "$T/hras.crt" --proxy $PROXY --proxy-user alice:wonderland
+grep -q "path:       CONNECT through" "$T/diag.out" || fail "path not reported as CONNECT"
+grep -q "TLS peer:.*hras.test" "$T/diag.out" || fail "TLS peer not reported"
+
+# Squid really carried the traffic, both ways of using it
+grep -q "POST http://127.0.0.1/sofw/up" "$T/squid/squid-access.log" ||
+	fail "no plain-proxied POST in Squid's log"
+grep -q "CONNECT 127.0.0.1:443" "$T/squid/squid-access.log" ||
+	fail "no CONNECT in Squid's log"
+
+# and without auth: a Squid that needs none
+stop_squid
+start_squid none
+run_path "Squid plain, no auth" --server http://127.0.0.1/sofw/ --proxy $PROXY
+run_path "Squid CONNECT + TLS, no auth" --server https://127.0.0.1/sofw/ \
+	--cacert "$T/hras.crt" --proxy $PROXY
+
+log "all paths carry frames both ways"

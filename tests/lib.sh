@@ -1,0 +1,232 @@
+# tests/lib.sh: what integration tests share.  Source it first thing:
+#
+#   . "$(dirname "$0")/../lib.sh"
+#
+# It moves the test into a network namespace of its own (so fixed ports
+# never collide, and the real ports 80/443 can be used as in production),
+# makes a temporary directory $T, and on exit stops every server it
+# started (by PID) and fails the test if a sanitizer reported anything.
+#
+# Ports inside the namespace: nginx 80 (HTTP), 443 and 8443 (HTTPS), 8081
+# (a path that buffers); Squid 3128; hras-fcgi on unix:$T/hras.sock.
+
+set -u
+SOFW_TOP=${SOFW_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+B=${B:-build}
+BIN=$SOFW_TOP/$B
+PROBE=$BIN/tests/sofw-probe
+export SOFW_TOP B
+
+if [ "${SOFW_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "this test needs root (it makes a network namespace)"
+		exit 1
+	fi
+	SOFW_NETNS=1 exec unshare --net -- bash "$0" "$@"
+fi
+ip link set lo up
+
+T=$(mktemp -d /tmp/sofw-test.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+SAN_FAIL=0
+
+log() { echo "[$(date +%T.%3N)] $*"; }
+
+dump_logs() {
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "---- ${f##*/} (last 30 lines)"
+		tail -n 30 "$f"
+	done
+}
+
+fail() {
+	echo "FAIL: $*"
+	dump_logs
+	exit 1
+}
+
+# Sanitizer reports in any log fail the test, even if everything else passed
+check_sanitizers() {
+	if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
+		"$T"/*.log 2>/dev/null; then
+		echo "FAIL: sanitizer report in the logs above"
+		grep -hE -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
+			"$T"/*.log | head -60
+		SAN_FAIL=1
+	fi
+}
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	check_sanitizers
+	if [ "${KEEP:-}" = 1 ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	[ $SAN_FAIL = 1 ] && exit 1
+	exit $rc
+}
+trap cleanup EXIT
+
+track() { PIDS+=("$1"); }
+
+untrack() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do
+		[ "$p" != "$1" ] && keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# Stop one process we started, by PID, and wait for it
+stop_pid() {
+	local p=$1
+	kill -TERM "$p" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	untrack "$p"
+}
+
+wait_tcp() {
+	local host=$1 port=$2 tries=${3:-100}
+	for _ in $(seq "$tries"); do
+		(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "nothing listens on $host:$port"
+}
+
+wait_log() {
+	local file=$1 re=$2 tries=${3:-100}
+	for _ in $(seq "$tries"); do
+		grep -qE "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "no line matching '$re' in ${file##*/}"
+}
+
+expect_log() {
+	grep -qE "$2" "$1" || fail "expected a line matching '$2' in ${1##*/}"
+	log "log ${1##*/} has: $(grep -hE "$2" "$1" | head -1 | cut -c1-160)"
+}
+
+# An HRAC identity: a line in $T/hracs and $T/NAME.secret
+make_identity() {
+	local name=$1 secret=${2:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
+	printf '%s:%s\n' "$name" "$secret" >>"$T/hracs"
+	chmod 600 "$T/hracs"
+	printf '%s\n' "$secret" >"$T/$name.secret"
+	chmod 600 "$T/$name.secret"
+}
+
+HRAS_PID=
+start_hras() {
+	[ -f "$T/hracs" ] || { make_identity site-a; make_identity site-b; }
+	"$BIN/hras-fcgi" -f -s "unix:$T/hras.sock" --socket-mode 0666 \
+		--hracs "$T/hracs" -v "$@" >>"$T/hras.log" 2>&1 &
+	HRAS_PID=$!
+	track $HRAS_PID
+	wait_log "$T/hras.log" "info: ready" 200
+}
+
+stop_hras() { stop_pid "$HRAS_PID"; }
+
+gen_cert() {
+	[ -f "$T/hras.crt" ] && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hras.test \
+		-addext "subjectAltName=DNS:hras.test,IP:127.0.0.1" \
+		-keyout "$T/hras.key" -out "$T/hras.crt" >/dev/null 2>&1 ||
+		fail "openssl could not make a certificate"
+}
+
+NGINX_PID=
+start_nginx() {
+	gen_cert
+	mkdir -p "$T/nginx-tmp"
+	sed -e "s|unix:/run/sofw/hras.sock|unix:$T/hras.sock|" \
+		-e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
+		"$SOFW_TOP/nginx/sofw.conf" >"$T/sofw.conf"
+	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|unix:$T/hras.sock|g" \
+		-e "s|@HTTP@|127.0.0.1:80|" -e "s|@HTTPS@|127.0.0.1:443|" \
+		-e "s|@HTTPS_ALT@|127.0.0.1:8443|" -e "s|@BUFFERED@|127.0.0.1:8081|" \
+		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"
+	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
+	NGINX_PID=$!
+	track $NGINX_PID
+	wait_tcp 127.0.0.1 80
+	wait_tcp 127.0.0.1 443
+}
+
+stop_nginx() { stop_pid "$NGINX_PID"; }
+
+SQUID_PID=
+SQUID_AUTH=none
+start_squid() {
+	local auth=${1:-$SQUID_AUTH}
+	SQUID_AUTH=$auth
+	mkdir -p "$T/squid"
+	chown proxy:proxy "$T/squid"
+	sed -e "s|@DIR@|$T/squid|g" "$SOFW_TOP/squid-test/auth-$auth.conf" \
+		>"$T/squid/auth.conf"
+	sed -e "s|@DIR@|$T/squid|g" -e "s|@LISTEN@|127.0.0.1:3128|" \
+		-e "s|@LAN@|${SQUID_LAN:-127.0.0.0/8}|" \
+		"$SOFW_TOP/squid-test/squid.conf" >"$T/squid/squid.conf"
+	# users: alice:wonderland for Basic (APR1 hash) and Digest
+	openssl passwd -apr1 wonderland | sed 's/^/alice:/' >"$T/squid/squid-passwd"
+	echo "alice:wonderland" >"$T/squid/squid-digest-passwd"
+	chown proxy:proxy "$T"/squid/*
+	squid -N -f "$T/squid/squid.conf" >>"$T/squid.log" 2>&1 &
+	SQUID_PID=$!
+	track $SQUID_PID
+	wait_tcp 127.0.0.1 3128 200
+}
+
+stop_squid() { stop_pid "$SQUID_PID"; }
+
+PROXY=http://127.0.0.1:3128
+
+# hrac --diagnose with the test's identity; output in $T/diag.out
+diagnose() {
+	local id=$1
+	shift
+	"$BIN/hrac" --id "$id" --secret-file "$T/$id.secret" --diagnose \
+		--pings 10 "$@" >"$T/diag.out" 2>&1
+	local rc=$?
+	sed 's/^/    diag: /' "$T/diag.out"
+	return $rc
+}
+
+HRAC_PID=
+start_hrac() {
+	local id=$1
+	shift
+	"$BIN/hrac" -f -v --id "$id" --secret-file "$T/$id.secret" "$@" \
+		>>"$T/hrac-$id.log" 2>&1 &
+	HRAC_PID=$!
+	track $HRAC_PID
+}
+
+# sofw-probe: hrac's tunnel code in a test harness (tests/tools/sofw-probe.c)
+probe() {
+	local id=$1
+	shift
+	"$PROBE" --id "$id" --secret-file "$T/$id.secret" "$@"
+}
