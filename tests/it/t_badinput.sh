@@ -1,0 +1,105 @@
+#!/bin/bash
+# Bad input gets a clear error and a log line, and nothing is lost: while
+# one HRAC (site-b) exchanges frames through the tunnel, another client
+# sends every kind of bad request.  Each gets the right status and
+# X-SoFW-Error code, hras-fcgi logs it with the peer address, and site-b's
+# frames all arrive, in order.
+. "$(dirname "$0")/../lib.sh"
+
+URL=http://127.0.0.1/sofw/
+H() { python3 "$SOFW_TOP/tests/tools/sofw-http.py" "$URL" "$@"; }
+
+# status check: expect STATUS ERRORCODE -- command...
+expect() {
+	local status=$1 code=$2
+	shift 2
+	local out
+	out=$(H "$@" 2>&1 | tail -n 1)
+	log "$* -> $out"
+	[[ "$out" == "status $status error=$code"* ]] ||
+		fail "$*: expected status $status error=$code, got: $out"
+}
+
+hex_frame() { # type flags len-field payload-hex
+	printf '01%02x%02x00%08x0000000000000000%s' "$1" "$2" "$3" "$4"
+}
+
+log "== a hracs file others can read is refused"
+make_identity site-a
+make_identity site-b
+chmod 644 "$T/hracs"
+if "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs" 2>"$T/refuse.err"; then
+	fail "hras-fcgi started with a world-readable identities file"
+fi
+grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.err" ||
+	fail "no actionable message: $(cat "$T/refuse.err")"
+chmod 600 "$T/hracs"
+
+start_hras --echo --frame-timeout 3
+start_nginx
+
+log "== site-b exchanges frames all along"
+probe site-b --server $URL --sip 1000 --rtp 1000 --rate 200 --timeout 60 \
+	>"$T/probe.out" 2>&1 &
+PROBE_PID=$!
+track $PROBE_PID
+sleep 1
+
+log "== opening"
+expect 401 auth-required open-raw
+H open-raw | grep -q . # a challenge carries a nonce
+expect 400 bad-authorization open-raw 'SoFW id="site-a"'
+expect 401 auth-required open-raw 'SoFW id="site-a", nonce="00", proof="00"'
+expect 403 forbidden open site-a "not-the-secret"
+expect_log "$T/hras.log" "open refused from 127\.0\.0\.1:[0-9]+: wrong secret for HRAC 'site-a'"
+expect 403 forbidden open nobody "whatever"
+expect_log "$T/hras.log" "open refused from 127\.0\.0\.1:[0-9]+: unknown HRAC identity 'nobody'"
+expect 401 auth-required replay site-a "$(cat "$T/site-a.secret")"
+expect_log "$T/hras.log" "replayed proof refused"
+head -c 6000 /dev/zero >"$T/big"
+out=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/big" ${URL}open)
+[ "$out" = 413 ] || fail "a large open body got $out, not 413"
+expect 405 method get open
+expect 404 not-found post nowhere
+
+log "== unknown sessions"
+expect 404 unknown-session up 0123456789abcdef0123456789abcdef 00
+expect 404 unknown-session down 0123456789abcdef0123456789abcdef
+expect 404 unknown-session post close
+expect_log "$T/hras.log" "up from 127\.0\.0\.1:[0-9]+: unknown or expired session"
+
+log "== bad frames in a valid session"
+TOKEN=$(H open site-a "$(cat "$T/site-a.secret")" | sed -n 's/^token //p')
+[ -n "$TOKEN" ] || fail "could not open a session for site-a"
+expect 400 bad-frame up "$TOKEN" 474554202f20485454502f312e310d0a
+expect_log "$T/hras.log" "up stream of 'site-a' from 127\.0\.0\.1:[0-9]+ refused after 0 frames: unknown frame version"
+expect 400 bad-frame up "$TOKEN" 0205000000000000000000000000000000
+expect 400 bad-frame up "$TOKEN" "$(hex_frame 9 0 0 '')"
+expect 400 truncated up "$TOKEN" "$(hex_frame 5 4 8 0102)"
+expect_log "$T/hras.log" "body ends inside a frame"
+expect 413 frame-too-large up "$TOKEN" "$(hex_frame 5 4 70000 00)"
+expect_log "$T/hras.log" "frame payload over max-payload"
+# valid frames before the bad one are taken, then the request is refused
+good=$(hex_frame 5 4 4 70696e67)
+expect 400 bad-frame up "$TOKEN" "$good$good""ff"
+expect_log "$T/hras.log" "refused after 2 frames"
+
+log "== a client sending one byte a second"
+out=$(H slow-up "$TOKEN" 20)
+log "slow-up -> $out"
+[[ "$out" == "status 408 error=timeout after "* ]] || fail "slow client: $out"
+secs=$(echo "$out" | sed 's/.*after \([0-9]*\).*/\1/')
+[ "$secs" -le 8 ] || fail "slow client held on for $secs s (frame-timeout 3)"
+expect_log "$T/hras.log" "frame not completed within frame-timeout"
+
+log "== the session that sent bad frames still works"
+expect 200 None up "$TOKEN" "$good"
+
+log "== and site-b never noticed"
+wait $PROBE_PID
+rc=$?
+untrack $PROBE_PID
+sed 's/^/    probe: /' "$T/probe.out"
+[ $rc = 0 ] || fail "site-b's frames suffered from the bad input"
+kill -0 "$HRAS_PID" || fail "hras-fcgi died"
+log "bad input answered, logged, and harmless"

@@ -1,0 +1,77 @@
+#!/bin/bash
+# hrac --diagnose fails with a sentence a network administrator can act
+# on, and a non-zero exit, for each way the path to HRAS can be broken.
+. "$(dirname "$0")/../lib.sh"
+
+start_hras --echo
+start_nginx
+start_squid basic
+
+# expect_diag "sentence regex" -- hrac options
+expect_diag() {
+	local want=$1
+	shift
+	if diagnose site-a "$@"; then
+		fail "diagnose succeeded but should have failed with: $want"
+	fi
+	grep -qE "^result: FAILED: .*$want" "$T/diag.out" ||
+		fail "diagnose did not say: $want"
+}
+
+log "== proxy wants authentication, none given (plain, then CONNECT)"
+expect_diag "proxy answered 407: proxy authentication required \(give --proxy-user USER:PASS\)" \
+	--server http://127.0.0.1/sofw/ --proxy $PROXY
+expect_diag "proxy answered 407 to CONNECT: proxy authentication required" \
+	--server https://127.0.0.1/sofw/ --cacert "$T/hras.crt" --proxy $PROXY
+
+log "== wrong proxy password"
+expect_diag "proxy answered 407: .*credentials given with --proxy-user were refused" \
+	--server http://127.0.0.1/sofw/ --proxy $PROXY --proxy-user alice:wrong
+
+log "== CONNECT to a port other than 443"
+expect_diag "CONNECT to port 8443 refused by the proxy \(403\): most proxies allow CONNECT only to port 443" \
+	--server https://127.0.0.1:8443/sofw/ --cacert "$T/hras.crt" --proxy $PROXY \
+	--proxy-user alice:wonderland
+
+log "== no proxy where one is configured"
+expect_diag "cannot connect to the proxy 127.0.0.1:3129" \
+	--server http://127.0.0.1/sofw/ --proxy http://127.0.0.1:3129
+
+log "== a firewall: direct connection refused"
+expect_diag "cannot connect to HRAS 127.0.0.1:81: .*this network may need --proxy" \
+	--server http://127.0.0.1:81/sofw/
+
+log "== HRAS certificate not trusted"
+expect_diag "TLS: the certificate of 127.0.0.1 is not trusted.*--cacert FILE" \
+	--server https://127.0.0.1/sofw/ --proxy $PROXY --proxy-user alice:wonderland
+
+log "== wrong URL path"
+expect_diag "no SoFW endpoint at http://127.0.0.1/wrong/ \(404\)" \
+	--server http://127.0.0.1/wrong/
+
+log "== wrong secret"
+printf 'not-the-secret\n' >"$T/wrong.secret"
+chmod 600 "$T/wrong.secret"
+if "$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
+	--server http://127.0.0.1/sofw/ >"$T/diag.out" 2>&1; then
+	fail "diagnose succeeded with a wrong secret"
+fi
+cat "$T/diag.out"
+grep -q "result: FAILED: HRAS refused identity 'site-a': identity or secret not accepted" "$T/diag.out" ||
+	fail "wrong secret not reported"
+
+log "== a secret file others can read"
+chmod 644 "$T/wrong.secret"
+"$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
+	--server http://127.0.0.1/sofw/ >"$T/diag.out" 2>&1 && fail "accepted a world-readable secret"
+grep -q "readable by others (mode 0644); run: chmod 600" "$T/diag.out" ||
+	fail "no actionable message for the secret file: $(cat "$T/diag.out")"
+
+log "== hras-fcgi not running behind nginx"
+stop_hras
+expect_diag "nginx answered 502: hras-fcgi is not running or not reachable on its FastCGI socket" \
+	--server http://127.0.0.1/sofw/
+expect_diag "the path \(proxy or nginx\) answered 502: hras-fcgi is not running" \
+	--server http://127.0.0.1/sofw/ --proxy $PROXY --proxy-user alice:wonderland
+
+log "every failure explained"

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""A second, independent client of the SoFW tunnel endpoints, written from
+sofw-tunnel(7), for tests that need to send what hrac never would.
+
+usage: sofw-http.py BASE_URL COMMAND [ARGS]
+  open ID SECRET            challenge + proof; prints "token TOKEN"
+  open-raw [AUTH]           one open with this Authorization header
+  replay ID SECRET          open, then the same proof again
+  up TOKEN HEX|@FILE        POST the body to up
+  down TOKEN                GET down for 1 s, print what came
+  slow-up TOKEN SECONDS     POST up chunked, one byte per second
+  get PATH / post PATH      a bare request
+Each request prints "status N", the X-SoFW-Error code and the body's
+first line; exit 0 unless the connection itself failed.
+"""
+import hashlib
+import hmac
+import http.client
+import re
+import socket
+import sys
+import time
+import urllib.parse
+
+
+def conn(base):
+    u = urllib.parse.urlsplit(base)
+    return http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30), u.path
+
+
+def show(r, body):
+    line = body.decode(errors="replace").split("\n")[0]
+    print("status %d error=%s body=%s" % (r.status, r.getheader("X-SoFW-Error"), line))
+    sys.stdout.flush()
+
+
+def request(base, method, path, body=None, headers=None):
+    c, p = conn(base)
+    c.request(method, p + path, body=body, headers=headers or {})
+    r = c.getresponse()
+    b = r.read()
+    show(r, b)
+    return r, b
+
+
+def proof(secret, nonce, ident):
+    msg = ("SoFW-1 %s %s" % (nonce, ident)).encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def challenge(base):
+    r, _ = request(base, "POST", "open", b"")
+    m = re.search(r'nonce="([0-9a-f]+)"', r.getheader("WWW-Authenticate") or "")
+    if r.status != 401 or not m:
+        sys.exit("no challenge")
+    return m.group(1)
+
+
+def auth(ident, nonce, pf):
+    return {"Authorization": 'SoFW id="%s", nonce="%s", proof="%s"' % (ident, nonce, pf)}
+
+
+def main():
+    base, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if not base.endswith("/"):
+        base += "/"
+    if cmd == "open":
+        ident, secret = args
+        nonce = challenge(base)
+        r, b = request(base, "POST", "open", b"", auth(ident, nonce, proof(secret, nonce, ident)))
+        m = re.search(rb"session: ([0-9a-f]{32})", b)
+        if m:
+            print("token", m.group(1).decode())
+    elif cmd == "open-raw":
+        request(base, "POST", "open", b"", {"Authorization": args[0]} if args else {})
+    elif cmd == "replay":
+        ident, secret = args
+        nonce = challenge(base)
+        h = auth(ident, nonce, proof(secret, nonce, ident))
+        request(base, "POST", "open", b"", h)
+        request(base, "POST", "open", b"", h)
+    elif cmd == "up":
+        token, data = args
+        body = open(data[1:], "rb").read() if data.startswith("@") else bytes.fromhex(data)
+        request(base, "POST", "up", body, {"X-SoFW-Session": token})
+    elif cmd == "down":
+        c, p = conn(base)
+        c.request("GET", p + "down", headers={"X-SoFW-Session": args[0]})
+        r = c.getresponse()
+        print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
+    elif cmd == "slow-up":
+        token, seconds = args[0], int(args[1])
+        u = urllib.parse.urlsplit(base)
+        s = socket.create_connection((u.hostname, u.port or 80))
+        s.sendall(("POST %sup HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n" % (u.path, token)).encode())
+        # a valid frame header announcing 100 bytes, then one byte a second
+        frame = bytes([1, 5, 4, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]) + b"x" * 100
+        start = time.monotonic()
+        s.settimeout(1.0)
+        reply = b""
+        for i in range(min(len(frame), seconds)):
+            try:
+                s.sendall(b"1\r\n" + frame[i:i + 1] + b"\r\n")
+            except OSError:
+                break
+            try:
+                reply += s.recv(4096)
+                if reply:
+                    break
+            except socket.timeout:
+                pass
+        s.settimeout(10)
+        try:
+            while b"\r\n\r\n" not in reply:
+                d = s.recv(4096)
+                if not d:
+                    break
+                reply += d
+        except OSError:
+            pass
+        status = reply.split(b" ", 2)[1].decode() if reply.startswith(b"HTTP/") else "none"
+        err = re.search(rb"X-SoFW-Error: (\S+)", reply)
+        print("status %s error=%s after %.1f s" % (status, err.group(1).decode() if err else None,
+                                                   time.monotonic() - start))
+    elif cmd in ("get", "post"):
+        request(base, cmd.upper(), args[0], b"" if cmd == "post" else None)
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+main()
