@@ -138,9 +138,10 @@ make_identity() {
 }
 
 HRAS_PID=
+HRAS_SOCKET=unix:$T/hras.sock
 start_hras() {
 	[ -f "$T/hracs" ] || { make_identity site-a; make_identity site-b; }
-	"$BIN/hras-fcgi" -f -s "unix:$T/hras.sock" --socket-mode 0666 \
+	"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 \
 		--hracs "$T/hracs" -v "$@" >>"$T/hras.log" 2>&1 &
 	HRAS_PID=$!
 	track $HRAS_PID
@@ -161,10 +162,10 @@ NGINX_PID=
 start_nginx() {
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
-	sed -e "s|unix:/run/sofw/hras.sock|unix:$T/hras.sock|" \
+	sed -e "s|unix:/run/sofw/hras.sock|$HRAS_SOCKET|" \
 		-e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
 		"$SOFW_TOP/nginx/sofw.conf" >"$T/sofw.conf"
-	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|unix:$T/hras.sock|g" \
+	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
 		-e "s|@HTTP@|127.0.0.1:80|" -e "s|@HTTPS@|127.0.0.1:443|" \
 		-e "s|@HTTPS_ALT@|127.0.0.1:8443|" -e "s|@BUFFERED@|127.0.0.1:8081|" \
 		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"

@@ -229,6 +229,9 @@ void ep_up(struct hreq *q)
 	pthread_mutex_lock(&u.s->lock);
 	u.s->up_active++;
 	pthread_mutex_unlock(&u.s->lock);
+	log_debug("up %s of '%s' from %s",
+		  hreq_query_is(q, "mode", "batch") ? "batch" : "stream",
+		  u.s->id, q->peer);
 
 	serve(&u, &fr);
 

@@ -7,7 +7,8 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
   open-raw [AUTH]           one open with this Authorization header
   replay ID SECRET          open, then the same proof again
   up TOKEN HEX|@FILE        POST the body to up
-  down TOKEN                GET down for 1 s, print what came
+  down TOKEN                GET down, print the status
+  down-count TOKEN SECONDS  GET down, count the frames that come
   slow-up TOKEN SECONDS     POST up chunked, one byte per second
   get PATH / post PATH      a bare request
 Each request prints "status N", the X-SoFW-Error code and the body's
@@ -88,6 +89,45 @@ def main():
         c.request("GET", p + "down", headers={"X-SoFW-Session": args[0]})
         r = c.getresponse()
         print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
+    elif cmd == "down-count":
+        token, seconds = args[0], float(args[1])
+        u = urllib.parse.urlsplit(base)
+        s = socket.create_connection((u.hostname, u.port or 80))
+        s.sendall(("GET %sdown HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n\r\n"
+                   % (u.path, token)).encode())
+        end = time.monotonic() + seconds
+        raw, body, frames, ended, status = b"", b"", 0, False, 0
+        s.settimeout(0.2)
+        while time.monotonic() < end and not ended:
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                ended = True
+            raw += d
+            if not status and b"\r\n\r\n" in raw:
+                head, raw = raw.split(b"\r\n\r\n", 1)
+                status = int(head.split(b" ", 2)[1])
+            while status:  # de-chunk what is complete
+                if b"\r\n" not in raw:
+                    break
+                size_line, rest = raw.split(b"\r\n", 1)
+                size = int(size_line.split(b";")[0], 16)
+                if len(rest) < size + 2:
+                    break
+                if size == 0:
+                    ended = True
+                body += rest[:size]
+                raw = rest[size + 2:]
+            while len(body) >= 8:
+                flags, length = body[2], int.from_bytes(body[4:8], "big")
+                need = 12 + (16 if flags & 1 else 4) + (8 if flags & 2 else 0) + length
+                if len(body) < need:
+                    break
+                frames += 1
+                body = body[need:]
+        print("status %d frames %d ended %d" % (status, frames, ended))
     elif cmd == "slow-up":
         token, seconds = args[0], int(args[1])
         u = urllib.parse.urlsplit(base)
