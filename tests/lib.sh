@@ -49,11 +49,12 @@ fail() {
 
 # Sanitizer reports in any log fail the test, even if everything else passed
 check_sanitizers() {
+	local files=("$T"/*.log "$T"/*.out "$T"/*.err)
 	if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
-		"$T"/*.log 2>/dev/null; then
-		echo "FAIL: sanitizer report in the logs above"
+		"${files[@]}" 2>/dev/null; then
+		echo "FAIL: sanitizer report in the files above"
 		grep -hE -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
-			"$T"/*.log | head -60
+			"${files[@]}" 2>/dev/null | head -60
 		SAN_FAIL=1
 	fi
 }

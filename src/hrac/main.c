@@ -177,23 +177,26 @@ int main(int argc, char *argv[])
 {
 	struct hrac h;
 	char err[512];
-	int e;
+	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
-	if (load_options(&h.cfg, argc, argv))
-		return 2;
+	if (load_options(&h.cfg, argc, argv)) {
+		rc = 2;
+		goto out;
+	}
 	if (h.cfg.help) {
 		conf_usage(stdout, "hrac", summary, hrac_opts);
-		return 0;
+		goto out;
 	}
 	if (h.cfg.version) {
 		printf("hrac %s (tunnel protocol %d, %s)\n", SOFW_VERSION,
 		       FRAME_VERSION, curl_version());
-		return 0;
+		goto out;
 	}
 	if (hrac_tunnel_conf(&h.cfg, &h.res, &h.tc, err, sizeof(err))) {
 		fprintf(stderr, "hrac: %s\n", err);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -201,25 +204,29 @@ int main(int argc, char *argv[])
 		 h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 
 	if (!h.cfg.foreground && !h.cfg.diagnose) {
-		e = daemonize();
+		int e = daemonize();
+
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || libre_init()) {
 		log_error("cannot initialise libcurl or libre");
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	fd_setsize(LOOP_FDS);
 	if (curl_loop_alloc(&h.cl)) {
 		log_error("out of memory");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 
 	if (h.cfg.diagnose) {
-		e = diagnose_run(&h.cfg, &h.tc, h.cl);
+		rc = diagnose_run(&h.cfg, &h.tc, h.cl);
 	}
 	else {
 		if (h.cfg.pidfile) {
@@ -230,7 +237,7 @@ int main(int argc, char *argv[])
 				fclose(f);
 			}
 		}
-		e = run(&h) ? 1 : 0;
+		rc = run(&h) ? 1 : 0;
 		sip_lan_free(h.lan);
 		tunnel_free(h.t);
 		if (h.cfg.pidfile)
@@ -238,10 +245,12 @@ int main(int argc, char *argv[])
 	}
 
 	curl_loop_free(h.cl);
+done:
 	libre_close();
 	curl_global_cleanup();
+out:
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
 	conf_free(hrac_opts, &h.cfg);
 	log_close();
-	return e;
+	return rc;
 }

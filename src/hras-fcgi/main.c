@@ -230,26 +230,29 @@ int main(int argc, char *argv[])
 {
 	struct hras h;
 	char err[512];
-	int e;
+	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
 	h.listen_fd = -1;
 
-	if (load_options(&h.cfg, argc, argv))
-		return 2;
+	if (load_options(&h.cfg, argc, argv)) {
+		rc = 2;
+		goto out;
+	}
 	if (h.cfg.help) {
 		conf_usage(stdout, "hras-fcgi", summary, hras_opts);
-		return 0;
+		goto out;
 	}
 	if (h.cfg.version) {
 		printf("hras-fcgi %s (tunnel protocol %d)\n", SOFW_VERSION,
 		       FRAME_VERSION);
-		return 0;
+		goto out;
 	}
 
 	if (hracs_alloc(&h.hracs, h.cfg.hracs, err, sizeof(err))) {
 		fprintf(stderr, "hras-fcgi: HRAC identities: %s\n", err);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -257,30 +260,36 @@ int main(int argc, char *argv[])
 
 	if (FCGX_Init()) {
 		log_error("FCGX_Init failed");
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	h.listen_fd = open_listener(&h.cfg);
-	if (h.listen_fd < 0)
-		return 1;
+	if (h.listen_fd < 0) {
+		rc = 1;
+		goto out;
+	}
 
 	if (!h.cfg.foreground) {
-		e = daemonize(!h.cfg.socket);
+		int e = daemonize(!h.cfg.socket);
+
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 	if (h.cfg.pidfile)
 		write_pidfile(h.cfg.pidfile);
 
-	e = run(&h);
+	rc = run(&h) ? 1 : 0;
 
 	if (h.cfg.socket && !strncmp(h.cfg.socket, "unix:", 5))
 		unlink(h.cfg.socket + 5);
 	if (h.cfg.pidfile)
 		unlink(h.cfg.pidfile);
+out:
 	hracs_free(h.hracs);
 	conf_free(hras_opts, &h.cfg);
 	log_close();
-	return e ? 1 : 0;
+	return rc;
 }
