@@ -95,7 +95,7 @@ run-check:
 	@B=$(B) tests/run
 
 run-demo:
-	@B=$(B) tests/demo.sh
+	@B=$(B) demo/run
 
 run-bench:
 	@B=$(B) bench/run

@@ -129,7 +129,7 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 				"renewed every %u s)\n",
 			p->keepalive, p->down_max);
 		if (tunnel_tls_peer(d->t)[0])
-			fprintf(d->out, "  TLS peer:  %s\n",
+			fprintf(d->out, "  TLS peer:   %s\n",
 				tunnel_tls_peer(d->t));
 		break;
 	case TUNNEL_DOWN_MODE:

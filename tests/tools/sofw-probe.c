@@ -76,6 +76,7 @@ struct probe {
 
 	/* bench mode */
 	uint64_t *next_send; /* per stream, us */
+	double cpu_start;    /* ms of CPU when sending began */
 	uint32_t *seq;
 	uint64_t sent, recv, bad;
 	struct sample *samples;
@@ -282,30 +283,37 @@ static void bench_send(struct probe *p, uint32_t s, uint64_t now)
 	send_frame(p, &f);
 }
 
-static void bench_tick(struct probe *p, uint64_t now)
+/* Send what is due; @return microseconds until the next frame is due */
+static uint64_t bench_tick(struct probe *p, uint64_t now)
 {
-	uint64_t period = 1000000 / p->o.fps;
+	uint64_t period = 1000000 / p->o.fps, next = UINT64_MAX;
 
 	if (now >= p->send_until)
-		return;
+		return UINT64_MAX;
 	for (uint32_t s = 0; s < p->o.streams; s++) {
 		while (p->next_send[s] <= now) {
 			bench_send(p, s, now);
 			p->next_send[s] += period;
 		}
+		next = min(next, p->next_send[s]);
 	}
+	return next - now;
 }
 
 static void tick(void *arg)
 {
 	struct probe *p = arg;
-	uint64_t now = mono_us();
+	uint64_t now = mono_us(), wait;
 
+	if (p->o.bench) {
+		/* sleep until the next frame is due, as a phone would */
+		wait = bench_tick(p, now);
+		if (wait != UINT64_MAX)
+			tmr_start(&p->tick, (wait + 999) / 1000, tick, p);
+		return;
+	}
 	tmr_start(&p->tick, TICK_MS, tick, p);
-	if (p->o.bench)
-		bench_tick(p, now);
-	else
-		echo_tick(p, now);
+	echo_tick(p, now);
 }
 
 static void udp_rx(const struct sa *src, struct mbuf *mb, void *arg)
@@ -316,10 +324,20 @@ static void udp_rx(const struct sa *src, struct mbuf *mb, void *arg)
 	bench_record(p, mbuf_buf(mb), mbuf_get_left(mb), 0, mono_us());
 }
 
+static double cpu_now_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+	       ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+}
+
 static void start_sending(struct probe *p)
 {
 	if (p->running)
 		return;
+	p->cpu_start = cpu_now_ms();
 	p->running = true;
 	p->start = mono_us();
 	if (p->o.bench) {
@@ -410,8 +428,7 @@ static int report_bench(struct probe *p)
 {
 	uint32_t *v = malloc((p->nsamples + 1) * sizeof(*v));
 	uint32_t um, u99, dm, d99, rm, r99;
-	struct rusage ru;
-	double cpu_ms;
+	double cpu_ms = cpu_now_ms() - p->cpu_start;
 
 	if (!v)
 		return 2;
@@ -425,10 +442,6 @@ static int report_bench(struct probe *p)
 		v[i] = p->samples[i].rtt;
 	pct(v, p->nsamples, &rm, &r99);
 	free(v);
-
-	getrusage(RUSAGE_SELF, &ru);
-	cpu_ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-		 ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 
 	if (p->o.udp)
 		printf("result mode=udp sent=%" PRIu64 " recv=%" PRIu64
