@@ -323,10 +323,13 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 			return;
 		}
 		if (connect_code >= 300) {
+			const char *dflt =
+				strncmp(c->server, "https:", 6) ? "80" : "443";
+
 			snprintf(buf, size,
 				 "CONNECT to port %s refused by the proxy "
 				 "(%ld)%s",
-				 port ? port + 1 : "443", connect_code,
+				 port ? port + 1 : dflt, connect_code,
 				 connect_code == 403 ?
 					 ": most proxies allow CONNECT only to "
 					 "port 443; run HRAS on 443" : "");

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Every option also works from the config file (-c), the command line
+# overrides it, and the TLS and CONNECT switches do what they say.
+. "$(dirname "$0")/../lib.sh"
+
+start_squid none
+
+log "== hras-fcgi from a config file"
+make_identity site-a
+cat >"$T/hras.conf" <<CONF
+# hras-fcgi test configuration
+socket unix:$T/hras.sock
+socket-mode 0666
+hracs $T/hracs
+base-path /tunnel/
+keepalive 7
+echo yes
+verbose 1
+CONF
+"$BIN/hras-fcgi" -f -c "$T/hras.conf" >>"$T/hras.log" 2>&1 &
+HRAS_PID=$!
+track $HRAS_PID
+wait_log "$T/hras.log" "info: ready: 1 HRAC identities, endpoints under /tunnel/" 200
+start_nginx
+sed -i 's|location /sofw/ {|location /tunnel/ {|' "$T/sofw.conf"
+kill -HUP "$NGINX_PID"
+sleep 0.5
+
+log "== hrac from a config file"
+cat >"$T/hrac.conf" <<CONF
+# hrac test configuration
+server https://127.0.0.1/tunnel/
+proxy $PROXY
+cacert $T/hras.crt
+id site-a
+secret-file $T/site-a.secret
+pings 5
+CONF
+"$BIN/hrac" -c "$T/hrac.conf" --diagnose >"$T/diag.out" 2>&1 ||
+	{ cat "$T/diag.out"; fail "hrac -c FILE --diagnose"; }
+cat "$T/diag.out"
+grep -q "session:    opened (keepalive 7 s" "$T/diag.out" || fail "hras-fcgi keepalive from its file"
+grep -q "round trip: 5 pings" "$T/diag.out" || fail "hrac pings from its file"
+
+log "== the command line overrides the file"
+"$BIN/hrac" -c "$T/hrac.conf" --diagnose --pings 3 >"$T/diag.out" 2>&1 ||
+	fail "override"
+grep -q "round trip: 3 pings" "$T/diag.out" || fail "--pings did not override the file"
+
+log "== an unknown key names the file and line"
+printf 'server http://x/\nbogus-key 1\n' >"$T/bad.conf"
+"$BIN/hrac" -c "$T/bad.conf" --diagnose >"$T/bad.out" 2>&1 && fail "bad config accepted"
+grep -q "config file $T/bad.conf line 2: unknown option 'bogus-key'" "$T/bad.out" ||
+	fail "no line number: $(cat "$T/bad.out")"
+
+log "== --insecure skips verification (and is needed without --cacert)"
+"$BIN/hrac" --server https://127.0.0.1/tunnel/ --id site-a \
+	--secret-file "$T/site-a.secret" --insecure --diagnose >"$T/diag.out" 2>&1 ||
+	{ cat "$T/diag.out"; fail "--insecure"; }
+
+log "== --proxy-tunnel sends CONNECT even for http://"
+"$BIN/hrac" --server http://127.0.0.1/tunnel/ --id site-a --proxy $PROXY \
+	--secret-file "$T/site-a.secret" --proxy-tunnel --diagnose >"$T/diag.out" 2>&1 &&
+	fail "Squid's stock rules allow CONNECT to port 80?"
+cat "$T/diag.out"
+grep -q "path:       CONNECT through $PROXY" "$T/diag.out" || fail "path"
+grep -q "CONNECT to port 80 refused by the proxy (403)" "$T/diag.out" ||
+	fail "--proxy-tunnel did not use CONNECT"
+log "config files and switches work"
