@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "mono.h"
 #include "secret.h"
 #include "hracs.h"
 #include "nonces.h"
@@ -102,17 +103,21 @@ static void challenge(struct hreq *q, bool stale, const char *why)
  * sending, but never more than a small bound, never for long */
 static int drain_body(struct hreq *q)
 {
-	char buf[512];
+	uint64_t deadline = mono_us() + (uint64_t)q->h->cfg.frame_timeout *
+						1000000;
+	uint8_t buf[512];
 	size_t total = 0;
 	int n;
 
 	ep_read_timeout(q, q->h->cfg.frame_timeout);
-	while ((n = FCGX_GetStr(buf, sizeof(buf), q->r->in)) > 0) {
+	while ((n = hreq_read_some(q, buf, sizeof(buf))) > 0) {
 		total += (size_t)n;
 		if (total > OPEN_BODY_MAX)
 			return EMSGSIZE;
+		if (mono_us() > deadline)
+			return ETIMEDOUT;
 	}
-	return FCGX_GetError(q->r->in) ? ETIMEDOUT : 0;
+	return n < 0 ? ETIMEDOUT : 0;
 }
 
 static void open_session(struct hreq *q, const struct proof *pr)

@@ -34,6 +34,7 @@
 
 enum {
 	UP_CHUNK = 16384,
+	UP_PER_SESSION = 4, /* streaming, its successor, batches */
 };
 
 struct up {
@@ -97,31 +98,6 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	return e;
 }
 
-/*
- * Read the next piece of body without blocking for more than is there
- * @return bytes, 0 at EOF, -errno on a read error (-EAGAIN: timeout)
- */
-static int read_some(FCGX_Stream *in, uint8_t *buf, int size)
-{
-	int c, avail, e;
-
-	c = FCGX_GetChar(in);
-	if (c == EOF) {
-		e = FCGX_GetError(in);
-		return e > 0 ? -e : e < 0 ? -EIO : 0;
-	}
-	buf[0] = (uint8_t)c;
-
-	/* what libfcgi has already read from nginx, without a new read */
-	avail = (int)(in->stop - in->rdNext);
-	if (avail > size - 1)
-		avail = size - 1;
-	if (avail > 0)
-		avail = FCGX_GetStr((char *)buf + 1, avail, in);
-
-	return 1 + (avail > 0 ? avail : 0);
-}
-
 static void refuse(struct up *u, int status, const char *code,
 		   const char *what, uint64_t offset)
 {
@@ -144,7 +120,7 @@ static void serve(struct up *u, struct frame_reader *fr)
 	/* an HRAC sends keepalives; twice that silence is a dead client */
 	ep_read_timeout(u->q, 2 * cfg->keepalive + 10);
 
-	while ((n = read_some(u->q->r->in, buf, sizeof(buf))) > 0) {
+	while ((n = hreq_read_some(u->q, buf, sizeof(buf))) > 0) {
 		e = feed(u, fr, buf, (size_t)n);
 		if (e == ESTALE) {
 			log_info("up stream of '%s' from %s ended: session "
@@ -215,10 +191,25 @@ void ep_up(struct hreq *q)
 {
 	struct up u = { .q = q, .ib = q->h->inbox };
 	struct frame_reader fr;
+	bool busy;
 
 	u.s = ep_session(q, &u.epoch);
 	if (!u.s)
 		return;
+
+	pthread_mutex_lock(&u.s->lock);
+	busy = u.s->up_active >= UP_PER_SESSION;
+	pthread_mutex_unlock(&u.s->lock);
+	if (busy) {
+		/* each holds a worker thread: one HRAC must not take them all */
+		log_warn("up from %s for '%s': %d up requests already open: "
+			 "answered 429",
+			 q->peer, u.s->id, UP_PER_SESSION);
+		hreq_error(q, 429, "too-many", NULL,
+			   "too many up requests open for this session");
+		session_deref(u.s);
+		return;
+	}
 
 	if (frame_reader_init(&fr, q->h->cfg.max_payload)) {
 		hreq_error(q, 500, "internal", NULL, "out of memory");

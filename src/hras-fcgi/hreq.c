@@ -1,6 +1,7 @@
 /**
  * @file hreq.c  One FastCGI request of the tunnel, as a worker sees it
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -165,4 +166,33 @@ int hreq_error(struct hreq *q, int status, const char *code,
 	if (hreq_start(q, status, "text/plain", n, hdrs))
 		return -1;
 	return hreq_write(q, body, (size_t)n, true);
+}
+
+/**
+ * Read the next piece of request body, never waiting for more than one
+ * byte: libfcgi's FCGX_GetStr blocks until it has all it was asked for,
+ * so this takes one byte, then what libfcgi already holds
+ *
+ * @return bytes read, 0 at the end of the body, -errno on a read error
+ *         (-EAGAIN: the socket's receive timeout passed)
+ */
+int hreq_read_some(struct hreq *q, uint8_t *buf, int size)
+{
+	FCGX_Stream *in = q->r->in;
+	int c, avail, e;
+
+	c = FCGX_GetChar(in);
+	if (c == EOF) {
+		e = FCGX_GetError(in);
+		return e > 0 ? -e : e < 0 ? -EIO : 0;
+	}
+	buf[0] = (uint8_t)c;
+
+	avail = (int)(in->stop - in->rdNext);
+	if (avail > size - 1)
+		avail = size - 1;
+	if (avail > 0)
+		avail = FCGX_GetStr((char *)buf + 1, avail, in);
+
+	return 1 + (avail > 0 ? avail : 0);
 }

@@ -30,3 +30,4 @@ int hreq_error(struct hreq *q, int status, const char *code,
 	       const char *extra, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 const char *hreq_status_text(int status);
+int hreq_read_some(struct hreq *q, uint8_t *buf, int size);

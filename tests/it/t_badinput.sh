@@ -92,6 +92,17 @@ secs=$(echo "$out" | sed 's/.*after \([0-9]*\).*/\1/')
 [ "$secs" -le 8 ] || fail "slow client held on for $secs s (frame-timeout 3)"
 expect_log "$T/hras.log" "frame not completed within frame-timeout"
 
+log "== the same on open"
+out=$(H slow-open 20)
+log "slow-open -> $out"
+[[ "$out" == "status 408 error=timeout after "* ]] || fail "slow open: $out"
+
+log "== one session cannot hold every worker thread"
+out=$(H hold-ups "$TOKEN" 5)
+log "5 streamed up POSTs at once -> $out"
+[[ "$out" == "status 429 error=too-many"* ]] || fail "5th up POST: $out"
+expect_log "$T/hras.log" "4 up requests already open: answered 429"
+
 log "== the session that sent bad frames still works"
 expect 200 None up "$TOKEN" "$good"
 

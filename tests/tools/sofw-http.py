@@ -10,6 +10,8 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
   down TOKEN                GET down, print the status
   down-count TOKEN SECONDS  GET down, count the frames that come
   slow-up TOKEN SECONDS     POST up chunked, one byte per second
+  slow-open SECONDS         POST open chunked, one byte per second
+  hold-ups TOKEN N          hold N streamed up POSTs open; status of the last
   get PATH / post PATH      a bare request
 Each request prints "status N", the X-SoFW-Error code and the body's
 first line; exit 0 unless the connection itself failed.
@@ -128,12 +130,35 @@ def main():
                 frames += 1
                 body = body[need:]
         print("status %d frames %d ended %d" % (status, frames, ended))
-    elif cmd == "slow-up":
-        token, seconds = args[0], int(args[1])
+    elif cmd == "hold-ups":
+        token, n = args[0], int(args[1])
+        u = urllib.parse.urlsplit(base)
+        socks = []
+        for _ in range(n):
+            s = socket.create_connection((u.hostname, u.port or 80))
+            s.sendall(("POST %sup HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" % (u.path, token)).encode())
+            socks.append(s)
+            time.sleep(0.2)
+        s = socks[-1]
+        s.settimeout(5)
+        try:
+            reply = s.recv(4096)
+        except socket.timeout:
+            reply = b""
+        status = reply.split(b" ", 2)[1].decode() if reply.startswith(b"HTTP/") else "none"
+        err = re.search(rb"X-SoFW-Error: (\S+)", reply)
+        print("status %s error=%s" % (status, err.group(1).decode() if err else None))
+        for s in socks:
+            s.close()
+    elif cmd in ("slow-up", "slow-open"):
+        token = args[0] if cmd == "slow-up" else ""
+        seconds = int(args[-1])
         u = urllib.parse.urlsplit(base)
         s = socket.create_connection((u.hostname, u.port or 80))
-        s.sendall(("POST %sup HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
-                   "Transfer-Encoding: chunked\r\n\r\n" % (u.path, token)).encode())
+        s.sendall(("POST %s%s HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n"
+                   % (u.path, cmd[5:], token)).encode())
         # a valid frame header announcing 100 bytes, then one byte a second
         frame = bytes([1, 5, 4, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]) + b"x" * 100
         start = time.monotonic()
