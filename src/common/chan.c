@@ -198,13 +198,13 @@ int chan_push_media(struct chan *ch, const struct frame *f, uint64_t now)
 		       ch->media_wr - ch->media_rd + need > cap)
 			media_drop_oldest(ch);
 		memmove(ch->media, ch->media + ch->media_rd,
-			ch->media_wr - ch->media_rd);
+		        ch->media_wr - ch->media_rd);
 		ch->media_wr -= ch->media_rd;
 		ch->media_rd = 0;
 	}
 
 	err = frame_encode(ch->media + ch->media_wr + MEDIA_HDR,
-			   cap - ch->media_wr - MEDIA_HDR, f, &flen);
+	                   cap - ch->media_wr - MEDIA_HDR, f, &flen);
 	if (err)
 		return err;
 
@@ -241,7 +241,7 @@ static size_t fill_keepalive(struct chan *ch, uint8_t *buf, size_t size)
  * @return Bytes written (whole frames only)
  */
 size_t chan_fill(struct chan *ch, uint8_t *buf, size_t size, uint64_t now,
-		 bool keepalive)
+                 bool keepalive)
 {
 	bool acked = false;
 	size_t off = 0;
@@ -275,11 +275,9 @@ size_t chan_fill(struct chan *ch, uint8_t *buf, size_t size, uint64_t now,
 
 		if (now > queued && now - queued > ch->lim.media_max_age) {
 			ch->st.drop_stale++;
-		}
-		else if (len > size - off) {
+		} else if (len > size - off) {
 			break;
-		}
-		else {
+		} else {
 			memcpy(buf + off, e + MEDIA_HDR, len);
 			off += len;
 			ch->st.tx_media++;

@@ -15,27 +15,27 @@
 struct frame;
 
 struct chan_limits {
-	size_t rel_max_bytes;	 /* payload bytes awaiting ack */
+	size_t rel_max_bytes;    /* payload bytes awaiting ack */
 	uint32_t rel_max_frames; /* frames awaiting ack */
-	size_t media_max_bytes;	 /* encoded media waiting to be sent */
-	uint64_t media_max_age;	 /* us: older media is dropped, not sent */
-	uint64_t rto;		 /* us: first retransmission timeout */
-	size_t max_payload;	 /* largest payload accepted for sending */
+	size_t media_max_bytes;  /* encoded media waiting to be sent */
+	uint64_t media_max_age;  /* us: older media is dropped, not sent */
+	uint64_t rto;            /* us: first retransmission timeout */
+	size_t max_payload;      /* largest payload accepted for sending */
 };
 
 struct chan_stats {
-	uint64_t tx_rel;	  /* reliable frames sent, first time */
-	uint64_t tx_retrans;	  /* reliable frames sent again */
-	uint64_t tx_media;	  /* media and ping/pong frames sent */
-	uint64_t tx_keepalive;	  /* keepalive and ack-only frames sent */
-	uint64_t rx_rel;	  /* reliable frames delivered */
-	uint64_t rx_dup;	  /* dropped: already delivered */
-	uint64_t rx_gap;	  /* dropped: out of order, will be resent */
-	uint64_t rx_media;	  /* media and ping/pong frames delivered */
-	uint64_t drop_stale;	  /* media dropped for age */
-	uint64_t drop_overflow;	  /* media dropped for queue space */
-	uint64_t rel_refused;	  /* reliable frames refused: queue full */
-	uint64_t bad_ack;	  /* acks for frames never sent */
+	uint64_t tx_rel;        /* reliable frames sent, first time */
+	uint64_t tx_retrans;    /* reliable frames sent again */
+	uint64_t tx_media;      /* media and ping/pong frames sent */
+	uint64_t tx_keepalive;  /* keepalive and ack-only frames sent */
+	uint64_t rx_rel;        /* reliable frames delivered */
+	uint64_t rx_dup;        /* dropped: already delivered */
+	uint64_t rx_gap;        /* dropped: out of order, will be resent */
+	uint64_t rx_media;      /* media and ping/pong frames delivered */
+	uint64_t drop_stale;    /* media dropped for age */
+	uint64_t drop_overflow; /* media dropped for queue space */
+	uint64_t rel_refused;   /* reliable frames refused: queue full */
+	uint64_t bad_ack;       /* acks for frames never sent */
 };
 
 struct chan {
@@ -44,26 +44,26 @@ struct chan {
 
 	/* reliable frames awaiting ack, in sequence order */
 	struct list rel;
-	struct le *cursor;	/* next to send; NULL: all sent */
-	uint32_t next_seq;	/* for the next new reliable frame */
+	struct le *cursor; /* next to send; NULL: all sent */
+	uint32_t next_seq; /* for the next new reliable frame */
 	size_t rel_bytes;
 	uint32_t rel_frames;
-	uint64_t rto_cur;	/* current timeout, doubled per expiry */
+	uint64_t rto_cur; /* current timeout, doubled per expiry */
 
 	/* encoded media frames: [queued u64][len u32][pad u32][frame] */
 	uint8_t *media;
 	size_t media_rd, media_wr;
 
 	/* receive side */
-	uint32_t rx_next;	/* next sequence number expected */
-	bool ack_due;		/* the peer has not yet been told rx_next-1 */
+	uint32_t rx_next; /* next sequence number expected */
+	bool ack_due;     /* the peer has not yet been told rx_next-1 */
 };
 
 enum chan_rx {
-	CHAN_DELIVER,	/* new frame: hand it to the application */
+	CHAN_DELIVER,   /* new frame: hand it to the application */
 	CHAN_DUPLICATE, /* seen before: drop */
-	CHAN_GAP,	/* ahead of sequence: drop, the peer resends */
-	CHAN_CONSUMED,	/* keepalive or ack only: nothing to deliver */
+	CHAN_GAP,       /* ahead of sequence: drop, the peer resends */
+	CHAN_CONSUMED,  /* keepalive or ack only: nothing to deliver */
 };
 
 int chan_init(struct chan *ch, const struct chan_limits *lim);
@@ -72,7 +72,7 @@ void chan_renumber(struct chan *ch);
 int chan_push_reliable(struct chan *ch, const struct frame *f);
 int chan_push_media(struct chan *ch, const struct frame *f, uint64_t now);
 size_t chan_fill(struct chan *ch, uint8_t *buf, size_t size, uint64_t now,
-		 bool keepalive);
+                 bool keepalive);
 enum chan_rx chan_rx(struct chan *ch, const struct frame *f);
 void chan_rewind(struct chan *ch);
 bool chan_timeout(struct chan *ch, uint64_t now);

@@ -12,7 +12,7 @@
 #include "conf.h"
 
 static const struct conf_opt *find_long(const struct conf_opt *opts,
-					const char *name, size_t len)
+                                        const char *name, size_t len)
 {
 	for (; opts->name; opts++) {
 		if (strlen(opts->name) == len &&
@@ -48,7 +48,7 @@ static int parse_bool(const char *val, bool *b)
 	    !strcmp(val, "on") || !strcmp(val, "1"))
 		*b = true;
 	else if (!strcmp(val, "no") || !strcmp(val, "false") ||
-		 !strcmp(val, "off") || !strcmp(val, "0"))
+	         !strcmp(val, "off") || !strcmp(val, "0"))
 		*b = false;
 	else
 		return EINVAL;
@@ -83,7 +83,7 @@ static int list_add(struct conf_list *l, const char *val)
 
 /* Apply one value; @err gets a sentence without the location */
 static int apply(const struct conf_opt *o, void *cfg, const char *val,
-		 char *err, size_t errsz)
+                 char *err, size_t errsz)
 {
 	char *p = (char *)cfg + o->off;
 	unsigned long long u;
@@ -107,7 +107,7 @@ static int apply(const struct conf_opt *o, void *cfg, const char *val,
 		e = list_add((struct conf_list *)(void *)p, val);
 		if (e == E2BIG)
 			snprintf(err, errsz, "'%s' given more than %d times",
-				 o->name, CONF_LIST_MAX);
+			         o->name, CONF_LIST_MAX);
 		return e;
 
 	case CONF_U32:
@@ -123,9 +123,8 @@ static int apply(const struct conf_opt *o, void *cfg, const char *val,
 
 	case CONF_BOOL:
 		if (parse_bool(val, (bool *)(void *)p)) {
-			snprintf(err, errsz,
-				 "'%s' takes yes or no, not '%s'", o->name,
-				 val);
+			snprintf(err, errsz, "'%s' takes yes or no, not '%s'",
+			         o->name, val);
 			return EINVAL;
 		}
 		return 0;
@@ -147,12 +146,14 @@ static int apply(const struct conf_opt *o, void *cfg, const char *val,
 
 badnum:
 	if (o->type == CONF_OCTAL)
-		snprintf(err, errsz, "'%s' takes an octal number up to %o, "
-			 "not '%s'", o->name, o->max, val ? val : "");
+		snprintf(err, errsz,
+		         "'%s' takes an octal number up to %o, "
+		         "not '%s'",
+		         o->name, o->max, val ? val : "");
 	else
 		snprintf(err, errsz,
-			 "'%s' takes a number from %u to %u, not '%s'",
-			 o->name, o->min, o->max, val ? val : "");
+		         "'%s' takes a number from %u to %u, not '%s'", o->name,
+		         o->min, o->max, val ? val : "");
 	return EINVAL;
 }
 
@@ -189,7 +190,7 @@ static char *trim(char *s)
  * @return 0 or an errno; @err then names the file, the line and the fault
  */
 int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
-		   char *err, size_t errsz)
+                   char *err, size_t errsz)
 {
 	char line[CONF_LINE_MAX + 2], msg[256];
 	unsigned lineno = 0;
@@ -211,9 +212,9 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
 			snprintf(err, errsz,
-				 "config file %s line %u: longer than %d "
-				 "characters",
-				 path, lineno, CONF_LINE_MAX);
+			         "config file %s line %u: longer than %d "
+			         "characters",
+			         path, lineno, CONF_LINE_MAX);
 			e = EMSGSIZE;
 			break;
 		}
@@ -226,9 +227,9 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
 		o = find_long(opts, key, klen);
 		if (!o) {
 			snprintf(err, errsz,
-				 "config file %s line %u: unknown option "
-				 "'%.*s'",
-				 path, lineno, (int)klen, key);
+			         "config file %s line %u: unknown option "
+			         "'%.*s'",
+			         path, lineno, (int)klen, key);
 			e = EINVAL;
 			break;
 		}
@@ -236,7 +237,7 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
 		e = apply(o, cfg, *val ? val : NULL, msg, sizeof(msg));
 		if (e) {
 			snprintf(err, errsz, "config file %s line %u: %s", path,
-				 lineno, msg[0] ? msg : strerror(e));
+			         lineno, msg[0] ? msg : strerror(e));
 			break;
 		}
 	}
@@ -250,7 +251,7 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
  * flags.  A repeatable option given here replaces the file's values.
  */
 int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
-		    char *const argv[], char *err, size_t errsz)
+                    char *const argv[], char *err, size_t errsz)
 {
 	bool seen[256] = { false };
 	char msg[256];
@@ -276,27 +277,26 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 			}
 			if (eq)
 				val = eq + 1;
-		}
-		else {
+		} else {
 			o = find_short(opts, a[1]);
 			if (!o) {
 				snprintf(err, errsz, "unknown option '-%c'",
-					 a[1]);
+				         a[1]);
 				return EINVAL;
 			}
 			/* -vv: repeated flags */
-			if (a[2] && (o->type == CONF_BOOL ||
-				     o->type == CONF_COUNT)) {
+			if (a[2] &&
+			    (o->type == CONF_BOOL || o->type == CONF_COUNT)) {
 				for (const char *c = a + 1; *c; c++) {
 					const struct conf_opt *f =
-						find_short(opts, *c);
+					    find_short(opts, *c);
 
 					if (!f || (f->type != CONF_BOOL &&
-						   f->type != CONF_COUNT)) {
+					           f->type != CONF_COUNT)) {
 						snprintf(err, errsz,
-							 "unknown option "
-							 "'-%c'",
-							 *c);
+						         "unknown option "
+						         "'-%c'",
+						         *c);
 						return EINVAL;
 					}
 					apply(f, cfg, NULL, msg, sizeof(msg));
@@ -310,7 +310,7 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 		if (!val && o->type != CONF_BOOL && o->type != CONF_COUNT) {
 			if (i + 1 >= argc) {
 				snprintf(err, errsz, "option '%s' needs %s", a,
-					 o->arg ? o->arg : "a value");
+				         o->arg ? o->arg : "a value");
 				return EINVAL;
 			}
 			val = argv[++i];
@@ -320,8 +320,9 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 			size_t idx = (size_t)(o - opts) % 256;
 
 			if (!seen[idx])
-				list_clear((struct conf_list *)(void *)((char *)cfg +
-									 o->off));
+				list_clear(
+				    (struct conf_list *)(void *)((char *)cfg +
+				                                 o->off));
 			seen[idx] = true;
 		}
 
@@ -337,23 +338,25 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 }
 
 void conf_usage(FILE *f, const char *prog, const char *summary,
-		const struct conf_opt *opts)
+                const struct conf_opt *opts)
 {
-	fprintf(f, "usage: %s [options]\n%s\n\noptions (each also a config-file key):\n",
-		prog, summary);
+	fprintf(f,
+	        "usage: %s [options]\n%s\n\noptions (each also a config-file "
+	        "key):\n",
+	        prog, summary);
 
 	for (; opts->name; opts++) {
 		char left[64];
 
 		if (opts->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
-				 opts->shortopt, opts->name,
-				 opts->arg ? " " : "",
-				 opts->arg ? opts->arg : "");
+			         opts->shortopt, opts->name,
+			         opts->arg ? " " : "",
+			         opts->arg ? opts->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", opts->name,
-				 opts->arg ? " " : "",
-				 opts->arg ? opts->arg : "");
+			         opts->arg ? " " : "",
+			         opts->arg ? opts->arg : "");
 		fprintf(f, "  %-28s %s\n", left, opts->help);
 	}
 }
@@ -366,8 +369,7 @@ void conf_free(const struct conf_opt *opts, void *cfg)
 		if (opts->type == CONF_STR) {
 			free(*(char **)(void *)p);
 			*(char **)(void *)p = NULL;
-		}
-		else if (opts->type == CONF_LIST) {
+		} else if (opts->type == CONF_LIST) {
 			list_clear((struct conf_list *)(void *)p);
 		}
 	}

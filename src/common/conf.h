@@ -19,7 +19,7 @@ enum conf_type {
 
 struct conf_opt {
 	const char *name; /* long option and config-file key */
-	char shortopt;	  /* 0: none */
+	char shortopt;    /* 0: none */
 	enum conf_type type;
 	size_t off; /* offsetof() in the configuration struct */
 	uint32_t min, max;
@@ -39,10 +39,10 @@ enum {
 
 const char *conf_file_arg(int argc, char *const argv[]);
 int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
-		   char *err, size_t errsz);
+                   char *err, size_t errsz);
 int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
-		    char *const argv[], char *err, size_t errsz);
+                    char *const argv[], char *err, size_t errsz);
 int conf_set_str(char **dst, const char *val);
 void conf_usage(FILE *f, const char *prog, const char *summary,
-		const struct conf_opt *opts);
+                const struct conf_opt *opts);
 void conf_free(const struct conf_opt *opts, void *cfg);

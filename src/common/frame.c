@@ -128,7 +128,7 @@ size_t frame_hdr_len(const struct frame *f)
  *         @max_payload) or EBADMSG (unknown type or flags, inconsistent)
  */
 int frame_decode(struct frame *f, const uint8_t *buf, size_t size,
-		 size_t max_payload, size_t *framelen)
+                 size_t max_payload, size_t *framelen)
 {
 	size_t need, addrlen;
 	uint8_t flags;
@@ -199,7 +199,7 @@ int frame_decode(struct frame *f, const uint8_t *buf, size_t size,
  *         or EOVERFLOW (@buf too small)
  */
 int frame_encode(uint8_t *buf, size_t size, const struct frame *f,
-		 size_t *framelen)
+                 size_t *framelen)
 {
 	size_t hlen, off;
 
@@ -216,8 +216,9 @@ int frame_encode(uint8_t *buf, size_t size, const struct frame *f,
 
 	buf[0] = FRAME_VERSION;
 	buf[1] = (uint8_t)f->type;
-	buf[2] = (uint8_t)(f->flags | (addr_is_v6(&f->addr) ? FRAME_F_IPV6 : 0) |
-			   (f->rel ? FRAME_F_REL : 0));
+	buf[2] =
+	    (uint8_t)(f->flags | (addr_is_v6(&f->addr) ? FRAME_F_IPV6 : 0) |
+	              (f->rel ? FRAME_F_REL : 0));
 	buf[3] = 0;
 	put_u32(buf + 4, (uint32_t)f->len);
 	put_u16(buf + 8, sa_port(&f->addr));
@@ -226,10 +227,9 @@ int frame_encode(uint8_t *buf, size_t size, const struct frame *f,
 	if (addr_is_v6(&f->addr)) {
 		sa_in6(&f->addr, buf + off);
 		off += 16;
-	}
-	else {
-		put_u32(buf + off, sa_af(&f->addr) == AF_INET ? sa_in(&f->addr)
-							       : 0);
+	} else {
+		put_u32(buf + off,
+		        sa_af(&f->addr) == AF_INET ? sa_in(&f->addr) : 0);
 		off += 4;
 	}
 	if (f->rel) {

@@ -44,12 +44,12 @@ enum frame_flags {
 
 struct frame {
 	enum frame_type type;
-	uint8_t flags;		/* FRAME_F_PING/PONG/TCP; IPV6 and REL derived */
-	struct sa addr;		/* inside party (unset: 0.0.0.0:0) */
-	uint16_t relay_port;	/* HRAC/HRAS media port, 0 for signalling */
-	bool rel;		/* carries seq and ack */
-	uint32_t seq;		/* reliable frames: >= 1; ack-only: 0 */
-	uint32_t ack;		/* cumulative: every seq <= ack arrived */
+	uint8_t flags;       /* FRAME_F_PING/PONG/TCP; IPV6 and REL derived */
+	struct sa addr;      /* inside party (unset: 0.0.0.0:0) */
+	uint16_t relay_port; /* HRAC/HRAS media port, 0 for signalling */
+	bool rel;            /* carries seq and ack */
+	uint32_t seq;        /* reliable frames: >= 1; ack-only: 0 */
+	uint32_t ack;        /* cumulative: every seq <= ack arrived */
 	const uint8_t *payload; /* points into the decoded buffer */
 	size_t len;
 };
@@ -57,19 +57,19 @@ struct frame {
 /* The whole encoded frame of a decoded one (for relaying it unchanged) */
 static inline const uint8_t *frame_wire(const struct frame *f, size_t *len)
 {
-	size_t hlen = 12 + (sa_af(&f->addr) == AF_INET6 ? 16 : 4) +
-		      (f->rel ? 8 : 0);
+	size_t hlen =
+	    12 + (sa_af(&f->addr) == AF_INET6 ? 16 : 4) + (f->rel ? 8 : 0);
 
 	*len = hlen + f->len;
 	return f->payload - hlen;
 }
 
 int frame_decode(struct frame *f, const uint8_t *buf, size_t size,
-		 size_t max_payload, size_t *framelen);
+                 size_t max_payload, size_t *framelen);
 int frame_validate(const struct frame *f);
 size_t frame_hdr_len(const struct frame *f);
 int frame_encode(uint8_t *buf, size_t size, const struct frame *f,
-		 size_t *framelen);
+                 size_t *framelen);
 bool frame_is_reliable_type(enum frame_type type);
 const char *frame_type_name(enum frame_type type);
 const char *frame_strerror(int err);

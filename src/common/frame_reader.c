@@ -53,7 +53,7 @@ static int decode_held(struct frame_reader *fr, struct frame *f, size_t *want)
  *         abandoned), or what the frame handler returned
  */
 int frame_reader_feed(struct frame_reader *fr, const uint8_t *data, size_t n,
-		      frame_h *frameh, void *arg)
+                      frame_h *frameh, void *arg)
 {
 	struct frame f;
 	size_t flen;

@@ -12,19 +12,19 @@ struct frame;
 typedef int(frame_h)(const struct frame *f, void *arg);
 
 struct frame_reader {
-	uint8_t *buf;	    /* the incomplete frame so far */
-	size_t cap;	    /* FRAME_MAX_HDR_LEN + max_payload */
-	size_t len;	    /* bytes held in buf */
+	uint8_t *buf; /* the incomplete frame so far */
+	size_t cap;   /* FRAME_MAX_HDR_LEN + max_payload */
+	size_t len;   /* bytes held in buf */
 	size_t max_payload;
-	uint64_t offset;    /* stream bytes consumed, for error messages */
-	uint64_t frames;    /* frames decoded */
+	uint64_t offset; /* stream bytes consumed, for error messages */
+	uint64_t frames; /* frames decoded */
 };
 
 int frame_reader_init(struct frame_reader *fr, size_t max_payload);
 void frame_reader_reset(struct frame_reader *fr);
 void frame_reader_close(struct frame_reader *fr);
 int frame_reader_feed(struct frame_reader *fr, const uint8_t *data, size_t n,
-		      frame_h *frameh, void *arg);
+                      frame_h *frameh, void *arg);
 
 /* Bytes of an incomplete frame are waiting for the rest */
 static inline bool frame_reader_pending(const struct frame_reader *fr)

@@ -66,9 +66,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-		r = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s: ",
-			     ts.tv_nsec / 1000000, sink.ident, (int)getpid(),
-			     level_name(level));
+		r = snprintf(line + n, sizeof(line) - n,
+		             ".%03ld %s[%d]: %s: ", ts.tv_nsec / 1000000,
+		             sink.ident, (int)getpid(), level_name(level));
 		if (r > 0)
 			n += (size_t)r;
 	}
@@ -87,8 +87,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[n++] = '\n';
 		if (write(STDERR_FILENO, line, n) < 0)
 			return;
-	}
-	else {
+	} else {
 		line[n] = '\0';
 		syslog(prio[level], "%s", line);
 	}

@@ -17,7 +17,7 @@ void log_init(const char *ident, bool to_stderr, int verbosity);
 void log_close(void);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LL_WARN, __VA_ARGS__)

@@ -33,9 +33,9 @@ int secret_file_check(const char *path, int fd, char *err, size_t errsz)
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(err, errsz,
-			 "%s: readable by others (mode %04o); "
-			 "run: chmod 600 %s",
-			 path, (unsigned)(st.st_mode & 07777), path);
+		         "%s: readable by others (mode %04o); "
+		         "run: chmod 600 %s",
+		         path, (unsigned)(st.st_mode & 07777), path);
 		return EACCES;
 	}
 
@@ -44,7 +44,7 @@ int secret_file_check(const char *path, int fd, char *err, size_t errsz)
 
 /* Read the first line of a private file (trailing newline removed) */
 int secret_file_read(const char *path, char *buf, size_t size, char *err,
-		     size_t errsz)
+                     size_t errsz)
 {
 	ssize_t n;
 	char *nl;
@@ -75,7 +75,7 @@ int secret_file_read(const char *path, char *buf, size_t size, char *err,
 		*nl = '\0';
 	else if ((size_t)n == size - 1) {
 		snprintf(err, errsz, "%s: secret longer than %zu bytes", path,
-			 size - 2);
+		         size - 2);
 		return EMSGSIZE;
 	}
 	if (!buf[0]) {
@@ -118,13 +118,13 @@ bool secret_equal(const char *a, const char *b, size_t n)
 }
 
 int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
-		    const char *msg)
+                    const char *msg)
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 
 	if (!HMAC(EVP_sha256(), key, (int)keylen, (const uint8_t *)msg,
-		  strlen(msg), mac, &maclen))
+	          strlen(msg), mac, &maclen))
 		return EIO;
 	if (outsz < 2 * (size_t)maclen + 1)
 		return EOVERFLOW;
@@ -135,7 +135,7 @@ int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
 
 /* The proof an HRAC sends to open a session (sofw-tunnel(7)) */
 int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
-		 const char *nonce, const char *id)
+                 const char *nonce, const char *id)
 {
 	char msg[512];
 	int n;
@@ -145,5 +145,5 @@ int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
 		return EMSGSIZE;
 
 	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
-			       strlen(secret), msg);
+	                       strlen(secret), msg);
 }

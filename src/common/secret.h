@@ -7,17 +7,17 @@
  */
 
 enum {
-	SECRET_MAX = 256,	   /* longest secret or credential line */
+	SECRET_MAX = 256,      /* longest secret or credential line */
 	SECRET_PROOF_HEX = 64, /* hex digits of an HMAC-SHA256 */
 };
 
 int secret_file_check(const char *path, int fd, char *err, size_t errsz);
 int secret_file_read(const char *path, char *buf, size_t size, char *err,
-		     size_t errsz);
+                     size_t errsz);
 int secret_random_hex(char *out, size_t nbytes);
 void secret_hex(char *out, const uint8_t *in, size_t n);
 bool secret_equal(const char *a, const char *b, size_t n);
 int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
-		 const char *nonce, const char *id);
+                 const char *nonce, const char *id);
 int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
-		    const char *msg);
+                    const char *msg);

@@ -59,8 +59,7 @@ bool cidr_match(const struct cidr *c, const struct sa *addr)
 
 		memcpy(a, &x, 4);
 		memcpy(n, &y, 4);
-	}
-	else {
+	} else {
 		sa_in6(addr, a);
 		sa_in6(&c->net, n);
 	}

@@ -40,7 +40,7 @@ static void check_done(struct curl_loop *l)
 			continue;
 		res = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&job);
+		                  (char **)&job);
 		curl_multi_remove_handle(l->multi, msg->easy_handle);
 		if (!job)
 			continue;
@@ -75,7 +75,7 @@ static void fd_handler(int flags, void *arg)
 }
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-		     void *socketp)
+                     void *socketp)
 {
 	struct curl_loop *l = userp;
 	struct watch *w = socketp;

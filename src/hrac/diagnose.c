@@ -33,7 +33,7 @@ struct diag {
 	struct tunnel *t;
 	FILE *out;
 	uint32_t pings, sent, answered;
-	uint64_t *rtt;	/* us */
+	uint64_t *rtt; /* us */
 	uint64_t ping_at;
 	bool pinging, failed, done;
 	char error[512];
@@ -66,8 +66,8 @@ static void ping_timeout(void *arg)
 	char why[128];
 
 	snprintf(why, sizeof(why),
-		 "ping %u got no answer within %d ms: the path loses frames",
-		 d->sent, PING_TIMEOUT_MS);
+	         "ping %u got no answer within %d ms: the path loses frames",
+	         d->sent, PING_TIMEOUT_MS);
 	fail(d, why);
 }
 
@@ -125,12 +125,13 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 	switch (ev) {
 
 	case TUNNEL_OPENED:
-		fprintf(d->out, "  session:    opened (keepalive %u s, streams "
-				"renewed every %u s)\n",
-			p->keepalive, p->down_max);
+		fprintf(d->out,
+		        "  session:    opened (keepalive %u s, streams "
+		        "renewed every %u s)\n",
+		        p->keepalive, p->down_max);
 		if (tunnel_tls_peer(d->t)[0])
 			fprintf(d->out, "  TLS peer:   %s\n",
-				tunnel_tls_peer(d->t));
+			        tunnel_tls_peer(d->t));
 		break;
 	case TUNNEL_DOWN_MODE:
 		fprintf(d->out, "  down:       %s\n", msg);
@@ -162,7 +163,7 @@ static void overall_timeout(void *arg)
 		return;
 	}
 	fail(d, "no working tunnel within 30 s: the path neither works nor "
-		"fails clearly (a silent firewall or proxy?)");
+	        "fails clearly (a silent firewall or proxy?)");
 	tmr_start(&d->timeout, 5000, overall_timeout, d);
 }
 
@@ -183,14 +184,14 @@ static void report_rtt(struct diag *d)
 	qsort(d->rtt, n, sizeof(*d->rtt), cmp_u64);
 	p99 = (size_t)((n * 99 + 99) / 100) - 1;
 	fprintf(d->out,
-		"  round trip: %u pings: median %.2f ms, p99 %.2f ms, max "
-		"%.2f ms\n",
-		n, d->rtt[n / 2] / 1000.0, d->rtt[p99] / 1000.0,
-		d->rtt[n - 1] / 1000.0);
+	        "  round trip: %u pings: median %.2f ms, p99 %.2f ms, max "
+	        "%.2f ms\n",
+	        n, d->rtt[n / 2] / 1000.0, d->rtt[p99] / 1000.0,
+	        d->rtt[n - 1] / 1000.0);
 }
 
 int diagnose_run(const struct hrac_conf *cfg, struct tunnel_conf *tc,
-		 struct curl_loop *cl)
+                 struct curl_loop *cl)
 {
 	struct diag d;
 	int e;
@@ -224,8 +225,9 @@ int diagnose_run(const struct hrac_conf *cfg, struct tunnel_conf *tc,
 	if (d.failed)
 		fprintf(d.out, "result: FAILED: %s\n", d.error);
 	else
-		fprintf(d.out, "result: OK: the tunnel works (down %s, up %s)\n",
-			tunnel_down_mode(d.t), tunnel_up_mode(d.t));
+		fprintf(d.out,
+		        "result: OK: the tunnel works (down %s, up %s)\n",
+		        tunnel_down_mode(d.t), tunnel_up_mode(d.t));
 
 	tmr_cancel(&d.timeout);
 	tmr_cancel(&d.ping_tmr);

@@ -6,4 +6,4 @@ struct tunnel_conf;
 struct curl_loop;
 
 int diagnose_run(const struct hrac_conf *cfg, struct tunnel_conf *tc,
-		 struct curl_loop *cl);
+                 struct curl_loop *cl);

@@ -11,7 +11,7 @@ struct hrac_conf {
 	char *server;
 	char *proxy;
 	char *proxy_user;
-	char *proxy_auth;  /* any, basic, digest, ntlm */
+	char *proxy_auth; /* any, basic, digest, ntlm */
 	bool proxy_tunnel;
 	char *cacert;
 	bool insecure;
@@ -21,11 +21,11 @@ struct hrac_conf {
 	uint32_t pings;
 	int verbose;
 	char *pidfile;
-	char *sip;	   /* ADDR:PORT the phones send SIP to */
+	char *sip; /* ADDR:PORT the phones send SIP to */
 	struct conf_list allow;
 	uint32_t seen_ttl; /* s a phone's address stays allowed */
 	char *down_mode;   /* auto, stream, poll */
-	char *up_mode;	   /* auto, stream, batch */
+	char *up_mode;     /* auto, stream, batch */
 	uint32_t media_max_age;
 	uint32_t sip_queue;
 	uint32_t media_queue;
@@ -45,4 +45,4 @@ extern const struct conf_opt hrac_opts[];
 void hrac_conf_defaults(struct hrac_conf *cfg);
 int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz);
 int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
-		     struct tunnel_conf *tc, char *err, size_t errsz);
+                     struct tunnel_conf *tc, char *err, size_t errsz);

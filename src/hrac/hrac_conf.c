@@ -19,10 +19,10 @@
 #include "proxy_env.h"
 #include "hrac.h"
 
-#define OPT(name, s, type, field, min, max, arg, help)                          \
+#define OPT(name, s, type, field, min, max, arg, help)                         \
 	{                                                                      \
-		name, s, type, offsetof(struct hrac_conf, field), min, max,     \
-			arg, help                                              \
+		name, s, type, offsetof(struct hrac_conf, field), min, max,    \
+		    arg, help                                                  \
 	}
 
 const struct conf_opt hrac_opts[] = {
@@ -75,7 +75,8 @@ const struct conf_opt hrac_opts[] = {
 	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS",
 	    "wait this long for a stream's probe (default 2000)"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
-	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, "print the version"),
+	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
+	    "print the version"),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -91,8 +92,7 @@ void hrac_conf_defaults(struct hrac_conf *cfg)
 	cfg->probe_ms = 2000;
 }
 
-static int mode_pref(const char *s, const char *fallback,
-		     enum tunnel_pref *p)
+static int mode_pref(const char *s, const char *fallback, enum tunnel_pref *p)
 {
 	if (!s || !strcmp(s, "auto"))
 		*p = TUNNEL_AUTO;
@@ -131,13 +131,16 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 	}
 	if (strncasecmp(cfg->server, "http://", 7) &&
 	    strncasecmp(cfg->server, "https://", 8)) {
-		snprintf(err, errsz, "--server takes an http:// or https:// "
-			 "URL, not '%s'", cfg->server);
+		snprintf(err, errsz,
+		         "--server takes an http:// or https:// "
+		         "URL, not '%s'",
+		         cfg->server);
 		return 1;
 	}
 	if (!cfg->id || !cfg->secret_file) {
-		snprintf(err, errsz, "no identity: give --id NAME and "
-			 "--secret-file FILE");
+		snprintf(err, errsz,
+		         "no identity: give --id NAME and "
+		         "--secret-file FILE");
 		return 1;
 	}
 	if (mode_pref(cfg->down_mode, "poll", &p)) {
@@ -150,7 +153,7 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 	}
 	if (auth_scheme(cfg->proxy_auth, &a)) {
 		snprintf(err, errsz,
-			 "--proxy-auth is any, basic, digest or ntlm");
+		         "--proxy-auth is any, basic, digest or ntlm");
 		return 1;
 	}
 	if (cfg->proxy_user && !strchr(cfg->proxy_user, ':')) {
@@ -165,17 +168,17 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
  * the environment too) and the server URL into @r, which @tc points into
  */
 int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
-		     struct tunnel_conf *tc, char *err, size_t errsz)
+                     struct tunnel_conf *tc, char *err, size_t errsz)
 {
 	size_t n;
 
 	if (secret_file_read(cfg->secret_file, r->secret, sizeof(r->secret),
-			     err, errsz))
+	                     err, errsz))
 		return 1;
 
 	n = strlen(cfg->server);
 	snprintf(r->server, sizeof(r->server), "%s%s", cfg->server,
-		 n && cfg->server[n - 1] == '/' ? "" : "/");
+	         n && cfg->server[n - 1] == '/' ? "" : "/");
 	if (proxy_for_url(r->server, cfg->proxy, r->proxy, sizeof(r->proxy))) {
 		snprintf(err, errsz, "cannot use server URL %s", r->server);
 		return 1;

@@ -34,8 +34,8 @@ enum {
 };
 
 static const char summary[] =
-	"SoFW HTTP relay agent client: phones on this LAN register to it; it "
-	"carries their SIP and RTP to HRAS through an HTTP tunnel.";
+    "SoFW HTTP relay agent client: phones on this LAN register to it; it "
+    "carries their SIP and RTP to HRAS through an HTTP tunnel.";
 
 struct hrac {
 	struct hrac_conf cfg;
@@ -82,7 +82,7 @@ static void on_frame(const struct frame *f, void *arg)
 	default:
 		/* media relay and control arrive with later features */
 		log_debug("%s frame from HRAS ignored",
-			  frame_type_name(f->type));
+		          frame_type_name(f->type));
 		break;
 	}
 }
@@ -149,14 +149,14 @@ static int run(struct hrac *h)
 		log_error("tunnel: %s", strerror(e));
 		return e;
 	}
-	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.seen_ttl,
-			  &h->cfg.allow, h->t, err, sizeof(err));
+	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.seen_ttl, &h->cfg.allow,
+	                  h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);
 		return e;
 	}
 	log_info("phones send SIP to %s; HRAS is %s as '%s'", h->cfg.sip,
-		 h->tc.server, h->tc.id);
+	         h->tc.server, h->tc.id);
 
 	tunnel_start(h->t);
 	re_main(on_signal);
@@ -201,7 +201,7 @@ int main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init("hrac", h.cfg.foreground || h.cfg.diagnose,
-		 h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
+	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 
 	if (!h.cfg.foreground && !h.cfg.diagnose) {
 		int e = daemonize();
@@ -227,8 +227,7 @@ int main(int argc, char *argv[])
 
 	if (h.cfg.diagnose) {
 		rc = diagnose_run(&h.cfg, &h.tc, h.cl);
-	}
-	else {
+	} else {
 		if (h.cfg.pidfile) {
 			FILE *f = fopen(h.cfg.pidfile, "we");
 

@@ -33,8 +33,7 @@ static void url_host(const char *url, char *host, size_t size)
 	if (*p == '[') {
 		p++;
 		len = strcspn(p, "]");
-	}
-	else {
+	} else {
 		len = strcspn(p, ":/?#");
 	}
 	snprintf(host, size, "%.*s", (int)len, p);
@@ -78,7 +77,7 @@ bool proxy_no_proxy_match(const char *no_proxy, const char *host)
  * @return 0, or EINVAL for a URL that is neither http nor https
  */
 int proxy_for_url(const char *url, const char *configured, char *out,
-		  size_t size)
+                  size_t size)
 {
 	const char *p = NULL, *np;
 	char host[256];

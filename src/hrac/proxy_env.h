@@ -8,5 +8,5 @@
  */
 
 int proxy_for_url(const char *url, const char *configured, char *out,
-		  size_t size);
+                  size_t size);
 bool proxy_no_proxy_match(const char *no_proxy, const char *host);

@@ -18,7 +18,7 @@
 #include "sip_lan.h"
 
 enum {
-	SEEN_MAX = 65536,	/* phones remembered at most */
+	SEEN_MAX = 65536, /* phones remembered at most */
 	SWEEP_MS = 60000,
 	SIP_UDP_MAX = 65507,
 };
@@ -51,8 +51,8 @@ static bool seen_cmp(struct le *le, void *arg)
 
 static struct seen *seen_find(struct sip_lan *l, const struct sa *addr)
 {
-	struct le *le = hash_lookup(l->seen, sa_hash(addr, SA_ALL), seen_cmp,
-				    (void *)addr);
+	struct le *le =
+	    hash_lookup(l->seen, sa_hash(addr, SA_ALL), seen_cmp, (void *)addr);
 
 	return le ? le->data : NULL;
 }
@@ -97,8 +97,8 @@ static void seen_note(struct sip_lan *l, const struct sa *src)
 		if (l->nseen >= SEEN_MAX) {
 			if (l->dropped_full++ % 1000 == 0)
 				log_warn("more than %d phones seen: not "
-					 "remembering more",
-					 SEEN_MAX);
+				         "remembering more",
+				         SEEN_MAX);
 			return;
 		}
 	}
@@ -155,9 +155,9 @@ void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
 		if (l->dropped_strangers++ % 100 == 0) {
 			re_snprintf(a, sizeof(a), "%J", &f->addr);
 			log_warn("SIP for %s dropped: not a phone of this LAN "
-				 "(no SIP from it within seen-ttl, not in "
-				 "--allow)",
-				 a);
+			         "(no SIP from it within seen-ttl, not in "
+			         "--allow)",
+			         a);
 		}
 		return;
 	}
@@ -185,8 +185,8 @@ static void lan_destructor(void *arg)
 }
 
 int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
-		  const struct conf_list *allow, struct tunnel *t, char *err,
-		  size_t errsz)
+                  const struct conf_list *allow, struct tunnel *t, char *err,
+                  size_t errsz)
 {
 	struct sip_lan *l;
 	struct sa sa;
@@ -210,8 +210,10 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
 	for (size_t i = 0; !e && i < allow->n; i++) {
 		e = cidr_parse(&l->allow[i], allow->v[i]);
 		if (e)
-			snprintf(err, errsz, "--allow takes a network like "
-				 "10.0.0.0/8, not '%s'", allow->v[i]);
+			snprintf(err, errsz,
+			         "--allow takes a network like "
+			         "10.0.0.0/8, not '%s'",
+			         allow->v[i]);
 	}
 	l->nallow = allow->n;
 
@@ -224,7 +226,7 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
 		e = udp_listen(&l->us, &sa, udp_recv, l);
 		if (e)
 			snprintf(err, errsz, "cannot listen for SIP on %s: %s",
-				 laddr, strerror(e));
+			         laddr, strerror(e));
 	}
 	if (e) {
 		mem_deref(l);

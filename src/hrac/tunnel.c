@@ -30,8 +30,7 @@ enum {
 	BACKOFF_BASE_MS = 500,
 };
 
-void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt,
-		  ...)
+void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -68,18 +67,18 @@ static void set_path(struct tunnel *t)
 
 	if (!c->proxy || !*c->proxy)
 		snprintf(t->path, sizeof(t->path), "direct%s",
-			 tls ? " (TLS)" : "");
+		         tls ? " (TLS)" : "");
 	else if (tls || c->proxy_tunnel)
 		snprintf(t->path, sizeof(t->path), "CONNECT through %s%s",
-			 c->proxy, tls ? " (TLS)" : "");
+		         c->proxy, tls ? " (TLS)" : "");
 	else
 		snprintf(t->path, sizeof(t->path), "plain HTTP proxy %s",
-			 c->proxy);
+		         c->proxy);
 }
 
 int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
-		 struct curl_loop *cl, tunnel_frame_h *frameh,
-		 tunnel_event_h *eventh, void *arg)
+                 struct curl_loop *cl, tunnel_frame_h *frameh,
+                 tunnel_event_h *eventh, void *arg)
 {
 	struct tunnel *t;
 	int e;
@@ -205,10 +204,10 @@ void tunnel_session_opened(struct tunnel *t)
 	chan_renumber(&t->chan);
 
 	log_info("session open (%s; keepalive %u s, streams renewed every "
-		 "%u s)",
-		 t->path, t->p.keepalive, t->p.down_max);
+	         "%u s)",
+	         t->path, t->p.keepalive, t->p.down_max);
 	tunnel_event(t, TUNNEL_OPENED, "keepalive %u s, down-max %u s",
-		     t->p.keepalive, t->p.down_max);
+	             t->p.keepalive, t->p.down_max);
 
 	down_start(t);
 	up_start(t);
@@ -230,7 +229,7 @@ void tunnel_lost_session(struct tunnel *t, const char *why)
 	}
 	ms = tunnel_backoff(t, t->lost++);
 	log_warn("session lost (%s): opening a new one%s", why,
-		 ms ? " after a pause" : "");
+	         ms ? " after a pause" : "");
 	tmr_start(&t->tmr_open, ms, open_retry, t);
 }
 
@@ -240,8 +239,8 @@ static void rto_fire(void *arg)
 
 	if (chan_timeout(&t->chan, mono_us())) {
 		log_debug("no ack in time: sending %u unacknowledged frames "
-			  "again",
-			  chan_unacked(&t->chan));
+		          "again",
+		          chan_unacked(&t->chan));
 		up_kick(t);
 	}
 	tunnel_rto_arm(t);
@@ -255,7 +254,7 @@ void tunnel_rto_arm(struct tunnel *t)
 		tmr_cancel(&t->tmr_rto);
 	else
 		tmr_start(&t->tmr_rto, d > now ? (d - now) / 1000 + 1 : 0,
-			  rto_fire, t);
+		          rto_fire, t);
 }
 
 static bool is_probe(const struct frame *f)
@@ -308,9 +307,9 @@ int tunnel_send(struct tunnel *t, const struct frame *f)
 	if (e == ENOBUFS) {
 		if (t->st.send_refused++ % 100 == 0)
 			log_warn("signalling queue full (%u frames await ack): "
-				 "%s frame dropped",
-				 chan_unacked(&t->chan),
-				 frame_type_name(f->type));
+			         "%s frame dropped",
+			         chan_unacked(&t->chan),
+			         frame_type_name(f->type));
 		return e;
 	}
 	if (!e && t->open)
@@ -362,7 +361,8 @@ void tunnel_close(struct tunnel *t)
 
 		if (x) {
 			curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDS, "");
-			curl_easy_setopt(x->job.easy, CURLOPT_TIMEOUT_MS, 3000L);
+			curl_easy_setopt(x->job.easy, CURLOPT_TIMEOUT_MS,
+			                 3000L);
 			t->close_x = x;
 			if (!xfer_run(x))
 				return;

@@ -15,41 +15,41 @@ struct tunnel;
 
 enum tunnel_pref {
 	TUNNEL_AUTO = 0, /* stream, fall back when measured necessary */
-	TUNNEL_STREAM,	 /* streaming only */
+	TUNNEL_STREAM,   /* streaming only */
 	TUNNEL_FALLBACK, /* long poll (down) or batch POSTs (up) only */
 };
 
 enum tunnel_event {
-	TUNNEL_OPENED,	  /* session open (message: the server's params) */
+	TUNNEL_OPENED,    /* session open (message: the server's params) */
 	TUNNEL_DOWN_MODE, /* message: which down mode and why */
-	TUNNEL_UP_MODE,	  /* message: which up mode and why */
-	TUNNEL_PATH_OK,	  /* both directions proved to carry frames */
-	TUNNEL_ERROR,	  /* message: what failed, for a person to act on */
-	TUNNEL_CLOSED,	  /* tunnel_close() finished */
+	TUNNEL_UP_MODE,   /* message: which up mode and why */
+	TUNNEL_PATH_OK,   /* both directions proved to carry frames */
+	TUNNEL_ERROR,     /* message: what failed, for a person to act on */
+	TUNNEL_CLOSED,    /* tunnel_close() finished */
 };
 
 struct tunnel_conf {
-	const char *server;	/* base URL of the endpoints */
-	const char *proxy;	/* proxy URL; NULL or "": direct */
+	const char *server;     /* base URL of the endpoints */
+	const char *proxy;      /* proxy URL; NULL or "": direct */
 	const char *proxy_user; /* USER:PASS */
-	long proxy_auth;	/* CURLAUTH_* to use; 0: learn it */
-	bool proxy_tunnel;	/* CONNECT even for http:// */
+	long proxy_auth;        /* CURLAUTH_* to use; 0: learn it */
+	bool proxy_tunnel;      /* CONNECT even for http:// */
 	const char *cacert;
 	bool insecure;
 	const char *id;
 	const char *secret;
 	enum tunnel_pref down_pref, up_pref;
-	uint32_t probe_ms;   /* wait for the first frame of a stream */
+	uint32_t probe_ms; /* wait for the first frame of a stream */
 	uint32_t backoff_max_ms;
-	bool once;	     /* no reconnects: report the first failure */
-	bool certinfo;	     /* keep the TLS peer's certificate details */
+	bool once;     /* no reconnects: report the first failure */
+	bool certinfo; /* keep the TLS peer's certificate details */
 	struct chan_limits lim;
 };
 
 struct tunnel_params {
 	char token[33];
 	uint32_t keepalive, down_max, session_idle, poll_hold, max_payload,
-		media_max_age;
+	    media_max_age;
 };
 
 struct tunnel_stats {
@@ -59,12 +59,11 @@ struct tunnel_stats {
 };
 
 typedef void(tunnel_frame_h)(const struct frame *f, void *arg);
-typedef void(tunnel_event_h)(enum tunnel_event ev, const char *msg,
-			     void *arg);
+typedef void(tunnel_event_h)(enum tunnel_event ev, const char *msg, void *arg);
 
 int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
-		 struct curl_loop *cl, tunnel_frame_h *frameh,
-		 tunnel_event_h *eventh, void *arg);
+                 struct curl_loop *cl, tunnel_frame_h *frameh,
+                 tunnel_event_h *eventh, void *arg);
 void tunnel_free(struct tunnel *t);
 int tunnel_start(struct tunnel *t);
 void tunnel_close(struct tunnel *t);

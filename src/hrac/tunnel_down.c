@@ -43,8 +43,8 @@ static void verified(struct tunnel *t, struct xfer *x)
 {
 	if (t->fail_down)
 		log_info("down: %s again after %u failed attempts",
-			 x->kind == X_POLL ? "polling" : "streaming",
-			 t->fail_down);
+		         x->kind == X_POLL ? "polling" : "streaming",
+		         t->fail_down);
 	t->fail_down = 0;
 	if (t->down_verified)
 		return;
@@ -52,15 +52,15 @@ static void verified(struct tunnel *t, struct xfer *x)
 	t->lost = 0;
 	if (x->kind == X_POLL)
 		tunnel_event(t, TUNNEL_DOWN_MODE, "long polling%s%s%s",
-			     t->down_why[0] ? " (" : "", t->down_why,
-			     t->down_why[0] ? ")" : "");
+		             t->down_why[0] ? " (" : "", t->down_why,
+		             t->down_why[0] ? ")" : "");
 	else
 		tunnel_event(t, TUNNEL_DOWN_MODE,
-			     "streaming (first frame after %llu ms)",
-			     (unsigned long long)(mono_us() - x->started) /
-				     1000);
-	log_info("down: %s works", x->kind == X_POLL ? "long polling"
-						     : "streaming");
+		             "streaming (first frame after %llu ms)",
+		             (unsigned long long)(mono_us() - x->started) /
+		                 1000);
+	log_info("down: %s works",
+	         x->kind == X_POLL ? "long polling" : "streaming");
 	if (t->up_verified)
 		tunnel_event(t, TUNNEL_PATH_OK, "both directions carry frames");
 }
@@ -78,8 +78,7 @@ static size_t down_write(char *buf, size_t size, size_t n, void *arg)
 
 	x->last_rx = mono_us();
 	t->st.bytes_down += len;
-	e = frame_reader_feed(&x->fr, (const uint8_t *)buf, len, down_frame,
-			      x);
+	e = frame_reader_feed(&x->fr, (const uint8_t *)buf, len, down_frame, x);
 	if (e) {
 		x->rx_err = e;
 		return 0; /* aborts the transfer */
@@ -120,10 +119,10 @@ static void down_done(struct curl_job *job, CURLcode res)
 
 	if (x->rx_err) {
 		snprintf(why, sizeof(why),
-			 "%s from HRAS at byte %llu: is something on the path "
-			 "rewriting responses?",
-			 frame_strerror(x->rx_err),
-			 (unsigned long long)x->fr.offset);
+		         "%s from HRAS at byte %llu: is something on the path "
+		         "rewriting responses?",
+		         frame_strerror(x->rx_err),
+		         (unsigned long long)x->fr.offset);
 		xfer_free(x);
 		retry_later(t, why);
 		return;
@@ -174,42 +173,39 @@ static void watch(void *arg)
 	tmr_start(&t->tmr_down, WATCH_MS, watch, t);
 
 	if (x->kind == X_POLL) {
-		if (now - x->started <= (uint64_t)t->p.poll_hold * 1000000 +
-						ka + SLACK_US)
+		if (now - x->started <=
+		    (uint64_t)t->p.poll_hold * 1000000 + ka + SLACK_US)
 			return;
 		snprintf(why, sizeof(why), "a long poll got no answer in %u s",
-			 t->p.poll_hold + t->p.keepalive + 5);
-	}
-	else if (!x->got_frame) {
+		         t->p.poll_hold + t->p.keepalive + 5);
+	} else if (!x->got_frame) {
 		/* headers take what the open took (two round trips, maybe a
 		 * CONNECT and a TLS handshake); a path holding them longer
 		 * holds the whole response */
 		uint64_t hdr_max = probe + 2 * t->open_took;
-		bool hdr_late = !x->headers_done &&
-				now - x->started > hdr_max;
+		bool hdr_late = !x->headers_done && now - x->started > hdr_max;
 		bool frame_late = x->headers_done && now - x->hdr_at > probe;
 
 		if (!hdr_late && !frame_late)
 			return;
 		snprintf(why, sizeof(why),
-			 frame_late ? "no frame within %u ms of the response "
-				      "headers: the path buffers responses"
-				    : "no response within %u ms: the path may "
-				      "buffer responses",
-			 frame_late ? t->conf.probe_ms
-				    : (unsigned)(hdr_max / 1000));
+		         frame_late ? "no frame within %u ms of the response "
+		                      "headers: the path buffers responses"
+		                    : "no response within %u ms: the path may "
+		                      "buffer responses",
+		         frame_late ? t->conf.probe_ms
+		                    : (unsigned)(hdr_max / 1000));
 		if (t->conf.down_pref == TUNNEL_AUTO && !t->down_poll) {
 			down_use_poll(t, why);
 			return;
 		}
-	}
-	else {
+	} else {
 		if (now - x->last_rx <= 2 * ka + SLACK_US)
 			return;
 		snprintf(why, sizeof(why),
-			 "no data for %u s (keepalives missing): the path is "
-			 "down",
-			 2 * t->p.keepalive + 5);
+		         "no data for %u s (keepalives missing): the path is "
+		         "down",
+		         2 * t->p.keepalive + 5);
 	}
 
 	tmr_cancel(&t->tmr_down);
@@ -246,9 +242,10 @@ void down_start(struct tunnel *t)
 		return;
 
 	/* a first poll is answered at once: it proves the path */
-	x = xfer_new(t, kind, kind == X_POLL && !t->down_verified ? "down?probe=1"
-								  : "down",
-		     down_done);
+	x = xfer_new(t, kind,
+	             kind == X_POLL && !t->down_verified ? "down?probe=1"
+	                                                 : "down",
+	             down_done);
 	if (!x || frame_reader_init(&x->fr, t->p.max_payload)) {
 		xfer_free(x);
 		retry_later(t, "out of memory");
@@ -270,7 +267,7 @@ void down_start(struct tunnel *t)
 	if (kind == X_DOWN) {
 		margin = min(10u, t->p.down_max / 10);
 		tmr_start(&t->tmr_rotate_down,
-			  (uint64_t)(t->p.down_max - margin) * 1000, rotate, t);
+		          (uint64_t)(t->p.down_max - margin) * 1000, rotate, t);
 	}
 }
 

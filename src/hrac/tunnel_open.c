@@ -56,7 +56,7 @@ static void learn_proxy_auth(struct tunnel *t, struct xfer *x)
 	else
 		return;
 	log_info("proxy asks for %s authentication: using it",
-		 auth_name(t->proxy_auth));
+	         auth_name(t->proxy_auth));
 }
 
 static void tls_peer(struct tunnel *t, struct xfer *x)
@@ -64,14 +64,14 @@ static void tls_peer(struct tunnel *t, struct xfer *x)
 	struct curl_certinfo *ci = NULL;
 
 	if (!t->conf.certinfo ||
-	    curl_easy_getinfo(x->job.easy, CURLINFO_CERTINFO, &ci) ||
-	    !ci || ci->num_of_certs < 1)
+	    curl_easy_getinfo(x->job.easy, CURLINFO_CERTINFO, &ci) || !ci ||
+	    ci->num_of_certs < 1)
 		return;
 
 	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
 		if (!strncmp(s->data, "Subject:", 8)) {
 			snprintf(t->tls_peer, sizeof(t->tls_peer), "%s",
-				 s->data + 8);
+			         s->data + 8);
 			break;
 		}
 	}
@@ -128,8 +128,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 	learn_proxy_auth(t, x);
 	tls_peer(t, x); /* the handshake may have been the challenge's */
 
-	if (res == CURLE_OK && x->status == 401 && x->nonce[0] &&
-	    !x->proved) {
+	if (res == CURLE_OK && x->status == 401 && x->nonce[0] && !x->proved) {
 		/* the challenge: answer it at once */
 		char nonce[sizeof(x->nonce)];
 
@@ -142,8 +141,8 @@ static void open_done(struct curl_job *job, CURLcode res)
 	if (res == CURLE_OK && x->status == 200) {
 		if (parse_params(t, x->body)) {
 			tunnel_failed(t, "open",
-				      "HRAS answered open with no usable "
-				      "session parameters");
+			              "HRAS answered open with no usable "
+			              "session parameters");
 			xfer_free(x);
 			return;
 		}
@@ -182,9 +181,9 @@ void open_start(struct tunnel *t, const char *nonce)
 			return;
 		}
 		snprintf(hdr, sizeof(hdr),
-			 "Authorization: SoFW id=\"%s\", nonce=\"%s\", "
-			 "proof=\"%s\"",
-			 t->conf.id, nonce, proof);
+		         "Authorization: SoFW id=\"%s\", nonce=\"%s\", "
+		         "proof=\"%s\"",
+		         t->conf.id, nonce, proof);
 		explicit_bzero(proof, sizeof(proof));
 		if (xfer_add_header(x, hdr)) {
 			xfer_free(x);

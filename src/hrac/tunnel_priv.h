@@ -29,24 +29,24 @@ struct xfer {
 	enum xfer_kind kind;
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
-	long status;	    /* once the headers are in */
+	long status; /* once the headers are in */
 	bool headers_done;
 	char sofw_error[32]; /* X-SoFW-Error */
-	char nonce[80];	    /* WWW-Authenticate: SoFW nonce */
+	char nonce[80];      /* WWW-Authenticate: SoFW nonce */
 	bool stale;
-	bool proved;	    /* open: carried an Authorization proof */
+	bool proved; /* open: carried an Authorization proof */
 	char body[XFER_BODY_MAX + 1];
 	size_t body_len;
-	uint64_t started;   /* us */
-	uint64_t last_rx;   /* us, last body bytes */
-	uint64_t hdr_at;    /* us, when the final headers arrived */
+	uint64_t started; /* us */
+	uint64_t last_rx; /* us, last body bytes */
+	uint64_t hdr_at;  /* us, when the final headers arrived */
 	bool got_frame;
-	bool retiring;	    /* superseded, let it end */
-	int rx_err;	    /* frame decode error on the down stream */
+	bool retiring; /* superseded, let it end */
+	int rx_err;    /* frame decode error on the down stream */
 	struct frame_reader fr;
 	/* up streaming */
 	bool paused;
-	bool draining;	    /* end the body at the next read */
+	bool draining; /* end the body at the next read */
 	uint8_t *out;
 	size_t out_len, out_off;
 };
@@ -61,9 +61,9 @@ struct tunnel {
 	struct chan chan;
 	struct tunnel_params p;
 	struct tunnel_stats st;
-	bool open;	  /* a session token is held */
+	bool open; /* a session token is held */
 	bool stopped;
-	long proxy_auth;  /* learnt from the first 407, or configured */
+	long proxy_auth; /* learnt from the first 407, or configured */
 	char path[96];
 	char tls_peer[256];
 
@@ -82,9 +82,9 @@ struct tunnel {
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
 	struct tmr tmr_rto, tmr_kick;
-	uint64_t last_up_tx;  /* us, last bytes handed to curl upward */
-	uint64_t probe_sent;  /* us, the up probe PING */
-	unsigned lost;	      /* sessions lost in a row */
+	uint64_t last_up_tx;   /* us, last bytes handed to curl upward */
+	uint64_t probe_sent;   /* us, the up probe PING */
+	unsigned lost;         /* sessions lost in a row */
 	uint64_t open_started; /* us, the open's first request */
 	uint64_t open_took;    /* us, challenge to session: the path's pace */
 	bool ka_due;
@@ -92,8 +92,8 @@ struct tunnel {
 };
 
 /* tunnel.c */
-void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt,
-		  ...) __attribute__((format(printf, 3, 4)));
+void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void tunnel_lost_session(struct tunnel *t, const char *why);
 void tunnel_rx(struct tunnel *t, const struct frame *f);
 void tunnel_session_opened(struct tunnel *t);
@@ -118,13 +118,12 @@ void up_keepalive_start(struct tunnel *t);
 
 /* xfer.c */
 struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
-		      const char *endpoint, curl_done_h *doneh);
+                      const char *endpoint, curl_done_h *doneh);
 void xfer_free(struct xfer *x);
 void xfer_abort(struct xfer *x);
 int xfer_add_header(struct xfer *x, const char *line);
 int xfer_run(struct xfer *x);
-void xfer_describe(const struct xfer *x, CURLcode res, char *buf,
-		   size_t size);
+void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size);
 bool xfer_is_session_gone(const struct xfer *x);
 const char *xfer_kind_name(enum xfer_kind kind);
 size_t xfer_body_cb(char *buf, size_t size, size_t n, void *arg);

@@ -56,7 +56,7 @@ static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
 
 	if (n && t->fail_up) {
 		log_info("up: sending again after %u failed attempts",
-			 t->fail_up);
+		         t->fail_up);
 		t->fail_up = 0;
 	}
 	if (n) {
@@ -142,8 +142,8 @@ static void up_done(struct curl_job *job, CURLcode res)
 	    (status == 411 || status == 413 || status == 417) &&
 	    !x->sofw_error[0] && t->conf.up_pref == TUNNEL_AUTO) {
 		snprintf(why, sizeof(why),
-			 "the path refuses streamed request bodies (HTTP %ld)",
-			 status);
+		         "the path refuses streamed request bodies (HTTP %ld)",
+		         status);
 		xfer_free(x);
 		up_use_batch(t, why);
 		return;
@@ -193,9 +193,9 @@ static void probe_fire(void *arg)
 		return;
 	}
 	snprintf(why, sizeof(why),
-		 "no answer to the up probe within %u ms although the down "
-		 "direction works: the path buffers request bodies",
-		 t->conf.probe_ms);
+	         "no answer to the up probe within %u ms although the down "
+	         "direction works: the path buffers request bodies",
+	         t->conf.probe_ms);
 	if (!t->up_batch && t->conf.up_pref == TUNNEL_AUTO) {
 		up_use_batch(t, why);
 		return;
@@ -211,7 +211,7 @@ static void probe_send(struct tunnel *t)
 
 	memcpy(payload, probe_magic, sizeof(probe_magic) - 1);
 	n = snprintf((char *)payload + sizeof(probe_magic) - 1, 16, ":%u",
-		     ++t->probe_seq);
+	             ++t->probe_seq);
 	memset(&f, 0, sizeof(f));
 	f.type = FRAME_KEEPALIVE;
 	f.flags = FRAME_F_PING;
@@ -235,11 +235,10 @@ void up_probe_answered(struct tunnel *t, const struct frame *pong)
 	if (t->up_batch && t->up_why[0])
 		tunnel_event(t, TUNNEL_UP_MODE, "batch POSTs (%s)", t->up_why);
 	else
-		tunnel_event(t, TUNNEL_UP_MODE,
-			     "%s (probe answered in %llu ms)",
-			     t->up_batch ? "batch POSTs" : "streaming",
-			     (unsigned long long)(mono_us() - t->probe_sent) /
-				     1000);
+		tunnel_event(
+		    t, TUNNEL_UP_MODE, "%s (probe answered in %llu ms)",
+		    t->up_batch ? "batch POSTs" : "streaming",
+		    (unsigned long long)(mono_us() - t->probe_sent) / 1000);
 	log_info("up: %s works", t->up_batch ? "batch POST" : "streaming");
 	if (t->down_verified)
 		tunnel_event(t, TUNNEL_PATH_OK, "both directions carry frames");
@@ -353,7 +352,7 @@ void up_start(struct tunnel *t)
 
 	margin = min(10u, t->p.down_max / 10);
 	tmr_start(&t->tmr_rotate_up, (uint64_t)(t->p.down_max - margin) * 1000,
-		  rotate, t);
+	          rotate, t);
 }
 
 void up_stop(struct tunnel *t)
@@ -404,8 +403,8 @@ static void ka_fire(void *arg)
 		tmr_start(&t->tmr_ka, t->p.keepalive * 1000, ka_fire, t);
 		return;
 	}
-	tmr_start(&t->tmr_ka, (ka - (now - t->last_up_tx)) / 1000 + 1,
-		  ka_fire, t);
+	tmr_start(&t->tmr_ka, (ka - (now - t->last_up_tx)) / 1000 + 1, ka_fire,
+	          t);
 }
 
 void up_keepalive_start(struct tunnel *t)

@@ -27,8 +27,8 @@
 
 const char *xfer_kind_name(enum xfer_kind kind)
 {
-	static const char *names[] = { "open", "down stream", "long poll",
-				       "up stream", "batch POST", "close" };
+	static const char *names[] = { "open",      "down stream", "long poll",
+		                       "up stream", "batch POST",  "close" };
 
 	return names[kind];
 }
@@ -63,15 +63,14 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
 		while (*v == ' ')
 			v++;
 		snprintf(x->sofw_error, sizeof(x->sofw_error), "%.*s",
-			 (int)strcspn(v, "\r\n"), v);
-	}
-	else if (len > 17 && !strncasecmp(buf, "WWW-Authenticate:", 17)) {
+		         (int)strcspn(v, "\r\n"), v);
+	} else if (len > 17 && !strncasecmp(buf, "WWW-Authenticate:", 17)) {
 		const char *p = strstr(buf, "nonce=\"");
 
 		if (p && p < buf + len) {
 			p += 7;
 			snprintf(x->nonce, sizeof(x->nonce), "%.*s",
-				 (int)strcspn(p, "\""), p);
+			         (int)strcspn(p, "\""), p);
 		}
 		x->stale = strstr(buf, "stale=true") != NULL;
 	}
@@ -111,7 +110,7 @@ static int add_header(struct xfer *x, const char *fmt, ...)
 }
 
 struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
-		      const char *endpoint, curl_done_h *doneh)
+                      const char *endpoint, curl_done_h *doneh)
 {
 	const struct tunnel_conf *c = &t->conf;
 	char url[1024];
@@ -134,8 +133,10 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 	}
 
 	snprintf(url, sizeof(url), "%s%s%s%s", c->server, endpoint,
-		 strchr(endpoint, '?') ? "&" : "?",
-		 kind == X_POLL ? "mode=poll" : kind == X_BATCH ? "mode=batch" : "");
+	         strchr(endpoint, '?') ? "&" : "?",
+	         kind == X_POLL    ? "mode=poll"
+	         : kind == X_BATCH ? "mode=batch"
+	                           : "");
 	if (kind != X_POLL && kind != X_BATCH)
 		url[strlen(url) - 1] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -156,8 +157,8 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 	if (c->proxy && *c->proxy && c->proxy_user) {
 		curl_easy_setopt(e, CURLOPT_PROXYUSERPWD, c->proxy_user);
 		curl_easy_setopt(e, CURLOPT_PROXYAUTH,
-				 t->proxy_auth ? t->proxy_auth
-						: (long)CURLAUTH_ANY);
+		                 t->proxy_auth ? t->proxy_auth
+		                               : (long)CURLAUTH_ANY);
 	}
 	if (c->proxy_tunnel)
 		curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
@@ -258,7 +259,7 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 	if (proxied)
 		host_port(c->proxy, proxy, sizeof(proxy));
 	curl_easy_getinfo(x->job.easy, CURLINFO_HTTP_CONNECTCODE,
-			  &connect_code);
+	                  &connect_code);
 	first_line(x->body, text, sizeof(text));
 
 	if (res != CURLE_OK) {
@@ -268,85 +269,87 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 
 		case CURLE_COULDNT_RESOLVE_PROXY:
 			snprintf(buf, size, "cannot resolve the proxy host %s",
-				 proxy);
+			         proxy);
 			return;
 		case CURLE_COULDNT_RESOLVE_HOST:
-			snprintf(buf, size,
-				 "cannot resolve the HRAS host %s%s", server,
-				 proxied ? "" : " (direct: does this network "
-						"need --proxy?)");
+			snprintf(buf, size, "cannot resolve the HRAS host %s%s",
+			         server,
+			         proxied ? ""
+			                 : " (direct: does this network "
+			                   "need --proxy?)");
 			return;
 		case CURLE_COULDNT_CONNECT:
 			if (proxied)
 				snprintf(buf, size,
-					 "cannot connect to the proxy %s: %s",
-					 proxy, x->errbuf);
+				         "cannot connect to the proxy %s: %s",
+				         proxy, x->errbuf);
 			else
 				snprintf(buf, size,
-					 "cannot connect to HRAS %s: %s "
-					 "(a firewall? this network may "
-					 "need --proxy)",
-					 server, x->errbuf);
+				         "cannot connect to HRAS %s: %s "
+				         "(a firewall? this network may "
+				         "need --proxy)",
+				         server, x->errbuf);
 			return;
 		case CURLE_OPERATION_TIMEDOUT:
 			snprintf(buf, size, "timed out: %s", x->errbuf);
 			return;
 		case CURLE_PEER_FAILED_VERIFICATION:
 			snprintf(buf, size,
-				 "TLS: the certificate of %s is not trusted: "
-				 "%s (give its CA with --cacert FILE)",
-				 server, x->errbuf);
+			         "TLS: the certificate of %s is not trusted: "
+			         "%s (give its CA with --cacert FILE)",
+			         server, x->errbuf);
 			return;
 		case CURLE_SSL_CONNECT_ERROR:
 			snprintf(buf, size,
-				 "TLS handshake with %s failed: %s (not a TLS "
-				 "port, or a proxy inspecting TLS?)",
-				 server, x->errbuf);
+			         "TLS handshake with %s failed: %s (not a TLS "
+			         "port, or a proxy inspecting TLS?)",
+			         server, x->errbuf);
 			return;
 		default:
 			break;
 		}
 		if (connect_code == 407) {
 			snprintf(buf, size,
-				 "proxy answered 407 to CONNECT: proxy "
-				 "authentication required%s",
-				 c->proxy_user ? "; the credentials given with "
-						 "--proxy-user were refused"
-					       : " (give --proxy-user USER:PASS)");
+			         "proxy answered 407 to CONNECT: proxy "
+			         "authentication required%s",
+			         c->proxy_user
+			             ? "; the credentials given with "
+			               "--proxy-user were refused"
+			             : " (give --proxy-user USER:PASS)");
 			return;
 		}
 		if (connect_code >= 500) {
 			snprintf(buf, size,
-				 "the proxy cannot reach HRAS at %s (CONNECT "
-				 "answered %ld)",
-				 server, connect_code);
+			         "the proxy cannot reach HRAS at %s (CONNECT "
+			         "answered %ld)",
+			         server, connect_code);
 			return;
 		}
 		if (connect_code >= 300) {
 			const char *dflt =
-				strncmp(c->server, "https:", 6) ? "80" : "443";
+			    strncmp(c->server, "https:", 6) ? "80" : "443";
 
 			snprintf(buf, size,
-				 "CONNECT to port %s refused by the proxy "
-				 "(%ld)%s",
-				 port ? port + 1 : dflt, connect_code,
-				 connect_code == 403 ?
-					 ": most proxies allow CONNECT only to "
-					 "port 443; run HRAS on 443" : "");
+			         "CONNECT to port %s refused by the proxy "
+			         "(%ld)%s",
+			         port ? port + 1 : dflt, connect_code,
+			         connect_code == 403
+			             ? ": most proxies allow CONNECT only to "
+			               "port 443; run HRAS on 443"
+			             : "");
 			return;
 		}
 		if (res == CURLE_PARTIAL_FILE || res == CURLE_SEND_ERROR ||
 		    res == CURLE_RECV_ERROR || res == CURLE_GOT_NOTHING) {
-			snprintf(buf, size,
-				 "%s cut by the %s: %s",
-				 xfer_kind_name(x->kind),
-				 proxied ? "proxy or server" : "server",
-				 x->errbuf[0] ? x->errbuf
-					      : curl_easy_strerror(res));
+			snprintf(buf, size, "%s cut by the %s: %s",
+			         xfer_kind_name(x->kind),
+			         proxied ? "proxy or server" : "server",
+			         x->errbuf[0] ? x->errbuf
+			                      : curl_easy_strerror(res));
 			return;
 		}
 		snprintf(buf, size, "%s failed: %s", xfer_kind_name(x->kind),
-			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 		return;
 	}
 
@@ -354,55 +357,56 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 
 	case 401:
 		snprintf(buf, size,
-			 "HRAS did not accept the proof for '%s'%s%s (a "
-			 "replayed or expired nonce: retrying)",
-			 c->id, text[0] ? ": " : "", text);
+		         "HRAS did not accept the proof for '%s'%s%s (a "
+		         "replayed or expired nonce: retrying)",
+		         c->id, text[0] ? ": " : "", text);
 		return;
 	case 407:
 		snprintf(buf, size,
-			 "proxy answered 407: proxy authentication required%s",
-			 c->proxy_user ? "; the credentials given with "
-					 "--proxy-user were refused"
-				       : " (give --proxy-user USER:PASS)");
+		         "proxy answered 407: proxy authentication required%s",
+		         c->proxy_user ? "; the credentials given with "
+		                         "--proxy-user were refused"
+		                       : " (give --proxy-user USER:PASS)");
 		return;
 	case 403:
 		if (x->sofw_error[0])
 			snprintf(buf, size,
-				 "HRAS refused identity '%s': %s (check --id "
-				 "and --secret-file against the HRAS "
-				 "--hracs file)",
-				 c->id, text);
+			         "HRAS refused identity '%s': %s (check --id "
+			         "and --secret-file against the HRAS "
+			         "--hracs file)",
+			         c->id, text);
 		else
 			snprintf(buf, size,
-				 "the %s refused the request (403)%s%s",
-				 proxied ? "proxy or web server" : "web server",
-				 text[0] ? ": " : "", text);
+			         "the %s refused the request (403)%s%s",
+			         proxied ? "proxy or web server" : "web server",
+			         text[0] ? ": " : "", text);
 		return;
 	case 404:
 		if (x->sofw_error[0])
 			snprintf(buf, size, "HRAS: %s", text);
 		else
 			snprintf(buf, size,
-				 "no SoFW endpoint at %s (404): check --server "
-				 "and the nginx location",
-				 c->server);
+			         "no SoFW endpoint at %s (404): check --server "
+			         "and the nginx location",
+			         c->server);
 		return;
 	case 502:
 	case 503:
 	case 504:
 		if (x->sofw_error[0])
 			snprintf(buf, size, "HRAS busy (%ld): %s", x->status,
-				 text);
+			         text);
 		else
 			snprintf(buf, size,
-				 "%s answered %ld: hras-fcgi is not running or "
-				 "not reachable on its FastCGI socket",
-				 proxied ? "the path (proxy or nginx)" : "nginx",
-				 x->status);
+			         "%s answered %ld: hras-fcgi is not running or "
+			         "not reachable on its FastCGI socket",
+			         proxied ? "the path (proxy or nginx)"
+			                 : "nginx",
+			         x->status);
 		return;
 	default:
 		snprintf(buf, size, "%s answered HTTP %ld%s%s",
-			 xfer_kind_name(x->kind), x->status,
-			 text[0] ? ": " : "", text);
+		         xfer_kind_name(x->kind), x->status,
+		         text[0] ? ": " : "", text);
 	}
 }

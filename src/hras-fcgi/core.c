@@ -47,7 +47,7 @@ static void put_u64(uint8_t *p, uint64_t v)
  * into its two one-way halves
  */
 static void answer_ping(struct core *c, struct session *s,
-			const struct frame *ping, uint64_t now)
+                        const struct frame *ping, uint64_t now)
 {
 	size_t room = c->h->cfg.max_payload - PONG_STAMP;
 	size_t keep = min(ping->len, room);
@@ -74,11 +74,10 @@ static void echo(struct session *s, const struct frame *f, uint64_t now)
 	e = session_send(s, &back, now);
 	if (e && e != ENOTCONN)
 		log_warn("echo to '%s': %s frame not queued: %s", s->id,
-			 frame_type_name(f->type), strerror(e));
+		         frame_type_name(f->type), strerror(e));
 }
 
-void core_frame(struct session *s, const uint8_t *wire, size_t len,
-		void *arg)
+void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
 {
 	struct core *c = arg;
 	uint64_t now = mono_us();
@@ -101,7 +100,7 @@ void core_frame(struct session *s, const uint8_t *wire, size_t len,
 	/* no SIP service or media relay behind the tunnel yet */
 	c->unrouted++;
 	log_debug("%s frame from '%s' not routed", frame_type_name(f.type),
-		  s->id);
+	          s->id);
 }
 
 static void tick(void *arg)
@@ -112,7 +111,7 @@ static void tick(void *arg)
 	tmr_start(&c->tick, TICK_MS, tick, c);
 
 	sessions_expire(c->h->sessions, mono_us(),
-			(uint64_t)cfg->session_idle * 1000000);
+	                (uint64_t)cfg->session_idle * 1000000);
 
 	if (c->reload) {
 		char err[256];
@@ -120,11 +119,11 @@ static void tick(void *arg)
 		c->reload = 0;
 		if (hracs_reload(c->h->hracs, cfg->hracs, err, sizeof(err)))
 			log_error("reload of HRAC identities failed, the old "
-				  "ones stay: %s",
-				  err);
+			          "ones stay: %s",
+			          err);
 		else
 			log_info("HRAC identities reloaded: %zu",
-				 hracs_count(c->h->hracs));
+			         hracs_count(c->h->hracs));
 	}
 }
 

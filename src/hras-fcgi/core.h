@@ -12,6 +12,5 @@ struct session;
 
 int core_alloc(struct core **cp, struct hras *h);
 void core_free(struct core *c);
-void core_frame(struct session *s, const uint8_t *wire, size_t len,
-		void *arg);
+void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg);
 void core_request_reload(struct core *c);

@@ -43,10 +43,10 @@ void endpoint_serve(struct hras *h, FCGX_Request *r)
 
 	if (!q.endpoint) {
 		log_info("request from %s outside base path %s: 404", q.peer,
-			 h->cfg.base_path);
+		         h->cfg.base_path);
 		hreq_error(&q, 404, "not-found", NULL,
-			   "no SoFW endpoint at this path (base path %s)",
-			   h->cfg.base_path);
+		           "no SoFW endpoint at this path (base path %s)",
+		           h->cfg.base_path);
 		return;
 	}
 
@@ -58,12 +58,12 @@ void endpoint_serve(struct hras *h, FCGX_Request *r)
 			continue;
 		if (strcmp(q.method, ep->method)) {
 			log_info("%s %s from %s: method not allowed", q.method,
-				 ep->name, q.peer);
+			         ep->name, q.peer);
 			snprintf(allow, sizeof(allow), "Allow: %s\r\n",
-				 ep->method);
+			         ep->method);
 			hreq_error(&q, 405, "method", allow,
-				   "%s takes %s, not %s", ep->name,
-				   ep->method, q.method);
+			           "%s takes %s, not %s", ep->name, ep->method,
+			           q.method);
 			return;
 		}
 		ep->serve(&q);
@@ -71,9 +71,9 @@ void endpoint_serve(struct hras *h, FCGX_Request *r)
 	}
 
 	log_info("request from %s for unknown endpoint '%.64s': 404", q.peer,
-		 q.endpoint);
+	         q.endpoint);
 	hreq_error(&q, 404, "not-found", NULL, "no such endpoint '%.64s'",
-		   q.endpoint);
+	           q.endpoint);
 }
 
 /**
@@ -90,9 +90,9 @@ struct session *ep_session(struct hreq *q, uint32_t *epoch)
 		return s;
 
 	log_warn("%s from %s: %s session: answered 404", q->endpoint, q->peer,
-		 token ? "unknown or expired" : "no");
+	         token ? "unknown or expired" : "no");
 	hreq_error(q, 404, "unknown-session", NULL,
-		   "unknown or expired session: open a new one");
+	           "unknown or expired session: open a new one");
 	return NULL;
 }
 
@@ -101,8 +101,8 @@ int ep_read_timeout(struct hreq *q, uint32_t seconds)
 {
 	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
 
-	if (setsockopt(q->r->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		       sizeof(tv)) < 0)
+	if (setsockopt(q->r->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) <
+	    0)
 		return errno;
 	return 0;
 }

@@ -41,8 +41,8 @@ struct down {
 	struct session *s;
 	uint32_t epoch, gen;
 	bool poll;
-	bool probe;	  /* answer at once with a keepalive */
-	uint64_t end;	  /* us: the response ends here */
+	bool probe;       /* answer at once with a keepalive */
+	uint64_t end;     /* us: the response ends here */
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
 	uint8_t *buf;
@@ -120,9 +120,8 @@ static void stream(struct down *d)
 	static const char *ctype = "application/octet-stream";
 	struct session *s = d->s;
 
-	if (!d->poll &&
-	    (hreq_start(d->q, 200, ctype, -1, NULL) ||
-	     hreq_write(d->q, NULL, 0, true)))
+	if (!d->poll && (hreq_start(d->q, 200, ctype, -1, NULL) ||
+	                 hreq_write(d->q, NULL, 0, true)))
 		return;
 
 	for (;;) {
@@ -136,7 +135,7 @@ static void stream(struct down *d)
 
 		if (n < 0) {
 			log_debug("down stream of '%s' from %s superseded",
-				  s->id, d->q->peer);
+			          s->id, d->q->peer);
 			return;
 		}
 		if (n == 0)
@@ -150,8 +149,8 @@ static void stream(struct down *d)
 		if (hreq_write(d->q, d->buf, (size_t)n, true)) {
 			/* the frames stay queued until acknowledged */
 			log_info("down stream of '%s' to %s ended: the client "
-				 "went away",
-				 s->id, d->q->peer);
+			         "went away",
+			         s->id, d->q->peer);
 			return;
 		}
 		d->next_ka = mono_us() + d->keepalive;
@@ -177,8 +176,8 @@ void ep_down(struct hreq *q)
 	d.buf = malloc(d.bufsz);
 	if (!current || !d.buf) {
 		hreq_error(q, current ? 500 : 404,
-			   current ? "internal" : "unknown-session", NULL,
-			   current ? "out of memory" : "session replaced");
+		           current ? "internal" : "unknown-session", NULL,
+		           current ? "out of memory" : "session replaced");
 		goto out;
 	}
 
@@ -186,12 +185,12 @@ void ep_down(struct hreq *q)
 	d.probe = !d.poll || hreq_query_is(q, "probe", "1");
 	d.keepalive = (uint64_t)cfg->keepalive * 1000000;
 	now = mono_us();
-	d.end = now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) *
-			      1000000;
+	d.end =
+	    now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) * 1000000;
 	d.next_ka = now; /* the first keepalive is the stream's probe */
 
 	log_debug("down %s of '%s' from %s", d.poll ? "poll" : "stream",
-		  d.s->id, q->peer);
+	          d.s->id, q->peer);
 
 	attach(&d);
 	stream(&d);

@@ -42,7 +42,7 @@ struct proof {
 
 /* Copy the value of key="value" from an auth-param list */
 static bool auth_param(const char *params, const char *key, char *out,
-		       size_t outsz)
+                       size_t outsz)
 {
 	size_t klen = strlen(key);
 	const char *p = params;
@@ -73,7 +73,8 @@ static bool auth_param(const char *params, const char *key, char *out,
  */
 static int parse_authorization(const char *hdr, struct proof *pr)
 {
-	if (!hdr || strncasecmp(hdr, "SoFW", 4) || !isspace((unsigned char)hdr[4]))
+	if (!hdr || strncasecmp(hdr, "SoFW", 4) ||
+	    !isspace((unsigned char)hdr[4]))
 		return ENOENT;
 	hdr += 5;
 
@@ -95,7 +96,7 @@ static void challenge(struct hreq *q, bool stale, const char *why)
 		return;
 	}
 	snprintf(hdr, sizeof(hdr), "WWW-Authenticate: SoFW nonce=\"%s\"%s\r\n",
-		 nonce, stale ? ", stale=true" : "");
+	         nonce, stale ? ", stale=true" : "");
 	hreq_error(q, 401, "auth-required", hdr, "%s", why);
 }
 
@@ -103,8 +104,8 @@ static void challenge(struct hreq *q, bool stale, const char *why)
  * sending, but never more than a small bound, never for long */
 static int drain_body(struct hreq *q)
 {
-	uint64_t deadline = mono_us() + (uint64_t)q->h->cfg.frame_timeout *
-						1000000;
+	uint64_t deadline =
+	    mono_us() + (uint64_t)q->h->cfg.frame_timeout * 1000000;
 	uint8_t buf[512];
 	size_t total = 0;
 	int n;
@@ -131,10 +132,11 @@ static void open_session(struct hreq *q, const struct proof *pr)
 	e = sessions_open(q->h->sessions, pr->id, q->peer, &s, &replaced);
 	if (e == ENOSPC) {
 		log_error("open from %s for HRAC '%s': all %u sessions in use "
-			  "(raise max-sessions)",
-			  q->peer, pr->id, cfg->max_sessions);
-		hreq_error(q, 503, "busy", NULL, "server has no room for "
-			   "another session; try later");
+		          "(raise max-sessions)",
+		          q->peer, pr->id, cfg->max_sessions);
+		hreq_error(q, 503, "busy", NULL,
+		           "server has no room for "
+		           "another session; try later");
 		return;
 	}
 	if (e) {
@@ -144,22 +146,22 @@ static void open_session(struct hreq *q, const struct proof *pr)
 
 	pthread_mutex_lock(&s->lock);
 	n = snprintf(body, sizeof(body),
-		     "sofw-version: %d\n"
-		     "session: %s\n"
-		     "keepalive: %u\n"
-		     "down-max: %u\n"
-		     "session-idle: %u\n"
-		     "poll-hold: %u\n"
-		     "max-payload: %u\n"
-		     "media-max-age: %u\n",
-		     FRAME_VERSION, s->token, cfg->keepalive, cfg->down_max,
-		     cfg->session_idle, cfg->poll_hold, cfg->max_payload,
-		     cfg->media_max_age);
+	             "sofw-version: %d\n"
+	             "session: %s\n"
+	             "keepalive: %u\n"
+	             "down-max: %u\n"
+	             "session-idle: %u\n"
+	             "poll-hold: %u\n"
+	             "max-payload: %u\n"
+	             "media-max-age: %u\n",
+	             FRAME_VERSION, s->token, cfg->keepalive, cfg->down_max,
+	             cfg->session_idle, cfg->poll_hold, cfg->max_payload,
+	             cfg->media_max_age);
 	pthread_mutex_unlock(&s->lock);
 
 	log_info("session of HRAC '%s' %s from %s", pr->id,
-		 replaced ? "re-opened (replaces the earlier one)" : "opened",
-		 q->peer);
+	         replaced ? "re-opened (replaces the earlier one)" : "opened",
+	         q->peer);
 
 	if (hreq_start(q, 200, "text/plain", n, NULL) == 0)
 		hreq_write(q, body, (size_t)n, true);
@@ -175,10 +177,11 @@ void ep_open(struct hreq *q)
 	e = drain_body(q);
 	if (e) {
 		log_warn("open from %s: %s", q->peer,
-			 e == EMSGSIZE ? "body too large" : "body not sent in time");
+		         e == EMSGSIZE ? "body too large"
+		                       : "body not sent in time");
 		hreq_error(q, e == EMSGSIZE ? 413 : 408,
-			   e == EMSGSIZE ? "too-large" : "timeout", NULL,
-			   "open takes a small body, sent at once");
+		           e == EMSGSIZE ? "too-large" : "timeout", NULL,
+		           "open takes a small body, sent at once");
 		return;
 	}
 
@@ -191,10 +194,10 @@ void ep_open(struct hreq *q)
 	}
 	if (e) {
 		log_warn("open from %s: malformed Authorization header",
-			 q->peer);
+		         q->peer);
 		hreq_error(q, 400, "bad-authorization", NULL,
-			   "malformed Authorization: expected SoFW id=\"..\", "
-			   "nonce=\"..\", proof=\"..\"");
+		           "malformed Authorization: expected SoFW id=\"..\", "
+		           "nonce=\"..\", proof=\"..\"");
 		return;
 	}
 
@@ -204,20 +207,20 @@ void ep_open(struct hreq *q)
 		break;
 	case NONCE_STALE:
 		log_info("open from %s for HRAC '%s': stale nonce, challenged "
-			 "again",
-			 q->peer, pr.id);
+		         "again",
+		         q->peer, pr.id);
 		challenge(q, true, "nonce expired or unknown");
 		return;
 	case NONCE_REPLAYED:
 		log_warn("open from %s for HRAC '%s': replayed proof refused",
-			 q->peer, pr.id);
+		         q->peer, pr.id);
 		challenge(q, false, "nonce already used");
 		return;
 	case NONCE_BUSY:
 		log_warn("open from %s: too many opens at once, refused",
-			 q->peer);
+		         q->peer);
 		hreq_error(q, 503, "busy", "Retry-After: 5\r\n",
-			   "too many sessions opening at once; try later");
+		           "too many sessions opening at once; try later");
 		return;
 	}
 
@@ -228,15 +231,15 @@ void ep_open(struct hreq *q)
 		break;
 	case HRACS_UNKNOWN_ID:
 		log_warn("open refused from %s: unknown HRAC identity '%s'",
-			 q->peer, pr.id);
+		         q->peer, pr.id);
 		hreq_error(q, 403, "forbidden", NULL,
-			   "identity or secret not accepted");
+		           "identity or secret not accepted");
 		break;
 	case HRACS_WRONG_PROOF:
 		log_warn("open refused from %s: wrong secret for HRAC '%s'",
-			 q->peer, pr.id);
+		         q->peer, pr.id);
 		hreq_error(q, 403, "forbidden", NULL,
-			   "identity or secret not accepted");
+		           "identity or secret not accepted");
 		break;
 	}
 	explicit_bzero(&pr, sizeof(pr));

@@ -75,7 +75,7 @@ static int on_frame(const struct frame *f, void *arg)
 
 /* Hand a chunk of body to the frame reader under both locks */
 static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
-		size_t n)
+                size_t n)
 {
 	struct session *s = u->s;
 	int e;
@@ -84,8 +84,7 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	pthread_mutex_lock(&s->lock);
 	if (!session_current(s, u->epoch)) {
 		e = ESTALE;
-	}
-	else {
+	} else {
 		e = frame_reader_feed(fr, data, n, on_frame, u);
 		s->bytes_up += n;
 		/* the writer sends acks (and anything just queued) now */
@@ -98,15 +97,15 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	return e;
 }
 
-static void refuse(struct up *u, int status, const char *code,
-		   const char *what, uint64_t offset)
+static void refuse(struct up *u, int status, const char *code, const char *what,
+                   uint64_t offset)
 {
 	log_warn("up stream of '%s' from %s refused after %llu frames: %s "
-		 "(at byte %llu)",
-		 u->s->id, u->q->peer, (unsigned long long)u->frames, what,
-		 (unsigned long long)offset);
+	         "(at byte %llu)",
+	         u->s->id, u->q->peer, (unsigned long long)u->frames, what,
+	         (unsigned long long)offset);
 	hreq_error(u->q, status, code, NULL, "%s at byte %llu", what,
-		   (unsigned long long)offset);
+	           (unsigned long long)offset);
 }
 
 static void serve(struct up *u, struct frame_reader *fr)
@@ -124,10 +123,10 @@ static void serve(struct up *u, struct frame_reader *fr)
 		e = feed(u, fr, buf, (size_t)n);
 		if (e == ESTALE) {
 			log_info("up stream of '%s' from %s ended: session "
-				 "re-opened or closed",
-				 u->s->id, u->q->peer);
+			         "re-opened or closed",
+			         u->s->id, u->q->peer);
 			hreq_error(u->q, 404, "unknown-session", NULL,
-				   "session replaced or closed");
+			           "session replaced or closed");
 			return;
 		}
 		if (e == EMSGSIZE) {
@@ -145,13 +144,11 @@ static void serve(struct up *u, struct frame_reader *fr)
 		/* a frame must not trickle in: bound its time to complete */
 		if (!frame_reader_pending(fr)) {
 			pending_since = 0;
-		}
-		else if (!pending_since || fr->frames != pending_frames) {
+		} else if (!pending_since || fr->frames != pending_frames) {
 			pending_since = mono_us();
 			pending_frames = fr->frames;
-		}
-		else if (mono_us() - pending_since >
-			 (uint64_t)cfg->frame_timeout * 1000000) {
+		} else if (mono_us() - pending_since >
+		           (uint64_t)cfg->frame_timeout * 1000000) {
 			refuse(u, 408, "timeout",
 			       "frame not completed within frame-timeout",
 			       fr->offset);
@@ -161,14 +158,14 @@ static void serve(struct up *u, struct frame_reader *fr)
 
 	if (n == -EAGAIN || n == -EWOULDBLOCK) {
 		log_info("up stream of '%s' from %s ended: no data for %u s",
-			 u->s->id, u->q->peer, 2 * cfg->keepalive + 10);
+		         u->s->id, u->q->peer, 2 * cfg->keepalive + 10);
 		hreq_error(u->q, 408, "timeout", NULL, "no data in time");
 		return;
 	}
 	if (n < 0) {
 		log_debug("up stream of '%s' from %s ended: the client went "
-			  "away",
-			  u->s->id, u->q->peer);
+		          "away",
+		          u->s->id, u->q->peer);
 		return;
 	}
 	if (frame_reader_pending(fr)) {
@@ -178,11 +175,11 @@ static void serve(struct up *u, struct frame_reader *fr)
 
 	if (u->refused)
 		log_warn("up stream of '%s': %llu frames refused, the loop "
-			 "thread is behind (inbox full)",
-			 u->s->id, (unsigned long long)u->refused);
+		         "thread is behind (inbox full)",
+		         u->s->id, (unsigned long long)u->refused);
 
 	n = snprintf(ok, sizeof(ok), "frames %llu\n",
-		     (unsigned long long)u->frames);
+	             (unsigned long long)u->frames);
 	if (hreq_start(u->q, 200, "text/plain", n, NULL) == 0)
 		hreq_write(u->q, ok, (size_t)n, true);
 }
@@ -201,12 +198,13 @@ void ep_up(struct hreq *q)
 	busy = u.s->up_active >= UP_PER_SESSION;
 	pthread_mutex_unlock(&u.s->lock);
 	if (busy) {
-		/* each holds a worker thread: one HRAC must not take them all */
+		/* each holds a worker thread: one HRAC must not take them all
+		 */
 		log_warn("up from %s for '%s': %d up requests already open: "
-			 "answered 429",
-			 q->peer, u.s->id, UP_PER_SESSION);
+		         "answered 429",
+		         q->peer, u.s->id, UP_PER_SESSION);
 		hreq_error(q, 429, "too-many", NULL,
-			   "too many up requests open for this session");
+		           "too many up requests open for this session");
 		session_deref(u.s);
 		return;
 	}
@@ -221,8 +219,8 @@ void ep_up(struct hreq *q)
 	u.s->up_active++;
 	pthread_mutex_unlock(&u.s->lock);
 	log_debug("up %s of '%s' from %s",
-		  hreq_query_is(q, "mode", "batch") ? "batch" : "stream",
-		  u.s->id, q->peer);
+	          hreq_query_is(q, "mode", "batch") ? "batch" : "stream",
+	          u.s->id, q->peer);
 
 	serve(&u, &fr);
 

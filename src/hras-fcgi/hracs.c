@@ -43,8 +43,8 @@ bool hracs_id_valid(const char *id, size_t len)
 	return true;
 }
 
-static int parse(FILE *f, const char *path, struct hrac_ident **vp,
-		 size_t *np, char *err, size_t errsz)
+static int parse(FILE *f, const char *path, struct hrac_ident **vp, size_t *np,
+                 char *err, size_t errsz)
 {
 	char line[HRACS_ID_MAX + SECRET_MAX + 8];
 	struct hrac_ident *v = NULL;
@@ -60,7 +60,7 @@ static int parse(FILE *f, const char *path, struct hrac_ident **vp,
 		end = strpbrk(line, "\r\n");
 		if (!end && !feof(f)) {
 			snprintf(err, errsz, "%s line %u: line too long", path,
-				 lineno);
+			         lineno);
 			goto fail;
 		}
 		if (end)
@@ -70,38 +70,37 @@ static int parse(FILE *f, const char *path, struct hrac_ident **vp,
 
 		colon = strchr(line, ':');
 		if (!colon) {
-			snprintf(err, errsz,
-				 "%s line %u: expected name:secret", path,
-				 lineno);
+			snprintf(err, errsz, "%s line %u: expected name:secret",
+			         path, lineno);
 			goto fail;
 		}
 		idlen = (size_t)(colon - line);
 		slen = strlen(colon + 1);
 		if (!hracs_id_valid(line, idlen)) {
 			snprintf(err, errsz,
-				 "%s line %u: a name is 1 to %d of "
-				 "A-Z a-z 0-9 . _ -",
-				 path, lineno, HRACS_ID_MAX);
+			         "%s line %u: a name is 1 to %d of "
+			         "A-Z a-z 0-9 . _ -",
+			         path, lineno, HRACS_ID_MAX);
 			goto fail;
 		}
 		if (slen == 0 || slen > SECRET_MAX) {
 			snprintf(err, errsz,
-				 "%s line %u: a secret is 1 to %d bytes", path,
-				 lineno, SECRET_MAX);
+			         "%s line %u: a secret is 1 to %d bytes", path,
+			         lineno, SECRET_MAX);
 			goto fail;
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (strlen(v[i].id) == idlen &&
 			    !strncmp(v[i].id, line, idlen)) {
 				snprintf(err, errsz,
-					 "%s line %u: '%.*s' given twice", path,
-					 lineno, (int)idlen, line);
+				         "%s line %u: '%.*s' given twice", path,
+				         lineno, (int)idlen, line);
 				goto fail;
 			}
 		}
 		if (n >= HRACS_MAX) {
 			snprintf(err, errsz, "%s: more than %d identities",
-				 path, HRACS_MAX);
+			         path, HRACS_MAX);
 			goto fail;
 		}
 
@@ -119,7 +118,7 @@ static int parse(FILE *f, const char *path, struct hrac_ident **vp,
 
 	if (n == 0) {
 		snprintf(err, errsz, "%s: no identities (lines name:secret)",
-			 path);
+		         path);
 		goto fail;
 	}
 
@@ -134,8 +133,8 @@ fail:
 	return EINVAL;
 }
 
-static int load(const char *path, struct hrac_ident **vp, size_t *np,
-		char *err, size_t errsz)
+static int load(const char *path, struct hrac_ident **vp, size_t *np, char *err,
+                size_t errsz)
 {
 	FILE *f;
 	int fd, e;
@@ -234,7 +233,7 @@ size_t hracs_count(struct hracs *h)
  * times do not tell which names exist.
  */
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
-				const char *nonce, const char *proof)
+                                const char *nonce, const char *proof)
 {
 	char expect[SECRET_PROOF_HEX + 1];
 	const char *secret = "\x01unknown-identity";
@@ -254,7 +253,7 @@ enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
 	pthread_rwlock_unlock(&h->lock);
 
 	match = strlen(proof) == SECRET_PROOF_HEX && expect[0] &&
-		secret_equal(expect, proof, SECRET_PROOF_HEX);
+	        secret_equal(expect, proof, SECRET_PROOF_HEX);
 	explicit_bzero(expect, sizeof(expect));
 
 	if (v == HRACS_WRONG_PROOF && match)

@@ -22,5 +22,5 @@ int hracs_reload(struct hracs *h, const char *path, char *err, size_t errsz);
 void hracs_free(struct hracs *h);
 size_t hracs_count(struct hracs *h);
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
-				const char *nonce, const char *proof);
+                                const char *nonce, const char *proof);
 bool hracs_id_valid(const char *id, size_t len);

@@ -12,25 +12,25 @@
 struct hras_conf {
 	bool foreground;
 	char *config;
-	char *socket;	   /* unix:PATH or HOST:PORT; NULL: inherited fd 0 */
+	char *socket; /* unix:PATH or HOST:PORT; NULL: inherited fd 0 */
 	uint32_t socket_mode;
-	char *hracs;	   /* identities file */
+	char *hracs; /* identities file */
 	int verbose;
 	char *pidfile;
-	char *base_path;   /* URL path prefix of the endpoints */
-	uint32_t keepalive;	 /* s between keepalives on an idle stream */
-	uint32_t down_max;	 /* s a down stream lasts at most */
-	uint32_t session_idle;	 /* s without a down stream before drop */
-	uint32_t poll_hold;	 /* s a long poll is held */
-	uint32_t max_payload;	 /* bytes per frame payload */
-	uint32_t frame_timeout;	 /* s a started frame has to complete */
-	uint32_t threads;	 /* FastCGI worker threads at most */
+	char *base_path;        /* URL path prefix of the endpoints */
+	uint32_t keepalive;     /* s between keepalives on an idle stream */
+	uint32_t down_max;      /* s a down stream lasts at most */
+	uint32_t session_idle;  /* s without a down stream before drop */
+	uint32_t poll_hold;     /* s a long poll is held */
+	uint32_t max_payload;   /* bytes per frame payload */
+	uint32_t frame_timeout; /* s a started frame has to complete */
+	uint32_t threads;       /* FastCGI worker threads at most */
 	uint32_t max_sessions;
-	uint32_t media_max_age;	 /* ms */
-	uint32_t media_queue;	 /* bytes of media queued per session */
-	uint32_t sip_queue;	 /* bytes of signalling awaiting ack */
-	uint32_t inbox_bytes;	 /* frames waiting for the loop thread */
-	bool echo;		 /* diagnostic: send frames back */
+	uint32_t media_max_age; /* ms */
+	uint32_t media_queue;   /* bytes of media queued per session */
+	uint32_t sip_queue;     /* bytes of signalling awaiting ack */
+	uint32_t inbox_bytes;   /* frames waiting for the loop thread */
+	bool echo;              /* diagnostic: send frames back */
 	bool help;
 	bool version;
 };

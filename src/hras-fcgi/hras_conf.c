@@ -14,10 +14,10 @@
 #include "chan.h"
 #include "hras.h"
 
-#define OPT(name, s, type, field, min, max, arg, help)                          \
+#define OPT(name, s, type, field, min, max, arg, help)                         \
 	{                                                                      \
-		name, s, type, offsetof(struct hras_conf, field), min, max,     \
-			arg, help                                              \
+		name, s, type, offsetof(struct hras_conf, field), min, max,    \
+		    arg, help                                                  \
 	}
 
 const struct conf_opt hras_opts[] = {
@@ -64,7 +64,8 @@ const struct conf_opt hras_opts[] = {
 	OPT("echo", 0, CONF_BOOL, echo, 0, 0, NULL,
 	    "diagnostic: send every frame back down its tunnel"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
-	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, "print the version"),
+	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
+	    "print the version"),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -94,28 +95,28 @@ int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 
 	if (!cfg->hracs) {
 		snprintf(err, errsz,
-			 "no HRAC identities: give --hracs FILE (lines "
-			 "name:secret)");
+		         "no HRAC identities: give --hracs FILE (lines "
+		         "name:secret)");
 		return 1;
 	}
 	n = strlen(cfg->base_path);
 	if (cfg->base_path[0] != '/' || cfg->base_path[n - 1] != '/') {
 		snprintf(err, errsz,
-			 "base-path must start and end with '/', not '%s'",
-			 cfg->base_path);
+		         "base-path must start and end with '/', not '%s'",
+		         cfg->base_path);
 		return 1;
 	}
 	if (cfg->down_max <= cfg->keepalive) {
 		snprintf(err, errsz,
-			 "down-max (%u s) must be longer than keepalive (%u s)",
-			 cfg->down_max, cfg->keepalive);
+		         "down-max (%u s) must be longer than keepalive (%u s)",
+		         cfg->down_max, cfg->keepalive);
 		return 1;
 	}
 	if (cfg->session_idle <= cfg->keepalive) {
 		snprintf(err, errsz,
-			 "session-idle (%u s) must be longer than keepalive "
-			 "(%u s)",
-			 cfg->session_idle, cfg->keepalive);
+		         "session-idle (%u s) must be longer than keepalive "
+		         "(%u s)",
+		         cfg->session_idle, cfg->keepalive);
 		return 1;
 	}
 

@@ -14,19 +14,32 @@ const char *hreq_status_text(int status)
 {
 	switch (status) {
 
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Content Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Status";
 	}
 }
 
@@ -46,7 +59,7 @@ static const char *request_path(const struct hreq *q)
 }
 
 void hreq_init(struct hreq *q, FCGX_Request *r, struct hras *h,
-	       const char *base_path)
+               const char *base_path)
 {
 	const char *addr, *port, *xff, *path;
 	size_t blen = strlen(base_path);
@@ -67,9 +80,9 @@ void hreq_init(struct hreq *q, FCGX_Request *r, struct hras *h,
 	addr = hreq_param(q, "REMOTE_ADDR");
 	port = hreq_param(q, "REMOTE_PORT");
 	xff = hreq_param(q, "HTTP_X_FORWARDED_FOR");
-	snprintf(q->peer, sizeof(q->peer), "%s%s%s%s%.40s%s",
-		 addr ? addr : "?", port ? ":" : "", port ? port : "",
-		 xff ? " (for " : "", xff ? xff : "", xff ? ")" : "");
+	snprintf(q->peer, sizeof(q->peer), "%s%s%s%s%.40s%s", addr ? addr : "?",
+	         port ? ":" : "", port ? port : "", xff ? " (for " : "",
+	         xff ? xff : "", xff ? ")" : "");
 }
 
 /* Exact match of one key=value pair in the query string */
@@ -98,26 +111,26 @@ bool hreq_query_is(const struct hreq *q, const char *key, const char *val)
  * @param extra           more header lines, each ending in \r\n, or NULL
  */
 int hreq_start(struct hreq *q, int status, const char *ctype,
-	       long long content_length, const char *extra)
+               long long content_length, const char *extra)
 {
 	char hdr[1024], cl[48] = "";
 	int n;
 
 	if (content_length >= 0)
 		snprintf(cl, sizeof(cl), "Content-Length: %lld\r\n",
-			 content_length);
+		         content_length);
 
 	/* formatted here: FCGX_FPrintF knows no %lld or %zu */
 	n = snprintf(hdr, sizeof(hdr),
-		     "Status: %d %s\r\n"
-		     "Content-Type: %s\r\n"
-		     "%s"
-		     "Cache-Control: no-store\r\n"
-		     "X-Accel-Buffering: no\r\n"
-		     "%s"
-		     "\r\n",
-		     status, hreq_status_text(status), ctype, cl,
-		     extra ? extra : "");
+	             "Status: %d %s\r\n"
+	             "Content-Type: %s\r\n"
+	             "%s"
+	             "Cache-Control: no-store\r\n"
+	             "X-Accel-Buffering: no\r\n"
+	             "%s"
+	             "\r\n",
+	             status, hreq_status_text(status), ctype, cl,
+	             extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return -1;
 
@@ -142,8 +155,8 @@ int hreq_write(struct hreq *q, const void *buf, size_t n, bool flush)
  * If a streamed response has already begun, nothing can be said any
  * more: the caller ends the stream instead.
  */
-int hreq_error(struct hreq *q, int status, const char *code,
-	       const char *extra, const char *fmt, ...)
+int hreq_error(struct hreq *q, int status, const char *code, const char *extra,
+               const char *fmt, ...)
 {
 	char body[512], hdrs[512];
 	va_list ap;
@@ -162,7 +175,7 @@ int hreq_error(struct hreq *q, int status, const char *code,
 	body[n] = '\0';
 
 	snprintf(hdrs, sizeof(hdrs), "X-SoFW-Error: %s\r\n%s", code,
-		 extra ? extra : "");
+	         extra ? extra : "");
 	if (hreq_start(q, status, "text/plain", n, hdrs))
 		return -1;
 	return hreq_write(q, body, (size_t)n, true);

@@ -27,10 +27,10 @@ struct inbox {
 	pthread_mutex_t lock;
 	uint8_t *buf[2];
 	size_t cap;
-	size_t len;  /* bytes in buf[fill] */
-	int fill;    /* the buffer workers append to */
-	bool ring;   /* a frame was put since the doorbell last rang */
-	bool rung;   /* the loop thread has not drained since */
+	size_t len; /* bytes in buf[fill] */
+	int fill;   /* the buffer workers append to */
+	bool ring;  /* a frame was put since the doorbell last rang */
+	bool rung;  /* the loop thread has not drained since */
 	uint64_t refused;
 	struct mqueue *mq;
 	inbox_frame_h *frameh;
@@ -72,8 +72,7 @@ static void drain(int id, void *data, void *arg)
 }
 
 /* Called in the loop thread: the mqueue binds to the caller's loop */
-int inbox_alloc(struct inbox **ip, size_t cap, inbox_frame_h *frameh,
-		void *arg)
+int inbox_alloc(struct inbox **ip, size_t cap, inbox_frame_h *frameh, void *arg)
 {
 	struct inbox *ib;
 	int e;
@@ -150,7 +149,7 @@ bool inbox_room(const struct inbox *ib, size_t len)
 
 /* With the lock held, after inbox_room(): append, referencing @s */
 void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
-	       size_t len)
+               size_t len)
 {
 	uint8_t *rec = ib->buf[ib->fill] + ib->len;
 	uint32_t flen = (uint32_t)len;

@@ -12,18 +12,18 @@
 
 struct session;
 
-typedef void(inbox_frame_h)(struct session *s, const uint8_t *frame,
-			    size_t len, void *arg);
+typedef void(inbox_frame_h)(struct session *s, const uint8_t *frame, size_t len,
+                            void *arg);
 
 struct inbox;
 
 int inbox_alloc(struct inbox **ip, size_t cap, inbox_frame_h *frameh,
-		void *arg);
+                void *arg);
 void inbox_free(struct inbox *ib);
 void inbox_lock(struct inbox *ib);
 void inbox_unlock(struct inbox *ib);
 bool inbox_room(const struct inbox *ib, size_t len);
 void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
-	       size_t len);
+               size_t len);
 uint64_t inbox_refused(struct inbox *ib);
 void inbox_count_refused(struct inbox *ib);

@@ -45,8 +45,8 @@ enum {
 };
 
 static const char summary[] =
-	"SoFW HTTP relay agent server: the tunnel's far end, a FastCGI "
-	"responder behind nginx.";
+    "SoFW HTTP relay agent server: the tunnel's far end, a FastCGI "
+    "responder behind nginx.";
 
 /* for the signal handler only */
 static struct core *signal_core;
@@ -107,13 +107,12 @@ static int open_listener(const struct hras_conf *cfg)
 		fd = FCGX_OpenSocket(path, FCGI_BACKLOG);
 		if (fd >= 0 && chmod(path, cfg->socket_mode) < 0)
 			log_warn("chmod %s: %s", path, strerror(errno));
-	}
-	else {
+	} else {
 		fd = FCGX_OpenSocket(spec, FCGI_BACKLOG);
 	}
 	if (fd < 0)
 		log_error("cannot listen on FastCGI socket %s: %s", spec,
-			  strerror(errno));
+		          strerror(errno));
 	return fd;
 }
 
@@ -180,8 +179,8 @@ static int run(struct hras *h)
 	e = sessions_alloc(&h->sessions, h->cfg.max_sessions, &lim);
 	e = e ? e : nonces_alloc(&h->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
 	e = e ? e : core_alloc(&h->core, h);
-	e = e ? e : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame,
-				h->core);
+	e = e ? e
+	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame, h->core);
 	if (e) {
 		log_error("start-up: %s", strerror(e));
 		goto out;
@@ -206,9 +205,9 @@ static int run(struct hras *h)
 	}
 
 	log_info("ready: %zu HRAC identities, endpoints under %s, FastCGI on "
-		 "%s",
-		 hracs_count(h->hracs), h->cfg.base_path,
-		 h->cfg.socket ? h->cfg.socket : "fd 0");
+	         "%s",
+	         hracs_count(h->hracs), h->cfg.base_path,
+	         h->cfg.socket ? h->cfg.socket : "fd 0");
 
 	e = re_main(on_signal);
 	log_info("shutting down");

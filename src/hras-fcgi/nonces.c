@@ -38,8 +38,8 @@ int nonces_alloc(struct nonces **np, uint32_t lifetime_ms, size_t cache)
 	if (!n)
 		return ENOMEM;
 	n->used = calloc(cache, sizeof(*n->used));
-	if (!n->used || getrandom(n->key, sizeof(n->key), 0) !=
-				(ssize_t)sizeof(n->key)) {
+	if (!n->used ||
+	    getrandom(n->key, sizeof(n->key), 0) != (ssize_t)sizeof(n->key)) {
 		free(n->used);
 		free(n);
 		return ENOMEM;

@@ -13,9 +13,9 @@ enum {
 
 enum nonce_verdict {
 	NONCE_OK,
-	NONCE_STALE,	/* expired, malformed or not ours: challenge again */
+	NONCE_STALE,    /* expired, malformed or not ours: challenge again */
 	NONCE_REPLAYED, /* answered before */
-	NONCE_BUSY,	/* too many opens in one lifetime: try later */
+	NONCE_BUSY,     /* too many opens in one lifetime: try later */
 };
 
 struct nonces;

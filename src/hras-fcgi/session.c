@@ -29,7 +29,7 @@ struct sessions {
 };
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
-		   const struct chan_limits *lim)
+                   const struct chan_limits *lim)
 {
 	struct sessions *t;
 
@@ -77,7 +77,7 @@ void session_deref(struct session *s)
 }
 
 static struct session *session_new(const char *id,
-				   const struct chan_limits *lim)
+                                   const struct chan_limits *lim)
 {
 	pthread_condattr_t ca;
 	struct session *s;
@@ -130,7 +130,7 @@ static int session_new_epoch(struct session *s, const char *peer)
  * @return 0 with a reference in *sp, or ENOSPC when the table is full
  */
 int sessions_open(struct sessions *t, const char *id, const char *peer,
-		  struct session **sp, bool *replaced)
+                  struct session **sp, bool *replaced)
 {
 	struct session *s = NULL;
 	int e;
@@ -165,7 +165,7 @@ int sessions_open(struct sessions *t, const char *id, const char *peer,
 
 /* The session a token belongs to, referenced, with its current epoch */
 struct session *sessions_find(struct sessions *t, const char *token,
-			      uint32_t *epoch)
+                              uint32_t *epoch)
 {
 	struct session *found = NULL;
 
@@ -201,8 +201,7 @@ static void unlink_locked(struct sessions *t, struct session *s)
 	}
 }
 
-static void close_locked(struct sessions *t, struct session *s,
-			 const char *why)
+static void close_locked(struct sessions *t, struct session *s, const char *why)
 {
 	unlink_locked(t, s);
 
@@ -238,18 +237,16 @@ void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle)
 
 		pthread_mutex_lock(&s->lock);
 		expired = !s->down_active && now > s->idle_since &&
-			  now - s->idle_since > idle;
+		          now - s->idle_since > idle;
 		pthread_mutex_unlock(&s->lock);
 
 		if (expired) {
 			char why[80];
 
-			snprintf(why, sizeof(why),
-				 "no down stream for %llu s",
-				 (unsigned long long)(idle / 1000000));
+			snprintf(why, sizeof(why), "no down stream for %llu s",
+			         (unsigned long long)(idle / 1000000));
 			close_locked(t, s, why); /* moves the last into i */
-		}
-		else {
+		} else {
 			i++;
 		}
 	}
@@ -292,8 +289,7 @@ int session_send(struct session *s, const struct frame *f, uint64_t now)
 	pthread_mutex_lock(&s->lock);
 	if (s->closed) {
 		e = ENOTCONN;
-	}
-	else {
+	} else {
 		if (frame_is_reliable_type(f->type))
 			e = chan_push_reliable(&s->chan, f);
 		else

@@ -29,24 +29,24 @@ struct session {
 	uint32_t epoch;
 	bool closed;
 	struct chan chan;
-	uint32_t down_gen;     /* bumped by each new down request */
-	uint32_t down_active;  /* down requests attached */
-	uint32_t up_active;    /* up requests attached */
-	uint64_t idle_since;   /* us, when the last down request ended */
-	uint64_t opened;       /* us */
-	char peer[96];	       /* where the last open came from */
+	uint32_t down_gen;    /* bumped by each new down request */
+	uint32_t down_active; /* down requests attached */
+	uint32_t up_active;   /* up requests attached */
+	uint64_t idle_since;  /* us, when the last down request ended */
+	uint64_t opened;      /* us */
+	char peer[96];        /* where the last open came from */
 	uint64_t bytes_up, bytes_down;
 };
 
 struct sessions;
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
-		   const struct chan_limits *lim);
+                   const struct chan_limits *lim);
 void sessions_free(struct sessions *t);
 int sessions_open(struct sessions *t, const char *id, const char *peer,
-		  struct session **sp, bool *replaced);
+                  struct session **sp, bool *replaced);
 struct session *sessions_find(struct sessions *t, const char *token,
-			      uint32_t *epoch);
+                              uint32_t *epoch);
 void sessions_drop(struct sessions *t, struct session *s, const char *why);
 void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
 void sessions_close_all(struct sessions *t);

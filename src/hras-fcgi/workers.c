@@ -34,7 +34,7 @@ struct workers {
 	struct hras *h;
 	int listen_fd;
 	pthread_mutex_t accept_lock; /* one thread in accept at a time */
-	pthread_mutex_t lock;	     /* the fields below */
+	pthread_mutex_t lock;        /* the fields below */
 	struct worker **v;
 	uint32_t n, max, idle;
 	bool warned_full;
@@ -75,14 +75,14 @@ static void *run(void *arg)
 		more = ws->idle == 0 && ws->n < ws->max;
 		if (ws->idle == 0 && ws->n >= ws->max && !ws->warned_full) {
 			log_warn("all %u worker threads busy: new requests "
-				 "wait (raise --threads)",
-				 ws->max);
+			         "wait (raise --threads)",
+			         ws->max);
 			ws->warned_full = true;
 		}
 		pthread_mutex_unlock(&ws->lock);
 		if (more && spawn(ws))
 			log_warn("cannot add a worker thread: %s",
-				 strerror(errno));
+			         strerror(errno));
 
 		atomic_store(&w->fd, req.ipcFd);
 		endpoint_serve(ws->h, &req);
@@ -133,7 +133,7 @@ static int spawn(struct workers *ws)
 }
 
 int workers_start(struct workers **wp, struct hras *h, int listen_fd,
-		  uint32_t max)
+                  uint32_t max)
 {
 	struct workers *ws;
 	int e;

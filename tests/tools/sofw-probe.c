@@ -87,7 +87,7 @@ struct probe {
 };
 
 static void done(struct probe *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void deadline(void *arg);
 
 static void done(struct probe *p, const char *fmt, ...)
@@ -126,7 +126,7 @@ static uint64_t get_be64(const uint8_t *b)
 
 /* Echo payloads: "sip N " or "rtp N " then a pattern derived from N */
 static size_t make_payload(uint8_t *buf, const char *kind, uint32_t n,
-			   size_t size)
+                           size_t size)
 {
 	int h = snprintf((char *)buf, size, "%s %u ", kind, n);
 
@@ -136,7 +136,7 @@ static size_t make_payload(uint8_t *buf, const char *kind, uint32_t n,
 }
 
 static bool payload_ok(const struct frame *f, const char *kind, uint32_t n,
-		       size_t size, uint8_t *scratch)
+                       size_t size, uint8_t *scratch)
 {
 	make_payload(scratch, kind, n, size);
 	return f->len == size && !memcmp(f->payload, scratch, size);
@@ -161,14 +161,14 @@ static void echo_rx(struct probe *p, const struct frame *f)
 		if (n != p->sip_next + 1 ||
 		    !payload_ok(f, "sip", n, p->o.sip_size, scratch)) {
 			p->sip_bad++;
-			fprintf(stderr, "SIP echo %u out of order or damaged "
-					"(expected %u)\n",
-				n, p->sip_next + 1);
+			fprintf(stderr,
+			        "SIP echo %u out of order or damaged "
+			        "(expected %u)\n",
+			        n, p->sip_next + 1);
 		}
 		p->sip_next = n;
 		p->sip_recv++;
-	}
-	else if (f->type == FRAME_RTP) {
+	} else if (f->type == FRAME_RTP) {
 		if (!payload_ok(f, "rtp", n, p->o.rtp_size, scratch))
 			p->rtp_bad++;
 		if (n <= p->rtp_last)
@@ -186,7 +186,7 @@ static void echo_rx(struct probe *p, const struct frame *f)
 }
 
 static void bench_record(struct probe *p, const uint8_t *pl, size_t len,
-			 uint64_t hras_us, uint64_t now)
+                         uint64_t hras_us, uint64_t now)
 {
 	uint64_t sent;
 
@@ -201,8 +201,7 @@ static void bench_record(struct probe *p, const uint8_t *pl, size_t len,
 		return;
 	p->samples[p->nsamples].rtt = (uint32_t)(now - sent);
 	p->samples[p->nsamples].up = hras_us ? (uint32_t)(hras_us - sent) : 0;
-	p->samples[p->nsamples].down =
-		hras_us ? (uint32_t)(now - hras_us) : 0;
+	p->samples[p->nsamples].down = hras_us ? (uint32_t)(now - hras_us) : 0;
 	p->nsamples++;
 }
 
@@ -214,8 +213,8 @@ static void on_frame(const struct frame *f, void *arg)
 		if (f->type == FRAME_KEEPALIVE && (f->flags & FRAME_F_PONG) &&
 		    f->len >= BENCH_HDR + PONG_STAMP)
 			bench_record(p, f->payload, f->len - PONG_STAMP,
-				     get_be64(f->payload + f->len - PONG_STAMP),
-				     mono_us());
+			             get_be64(f->payload + f->len - PONG_STAMP),
+			             mono_us());
 		return;
 	}
 	echo_rx(p, f);
@@ -245,13 +244,12 @@ static void echo_tick(struct probe *p, uint64_t now)
 			f.relay_port = 40000;
 			sa_set_str(&f.addr, "10.77.1.10", 4000);
 			f.len = make_payload(p->buf, "rtp", ++p->rtp_sent,
-					     p->o.rtp_size);
-		}
-		else {
+			                     p->o.rtp_size);
+		} else {
 			f.type = FRAME_SIP;
 			sa_set_str(&f.addr, "10.77.1.10", 5060);
 			f.len = make_payload(p->buf, "sip", ++p->sip_sent,
-					     p->o.sip_size);
+			                     p->o.sip_size);
 		}
 		send_frame(p, &f);
 	}
@@ -348,7 +346,7 @@ static void start_sending(struct probe *p)
 		p->send_until = p->start + (uint64_t)p->o.seconds * 1000000;
 		/* the last frames have 1.5 s to come back */
 		tmr_start(&p->deadline, (uint64_t)p->o.seconds * 1000 + 1500,
-			  deadline, p);
+		          deadline, p);
 	}
 	tmr_start(&p->tick, TICK_MS, tick, p);
 }
@@ -465,8 +463,8 @@ static int report_echo(struct probe *p)
 {
 	uint32_t lost = p->o.rtp - p->rtp_recv;
 	bool ok = !p->failed && p->sip_recv == p->o.sip && !p->sip_bad &&
-		  !p->rtp_bad && !p->rtp_reordered &&
-		  (uint64_t)lost * 1000 <= (uint64_t)p->o.max_loss * p->o.rtp;
+	          !p->rtp_bad && !p->rtp_reordered &&
+	          (uint64_t)lost * 1000 <= (uint64_t)p->o.max_loss * p->o.rtp;
 
 	if (p->failed)
 		printf("failed: %s\n", p->why);
@@ -482,8 +480,8 @@ static int report_echo(struct probe *p)
 
 #define POPT(name, type, field, min, max, arg, help)                           \
 	{                                                                      \
-		name, 0, type, offsetof(struct probe_opts, field), min, max,    \
-			arg, help                                              \
+		name, 0, type, offsetof(struct probe_opts, field), min, max,   \
+		    arg, help                                                  \
 	}
 
 static const struct conf_opt probe_opts[] = {
@@ -524,7 +522,8 @@ static int parse(struct probe *p, int argc, char *argv[])
 		for (const struct conf_opt *o = probe_opts; o->name; o++) {
 			size_t l = strlen(o->name);
 
-			if (!strncmp(a, "--", 2) && !strncmp(a + 2, o->name, l) &&
+			if (!strncmp(a, "--", 2) &&
+			    !strncmp(a + 2, o->name, l) &&
 			    (a[2 + l] == '\0' || a[2 + l] == '=')) {
 				mine = true;
 				pa[pn++] = argv[i];
@@ -617,13 +616,12 @@ int main(int argc, char *argv[])
 
 	if (p.o.udp) {
 		start_sending(&p);
-	}
-	else {
+	} else {
 		e = tunnel_alloc(&p.t, &p.tc, p.cl, on_frame, on_event, &p);
 		if (e)
 			return 2;
 		tmr_start(&p.deadline, (uint64_t)p.o.timeout * 1000, deadline,
-			  &p);
+		          &p);
 		tunnel_start(p.t);
 	}
 	re_main(NULL);
@@ -632,8 +630,7 @@ int main(int argc, char *argv[])
 		if (p.failed)
 			printf("failed: %s\n", p.why);
 		rc = report_bench(&p);
-	}
-	else {
+	} else {
 		rc = report_echo(&p);
 	}
 
