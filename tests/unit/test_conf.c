@@ -1,0 +1,274 @@
+/**
+ * @file test_conf.c  Options from files and command lines, and the real
+ * option tables of both programs
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "secret.h"
+#include "tunnel.h"
+#include "hrac.h"
+#include "hras.h"
+#include "unit.h"
+
+struct cfg {
+	char *name;
+	struct conf_list list;
+	uint32_t num;
+	uint32_t mode;
+	bool flag;
+	int verbose;
+};
+
+#define O(n, s, t, f, lo, hi)                                                  \
+	{                                                                      \
+		n, s, t, offsetof(struct cfg, f), lo, hi, "X", "help"          \
+	}
+static const struct conf_opt opts[] = {
+	O("name", 'n', CONF_STR, name, 0, 0),
+	O("item", 0, CONF_LIST, list, 0, 0),
+	O("num", 0, CONF_U32, num, 5, 100),
+	O("mode", 0, CONF_OCTAL, mode, 0, 0777),
+	O("flag", 'f', CONF_BOOL, flag, 0, 0),
+	O("verbose", 'v', CONF_COUNT, verbose, 0, 9),
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static char path[64];
+
+static int write_file(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/sofw-conf-%d", (int)getpid());
+	f = fopen(path, "w");
+	TEST_ASSERT(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+static int file_values(void)
+{
+	struct cfg c = { 0 };
+	char err[256];
+
+	if (write_file("# a comment\n\n   name   two words kept  \nitem a\n"
+	               "item b\nnum 42\nmode 0640\nflag no\nverbose 3\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), 0);
+	TEST_STREQ(c.name, "two words kept");
+	TEST_EQ(c.list.n, 2);
+	TEST_STREQ(c.list.v[1], "b");
+	TEST_EQ(c.num, 42);
+	TEST_EQ(c.mode, 0640);
+	TEST_EQ(c.flag, false);
+	TEST_EQ(c.verbose, 3);
+	conf_free(opts, &c);
+	TEST_ASSERT(c.name == NULL && c.list.n == 0);
+	unlink(path);
+	return 0;
+}
+
+static int file_errors(void)
+{
+	struct cfg c = { 0 };
+	char err[256], want[128];
+
+	if (write_file("num 7\nbogus 1\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	snprintf(want, sizeof(want),
+	         "config file %s line 2: unknown option 'bogus'", path);
+	TEST_STREQ(err, want);
+
+	if (write_file("num 101\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	TEST_ASSERT(strstr(err, "line 1: 'num' takes a number from 5 to 100, "
+	                        "not '101'"));
+	if (write_file("mode 0999\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	if (write_file("flag maybe\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	TEST_ASSERT(strstr(err, "'flag' takes yes or no, not 'maybe'"));
+	if (write_file("name\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	TEST_EQ(conf_load_file(opts, &c, "/nonexistent/x", err, sizeof(err)),
+	        ENOENT);
+	conf_free(opts, &c);
+	unlink(path);
+	return 0;
+}
+
+static int command_line(void)
+{
+	char *argv[] = {
+		"prog", "--name", "a",      "--name=b", "-n",      "c",
+		"-vv",  "-f",     "--item", "x",        "--num=9", NULL
+	};
+	struct cfg c = { 0 };
+	char err[256];
+
+	c.list.n = 0;
+	TEST_EQ(conf_parse_args(opts, &c, 11, argv, err, sizeof(err)), 0);
+	TEST_STREQ(c.name, "c");
+	TEST_EQ(c.verbose, 2);
+	TEST_EQ(c.flag, true);
+	TEST_EQ(c.num, 9);
+	TEST_EQ(c.list.n, 1);
+	conf_free(opts, &c);
+	return 0;
+}
+
+/* A list given on the command line replaces the file's values */
+static int list_override(void)
+{
+	char *argv[] = { "prog", "--item", "y", "--item", "z", NULL };
+	struct cfg c = { 0 };
+	char err[256];
+
+	if (write_file("item a\nitem b\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), 0);
+	TEST_EQ(conf_parse_args(opts, &c, 5, argv, err, sizeof(err)), 0);
+	TEST_EQ(c.list.n, 2);
+	TEST_STREQ(c.list.v[0], "y");
+	TEST_STREQ(c.list.v[1], "z");
+	conf_free(opts, &c);
+	unlink(path);
+	return 0;
+}
+
+static int command_line_errors(void)
+{
+	struct cfg c = { 0 };
+	char err[256];
+	char *a1[] = { "prog", "--nope", NULL };
+	char *a2[] = { "prog", "--name", NULL };
+	char *a3[] = { "prog", "stray", NULL };
+	char *a4[] = { "prog", "-x", NULL };
+
+	TEST_EQ(conf_parse_args(opts, &c, 2, a1, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "unknown option '--nope'");
+	TEST_EQ(conf_parse_args(opts, &c, 2, a2, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "option '--name' needs X");
+	TEST_EQ(conf_parse_args(opts, &c, 2, a3, err, sizeof(err)), EINVAL);
+	TEST_EQ(conf_parse_args(opts, &c, 2, a4, err, sizeof(err)), EINVAL);
+	conf_free(opts, &c);
+	return 0;
+}
+
+static int file_arg(void)
+{
+	char *a1[] = { "p", "-v", "-c", "/etc/x.conf", NULL };
+	char *a2[] = { "p", "--config=/y", NULL };
+	char *a3[] = { "p", "-v", NULL };
+
+	TEST_STREQ(conf_file_arg(4, a1), "/etc/x.conf");
+	TEST_STREQ(conf_file_arg(2, a2), "/y");
+	TEST_ASSERT(conf_file_arg(2, a3) == NULL);
+	return 0;
+}
+
+/* The real tables: every name parses, and the checks say what is wrong */
+static int hrac_table(void)
+{
+	char *argv[] = { "hrac",
+		         "--server",
+		         "https://h.example/sofw/",
+		         "--proxy",
+		         "http://p:3128",
+		         "--proxy-user",
+		         "u:p",
+		         "--proxy-auth",
+		         "digest",
+		         "--proxy-tunnel",
+		         "--cacert",
+		         "/ca",
+		         "--id",
+		         "site",
+		         "--secret-file",
+		         "/s",
+		         "--down-mode",
+		         "poll",
+		         "--up-mode",
+		         "batch",
+		         "--allow",
+		         "10.0.0.0/8",
+		         "--sip",
+		         "10.0.0.1:5060",
+		         NULL };
+	struct hrac_conf c;
+	char err[256];
+
+	hrac_conf_defaults(&c);
+	TEST_EQ(conf_parse_args(hrac_opts, &c, 24, argv, err, sizeof(err)), 0);
+	TEST_EQ(hrac_conf_check(&c, err, sizeof(err)), 0);
+	TEST_STREQ(c.proxy, "http://p:3128");
+	TEST_ASSERT(c.proxy_tunnel);
+	TEST_EQ(c.media_max_age, 60);
+	TEST_EQ(c.allow.n, 1);
+	conf_set_str(&c.down_mode, "sideways");
+	TEST_ASSERT(hrac_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_STREQ(err, "--down-mode is auto, stream or poll");
+	conf_free(hrac_opts, &c);
+
+	hrac_conf_defaults(&c);
+	TEST_ASSERT(hrac_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_STREQ(err, "no HRAS: give --server URL");
+	conf_free(hrac_opts, &c);
+	return 0;
+}
+
+static int hras_table(void)
+{
+	char *argv[] = {
+		"hras-fcgi",     "-f",   "-s",          "unix:/run/x.sock",
+		"--hracs",       "/h",   "--keepalive", "15",
+		"--socket-mode", "0600", "-vv",         NULL
+	};
+	struct hras_conf c;
+	char err[256];
+
+	hras_conf_defaults(&c);
+	TEST_EQ(conf_parse_args(hras_opts, &c, 11, argv, err, sizeof(err)), 0);
+	TEST_EQ(hras_conf_check(&c, err, sizeof(err)), 0);
+	TEST_EQ(c.keepalive, 15);
+	TEST_EQ(c.socket_mode, 0600);
+	TEST_EQ(c.verbose, 2);
+	TEST_EQ(c.down_max, 300);
+	conf_set_str(&c.base_path, "sofw");
+	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_ASSERT(strstr(err, "base-path must start and end with '/'"));
+	conf_free(hras_opts, &c);
+
+	hras_conf_defaults(&c);
+	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_ASSERT(strstr(err, "--hracs FILE"));
+	conf_free(hras_opts, &c);
+	return 0;
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(file_values),         UNIT_TEST(file_errors),
+		UNIT_TEST(command_line),        UNIT_TEST(list_override),
+		UNIT_TEST(command_line_errors), UNIT_TEST(file_arg),
+		UNIT_TEST(hrac_table),          UNIT_TEST(hras_table),
+	};
+
+	return unit_main("conf", tests, ARRAY_SIZE(tests));
+}

@@ -1,0 +1,145 @@
+/**
+ * @file test_proxy_env.c  Which proxy a URL takes; address prefixes
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <re.h>
+#include "proxy_env.h"
+#include "cidr.h"
+#include "unit.h"
+
+static void clear_env(void)
+{
+	static const char *vars[] = { "https_proxy", "HTTPS_PROXY",
+		                      "http_proxy",  "HTTP_PROXY",
+		                      "all_proxy",   "ALL_PROXY",
+		                      "no_proxy",    "NO_PROXY" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		unsetenv(vars[i]);
+}
+
+static int pick(const char *url, const char *conf, const char *want)
+{
+	char out[256];
+
+	TEST_EQ(proxy_for_url(url, conf, out, sizeof(out)), 0);
+	TEST_STREQ(out, want);
+	return 0;
+}
+
+static int selection(void)
+{
+	clear_env();
+	if (pick("https://h.example/sofw/", NULL, ""))
+		return 1;
+	if (pick("https://h.example/sofw/", "http://conf:1", "http://conf:1"))
+		return 1;
+
+	setenv("HTTPS_PROXY", "http://upper:3128", 1);
+	if (pick("https://h.example/", NULL, "http://upper:3128"))
+		return 1;
+	setenv("https_proxy", "http://lower:3128", 1);
+	if (pick("https://h.example/", NULL, "http://lower:3128"))
+		return 1;
+
+	/* http: lower case only, as curl (HTTP_PROXY is the CGI header) */
+	setenv("HTTP_PROXY", "http://cgi-header:1", 1);
+	if (pick("http://h.example/", NULL, ""))
+		return 1;
+	setenv("http_proxy", "http://plain:8080", 1);
+	if (pick("http://h.example/", NULL, "http://plain:8080"))
+		return 1;
+
+	clear_env();
+	setenv("ALL_PROXY", "http://all:1", 1);
+	if (pick("http://h.example/", NULL, "http://all:1"))
+		return 1;
+
+	char out[64];
+	TEST_EQ(proxy_for_url("ftp://x/", NULL, out, sizeof(out)), EINVAL);
+	clear_env();
+	return 0;
+}
+
+static int no_proxy(void)
+{
+	clear_env();
+	setenv("https_proxy", "http://p:3128", 1);
+	setenv("no_proxy", "localhost, .corp.example,example.org", 1);
+	if (pick("https://a.corp.example/", NULL, "") ||
+	    pick("https://corp.example/", NULL, "") ||
+	    pick("https://example.org:8443/x", NULL, "") ||
+	    pick("https://sub.example.org/", NULL, "") ||
+	    pick("https://user:pw@localhost/", NULL, ""))
+		return 1;
+	/* a suffix must end at a dot: ample.org is not example.org */
+	if (pick("https://ample.org/", NULL, "http://p:3128") ||
+	    pick("https://badexample.org/", NULL, "http://p:3128"))
+		return 1;
+	setenv("no_proxy", "*", 1);
+	if (pick("https://anything/", NULL, ""))
+		return 1;
+	setenv("no_proxy", "::1", 1);
+	if (pick("https://[::1]:443/", NULL, ""))
+		return 1;
+	clear_env();
+	return 0;
+}
+
+static int prefixes(void)
+{
+	struct cidr c;
+	struct sa a;
+
+	TEST_EQ(cidr_parse(&c, "10.0.0.0/8"), 0);
+	sa_set_str(&a, "10.200.1.2", 5060);
+	TEST_ASSERT(cidr_match(&c, &a));
+	sa_set_str(&a, "11.0.0.1", 5060);
+	TEST_ASSERT(!cidr_match(&c, &a));
+
+	TEST_EQ(cidr_parse(&c, "192.168.1.77"), 0);
+	TEST_EQ(c.bits, 32);
+	sa_set_str(&a, "192.168.1.77", 1);
+	TEST_ASSERT(cidr_match(&c, &a));
+	sa_set_str(&a, "192.168.1.78", 1);
+	TEST_ASSERT(!cidr_match(&c, &a));
+
+	TEST_EQ(cidr_parse(&c, "10.77.0.0/21"), 0);
+	sa_set_str(&a, "10.77.7.255", 1);
+	TEST_ASSERT(cidr_match(&c, &a));
+	sa_set_str(&a, "10.77.8.0", 1);
+	TEST_ASSERT(!cidr_match(&c, &a));
+
+	TEST_EQ(cidr_parse(&c, "0.0.0.0/0"), 0);
+	TEST_ASSERT(cidr_match(&c, &a));
+	sa_set_str(&a, "fd77::1", 1);
+	TEST_ASSERT(!cidr_match(&c, &a)); /* families never mix */
+
+	TEST_EQ(cidr_parse(&c, "fd77::/16"), 0);
+	TEST_ASSERT(cidr_match(&c, &a));
+	sa_set_str(&a, "fd78::1", 1);
+	TEST_ASSERT(!cidr_match(&c, &a));
+	TEST_EQ(cidr_parse(&c, "fd77::5/128"), 0);
+	sa_set_str(&a, "fd77::5", 9);
+	TEST_ASSERT(cidr_match(&c, &a));
+
+	TEST_EQ(cidr_parse(&c, "10.0.0.0/33"), EINVAL);
+	TEST_EQ(cidr_parse(&c, "fd77::/129"), EINVAL);
+	TEST_EQ(cidr_parse(&c, "not-an-address/8"), EINVAL);
+	TEST_EQ(cidr_parse(&c, "10.0.0.0/"), EINVAL);
+	return 0;
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(selection),
+		UNIT_TEST(no_proxy),
+		UNIT_TEST(prefixes),
+	};
+
+	return unit_main("proxy_env", tests, ARRAY_SIZE(tests));
+}
