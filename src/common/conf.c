@@ -374,3 +374,21 @@ void conf_free(const struct conf_opt *opts, void *cfg)
 		}
 	}
 }
+
+/**
+ * The whole configuration: the -c/--config file if given, then the
+ * command line over it
+ */
+int conf_load(const struct conf_opt *opts, void *cfg, int argc,
+              char *const argv[], char *err, size_t errsz)
+{
+	const char *file = conf_file_arg(argc, argv);
+	int e;
+
+	if (file) {
+		e = conf_load_file(opts, cfg, file, err, errsz);
+		if (e)
+			return e;
+	}
+	return conf_parse_args(opts, cfg, argc, argv, err, errsz);
+}

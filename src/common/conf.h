@@ -42,6 +42,8 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
                    char *err, size_t errsz);
 int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
                     char *const argv[], char *err, size_t errsz);
+int conf_load(const struct conf_opt *opts, void *cfg, int argc,
+              char *const argv[], char *err, size_t errsz);
 int conf_set_str(char **dst, const char *val);
 void conf_usage(FILE *f, const char *prog, const char *summary,
                 const struct conf_opt *opts);

@@ -42,6 +42,29 @@ int secret_file_check(const char *path, int fd, char *err, size_t errsz)
 	return 0;
 }
 
+/**
+ * Open a file of secrets after checking that only its owner can read it
+ *
+ * @return a file descriptor, or -errno with @err saying why
+ */
+int secret_file_open(const char *path, char *err, size_t errsz)
+{
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	e = secret_file_check(path, fd, err, errsz);
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 /* Read the first line of a private file (trailing newline removed) */
 int secret_file_read(const char *path, char *buf, size_t size, char *err,
                      size_t errsz)
@@ -50,17 +73,9 @@ int secret_file_read(const char *path, char *buf, size_t size, char *err,
 	char *nl;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
-		return e;
-	}
-	e = secret_file_check(path, fd, err, errsz);
-	if (e) {
-		close(fd);
-		return e;
-	}
+	fd = secret_file_open(path, err, errsz);
+	if (fd < 0)
+		return -fd;
 
 	n = read(fd, buf, size - 1);
 	e = errno;

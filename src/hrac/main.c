@@ -2,20 +2,19 @@
  * @file main.c  hrac: start-up, run, shutdown
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <re.h>
 #include "conf.h"
 #include "frame.h"
 #include "chan.h"
+#include "daemon.h"
 #include "log.h"
 #include "secret.h"
 #include "curl_loop.h"
@@ -51,23 +50,16 @@ struct hrac {
 
 static int load_options(struct hrac_conf *cfg, int argc, char *argv[])
 {
-	const char *file = conf_file_arg(argc, argv);
 	char err[512];
 
 	hrac_conf_defaults(cfg);
-	if (file && conf_load_file(hrac_opts, cfg, file, err, sizeof(err)))
-		goto fail;
-	if (conf_parse_args(hrac_opts, cfg, argc, argv, err, sizeof(err)))
-		goto fail;
-	if (cfg->help || cfg->version)
-		return 0;
-	if (hrac_conf_check(cfg, err, sizeof(err)))
-		goto fail;
+	if (conf_load(hrac_opts, cfg, argc, argv, err, sizeof(err)) ||
+	    (!cfg->help && !cfg->version &&
+	     hrac_conf_check(cfg, err, sizeof(err)))) {
+		fprintf(stderr, "hrac: %s\n", err);
+		return EINVAL;
+	}
 	return 0;
-
-fail:
-	fprintf(stderr, "hrac: %s\n", err);
-	return EINVAL;
 }
 
 static void on_frame(const struct frame *f, void *arg)
@@ -102,35 +94,6 @@ static void quit_anyway(void *arg)
 {
 	(void)arg;
 	re_cancel();
-}
-
-static int daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return errno;
-	pid = fork();
-	if (pid < 0)
-		return errno;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return errno;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return 0;
 }
 
 static void on_signal(int sig)
@@ -204,7 +167,7 @@ int main(int argc, char *argv[])
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 
 	if (!h.cfg.foreground && !h.cfg.diagnose) {
-		int e = daemonize();
+		int e = daemon_detach(false);
 
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
@@ -228,14 +191,8 @@ int main(int argc, char *argv[])
 	if (h.cfg.diagnose) {
 		rc = diagnose_run(&h.cfg, &h.tc, h.cl);
 	} else {
-		if (h.cfg.pidfile) {
-			FILE *f = fopen(h.cfg.pidfile, "we");
-
-			if (f) {
-				fprintf(f, "%d\n", (int)getpid());
-				fclose(f);
-			}
-		}
+		if (h.cfg.pidfile)
+			daemon_pidfile(h.cfg.pidfile);
 		rc = run(&h) ? 1 : 0;
 		sip_lan_free(h.lan);
 		tunnel_free(h.t);

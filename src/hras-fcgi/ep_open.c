@@ -171,6 +171,7 @@ static void open_session(struct hreq *q, const struct proof *pr)
 
 void ep_open(struct hreq *q)
 {
+	enum hracs_verdict verdict;
 	struct proof pr;
 	int e;
 
@@ -224,23 +225,17 @@ void ep_open(struct hreq *q)
 		return;
 	}
 
-	switch (hracs_verify(q->h->hracs, pr.id, pr.nonce, pr.proof)) {
-
-	case HRACS_OK:
+	verdict = hracs_verify(q->h->hracs, pr.id, pr.nonce, pr.proof);
+	if (verdict == HRACS_OK) {
 		open_session(q, &pr);
-		break;
-	case HRACS_UNKNOWN_ID:
-		log_warn("open refused from %s: unknown HRAC identity '%s'",
-		         q->peer, pr.id);
+	} else {
+		/* the client is not told which: the log is */
+		log_warn("open refused from %s: %s '%s'", q->peer,
+		         verdict == HRACS_UNKNOWN_ID ? "unknown HRAC identity"
+		                                     : "wrong secret for HRAC",
+		         pr.id);
 		hreq_error(q, 403, "forbidden", NULL,
 		           "identity or secret not accepted");
-		break;
-	case HRACS_WRONG_PROOF:
-		log_warn("open refused from %s: wrong secret for HRAC '%s'",
-		         q->peer, pr.id);
-		hreq_error(q, 403, "forbidden", NULL,
-		           "identity or secret not accepted");
-		break;
 	}
 	explicit_bzero(&pr, sizeof(pr));
 }

@@ -139,17 +139,9 @@ static int load(const char *path, struct hrac_ident **vp, size_t *np, char *err,
 	FILE *f;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
-		return e;
-	}
-	e = secret_file_check(path, fd, err, errsz);
-	if (e) {
-		close(fd);
-		return e;
-	}
+	fd = secret_file_open(path, err, errsz);
+	if (fd < 0)
+		return -fd;
 	f = fdopen(fd, "r");
 	if (!f) {
 		e = errno;

@@ -7,7 +7,6 @@
  * SIGHUP reach this thread.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,6 +23,7 @@
 #include "conf.h"
 #include "frame.h"
 #include "chan.h"
+#include "daemon.h"
 #include "log.h"
 #include "hracs.h"
 #include "nonces.h"
@@ -63,23 +63,16 @@ static void on_signal(int sig)
 
 static int load_options(struct hras_conf *cfg, int argc, char *argv[])
 {
-	const char *file = conf_file_arg(argc, argv);
 	char err[512];
 
 	hras_conf_defaults(cfg);
-	if (file && conf_load_file(hras_opts, cfg, file, err, sizeof(err)))
-		goto fail;
-	if (conf_parse_args(hras_opts, cfg, argc, argv, err, sizeof(err)))
-		goto fail;
-	if (cfg->help || cfg->version)
-		return 0;
-	if (hras_conf_check(cfg, err, sizeof(err)))
-		goto fail;
+	if (conf_load(hras_opts, cfg, argc, argv, err, sizeof(err)) ||
+	    (!cfg->help && !cfg->version &&
+	     hras_conf_check(cfg, err, sizeof(err)))) {
+		fprintf(stderr, "hras-fcgi: %s\n", err);
+		return EINVAL;
+	}
 	return 0;
-
-fail:
-	fprintf(stderr, "hras-fcgi: %s\n", err);
-	return EINVAL;
 }
 
 /* A unix socket left by an earlier run would make bind() fail */
@@ -114,50 +107,6 @@ static int open_listener(const struct hras_conf *cfg)
 		log_error("cannot listen on FastCGI socket %s: %s", spec,
 		          strerror(errno));
 	return fd;
-}
-
-static int daemonize(bool keep_stdin)
-{
-	pid_t pid;
-	int fd;
-
-	pid = fork();
-	if (pid < 0)
-		return errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return errno;
-	pid = fork();
-	if (pid < 0)
-		return errno;
-	if (pid > 0)
-		_exit(0);
-
-	if (chdir("/") < 0)
-		return errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return errno;
-	if (!keep_stdin)
-		dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return 0;
-}
-
-static void write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f) {
-		log_warn("pidfile %s: %s", path, strerror(errno));
-		return;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
 }
 
 /* Everything that needs the loop thread, and the workers, in order */
@@ -269,7 +218,7 @@ int main(int argc, char *argv[])
 	}
 
 	if (!h.cfg.foreground) {
-		int e = daemonize(!h.cfg.socket);
+		int e = daemon_detach(!h.cfg.socket);
 
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
@@ -278,7 +227,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (h.cfg.pidfile)
-		write_pidfile(h.cfg.pidfile);
+		daemon_pidfile(h.cfg.pidfile);
 
 	rc = run(&h) ? 1 : 0;
 

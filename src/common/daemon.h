@@ -1,0 +1,6 @@
+/**
+ * @file daemon.h  Becoming a daemon, and the pid file
+ */
+
+int daemon_detach(bool keep_stdin);
+void daemon_pidfile(const char *path);
