@@ -59,6 +59,8 @@ check_sanitizers() {
 	fi
 }
 
+NETNS=()
+
 cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]}"; do
@@ -72,6 +74,10 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	for n in "${NETNS[@]}"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$n" 2>/dev/null
+	done
 	check_sanitizers
 	if [ "${KEEP:-}" = 1 ]; then
 		echo "kept $T"
@@ -154,12 +160,13 @@ stop_hras() { stop_pid "$HRAS_PID"; }
 gen_cert() {
 	[ -f "$T/hras.crt" ] && return 0
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hras.test \
-		-addext "subjectAltName=DNS:hras.test,IP:127.0.0.1" \
+		-addext "subjectAltName=DNS:hras.test,IP:127.0.0.1,IP:192.0.2.1" \
 		-keyout "$T/hras.key" -out "$T/hras.crt" >/dev/null 2>&1 ||
 		fail "openssl could not make a certificate"
 }
 
 NGINX_PID=
+NGINX_ADDR=127.0.0.1
 start_nginx() {
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
@@ -167,14 +174,14 @@ start_nginx() {
 		-e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
 		"$SOFW_TOP/nginx/sofw.conf" >"$T/sofw.conf"
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
-		-e "s|@HTTP@|127.0.0.1:80|" -e "s|@HTTPS@|127.0.0.1:443|" \
-		-e "s|@HTTPS_ALT@|127.0.0.1:8443|" -e "s|@BUFFERED@|127.0.0.1:8081|" \
+		-e "s|@HTTP@|$NGINX_ADDR:80|" -e "s|@HTTPS@|$NGINX_ADDR:443|" \
+		-e "s|@HTTPS_ALT@|$NGINX_ADDR:8443|" -e "s|@BUFFERED@|$NGINX_ADDR:8081|" \
 		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
 	NGINX_PID=$!
 	track $NGINX_PID
-	wait_tcp 127.0.0.1 80
-	wait_tcp 127.0.0.1 443
+	wait_tcp "$NGINX_ADDR" 80
+	wait_tcp "$NGINX_ADDR" 443
 }
 
 stop_nginx() { stop_pid "$NGINX_PID"; }
@@ -232,3 +239,65 @@ probe() {
 	shift
 	"$PROBE" --id "$id" --secret-file "$T/$id.secret" "$@"
 }
+
+# ---- network namespaces -------------------------------------------------
+# The test's own namespace is the Internet ("wan"): HRAS answers on
+# 192.0.2.1, outside phones use 192.0.2.10 and up.  site NAME N creates a
+# LAN namespace sofw-PID-NAME whose hosts all live at 10.77.1.x (every
+# site has the same private plan), linked to the wan by 10.77.20N.0/30
+# and routed through it.  in_site NAME cmd... runs a command there.
+
+wan_up() {
+	ip addr add 192.0.2.1/32 dev lo
+	for i in 10 11 12 13; do
+		ip addr add 192.0.2.$i/32 dev lo
+	done
+	NGINX_ADDR=192.0.2.1
+}
+
+site() {
+	local name=$1 n=$2 ns=sofw-$$-$1
+	ip netns add "$ns" || fail "ip netns add $ns"
+	NETNS+=("$ns")
+	ip link add "w$name" type veth peer name "s$name" netns "$ns" ||
+		fail "veth for $name"
+	ip addr add "10.77.20$n.1/30" dev "w$name"
+	ip link set "w$name" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set "s$name" up
+	ip -n "$ns" addr add "10.77.20$n.2/30" dev "s$name"
+	ip -n "$ns" route add default via "10.77.20$n.1"
+	for i in 1 10 11 12; do
+		ip -n "$ns" addr add "10.77.1.$i/32" dev lo
+	done
+}
+
+in_site() {
+	local ns=sofw-$$-$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# hrac of a site: in_site NAME, identity NAME, SIP on 10.77.1.1:5060
+start_site_hrac() {
+	local name=$1
+	shift
+	in_site "$name" "$BIN/hrac" -f -v --id "$name" \
+		--secret-file "$T/$name.secret" --sip 10.77.1.1:5060 "$@" \
+		>>"$T/hrac-$name.log" 2>&1 &
+	track $!
+	wait_log "$T/hrac-$name.log" "up: (streaming|batch POST) works" 300
+}
+
+# A user of the users file: NAME PASSWORD (realm example.test)
+make_user() {
+	local h
+	h=$(printf '%s:example.test:%s' "$1" "$2" | md5sum | cut -d' ' -f1)
+	printf '%s:example.test:%s\n' "$1" "$h" >>"$T/users"
+	h=$(printf '%s:example.test:%s' "$1" "$2" | sha256sum | cut -d' ' -f1)
+	printf '%s:example.test:%s\n' "$1" "$h" >>"$T/users"
+	chmod 600 "$T/users"
+}
+
+# sipp [in_site NAME] ...: a SIP test phone; logs in $T
+SIPP_SCEN=$SOFW_TOP/tests/sipp

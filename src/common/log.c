@@ -11,6 +11,8 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <re.h>
 #include "log.h"
 
 static struct {
@@ -91,4 +93,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[n] = '\0';
 		syslog(prio[level], "%s", line);
 	}
+}
+
+void log_re(enum log_level level, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	re_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(level, "%s", line);
 }

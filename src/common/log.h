@@ -27,3 +27,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		if (log_enabled(LL_DEBUG))                                     \
 			log_msg(LL_DEBUG, __VA_ARGS__);                        \
 	} while (0)
+
+/* The same with libre's format verbs (%r a pl, %J an address:port, %j an
+ * address, %m an errno): not checked by the compiler, so keep them few */
+void log_re(enum log_level level, const char *fmt, ...);
+#define log_re_warn(...) log_re(LL_WARN, __VA_ARGS__)
+#define log_re_info(...) log_re(LL_INFO, __VA_ARGS__)
+#define log_re_debug(...)                                                      \
+	do {                                                                   \
+		if (log_enabled(LL_DEBUG))                                     \
+			log_re(LL_DEBUG, __VA_ARGS__);                         \
+	} while (0)

@@ -22,6 +22,7 @@ struct hrac_conf {
 	int verbose;
 	char *pidfile;
 	char *sip; /* ADDR:PORT the phones send SIP to */
+	char *sip_advertise; /* ADDR:PORT phones are told (Record-Route) */
 	struct conf_list allow;
 	uint32_t seen_ttl; /* s a phone's address stays allowed */
 	char *down_mode;   /* auto, stream, poll */

@@ -58,6 +58,8 @@ const struct conf_opt hrac_opts[] = {
 	    "write the process id to FILE"),
 	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT",
 	    "where phones send SIP (default 0.0.0.0:5060)"),
+	OPT("sip-advertise", 0, CONF_STR, sip_advertise, 0, 0, "ADDR:PORT",
+	    "this site's SIP address as phones see it (default: --sip)"),
 	OPT("allow", 0, CONF_LIST, allow, 0, 0, "CIDR",
 	    "also send to phones in this network (repeatable)"),
 	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS",

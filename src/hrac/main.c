@@ -83,6 +83,8 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 {
 	struct hrac *h = arg;
 
+	if (ev == TUNNEL_OPENED && h->lan)
+		sip_lan_announce(h->lan);
 	if (ev == TUNNEL_CLOSED && h->closing) {
 		h->closed = true;
 		re_cancel();
@@ -112,7 +114,7 @@ static int run(struct hrac *h)
 		log_error("tunnel: %s", strerror(e));
 		return e;
 	}
-	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.seen_ttl, &h->cfg.allow,
+	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.sip_advertise, h->cfg.seen_ttl, &h->cfg.allow,
 	                  h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);

@@ -40,6 +40,7 @@ struct sip_lan {
 	struct mbuf *mb; /* reused for every datagram sent */
 	struct tmr sweep;
 	uint64_t dropped_strangers, dropped_full;
+	char advertised[64]; /* where phones send SIP, for HRAS to tell */
 };
 
 static bool seen_cmp(struct le *le, void *arg)
@@ -184,7 +185,40 @@ static void lan_destructor(void *arg)
 	free(l->allow);
 }
 
-int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
+/* What phones are told to send SIP to: --sip-advertise, or --sip, or
+ * for a wildcard --sip the host's address toward the default route */
+static void advertise(struct sip_lan *l, const struct sa *laddr,
+		      const char *given)
+{
+	struct sa a = *laddr;
+
+	if (given) {
+		snprintf(l->advertised, sizeof(l->advertised), "%s", given);
+		return;
+	}
+	if (sa_is_any(&a) &&
+	    net_default_source_addr_get(sa_af(&a), &a) == 0)
+		sa_set_port(&a, sa_port(laddr));
+	re_snprintf(l->advertised, sizeof(l->advertised), "%J", &a);
+}
+
+/* Tell HRAS where this site's phones send SIP (its Record-Route) */
+void sip_lan_announce(struct sip_lan *l)
+{
+	char text[80];
+	struct frame f;
+	int n;
+
+	n = snprintf(text, sizeof(text), "lan-sip %s", l->advertised);
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_CONTROL;
+	f.payload = (const uint8_t *)text;
+	f.len = (size_t)n;
+	tunnel_send(l->t, &f);
+}
+
+int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
+                  const char *advertised, uint32_t seen_ttl,
                   const struct conf_list *allow, struct tunnel *t, char *err,
                   size_t errsz)
 {
@@ -233,6 +267,7 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
 		return e;
 	}
 	udp_rxsz_set(l->us, SIP_UDP_MAX);
+	advertise(l, &sa, advertised);
 	tmr_start(&l->sweep, SWEEP_MS, sweep, l);
 
 	*lp = l;

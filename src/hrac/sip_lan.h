@@ -12,8 +12,10 @@ struct sip_lan;
 struct tunnel;
 struct frame;
 
-int sip_lan_alloc(struct sip_lan **lp, const char *laddr, uint32_t seen_ttl,
-                  const struct conf_list *allow, struct tunnel *t, char *err,
-                  size_t errsz);
+int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
+		  const char *advertised, uint32_t seen_ttl,
+		  const struct conf_list *allow, struct tunnel *t, char *err,
+		  size_t errsz);
+void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);

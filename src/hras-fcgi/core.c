@@ -18,6 +18,7 @@
 #include "hracs.h"
 #include "session.h"
 #include "hras.h"
+#include "sipsrv.h"
 #include "core.h"
 
 enum {
@@ -97,7 +98,25 @@ void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
 		return;
 	}
 
-	/* no SIP service or media relay behind the tunnel yet */
+	switch (f.type) {
+
+	case FRAME_SIP:
+		if (c->h->sipsrv) {
+			sipsrv_tunnel_sip(c->h->sipsrv, s, &f);
+			return;
+		}
+		break;
+	case FRAME_CONTROL:
+		if (c->h->sipsrv) {
+			sipsrv_control(c->h->sipsrv, s, &f);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+
+	/* no SIP service, or no media relay behind the tunnel yet */
 	c->unrouted++;
 	log_debug("%s frame from '%s' not routed", frame_type_name(f.type),
 	          s->id);
@@ -124,6 +143,11 @@ static void tick(void *arg)
 		else
 			log_info("HRAC identities reloaded: %zu",
 			         hracs_count(c->h->hracs));
+		if (c->h->sipsrv &&
+		    sipsrv_reload(c->h->sipsrv, err, sizeof(err)))
+			log_error("reload of the users failed, the old ones "
+			          "stay: %s",
+			          err);
 	}
 }
 

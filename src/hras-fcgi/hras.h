@@ -31,6 +31,24 @@ struct hras_conf {
 	uint32_t sip_queue;     /* bytes of signalling awaiting ack */
 	uint32_t inbox_bytes;   /* frames waiting for the loop thread */
 	bool echo;              /* diagnostic: send frames back */
+
+	/* SIP */
+	struct conf_list sip;    /* public ADDR:PORT, UDP and TCP */
+	struct conf_list domain; /* domains served */
+	char *users;             /* user:realm:HA1 lines */
+	char *realm;
+	char *state;    /* bindings survive restarts here */
+	char *outbound; /* trunk for foreign domains */
+	bool auth_inside; /* inside phones authenticate too */
+	bool sha256_first;  /* digest challenges offer SHA-256 first */
+	uint32_t expires_default, expires_min, expires_max;
+	uint32_t max_contacts; /* per address of record */
+	uint32_t max_bindings;
+	uint32_t rate_limit, rate_burst; /* requests/s per source */
+	uint32_t max_phones;             /* inside phones in the gateway */
+	uint32_t timer_c;                /* s */
+	uint32_t nonce_ttl;              /* s */
+	uint32_t max_transactions;
 	bool help;
 	bool version;
 };
@@ -43,6 +61,7 @@ struct hras {
 	struct inbox *inbox;
 	struct workers *workers;
 	struct core *core;
+	struct sipsrv *sipsrv;
 	int listen_fd;
 };
 

@@ -63,6 +63,44 @@ const struct conf_opt hras_opts[] = {
 	    "frames waiting for the SIP/relay thread (default 8388608)"),
 	OPT("echo", 0, CONF_BOOL, echo, 0, 0, NULL,
 	    "diagnostic: send every frame back down its tunnel"),
+	OPT("sip", 0, CONF_LIST, sip, 0, 0, "ADDR:PORT",
+	    "SIP for outside phones, UDP and TCP (repeatable)"),
+	OPT("domain", 0, CONF_LIST, domain, 0, 0, "DOMAIN",
+	    "a SIP domain served here (repeatable)"),
+	OPT("users", 0, CONF_STR, users, 0, 0, "FILE",
+	    "digest users, lines user:realm:HA1 (mode 0600)"),
+	OPT("realm", 0, CONF_STR, realm, 0, 0, "REALM",
+	    "digest realm (default: the first domain)"),
+	OPT("state", 0, CONF_STR, state, 0, 0, "FILE",
+	    "keep registrations here across restarts"),
+	OPT("outbound", 0, CONF_STR, outbound, 0, 0, "SIP-URI",
+	    "route for domains not served here (a trunk)"),
+	OPT("auth-inside", 0, CONF_BOOL, auth_inside, 0, 0, NULL,
+	    "inside phones authenticate too (default yes)"),
+	OPT("sha256-first", 0, CONF_BOOL, sha256_first, 0, 0, NULL,
+	    "digest challenges offer SHA-256 before MD5 (default no)"),
+	OPT("expires-default", 0, CONF_U32, expires_default, 1, 86400, "S",
+	    "registration time when none is asked (default 3600)"),
+	OPT("expires-min", 0, CONF_U32, expires_min, 1, 86400, "S",
+	    "shortest registration (default 60; below: 423)"),
+	OPT("expires-max", 0, CONF_U32, expires_max, 1, 604800, "S",
+	    "longest registration (default 7200)"),
+	OPT("max-contacts", 0, CONF_U32, max_contacts, 1, 100, "N",
+	    "contacts per address of record (default 10)"),
+	OPT("max-bindings", 0, CONF_U32, max_bindings, 1, 10000000, "N",
+	    "registrations at most (default 100000)"),
+	OPT("rate-limit", 0, CONF_U32, rate_limit, 0, 1000000, "N",
+	    "SIP requests/s per outside source, 0: none (default 50)"),
+	OPT("rate-burst", 0, CONF_U32, rate_burst, 1, 1000000, "N",
+	    "requests a source may send at once (default 200)"),
+	OPT("max-phones", 0, CONF_U32, max_phones, 16, 1000000, "N",
+	    "inside phones the gateway knows at once (default 10000)"),
+	OPT("timer-c", 0, CONF_U32, timer_c, 5, 3600, "S",
+	    "longest wait for an INVITE's final answer (default 185)"),
+	OPT("nonce-ttl", 0, CONF_U32, nonce_ttl, 10, 3600, "S",
+	    "digest nonce lifetime (default 300)"),
+	OPT("max-transactions", 0, CONF_U32, max_transactions, 16, 10000000,
+	    "N", "proxy transactions at once (default 100000)"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
 	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
 	    "print the version"),
@@ -86,6 +124,18 @@ void hras_conf_defaults(struct hras_conf *cfg)
 	cfg->media_queue = 1 << 20;
 	cfg->sip_queue = 4 << 20;
 	cfg->inbox_bytes = 8 << 20;
+	cfg->auth_inside = true;
+	cfg->expires_default = 3600;
+	cfg->expires_min = 60;
+	cfg->expires_max = 7200;
+	cfg->max_contacts = 10;
+	cfg->max_bindings = 100000;
+	cfg->rate_limit = 50;
+	cfg->rate_burst = 200;
+	cfg->max_phones = 10000;
+	cfg->timer_c = 185; /* RFC 3261 §16.6: more than 3 minutes */
+	cfg->nonce_ttl = 300;
+	cfg->max_transactions = 100000;
 }
 
 /* Cross-option checks, after the file and the command line */
@@ -104,6 +154,14 @@ int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 		snprintf(err, errsz,
 		         "base-path must start and end with '/', not '%s'",
 		         cfg->base_path);
+		return 1;
+	}
+	if (cfg->expires_min > cfg->expires_max ||
+	    cfg->expires_default < cfg->expires_min ||
+	    cfg->expires_default > cfg->expires_max) {
+		snprintf(err, errsz,
+			 "expires-min <= expires-default <= expires-max "
+			 "does not hold");
 		return 1;
 	}
 	if (cfg->down_max <= cfg->keepalive) {

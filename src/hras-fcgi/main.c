@@ -31,6 +31,7 @@
 #include "inbox.h"
 #include "workers.h"
 #include "core.h"
+#include "sipsrv.h"
 #include "hras.h"
 
 #ifndef SOFW_VERSION
@@ -130,6 +131,9 @@ static int run(struct hras *h)
 	e = e ? e : core_alloc(&h->core, h);
 	e = e ? e
 	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame, h->core);
+	/* the SIP service, unless this is only an echo for tests */
+	if (!e && (h->cfg.sip.n || !h->cfg.echo))
+		e = sipsrv_alloc(&h->sipsrv, h);
 	if (e) {
 		log_error("start-up: %s", strerror(e));
 		goto out;
@@ -166,6 +170,7 @@ static int run(struct hras *h)
 	h->workers = NULL;
 out:
 	signal_core = NULL;
+	h->sipsrv = mem_deref(h->sipsrv);
 	inbox_free(h->inbox);
 	sessions_free(h->sessions);
 	nonces_free(h->nonces);

@@ -190,6 +190,23 @@ struct session *sessions_find(struct sessions *t, const char *token,
 	return found;
 }
 
+/* The session of an HRAC identity, referenced, if it is connected */
+struct session *sessions_find_id(struct sessions *t, const char *id)
+{
+	struct session *found = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (!strcmp(t->v[i]->id, id)) {
+			found = session_ref(t->v[i]);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+
+	return found;
+}
+
 static void unlink_locked(struct sessions *t, struct session *s)
 {
 	for (uint32_t i = 0; i < t->n; i++) {

@@ -1,0 +1,535 @@
+/**
+ * @file digest.c  SIP Digest authentication (RFC 3261 §22, RFC 8760)
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <re.h>
+#include "log.h"
+#include "mono.h"
+#include "secret.h"
+#include "digest.h"
+
+enum {
+	USERS_MAX = 100000,
+	NONCE_HEX = 64,		/* 16 time + 16 random + 32 MAC */
+	SEEN_SLOTS = 65536,	/* nonces whose counts are remembered */
+	PARAM_MAX = 512,
+};
+
+enum algo {
+	ALGO_MD5,
+	ALGO_SHA256,
+};
+
+struct user {
+	char name[DIGEST_USER_MAX];
+	char realm[128];
+	char ha1[2][65]; /* per algorithm, hex; "" if none */
+};
+
+/* the highest nonce count seen per nonce, in a fixed table */
+struct seen {
+	char rnd[17];
+	uint64_t issued;
+	uint32_t nc;
+};
+
+struct digest {
+	struct user *users;
+	size_t nusers;
+	bool have_sha256, have_md5;
+	bool sha256_first;
+	char realm[128];
+	uint64_t ttl; /* ms */
+	uint8_t key[32];
+	struct seen *seen;
+};
+
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+static int parse_users(FILE *f, const char *path, struct digest *d,
+		       char *err, size_t errsz)
+{
+	char line[512];
+	unsigned lineno = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		char *user, *realm, *ha1, *nl;
+		size_t hl;
+		struct user *u = NULL;
+		enum algo a;
+
+		lineno++;
+		nl = strpbrk(line, "\r\n");
+		if (nl)
+			*nl = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+
+		user = line;
+		realm = strchr(user, ':');
+		ha1 = realm ? strchr(realm + 1, ':') : NULL;
+		if (!ha1) {
+			snprintf(err, errsz,
+				 "%s line %u: expected user:realm:HA1", path,
+				 lineno);
+			return EINVAL;
+		}
+		*realm++ = '\0';
+		*ha1++ = '\0';
+		hl = strlen(ha1);
+		if (!*user || strlen(user) >= DIGEST_USER_MAX ||
+		    strlen(realm) >= sizeof(u->realm) ||
+		    (hl != 32 && hl != 64) || !is_hex(ha1, hl)) {
+			snprintf(err, errsz,
+				 "%s line %u: HA1 is 32 (MD5) or 64 (SHA-256) "
+				 "hex digits; user and realm must be short",
+				 path, lineno);
+			return EINVAL;
+		}
+		a = hl == 64 ? ALGO_SHA256 : ALGO_MD5;
+
+		for (size_t i = 0; i < d->nusers; i++) {
+			if (!strcmp(d->users[i].name, user) &&
+			    !strcmp(d->users[i].realm, realm))
+				u = &d->users[i];
+		}
+		if (!u) {
+			struct user *v;
+
+			if (d->nusers >= USERS_MAX) {
+				snprintf(err, errsz, "%s: more than %d users",
+					 path, USERS_MAX);
+				return E2BIG;
+			}
+			v = realloc(d->users, (d->nusers + 1) * sizeof(*v));
+			if (!v)
+				return ENOMEM;
+			d->users = v;
+			u = &d->users[d->nusers++];
+			memset(u, 0, sizeof(*u));
+			snprintf(u->name, sizeof(u->name), "%s", user);
+			snprintf(u->realm, sizeof(u->realm), "%s", realm);
+		}
+		for (size_t i = 0; i < hl; i++)
+			u->ha1[a][i] = (char)tolower((unsigned char)ha1[i]);
+		u->ha1[a][hl] = '\0';
+		if (a == ALGO_SHA256)
+			d->have_sha256 = true;
+		else
+			d->have_md5 = true;
+	}
+	return 0;
+}
+
+static int load_users(struct digest *d, const char *path, char *err,
+		      size_t errsz)
+{
+	FILE *f;
+	int fd, e;
+
+	fd = secret_file_open(path, err, errsz);
+	if (fd < 0)
+		return -fd;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return ENOMEM;
+	}
+	e = parse_users(f, path, d, err, errsz);
+	fclose(f);
+	return e;
+}
+
+static void digest_destructor(void *arg)
+{
+	struct digest *d = arg;
+
+	if (d->users)
+		explicit_bzero(d->users, d->nusers * sizeof(*d->users));
+	free(d->users);
+	free(d->seen);
+	explicit_bzero(d->key, sizeof(d->key));
+}
+
+int digest_alloc(struct digest **dp, const char *users_path,
+		 const char *realm, uint32_t nonce_ttl, bool sha256_first,
+		 char *err, size_t errsz)
+{
+	struct digest *d;
+	int e;
+
+	d = mem_zalloc(sizeof(*d), digest_destructor);
+	if (!d)
+		return ENOMEM;
+	snprintf(d->realm, sizeof(d->realm), "%s", realm);
+	d->ttl = (uint64_t)nonce_ttl * 1000;
+	d->sha256_first = sha256_first;
+	d->seen = calloc(SEEN_SLOTS, sizeof(*d->seen));
+	if (!d->seen ||
+	    getrandom(d->key, sizeof(d->key), 0) != sizeof(d->key)) {
+		mem_deref(d);
+		return ENOMEM;
+	}
+	e = load_users(d, users_path, err, errsz);
+	if (e) {
+		mem_deref(d);
+		return e;
+	}
+	*dp = d;
+	return 0;
+}
+
+/* Replace the users; on error the old ones stay */
+int digest_reload(struct digest *d, const char *users_path, char *err,
+		  size_t errsz)
+{
+	struct digest tmp;
+	int e;
+
+	memset(&tmp, 0, sizeof(tmp));
+	e = load_users(&tmp, users_path, err, errsz);
+	if (e) {
+		free(tmp.users);
+		return e;
+	}
+	if (d->users)
+		explicit_bzero(d->users, d->nusers * sizeof(*d->users));
+	free(d->users);
+	d->users = tmp.users;
+	d->nusers = tmp.nusers;
+	d->have_sha256 = tmp.have_sha256;
+	d->have_md5 = tmp.have_md5;
+	return 0;
+}
+
+const char *digest_realm(const struct digest *d)
+{
+	return d->realm;
+}
+
+bool digest_user_known(struct digest *d, const struct pl *user)
+{
+	for (size_t i = 0; i < d->nusers; i++) {
+		if (!pl_strcmp(user, d->users[i].name))
+			return true;
+	}
+	return false;
+}
+
+static int hash_hex(enum algo a, char *out, const char *fmt, ...)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return EMSGSIZE;
+	if (!EVP_Digest(buf, (size_t)n, md, &mdlen,
+			a == ALGO_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
+		return EIO;
+	secret_hex(out, md, mdlen);
+	return 0;
+}
+
+static int nonce_make(struct digest *d, char out[NONCE_HEX + 1])
+{
+	char head[33], mac[65], rnd[17];
+	int e;
+
+	e = secret_random_hex(rnd, 8);
+	if (e)
+		return e;
+	snprintf(head, sizeof(head), "%016llx%s",
+		 (unsigned long long)mono_ms(), rnd);
+	e = secret_hmac_hex(mac, sizeof(mac), d->key, sizeof(d->key), head);
+	if (e)
+		return e;
+	snprintf(out, NONCE_HEX + 1, "%s%.32s", head, mac);
+	return 0;
+}
+
+/* @return 0 valid, ETIMEDOUT expired, EBADMSG not ours */
+static int nonce_check(struct digest *d, const struct pl *nonce,
+		       uint64_t *issued)
+{
+	char head[33], mac[65], ts[17];
+
+	if (nonce->l != NONCE_HEX || !is_hex(nonce->p, NONCE_HEX))
+		return EBADMSG;
+	memcpy(head, nonce->p, 32);
+	head[32] = '\0';
+	if (secret_hmac_hex(mac, sizeof(mac), d->key, sizeof(d->key), head) ||
+	    !secret_equal(mac, nonce->p + 32, 32))
+		return EBADMSG;
+	memcpy(ts, head, 16);
+	ts[16] = '\0';
+	*issued = strtoull(ts, NULL, 16);
+	if (*issued > mono_ms() || mono_ms() - *issued > d->ttl)
+		return ETIMEDOUT;
+	return 0;
+}
+
+/* A nonce count must grow for each use of a nonce (no qop: used once) */
+static bool nc_fresh(struct digest *d, const struct pl *nonce,
+		     uint64_t issued, uint32_t nc)
+{
+	uint32_t slot = hash_joaat((const uint8_t *)nonce->p + 16, 16) %
+			SEEN_SLOTS;
+	struct seen *s = &d->seen[slot];
+
+	if (s->issued == issued && !memcmp(s->rnd, nonce->p + 16, 16)) {
+		if (nc <= s->nc)
+			return false;
+		s->nc = nc;
+		return true;
+	}
+	/* a slot taken by a live nonce is given up: that nonce's later
+	 * uses will look unseen, which only costs the client a retry if
+	 * its count does not grow */
+	memcpy(s->rnd, nonce->p + 16, 16);
+	s->rnd[16] = '\0';
+	s->issued = issued;
+	s->nc = nc;
+	return true;
+}
+
+struct creds {
+	struct pl username, realm, nonce, uri, response, algorithm, qop, nc,
+		cnonce;
+};
+
+/* key=value or key="value", comma-separated */
+static bool param(const struct pl *v, const char *key, struct pl *out)
+{
+	const char *p = v->p, *end = v->p + v->l;
+	size_t klen = strlen(key);
+
+	while (p < end) {
+		const char *name, *val;
+		size_t nlen, vlen;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		name = p;
+		while (p < end && *p != '=' && *p != ',')
+			p++;
+		nlen = (size_t)(p - name);
+		while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'))
+			nlen--;
+		if (p >= end || *p != '=')
+			continue;
+		p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && *p == '"') {
+			val = ++p;
+			while (p < end && *p != '"')
+				p++;
+			if (p >= end)
+				return false;
+			vlen = (size_t)(p - val);
+			p++;
+		}
+		else {
+			val = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			vlen = (size_t)(p - val);
+		}
+		if (nlen == klen && !strncasecmp(name, key, klen)) {
+			out->p = val;
+			out->l = vlen;
+			return vlen <= PARAM_MAX;
+		}
+	}
+	return false;
+}
+
+static int parse_creds(const struct pl *hval, struct creds *c)
+{
+	struct pl v = *hval;
+
+	memset(c, 0, sizeof(*c));
+	if (v.l < 7 || strncasecmp(v.p, "Digest", 6) ||
+	    (v.p[6] != ' ' && v.p[6] != '\t'))
+		return ENOENT;
+	v.p += 7;
+	v.l -= 7;
+	if (!param(&v, "username", &c->username) ||
+	    !param(&v, "realm", &c->realm) || !param(&v, "nonce", &c->nonce) ||
+	    !param(&v, "uri", &c->uri) ||
+	    !param(&v, "response", &c->response))
+		return EBADMSG;
+	param(&v, "algorithm", &c->algorithm);
+	param(&v, "qop", &c->qop);
+	param(&v, "nc", &c->nc);
+	param(&v, "cnonce", &c->cnonce);
+	return 0;
+}
+
+struct find_ctx {
+	struct digest *d;
+	struct creds c;
+	int result; /* 0: found for our realm, ENOENT, EBADMSG */
+};
+
+static bool find_ours(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	struct find_ctx *fc = arg;
+	struct creds c;
+	int e;
+
+	(void)msg;
+	e = parse_creds(&hdr->val, &c);
+	if (e == EBADMSG) {
+		fc->result = EBADMSG;
+		return true;
+	}
+	if (e || pl_strcmp(&c.realm, fc->d->realm))
+		return false; /* for another realm, or another scheme */
+	fc->c = c;
+	fc->result = 0;
+	return true;
+}
+
+static const struct user *user_find(struct digest *d, const struct pl *name,
+				    const struct pl *realm)
+{
+	for (size_t i = 0; i < d->nusers; i++) {
+		const struct user *u = &d->users[i];
+
+		if (!pl_strcmp(name, u->name) && !pl_strcmp(realm, u->realm))
+			return u;
+	}
+	return NULL;
+}
+
+/**
+ * Check the credentials of a request
+ *
+ * @param proxy  Proxy-Authorization (a proxy's 407) rather than
+ *               Authorization (a registrar's 401)
+ * @param user   receives the authenticated user name
+ */
+enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
+				bool proxy, char *user, size_t usersz)
+{
+	struct find_ctx fc = { .d = d, .result = ENOENT };
+	char ha2[65], expect[65];
+	const struct user *u;
+	struct creds *c = &fc.c;
+	uint64_t issued;
+	enum algo a;
+	uint32_t nc = 0;
+	int e;
+
+	sip_msg_hdr_apply(msg, true,
+			  proxy ? SIP_HDR_PROXY_AUTHORIZATION
+				: SIP_HDR_AUTHORIZATION,
+			  find_ours, &fc);
+	if (fc.result == ENOENT)
+		return DIGEST_NONE;
+	if (fc.result)
+		return DIGEST_BAD;
+
+	if (!pl_isset(&c->algorithm) || !pl_strcasecmp(&c->algorithm, "MD5"))
+		a = ALGO_MD5;
+	else if (!pl_strcasecmp(&c->algorithm, "SHA-256"))
+		a = ALGO_SHA256;
+	else
+		return DIGEST_FAIL;
+
+	if (pl_isset(&c->qop)) {
+		if (pl_strcasecmp(&c->qop, "auth") || c->nc.l != 8 ||
+		    !is_hex(c->nc.p, 8) || !pl_isset(&c->cnonce))
+			return DIGEST_BAD;
+		nc = (uint32_t)strtoul(c->nc.p, NULL, 16);
+	}
+
+	/* the digest uri is hashed, so it cannot be altered; it is not
+	 * required to equal the Request-URI (some clients hash the server
+	 * address): the nonce count already stops replays */
+
+	u = user_find(d, &c->username, &c->realm);
+	if (!u || !u->ha1[a][0])
+		return DIGEST_FAIL;
+
+	e = hash_hex(a, ha2, "%.*s:%.*s", (int)msg->met.l, msg->met.p,
+		     (int)c->uri.l, c->uri.p);
+	if (!e && pl_isset(&c->qop))
+		e = hash_hex(a, expect, "%s:%.*s:%.*s:%.*s:auth:%s", u->ha1[a],
+			     (int)c->nonce.l, c->nonce.p, (int)c->nc.l, c->nc.p,
+			     (int)c->cnonce.l, c->cnonce.p, ha2);
+	else if (!e)
+		e = hash_hex(a, expect, "%s:%.*s:%s", u->ha1[a],
+			     (int)c->nonce.l, c->nonce.p, ha2);
+	if (e || c->response.l != strlen(expect) ||
+	    !secret_equal(expect, c->response.p, c->response.l))
+		return DIGEST_FAIL;
+
+	/* right password: now is the nonce still good, and fresh? */
+	e = nonce_check(d, &c->nonce, &issued);
+	if (e == ETIMEDOUT)
+		return DIGEST_STALE;
+	if (e)
+		return DIGEST_FAIL;
+	if (!nc_fresh(d, &c->nonce, issued, nc))
+		return DIGEST_FAIL;
+
+	snprintf(user, usersz, "%s", u->name);
+	return DIGEST_OK;
+}
+
+/*
+ * The challenge header lines, one per algorithm the users file has.
+ * RFC 8760 puts the preferred first, and a SHA-256 capable client picks
+ * it wherever it stands; but many deployed phones read only the first
+ * challenge and know only MD5, so MD5 goes first unless configured.
+ */
+int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy,
+		     bool stale)
+{
+	const char *hdr = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
+	char nonce[NONCE_HEX + 1];
+	int e;
+
+	e = nonce_make(d, nonce);
+	if (e)
+		return e;
+	for (int i = 0; i < 2; i++) {
+		bool sha = (i == 0) == d->sha256_first;
+
+		if (!(sha ? d->have_sha256 : d->have_md5))
+			continue;
+		e |= mbuf_printf(mb,
+				 "%s: Digest realm=\"%s\", nonce=\"%s\", "
+				 "algorithm=%s, qop=\"auth\"%s\r\n",
+				 hdr, d->realm, nonce, sha ? "SHA-256" : "MD5",
+				 stale ? ", stale=true" : "");
+	}
+	return e;
+}

@@ -1,0 +1,53 @@
+/**
+ * @file location.h  The location service: address of record -> bindings
+ *
+ * A binding says where a registered phone is reachable: for an inside
+ * phone, the HRAC identity and the phone's address as that HRAC sees it
+ * (never the address alone: two sites may share a private plan); for an
+ * outside phone, the address and transport it registered from (RFC 3581:
+ * behind NAT, the source, not the Contact, reaches it).
+ *
+ * Loop thread only.  Bounded in total and per address of record.
+ * Persisted to a state file with atomic writes, so a restart keeps the
+ * registrations.
+ */
+
+enum {
+	LOC_AOR_MAX = 256,	 /* "user@domain" */
+	LOC_CONTACT_MAX = 512,
+	LOC_CALLID_MAX = 256,
+	LOC_UA_MAX = 128,
+};
+
+struct binding {
+	struct le le;	/* in its aor, highest q first */
+	char aor[LOC_AOR_MAX];
+	char contact[LOC_CONTACT_MAX]; /* the Contact URI, no brackets */
+	uint32_t q;			/* q-value x 1000 */
+	uint64_t expires;		/* wall clock, seconds */
+	char callid[LOC_CALLID_MAX];
+	uint32_t cseq;
+	char ua[LOC_UA_MAX];
+	bool inside;
+	char hrac[HRACS_ID_MAX + 1]; /* inside: through this HRAC */
+	bool tcp;		     /* inside: the phone uses TCP */
+	struct sa addr;		     /* inside: as the HRAC sees it;
+					outside: where it registered from */
+	enum sip_transp tp;	     /* outside: its transport */
+};
+
+struct location;
+
+int location_alloc(struct location **lp, uint32_t max_total,
+		   uint32_t max_per_aor, const char *state_path);
+int location_save(struct location *l);
+int location_set(struct location *l, const struct binding *b);
+void location_remove(struct location *l, const char *aor,
+		     const char *contact);
+void location_remove_all(struct location *l, const char *aor);
+const struct list *location_lookup(struct location *l, const char *aor);
+uint32_t location_count(const struct location *l);
+uint32_t location_count_aor(struct location *l, const char *aor);
+bool location_aor_known(struct location *l, const char *aor);
+uint64_t location_now(void);
+int location_rr_key(struct location *l, uint8_t key[32]);

@@ -1,0 +1,579 @@
+/**
+ * @file proxy.c  Stateful forwarding (RFC 3261 §16) on libre transactions
+ *
+ * A transaction (struct ptx) holds the request, its server transaction
+ * and its branches; each branch is one libre client request.  The ptx
+ * lives until its final response has gone upstream and every branch has
+ * ended; Timer C and a last-resort timer bound both.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <re.h>
+#include "log.h"
+#include "hracs.h"
+#include "lan_gw.h"
+#include "sipfwd.h"
+#include "sipsrv.h"
+#include "route.h"
+#include "proxy.h"
+
+enum {
+	BRANCHES_MAX = 16,
+	CANCEL_GRACE_MS = 32000, /* after a CANCEL, how long to wait */
+};
+
+struct proxy {
+	struct sipsrv *s;
+	struct list txl;
+	uint32_t ntx, max_tx;
+	uint64_t timer_c; /* ms */
+};
+
+struct ptx {
+	struct le le;
+	struct proxy *px;
+	struct sip_msg *req;
+	struct sip_strans *st;
+	struct list branches;
+	struct fwd_opts o;
+	bool invite, final_sent, cancelled;
+	struct sip_msg *best; /* best final response so far */
+	uint16_t best_code;
+	struct mbuf *challenges; /* of every 401/407, combined */
+	struct tmr life;
+};
+
+struct branch {
+	struct le le;
+	struct ptx *t;
+	struct sip_request *req;
+	struct target tgt;
+	char route[SIPSRV_URI_MAX];
+	struct uri route_uri;
+	struct tmr timer_c;
+	bool done;
+	bool timed_out; /* cancelled by Timer C: its end counts as 408 */
+};
+
+
+static void branch_destructor(void *arg)
+{
+	struct branch *b = arg;
+
+	tmr_cancel(&b->timer_c);
+	list_unlink(&b->le);
+	/* a pending request is cancelled by libre when dereferenced */
+	mem_deref(b->req);
+}
+
+static void ptx_destructor(void *arg)
+{
+	struct ptx *t = arg;
+
+	tmr_cancel(&t->life);
+	list_flush(&t->branches);
+	list_unlink(&t->le);
+	if (t->px)
+		t->px->ntx--;
+	mem_deref(t->st);
+	mem_deref(t->best);
+	mem_deref(t->challenges);
+	mem_deref(t->req);
+}
+
+static bool all_done(const struct ptx *t)
+{
+	struct le *le;
+
+	LIST_FOREACH(&t->branches, le)
+	{
+		const struct branch *b = le->data;
+
+		if (!b->done)
+			return false;
+	}
+	return true;
+}
+
+static void maybe_free(struct ptx *t)
+{
+	if (t->final_sent && all_done(t))
+		mem_deref(t);
+}
+
+/* §16.7 step 6: 6xx first; then 3xx, 4xx, 5xx; 401/407 and 487 among
+ * the 4xx before the rest; 408 and 503 (our own failures) last */
+static int rank(uint16_t code)
+{
+	if (code >= 600)
+		return 100;
+	if (code == 408 || code == 503)
+		return 1;
+	if (code == 401 || code == 407)
+		return 60;
+	if (code == 487)
+		return 55;
+	if (code >= 300 && code < 400)
+		return 70;
+	if (code >= 400 && code < 500)
+		return 50;
+	return 10;
+}
+
+static bool collect_challenge(const struct sip_hdr *hdr,
+			      const struct sip_msg *msg, void *arg)
+{
+	struct ptx *t = arg;
+
+	(void)msg;
+	mbuf_printf(t->challenges, "%r: %r\r\n", &hdr->name, &hdr->val);
+	return false;
+}
+
+static void send_upstream(struct ptx *t, const struct sip_msg *resp,
+			  const char *challenges)
+{
+	struct sipsrv *s = t->px->s;
+	struct mbuf *mb = mbuf_alloc(1024);
+	struct sa dst;
+	int e;
+
+	if (!mb)
+		return;
+	e = sipfwd_response(mb, resp, challenges, challenges == NULL);
+	if (e) {
+		log_warn("response %u from downstream not relayed: %s",
+			 resp->scode, strerror(e));
+		mem_deref(mb);
+		return;
+	}
+	sip_reply_addr(&dst, t->req, true);
+	if (t->st)
+		e = sip_strans_reply(&t->st, s->sip, t->req, &dst, resp->scode,
+				     mb);
+	else /* a second 2xx: the transaction has gone, relay as is */
+		e = sip_send(s->sip, t->req->sock, t->req->tp, &dst, mb);
+	if (e)
+		log_debug("response %u upstream: %s", resp->scode, strerror(e));
+	mem_deref(mb);
+}
+
+static void cancel_others(struct ptx *t, const struct branch *keep)
+{
+	struct le *le;
+
+	LIST_FOREACH(&t->branches, le)
+	{
+		struct branch *b = le->data;
+
+		if (b != keep && !b->done && b->req)
+			sip_request_cancel(b->req);
+	}
+}
+
+/* Every branch has answered: the best final response goes upstream */
+static void send_final(struct ptx *t)
+{
+	struct sipsrv *s = t->px->s;
+	uint16_t code = t->best_code;
+
+	if (t->final_sent)
+		return;
+	t->final_sent = true;
+
+	if (t->cancelled && (!t->best || code != 487)) {
+		sip_treply(&t->st, s->sip, t->req, 487, "Request Terminated");
+	}
+	else if (!t->best || code == 503) {
+		/* our own failure, or §16.7: a 503 is not passed on */
+		if (code == 503 || !code)
+			sip_treply(&t->st, s->sip, t->req, code ? 500 : 408,
+				   code ? "Server Internal Error"
+					: "Request Timeout");
+		else
+			sip_treply(&t->st, s->sip, t->req, code,
+				   code == 408 ? "Request Timeout"
+					       : "Service Unavailable");
+	}
+	else {
+		const char *challenges = NULL;
+
+		/* §16.7 step 7: every branch's challenge in one 401/407 */
+		if ((code == 401 || code == 407) && t->challenges &&
+		    !mbuf_write_u8(t->challenges, 0))
+			challenges = (const char *)t->challenges->buf;
+		send_upstream(t, t->best, challenges);
+	}
+	t->st = NULL;
+}
+
+static void branch_final(struct branch *b, uint16_t code,
+			 const struct sip_msg *msg)
+{
+	struct ptx *t = b->t;
+
+	b->done = true;
+	tmr_cancel(&b->timer_c);
+	if (b->timed_out && code == 487) {
+		code = 408; /* §16.8: Timer C ends a branch with 408 */
+		msg = NULL;
+	}
+
+	if (msg && (code == 401 || code == 407)) {
+		if (!t->challenges)
+			t->challenges = mbuf_alloc(512);
+		if (t->challenges)
+			sip_msg_hdr_apply(msg, true,
+					  code == 401 ? SIP_HDR_WWW_AUTHENTICATE
+						      : SIP_HDR_PROXY_AUTHENTICATE,
+					  collect_challenge, t);
+	}
+	if (!t->best_code || rank(code) > rank(t->best_code)) {
+		t->best_code = code;
+		mem_deref(t->best);
+		t->best = msg ? mem_ref((void *)msg) : NULL;
+	}
+	if (code >= 600)
+		cancel_others(t, b);
+
+	if (all_done(t)) {
+		send_final(t);
+		maybe_free(t);
+	}
+}
+
+static void timer_c_fire(void *arg);
+
+static void give_up(void *arg)
+{
+	struct branch *b = arg;
+
+	/* cancelled, but the far end never answered: stop waiting */
+	b->req = mem_deref(b->req);
+	branch_final(b, 408, NULL);
+}
+
+static void timer_c_fire(void *arg)
+{
+	struct branch *b = arg;
+
+	log_info("no final answer to an INVITE for %s within Timer C: "
+		 "cancelling",
+		 b->tgt.ruri);
+	b->timed_out = true;
+	if (b->req)
+		sip_request_cancel(b->req);
+	tmr_start(&b->timer_c, CANCEL_GRACE_MS, give_up, b);
+}
+
+static void branch_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct branch *b = arg;
+	struct ptx *t = b->t;
+
+	if (err || !msg) {
+		log_re_info("%r to %s: no answer (%s)", &t->req->met, b->tgt.ruri,
+			 strerror(err));
+		branch_final(b, err == ETIMEDOUT ? 408 : 503, NULL);
+		return;
+	}
+
+	if (msg->scode < 200) {
+		if (msg->scode == 100)
+			return;
+		if (t->invite && !t->cancelled)
+			tmr_start(&b->timer_c, t->px->timer_c, timer_c_fire, b);
+		if (!t->final_sent)
+			send_upstream(t, msg, NULL);
+		return;
+	}
+
+	if (msg->scode < 300) {
+		b->done = true;
+		tmr_cancel(&b->timer_c);
+		send_upstream(t, msg, NULL);
+		if (!t->final_sent) {
+			t->final_sent = true;
+			t->st = NULL;
+		}
+		if (t->invite)
+			cancel_others(t, b);
+		maybe_free(t);
+		return;
+	}
+
+	branch_final(b, msg->scode, msg);
+}
+
+/* The next hop of a target, as a SIP URI libre can send to */
+static int next_hop(struct sipsrv *s, struct branch *b)
+{
+	struct pl pl;
+
+	if (b->tgt.out.inside) {
+		struct lan_peer *p;
+		int e = lan_gw_peer(s->gw, b->tgt.out.hrac, &b->tgt.addr,
+				    b->tgt.out.tcp, &p);
+
+		if (e)
+			return e;
+		re_snprintf(b->route, sizeof(b->route),
+			    "sip:%J;transport=udp", &p->laddr);
+	}
+	else {
+		snprintf(b->route, sizeof(b->route), "%s", b->tgt.route);
+	}
+	pl_set_str(&pl, b->route);
+	return uri_decode(&b->route_uri, &pl);
+}
+
+static int branch_start(struct ptx *t, const struct target *tgt)
+{
+	struct sipsrv *s = t->px->s;
+	struct mbuf *mb = NULL;
+	struct branch *b;
+	struct pl body;
+	int e;
+
+	b = mem_zalloc(sizeof(*b), branch_destructor);
+	if (!b)
+		return ENOMEM;
+	b->t = t;
+	b->tgt = *tgt;
+	tmr_init(&b->timer_c);
+	list_append(&t->branches, &b->le, b);
+
+	e = next_hop(s, b);
+	if (!e)
+		e = sipfwd_body(t->req, &body);
+	/* libre writes the request line and our Via; then come the
+	 * received Vias, Record-Route and the rest */
+	if (!e) {
+		mb = mbuf_alloc(1024);
+		e = mb ? sipfwd_vias(mb, t->req) : ENOMEM;
+	}
+	if (!e && t->o.record_route)
+		e = route_rr_print(s, mb, &b->tgt.out, &t->o.in,
+				   &t->req->callid);
+	if (!e)
+		e = sipfwd_headers(mb, t->req, t->o.popped, t->o.maxfwd,
+				   &body);
+	if (!e) {
+		mbuf_set_pos(mb, 0);
+		e = sip_request(&b->req, s->sip, true, t->req->met.p,
+				(int)t->req->met.l, b->tgt.ruri,
+				(int)strlen(b->tgt.ruri), &b->route_uri, mb, 0,
+				NULL, branch_resp, b);
+	}
+	mem_deref(mb);
+	if (e) {
+		log_re_warn("%r to %s not sent: %s", &t->req->met, b->tgt.ruri,
+			 strerror(e));
+		mem_deref(b);
+		return e;
+	}
+	if (t->invite)
+		tmr_start(&b->timer_c, t->px->timer_c, timer_c_fire, b);
+	return 0;
+}
+
+static void cancel_h(void *arg)
+{
+	struct ptx *t = arg;
+
+	log_re_debug("CANCEL for %r: cancelling its branches", &t->req->callid);
+	t->cancelled = true;
+	cancel_others(t, NULL);
+}
+
+/* Never wait forever: the longest a transaction may live */
+static void life_over(void *arg)
+{
+	struct ptx *t = arg;
+
+	log_re_warn("proxy transaction for %r outlived its bounds: ended",
+		 &t->req->callid);
+	send_final(t);
+	mem_deref(t);
+}
+
+/**
+ * Forward a request statefully to the targets, in parallel
+ */
+void proxy_request(struct proxy *px, const struct sip_msg *msg,
+		   const struct fwd_opts *o, const struct target *tv, size_t n)
+{
+	struct sipsrv *s = px->s;
+	struct ptx *t;
+	size_t started = 0;
+
+	if (px->ntx >= px->max_tx) {
+		log_re_warn("%u proxy transactions in progress: %r refused (503)",
+			 px->ntx, &msg->met);
+		sipsrv_reply(s, msg, 503, "Service Unavailable",
+			     "Retry-After: 5\r\n");
+		return;
+	}
+
+	t = mem_zalloc(sizeof(*t), ptx_destructor);
+	if (!t) {
+		sipsrv_reply(s, msg, 500, "Server Internal Error", NULL);
+		return;
+	}
+	t->px = px;
+	px->ntx++;
+	list_append(&px->txl, &t->le, t);
+	t->req = mem_ref((void *)msg);
+	t->o = *o;
+	t->invite = !pl_strcmp(&msg->met, "INVITE");
+	tmr_init(&t->life);
+	tmr_start(&t->life, px->timer_c * 2 + 2 * CANCEL_GRACE_MS, life_over,
+		  t);
+
+	if (sip_strans_alloc(&t->st, s->sip, msg, cancel_h, t)) {
+		mem_deref(t);
+		sipsrv_reply(s, msg, 500, "Server Internal Error", NULL);
+		return;
+	}
+	if (t->invite)
+		sip_treply(&t->st, s->sip, msg, 100, "Trying");
+
+	for (size_t i = 0; i < n && i < BRANCHES_MAX; i++)
+		started += branch_start(t, &tv[i]) == 0;
+
+	if (!started) {
+		t->final_sent = true;
+		sip_treply(&t->st, s->sip, msg, 503, "Service Unavailable");
+		t->st = NULL;
+		mem_deref(t);
+	}
+}
+
+/**
+ * Forward an ACK for a 2xx: a transaction of its own, sent statelessly
+ * (§16.11; an ACK for a non-2xx never leaves libre's transaction)
+ */
+void proxy_ack(struct proxy *px, const struct sip_msg *msg,
+	       const struct fwd_opts *o, const struct target *tgt)
+{
+	struct sipsrv *s = px->s;
+	struct branch hop;
+	struct mbuf *mb;
+	struct pl body;
+	int e;
+
+	memset(&hop, 0, sizeof(hop));
+	hop.tgt = *tgt;
+	e = next_hop(s, &hop);
+	if (!e)
+		e = sipfwd_body(msg, &body);
+	mb = e ? NULL : mbuf_alloc(512);
+	if (!mb)
+		return;
+	e = sipfwd_vias(mb, msg);
+	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, &body);
+	mbuf_set_pos(mb, 0);
+	if (!e)
+		e = sip_request(NULL, s->sip, false, "ACK", 3, tgt->ruri,
+				(int)strlen(tgt->ruri), &hop.route_uri, mb, 0,
+				NULL, NULL, NULL);
+	if (e)
+		log_debug("ACK to %s not relayed: %s", tgt->ruri, strerror(e));
+	mem_deref(mb);
+}
+
+/* A response no transaction took: a 2xx retransmission, a forked 2xx */
+bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg)
+{
+	struct sipsrv *s = px->s;
+	struct sip_via next;
+	struct mbuf *mb;
+	struct sa dst;
+	enum sip_transp tp;
+	struct le *le;
+	struct pl v;
+	int vias = 0;
+
+	/* the top Via must be ours */
+	if (!sip_transp_isladdr(s->sip, SIP_TRANSP_NONE, &msg->via.addr))
+		return true;
+
+	memset(&next, 0, sizeof(next));
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == SIP_HDR_VIA && ++vias == 2) {
+			if (sip_via_decode(&next, &hdr->val))
+				return true;
+			break;
+		}
+	}
+	if (vias < 2)
+		return true;
+
+	dst = next.addr;
+	if (!msg_param_decode(&next.params, "received", &v))
+		sa_set(&dst, &v, sa_port(&next.addr));
+	if (!msg_param_decode(&next.params, "rport", &v) && pl_u32(&v))
+		sa_set_port(&dst, pl_u32(&v));
+	if (!sa_port(&dst))
+		sa_set_port(&dst, SIP_PORT);
+	tp = lan_gw_lookup(s->gw, &dst) ? SIP_TRANSP_UDP : next.tp;
+
+	mb = mbuf_alloc(1024);
+	if (!mb)
+		return true;
+	if (!sipfwd_response(mb, msg, NULL, true))
+		sip_send(s->sip, NULL, tp, &dst, mb);
+	mem_deref(mb);
+	return true;
+}
+
+/* An outside target at a known address */
+int proxy_target_outside(struct target *t, const char *ruri,
+			 const struct sa *dst, enum sip_transp tp)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->ruri, sizeof(t->ruri), "%s", ruri);
+	t->out.tcp = tp == SIP_TRANSP_TCP;
+	re_snprintf(t->route, sizeof(t->route), "sip:%J;transport=%s", dst,
+		    tp == SIP_TRANSP_TCP ? "tcp" : "udp");
+	return 0;
+}
+
+static void proxy_destructor(void *arg)
+{
+	struct proxy *px = arg;
+	struct le *le;
+
+	while ((le = list_head(&px->txl))) {
+		struct ptx *t = le->data;
+
+		t->px = NULL;
+		list_unlink(&t->le);
+		mem_deref(t);
+	}
+}
+
+int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
+		uint32_t max_tx)
+{
+	struct proxy *px = mem_zalloc(sizeof(*px), proxy_destructor);
+
+	if (!px)
+		return ENOMEM;
+	px->s = s;
+	px->timer_c = (uint64_t)timer_c * 1000;
+	px->max_tx = max_tx;
+	*pp = px;
+	return 0;
+}
+
+uint32_t proxy_count(const struct proxy *px)
+{
+	return px->ntx;
+}

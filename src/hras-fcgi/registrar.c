@@ -1,0 +1,332 @@
+/**
+ * @file registrar.c  REGISTER (RFC 3261 §10.3)
+ *
+ * The binding of an inside phone is its HRAC's identity and the phone's
+ * address as that HRAC sees it; an outside phone's is the source it
+ * registered from (RFC 3581).  Expires: the contact's expires parameter,
+ * else the Expires header, else the default; below the minimum is 423
+ * with Min-Expires, above the maximum is cut down.  The 200 lists every
+ * current binding of the address of record.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "hracs.h"
+#include "hras.h"
+#include "location.h"
+#include "digest.h"
+#include "sipsrv.h"
+#include "registrar.h"
+
+enum {
+	CONTACTS_MAX = 16, /* in one REGISTER */
+};
+
+struct contact {
+	char uri[LOC_CONTACT_MAX];
+	int64_t expires; /* -1: none given */
+	uint32_t q;
+};
+
+struct reg {
+	struct contact c[CONTACTS_MAX];
+	size_t n;
+	bool star;
+	bool bad;
+};
+
+/* Header values go to the state file: no tabs or line breaks there */
+static void clean_copy(char *dst, size_t size, const struct pl *src)
+{
+	size_t n = min(src->l, size - 1);
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = src->p[i];
+
+		dst[i] = (ch == '\t' || ch == '\r' || ch == '\n') ? ' ' : ch;
+	}
+	dst[n] = '\0';
+}
+
+static uint32_t parse_q(const struct pl *v)
+{
+	/* "1", "1.0", "0.5", "0.25": to thousandths */
+	uint32_t q = 0, scale = 1000;
+	size_t i = 0;
+
+	for (; i < v->l && v->p[i] != '.'; i++)
+		q = q * 10 + (uint32_t)(v->p[i] - '0');
+	q *= 1000;
+	if (i < v->l)
+		i++;
+	for (; i < v->l && scale > 1; i++) {
+		scale /= 10;
+		q += (uint32_t)(v->p[i] - '0') * scale;
+	}
+	return min(q, 1000u);
+}
+
+static bool on_contact(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct reg *r = arg;
+	struct sip_addr addr;
+	struct contact *c;
+	struct pl v;
+
+	(void)msg;
+	if (!pl_strcmp(&hdr->val, "*")) {
+		r->star = true;
+		return false;
+	}
+	if (r->n >= CONTACTS_MAX || sip_addr_decode(&addr, &hdr->val) ||
+	    addr.auri.l >= LOC_CONTACT_MAX) {
+		r->bad = true;
+		return true;
+	}
+	c = &r->c[r->n++];
+	clean_copy(c->uri, sizeof(c->uri), &addr.auri);
+	c->expires = -1;
+	if (!msg_param_decode(&addr.params, "expires", &v))
+		c->expires = (int64_t)pl_u32(&v);
+	c->q = 1000;
+	if (!msg_param_decode(&addr.params, "q", &v))
+		c->q = parse_q(&v);
+	return false;
+}
+
+/* "user@host", the key of an address of record */
+static int aor_of(const struct sip_taddr *to, char *out, size_t size)
+{
+	const struct uri *u = &to->uri;
+
+	if (!pl_isset(&u->user) || !pl_isset(&u->host))
+		return EINVAL;
+	if (re_snprintf(out, size, "%r@%r", &u->user, &u->host) < 0)
+		return EINVAL;
+	for (char *p = strchr(out, '@'); p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
+		    const char *aor)
+{
+	const struct list *l = location_lookup(s->loc, aor);
+	uint64_t now = location_now();
+	struct mbuf *mb = mbuf_alloc(512);
+	struct le *le;
+	int e = mb ? 0 : ENOMEM;
+
+	if (l) {
+		LIST_FOREACH(l, le)
+		{
+			const struct binding *b = le->data;
+
+			if (b->expires <= now)
+				continue;
+			e |= mbuf_printf(mb, "Contact: <%s>;expires=%llu", b->contact,
+					 (unsigned long long)(b->expires - now));
+			if (b->q != 1000)
+				e |= mbuf_printf(mb, ";q=%u.%03u", b->q / 1000,
+						 b->q % 1000);
+			e |= mbuf_write_str(mb, "\r\n");
+		}
+	}
+	if (!e)
+		e = mbuf_write_u8(mb, 0);
+	if (!e)
+		e = sipsrv_reply(s, msg, 200, "OK", (const char *)mb->buf);
+	mem_deref(mb);
+	return e;
+}
+
+static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
+			 const struct origin *o)
+{
+	char user[DIGEST_USER_MAX], hdrs[512];
+	struct mbuf *mb;
+
+	if (!s->digest || (o->inside && !s->h->cfg.auth_inside))
+		return true;
+
+	switch (digest_check(s->digest, msg, false, user, sizeof(user))) {
+
+	case DIGEST_OK:
+		/* a user registers its own address of record only */
+		if (pl_strcmp(&msg->to.uri.user, user)) {
+			log_re_warn("REGISTER from %J: user '%s' may not register "
+				 "%r",
+				 &msg->src, user, &msg->to.uri.user);
+			s->st.refused_auth++;
+			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
+			return false;
+		}
+		return true;
+	case DIGEST_BAD:
+		sipsrv_reply(s, msg, 400, "Bad Authorization", NULL);
+		return false;
+	case DIGEST_FAIL:
+		log_re_warn("REGISTER for %r from %J: wrong credentials",
+			 &msg->to.uri.user, &msg->src);
+		s->st.refused_auth++;
+		/* fall through: challenge again */
+	case DIGEST_NONE:
+	case DIGEST_STALE:
+		break;
+	}
+
+	mb = mbuf_alloc(512);
+	if (mb && !digest_challenge(s->digest, mb, false,
+				    false) &&
+	    !mbuf_write_u8(mb, 0)) {
+		snprintf(hdrs, sizeof(hdrs), "%s", (const char *)mb->buf);
+		sipsrv_reply(s, msg, 401, "Unauthorized", hdrs);
+	}
+	mem_deref(mb);
+	return false;
+}
+
+void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
+		      const struct origin *o)
+{
+	const struct hras_conf *cfg = &s->h->cfg;
+	char aor[LOC_AOR_MAX], minexp[64];
+	struct reg r;
+	int64_t dflt;
+	uint64_t now;
+	struct pl callid;
+	int e;
+
+	s->st.registers++;
+	if (!sipsrv_domain_ours(s, &msg->uri.host) &&
+	    !sipsrv_addr_ours(s, &msg->uri)) {
+		sipsrv_reply(s, msg, 403, "Not a domain served here", NULL);
+		return;
+	}
+	if (aor_of(&msg->to, aor, sizeof(aor)) ||
+	    !sipsrv_domain_ours(s, &msg->to.uri.host)) {
+		sipsrv_reply(s, msg, 404, "Not Found", NULL);
+		return;
+	}
+
+	memset(&r, 0, sizeof(r));
+	sip_msg_hdr_apply(msg, true, SIP_HDR_CONTACT, on_contact, &r);
+	if (r.bad || (r.star && r.n)) {
+		sipsrv_reply(s, msg, 400, "Bad Contact", NULL);
+		return;
+	}
+
+	if (!authenticate(s, msg, o))
+		return;
+
+	dflt = pl_isset(&msg->expires) ? (int64_t)pl_u32(&msg->expires)
+				       : (int64_t)cfg->expires_default;
+
+	if (r.star) {
+		if (dflt != 0) {
+			sipsrv_reply(s, msg, 400, "Contact * needs Expires: 0",
+				     NULL);
+			return;
+		}
+		location_remove_all(s->loc, aor);
+		log_info("%s unregistered (all contacts)", aor);
+		reply_ok(s, msg, aor);
+		return;
+	}
+
+	/* 423 before anything changes */
+	for (size_t i = 0; i < r.n; i++) {
+		int64_t x = r.c[i].expires >= 0 ? r.c[i].expires : dflt;
+
+		if (x > 0 && x < cfg->expires_min) {
+			snprintf(minexp, sizeof(minexp), "Min-Expires: %u\r\n",
+				 cfg->expires_min);
+			sipsrv_reply(s, msg, 423, "Interval Too Brief", minexp);
+			return;
+		}
+	}
+
+	now = location_now();
+	callid = msg->callid;
+	for (size_t i = 0; i < r.n; i++) {
+		const struct contact *c = &r.c[i];
+		int64_t x = c->expires >= 0 ? c->expires : dflt;
+		struct binding b;
+		const struct list *l;
+		struct le *le;
+
+		if (x == 0) {
+			location_remove(s->loc, aor, c->uri);
+			log_info("%s unregistered %s", aor, c->uri);
+			continue;
+		}
+		if (x > cfg->expires_max)
+			x = cfg->expires_max;
+
+		/* an older REGISTER of the same Call-ID changes nothing */
+		l = location_lookup(s->loc, aor);
+		if (l) {
+			bool stale = false;
+
+			LIST_FOREACH(l, le)
+			{
+				const struct binding *old = le->data;
+
+				if (!strcmp(old->contact, c->uri) &&
+				    !pl_strcmp(&callid, old->callid) &&
+				    msg->cseq.num <= old->cseq)
+					stale = true;
+			}
+			if (stale)
+				continue;
+		}
+
+		memset(&b, 0, sizeof(b));
+		snprintf(b.aor, sizeof(b.aor), "%s", aor);
+		snprintf(b.contact, sizeof(b.contact), "%s", c->uri);
+		b.q = c->q;
+		b.expires = now + (uint64_t)x;
+		clean_copy(b.callid, sizeof(b.callid), &callid);
+		b.cseq = msg->cseq.num;
+		{
+			const struct sip_hdr *ua =
+				sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
+
+			if (ua)
+				clean_copy(b.ua, sizeof(b.ua), &ua->val);
+		}
+		b.inside = o->inside;
+		snprintf(b.hrac, sizeof(b.hrac), "%s", o->hrac);
+		b.tcp = o->tcp;
+		b.addr = o->addr;
+		b.tp = o->tp;
+
+		e = location_set(s->loc, &b);
+		if (e == E2BIG) {
+			sipsrv_reply(s, msg, 403, "Too many contacts", NULL);
+			return;
+		}
+		if (e) {
+			log_error("location full: REGISTER of %s refused", aor);
+			sipsrv_reply(s, msg, 503, "Service Unavailable",
+				     "Retry-After: 60\r\n");
+			return;
+		}
+		log_info("%s registered %s%s%s for %lld s", aor, c->uri,
+			 o->inside ? " via HRAC " : "",
+			 o->inside ? o->hrac : "", (long long)x);
+	}
+
+	reply_ok(s, msg, aor);
+}

@@ -1,0 +1,209 @@
+/**
+ * @file sipfwd.c  Building the messages a proxy passes on
+ *
+ * libre's msg->hdrl lists header lines in order, except that Via and
+ * Route are split into one entry per value; copying hdrl therefore keeps
+ * every other header exactly as it came.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "sipfwd.h"
+
+/* The body, trimmed to Content-Length (UDP datagrams may carry more) */
+int sipfwd_body(const struct sip_msg *msg, struct pl *body)
+{
+	size_t left = mbuf_get_left(msg->mb);
+	uint32_t clen;
+
+	body->p = (const char *)mbuf_buf(msg->mb);
+	body->l = left;
+	if (!pl_isset(&msg->clen))
+		return msg->tp == SIP_TRANSP_UDP ? 0 : EBADMSG;
+
+	clen = pl_u32(&msg->clen);
+	if (clen > left)
+		return EBADMSG; /* a Content-Length that lies */
+	body->l = clen;
+	return body->l > SIPFWD_BODY_MAX ? EMSGSIZE : 0;
+}
+
+/*
+ * Max-Forwards of a request: -1 when absent, -2 when malformed
+ */
+int sipfwd_maxfwd(const struct sip_msg *msg)
+{
+	const struct pl *m = &msg->maxfwd;
+
+	if (!pl_isset(m))
+		return -1;
+	for (size_t i = 0; i < m->l; i++) {
+		if (m->p[i] < '0' || m->p[i] > '9')
+			return -2;
+	}
+	return m->l > 3 ? 255 : (int)pl_u32(m);
+}
+
+static bool via_has_param(const struct sip_via *via, const char *name)
+{
+	struct pl v;
+
+	return msg_param_exists(&via->params, name, &v) == 0;
+}
+
+/* Via params but received and rport, which the proxy writes anew */
+static int write_params(struct mbuf *mb, const struct pl *params)
+{
+	const char *p = params->p, *end = params->p + params->l;
+	int err = 0;
+
+	while (p < end) {
+		const char *q = p + 1;
+		size_t nlen;
+
+		while (q < end && *q != ';')
+			q++;
+		nlen = strcspn(p + 1, "=;");
+		if (nlen > (size_t)(q - p - 1))
+			nlen = (size_t)(q - p - 1);
+		if (*p == ';' &&
+		    !((nlen == 8 && !strncasecmp(p + 1, "received", 8)) ||
+		      (nlen == 5 && !strncasecmp(p + 1, "rport", 5))))
+			err |= mbuf_write_mem(mb, (const uint8_t *)p,
+					      (size_t)(q - p));
+		p = q;
+	}
+	return err;
+}
+
+/**
+ * The received request's Via values, in order; the first gains received
+ * and rport as RFC 3261 §18.2.1 and RFC 3581 §4 say, so responses find
+ * their way back through NATs and the tunnel gateway
+ */
+int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
+{
+	bool first = true;
+	struct le *le;
+	int err = 0;
+
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+		struct sip_via via;
+		bool rport, recv;
+
+		if (hdr->id != SIP_HDR_VIA)
+			continue;
+		if (!first) {
+			err |= mbuf_printf(mb, "Via: %r\r\n", &hdr->val);
+			continue;
+		}
+		first = false;
+
+		if (sip_via_decode(&via, &hdr->val))
+			return EBADMSG;
+		rport = via_has_param(&via, "rport");
+		recv = !sa_cmp(&via.addr, &msg->src, SA_ADDR);
+
+		if (!via.params.p) {
+			err |= mbuf_printf(mb, "Via: %r", &hdr->val);
+		}
+		else {
+			err |= mbuf_printf(mb, "Via: %b", hdr->val.p,
+					   (size_t)(via.params.p - hdr->val.p));
+			err |= write_params(mb, &via.params);
+		}
+		if (recv || rport)
+			err |= mbuf_printf(mb, ";received=%j", &msg->src);
+		if (rport)
+			err |= mbuf_printf(mb, ";rport=%u", sa_port(&msg->src));
+		err |= mbuf_write_str(mb, "\r\n");
+	}
+	return err;
+}
+
+/**
+ * Every header but Via (written by sipfwd_vias), the first
+ * @routes_popped Route values (ours), Max-Forwards and Content-Length,
+ * then Max-Forwards (unless @maxfwd < 0), Content-Length and the body
+ */
+int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
+		   uint32_t routes_popped, int maxfwd, const struct pl *body)
+{
+	uint32_t routes = 0;
+	struct le *le;
+	int err = 0;
+
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+
+		switch (hdr->id) {
+
+		case SIP_HDR_VIA:
+		case SIP_HDR_MAX_FORWARDS:
+		case SIP_HDR_CONTENT_LENGTH:
+			continue;
+		case SIP_HDR_ROUTE:
+			if (routes++ < routes_popped)
+				continue;
+			err |= mbuf_printf(mb, "Route: %r\r\n", &hdr->val);
+			continue;
+		default:
+			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+					   &hdr->val);
+		}
+	}
+
+	if (maxfwd >= 0)
+		err |= mbuf_printf(mb, "Max-Forwards: %d\r\n", maxfwd);
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", body->l);
+	err |= mbuf_write_pl(mb, body);
+	return err;
+}
+
+/**
+ * A response passed upstream: the status line, every header but the top
+ * Via (ours) and, with @own_challenges false, WWW-/Proxy-Authenticate,
+ * then @extra_headers (each ending in CRLF, may be NULL), a corrected
+ * Content-Length and the body
+ */
+int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
+		    const char *extra_headers, bool own_challenges)
+{
+	bool first_via = true;
+	struct pl body;
+	struct le *le;
+	int err;
+
+	err = sipfwd_body(msg, &body);
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "SIP/2.0 %u %r\r\n", msg->scode, &msg->reason);
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == SIP_HDR_VIA && first_via) {
+			first_via = false;
+			continue;
+		}
+		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
+			continue;
+		if (!own_challenges && (hdr->id == SIP_HDR_WWW_AUTHENTICATE ||
+					hdr->id == SIP_HDR_PROXY_AUTHENTICATE))
+			continue;
+		err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
+	}
+	if (extra_headers)
+		err |= mbuf_write_str(mb, extra_headers);
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", body.l);
+	err |= mbuf_write_pl(mb, &body);
+	mbuf_set_pos(mb, 0);
+	return err;
+}

@@ -1,0 +1,22 @@
+/**
+ * @file sipfwd.h  Building the messages a proxy passes on (RFC 3261 §16.6,
+ * §16.7): every header kept as received except those the proxy owns
+ * (Via, Route, Max-Forwards, Content-Length), the body byte for byte.
+ */
+
+struct sip_msg;
+
+enum {
+	SIPFWD_MAXFWD_DEFAULT = 70,
+	SIPFWD_BODY_MAX = 65536,
+};
+
+struct pl;
+
+int sipfwd_body(const struct sip_msg *msg, struct pl *body);
+int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg);
+int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
+		   uint32_t routes_popped, int maxfwd, const struct pl *body);
+int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
+		    const char *extra_headers, bool own_challenges);
+int sipfwd_maxfwd(const struct sip_msg *msg);

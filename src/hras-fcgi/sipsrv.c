@@ -1,0 +1,679 @@
+/**
+ * @file sipsrv.c  The SIP service of HRAS: stack, validation, dispatch
+ *
+ * Every request passes, in order: the per-source rate limit; RFC 3261
+ * §16.3 validation (syntax, Content-Length, Max-Forwards, Proxy-Require,
+ * loops); §16.4 route preprocessing; then the registrar, the server
+ * itself (OPTIONS), the location service, or the outbound route.
+ * Requests for foreign domains leave only for authenticated users of
+ * ours, through --outbound: HRAS is never an open relay.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "hracs.h"
+#include "session.h"
+#include "hras.h"
+#include "lan_gw.h"
+#include "location.h"
+#include "digest.h"
+#include "ratelimit.h"
+#include "sipfwd.h"
+#include "sipsrv.h"
+#include "route.h"
+#include "proxy.h"
+#include "registrar.h"
+
+enum {
+	RATE_SLOTS = 65536,
+};
+
+static const char allow_hdr[] =
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, "
+	"UPDATE, INFO, NOTIFY, SUBSCRIBE, REFER, PRACK\r\n";
+
+struct lan_addr {
+	struct le he;
+	char hrac[HRACS_ID_MAX + 1];
+	char addr[64];
+};
+
+int sipsrv_reply(struct sipsrv *s, const struct sip_msg *msg, uint16_t code,
+		 const char *reason, const char *extra)
+{
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return 0; /* never answered */
+	return sip_treplyf(NULL, NULL, s->sip, msg, false, code, reason,
+			   "%sContent-Length: 0\r\n\r\n", extra ? extra : "");
+}
+
+bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host)
+{
+	for (size_t i = 0; i < s->ndomains; i++) {
+		if (!pl_strcasecmp(host, s->domains[i]))
+			return true;
+	}
+	return false;
+}
+
+/* The URI names one of our SIP addresses (port 5060 when none given) */
+bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri)
+{
+	struct sa a;
+
+	if (sa_set(&a, &uri->host, uri->port ? uri->port : SIP_PORT))
+		return false;
+	for (size_t i = 0; i < s->nladdr; i++) {
+		if (sa_cmp(&a, &s->laddr[i], SA_ALL))
+			return true;
+	}
+	return false;
+}
+
+static bool lan_cmp(struct le *le, void *arg)
+{
+	const struct lan_addr *l = le->data;
+
+	return !strcmp(l->hrac, arg);
+}
+
+const char *sipsrv_lan_addr(const struct sipsrv *s, const char *hrac)
+{
+	struct le *le = hash_lookup(s->lan_addrs, hash_joaat_str(hrac),
+				    lan_cmp, (void *)hrac);
+
+	return le ? ((const struct lan_addr *)le->data)->addr : NULL;
+}
+
+/* A control frame from an HRAC: "lan-sip ADDR:PORT" */
+void sipsrv_control(struct sipsrv *s, struct session *ss,
+		    const struct frame *f)
+{
+	char text[128], *arg;
+	struct lan_addr *l;
+	struct sa check;
+	struct le *le;
+
+	if (f->len >= sizeof(text))
+		return;
+	memcpy(text, f->payload, f->len);
+	text[f->len] = '\0';
+	if (strncmp(text, "lan-sip ", 8)) {
+		log_debug("control frame from '%s' ignored: %.40s", ss->id,
+			  text);
+		return;
+	}
+	arg = text + 8;
+	if (sa_decode(&check, arg, strlen(arg))) {
+		log_warn("HRAC '%s' sent a bad LAN SIP address: %.40s", ss->id,
+			 arg);
+		return;
+	}
+
+	le = hash_lookup(s->lan_addrs, hash_joaat_str(ss->id), lan_cmp,
+			 ss->id);
+	if (le) {
+		l = le->data;
+	}
+	else {
+		l = mem_zalloc(sizeof(*l), NULL);
+		if (!l)
+			return;
+		snprintf(l->hrac, sizeof(l->hrac), "%s", ss->id);
+		hash_append(s->lan_addrs, hash_joaat_str(l->hrac), &l->he, l);
+	}
+	if (strcmp(l->addr, arg))
+		log_info("HRAC '%s': phones send SIP to %s", ss->id, arg);
+	snprintf(l->addr, sizeof(l->addr), "%s", arg);
+}
+
+void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
+		       const struct frame *f)
+{
+	lan_gw_from_tunnel(s->gw, ss, f);
+}
+
+/* §16.3: can this request be handled at all? */
+static bool validate(struct sipsrv *s, const struct sip_msg *msg,
+		     int *maxfwd)
+{
+	const struct sip_hdr *preq;
+	struct pl body;
+	char unsup[300];
+	int e;
+
+	if (!pl_isset(&msg->via.sentby) || !pl_isset(&msg->from.auri) ||
+	    !pl_isset(&msg->to.auri) || !pl_isset(&msg->callid) ||
+	    !pl_isset(&msg->cseq.met)) {
+		log_re_info("%r from %J: a mandatory header is missing: 400",
+			 &msg->met, &msg->src);
+		sipsrv_reply(s, msg, 400, "Missing Mandatory Header", NULL);
+		return false;
+	}
+	if (pl_cmp(&msg->cseq.met, &msg->met)) {
+		sipsrv_reply(s, msg, 400, "CSeq Method Mismatch", NULL);
+		return false;
+	}
+	e = sipfwd_body(msg, &body);
+	if (e) {
+		log_re_info("%r from %J: %s: 400", &msg->met, &msg->src,
+			 e == EMSGSIZE ? "body too large"
+				       : "Content-Length does not match");
+		sipsrv_reply(s, msg, e == EMSGSIZE ? 413 : 400,
+			     e == EMSGSIZE ? "Request Entity Too Large"
+					   : "Bad Content-Length",
+			     NULL);
+		return false;
+	}
+	if (pl_strcasecmp(&msg->uri.scheme, "sip") &&
+	    pl_strcasecmp(&msg->uri.scheme, "sips")) {
+		sipsrv_reply(s, msg, 416, "Unsupported URI Scheme", NULL);
+		return false;
+	}
+
+	*maxfwd = sipfwd_maxfwd(msg);
+	if (*maxfwd == -2) {
+		sipsrv_reply(s, msg, 400, "Bad Max-Forwards", NULL);
+		return false;
+	}
+
+	preq = sip_msg_hdr(msg, SIP_HDR_PROXY_REQUIRE);
+	if (preq) {
+		re_snprintf(unsup, sizeof(unsup), "Unsupported: %r\r\n",
+			    &preq->val);
+		sipsrv_reply(s, msg, 420, "Bad Extension", unsup);
+		return false;
+	}
+	return true;
+}
+
+/* A request that has passed us twice is looping (§16.3 step 4) */
+static bool looping(struct sipsrv *s, const struct sip_msg *msg)
+{
+	uint32_t ours = 0;
+	struct le *le;
+
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+		struct sip_via v;
+
+		if (hdr->id != SIP_HDR_VIA || sip_via_decode(&v, &hdr->val))
+			continue;
+		if (sip_transp_isladdr(s->sip, SIP_TRANSP_NONE, &v.addr))
+			ours++;
+	}
+	return ours >= 2;
+}
+
+static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
+			    const struct sip_msg *msg)
+{
+	if (!s->digest || (o->inside && !s->h->cfg.auth_inside))
+		return false;
+	/* users of ours prove who they are; strangers may call them */
+	return sipsrv_domain_ours(s, &msg->from.uri.host);
+}
+
+/* @return true to go on; false when the request has been answered */
+static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
+			    const struct origin *o, bool *authed)
+{
+	char user[DIGEST_USER_MAX];
+	struct mbuf *mb;
+	enum digest_result r;
+
+	if (!need_proxy_auth(s, o, msg)) {
+		/* inside phones that need not authenticate are trusted: the
+		 * tunnel they come by is authenticated */
+		*authed = o->inside && (!s->digest || !s->h->cfg.auth_inside);
+		return true;
+	}
+	*authed = false;
+
+	r = digest_check(s->digest, msg, true, user, sizeof(user));
+	if (r == DIGEST_OK) {
+		if (pl_strcmp(&msg->from.uri.user, user)) {
+			log_re_warn("%r from %J: user '%s' may not send as %r",
+				 &msg->met, &msg->src, user,
+				 &msg->from.uri.user);
+			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
+			return false;
+		}
+		*authed = true;
+		return true;
+	}
+	if (r == DIGEST_BAD) {
+		sipsrv_reply(s, msg, 400, "Bad Proxy-Authorization", NULL);
+		return false;
+	}
+	if (r == DIGEST_FAIL) {
+		log_re_warn("%r from %J for %r: wrong credentials", &msg->met,
+			 &msg->src, &msg->from.uri.user);
+		s->st.refused_auth++;
+	}
+	mb = mbuf_alloc(512);
+	if (mb && !digest_challenge(s->digest, mb, true, r == DIGEST_STALE) &&
+	    !mbuf_write_u8(mb, 0))
+		sipsrv_reply(s, msg, 407, "Proxy Authentication Required",
+			     (const char *)mb->buf);
+	mem_deref(mb);
+	return false;
+}
+
+static bool session_connected(struct sipsrv *s, const char *hrac)
+{
+	struct session *ss = sessions_find_id(s->h->sessions, hrac);
+
+	if (!ss)
+		return false;
+	session_deref(ss);
+	return true;
+}
+
+/* Targets for an address of record of ours; @return the number */
+static size_t lookup_targets(struct sipsrv *s, const char *aor,
+			     struct target *tv, size_t max)
+{
+	const struct list *l = location_lookup(s->loc, aor);
+	uint64_t now = location_now();
+	struct le *le;
+	size_t n = 0;
+
+	if (!l)
+		return 0;
+	LIST_FOREACH(l, le)
+	{
+		const struct binding *b = le->data;
+		struct target *t = &tv[n];
+
+		if (n >= max)
+			break;
+		if (b->expires <= now)
+			continue;
+		if (b->inside) {
+			/* reachable again as soon as its HRAC reconnects */
+			if (!session_connected(s, b->hrac))
+				continue;
+			memset(t, 0, sizeof(*t));
+			snprintf(t->ruri, sizeof(t->ruri), "%s", b->contact);
+			t->out.inside = true;
+			snprintf(t->out.hrac, sizeof(t->out.hrac), "%s",
+				 b->hrac);
+			t->out.tcp = b->tcp;
+			t->addr = b->addr;
+		}
+		else {
+			proxy_target_outside(t, b->contact, &b->addr, b->tp);
+		}
+		n++;
+	}
+	return n;
+}
+
+static bool dialog_creating(const struct pl *met)
+{
+	return !pl_strcmp(met, "INVITE") || !pl_strcmp(met, "SUBSCRIBE") ||
+	       !pl_strcmp(met, "REFER");
+}
+
+static void answer_options(struct sipsrv *s, const struct sip_msg *msg)
+{
+	char hdrs[512];
+
+	snprintf(hdrs, sizeof(hdrs),
+		 "%sAccept: application/sdp\r\nSupported: path\r\n",
+		 allow_hdr);
+	sipsrv_reply(s, msg, 200, "OK", hdrs);
+}
+
+/* A request with no To tag: a new transaction, maybe a new dialog */
+static void initial(struct sipsrv *s, const struct sip_msg *msg,
+		    const struct origin *o, const struct route_pre *rp,
+		    int maxfwd)
+{
+	const struct hras_conf *cfg = &s->h->cfg;
+	struct target tv[16];
+	struct fwd_opts fo;
+	char aor[LOC_AOR_MAX];
+	bool ours_host, authed;
+	size_t n;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.popped = rp->popped;
+	route_iface_of_origin(o, &fo.in);
+	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
+	fo.record_route = dialog_creating(&msg->met);
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return; /* an ACK always belongs to something */
+
+	ours_host = sipsrv_domain_ours(s, &msg->uri.host) ||
+		    sipsrv_addr_ours(s, &msg->uri);
+
+	if (!pl_strcmp(&msg->met, "REGISTER")) {
+		registrar_handle(s, msg, o);
+		return;
+	}
+	if (ours_host && !pl_isset(&msg->uri.user)) {
+		if (!pl_strcmp(&msg->met, "OPTIONS"))
+			answer_options(s, msg);
+		else
+			sipsrv_reply(s, msg, 405, "Method Not Allowed",
+				     allow_hdr);
+		return;
+	}
+
+	if (!proxy_authorize(s, msg, o, &authed))
+		return;
+
+	if (!ours_host) {
+		/* a foreign domain: only our users, only by the trunk */
+		if (!authed || !cfg->outbound) {
+			log_re_info("%r from %J to %r refused: %s", &msg->met,
+				 &msg->src, &msg->uri.host,
+				 authed ? "no --outbound route"
+					: "relaying for strangers");
+			s->st.refused_relay++;
+			sipsrv_reply(s, msg, 403, "Relaying Denied", NULL);
+			return;
+		}
+		memset(&tv[0], 0, sizeof(tv[0]));
+		re_snprintf(tv[0].ruri, sizeof(tv[0].ruri), "%r", &msg->ruri);
+		snprintf(tv[0].route, sizeof(tv[0].route), "%s", cfg->outbound);
+		proxy_request(s->px, msg, &fo, tv, 1);
+		return;
+	}
+
+	/* one of our users: the location service; a Request-URI naming
+	 * our address rather than a domain means the first domain */
+	if (sipsrv_domain_ours(s, &msg->uri.host))
+		re_snprintf(aor, sizeof(aor), "%r@%r", &msg->uri.user,
+			    &msg->uri.host);
+	else
+		re_snprintf(aor, sizeof(aor), "%r@%s", &msg->uri.user,
+			    s->domains[0]);
+	for (char *p = strchr(aor, '@'); p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+
+	n = lookup_targets(s, aor, tv, ARRAY_SIZE(tv));
+	if (!n) {
+		bool known = location_aor_known(s->loc, aor) ||
+			     (s->digest &&
+			      digest_user_known(s->digest, &msg->uri.user));
+
+		log_re_info("%r for %s: %s", &msg->met, aor,
+			 known ? "not reachable now (480)" : "no such user (404)");
+		sipsrv_reply(s, msg, known ? 480 : 404,
+			     known ? "Temporarily Unavailable" : "Not Found",
+			     NULL);
+		return;
+	}
+	if (!pl_strcmp(&msg->met, "INVITE"))
+		s->st.calls++;
+	proxy_request(s->px, msg, &fo, tv, n);
+}
+
+/* A request inside a dialog: it follows the route we recorded */
+static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
+		      const struct origin *o, const struct route_pre *rp,
+		      int maxfwd)
+{
+	struct target t;
+	struct fwd_opts fo;
+	bool ack = !pl_strcmp(&msg->met, "ACK");
+	const struct sip_hdr *next = NULL;
+	uint32_t routes = 0;
+	struct le *le;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.popped = rp->popped;
+	route_iface_of_origin(o, &fo.in);
+	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
+
+	/* the Route value after ours, if the route set goes further */
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == SIP_HDR_ROUTE && routes++ == rp->popped) {
+			next = hdr;
+			break;
+		}
+	}
+
+	memset(&t, 0, sizeof(t));
+	re_snprintf(t.ruri, sizeof(t.ruri), "%r", &msg->ruri);
+
+	if (!rp->have_last && !o->inside) {
+		/* not a dialog of ours: no relaying for strangers */
+		if (!ack) {
+			log_re_info("%r from %J: in-dialog but not routed through "
+				 "us: 403",
+				 &msg->met, &msg->src);
+			s->st.refused_relay++;
+			sipsrv_reply(s, msg, 403, "Not A Dialog Routed Here",
+				     NULL);
+		}
+		return;
+	}
+
+	if (rp->have_last && rp->last.inside && !next) {
+		/* to a phone of a site: the Request-URI holds its address */
+		t.out = rp->last;
+		if (sa_set(&t.addr, &msg->uri.host,
+			   msg->uri.port ? msg->uri.port : SIP_PORT)) {
+			sipsrv_reply(s, msg, 404, "Not Found", NULL);
+			return;
+		}
+	}
+	else if (next) {
+		struct sip_addr a;
+
+		if (sip_addr_decode(&a, &next->val)) {
+			sipsrv_reply(s, msg, 400, "Bad Route", NULL);
+			return;
+		}
+		re_snprintf(t.route, sizeof(t.route), "%r", &a.auri);
+	}
+	else {
+		re_snprintf(t.route, sizeof(t.route), "%r", &msg->ruri);
+		if (rp->have_last)
+			t.out = rp->last;
+	}
+
+	if (ack)
+		proxy_ack(s->px, msg, &fo, &t);
+	else
+		proxy_request(s->px, msg, &fo, &t, 1);
+}
+
+static bool on_request(const struct sip_msg *msg, void *arg)
+{
+	struct sipsrv *s = arg;
+	struct route_pre rp;
+	struct origin o;
+	int maxfwd;
+
+	s->st.requests++;
+	route_origin(s, msg, &o);
+
+	if (!o.inside && !ratelimit_allow(s->rl, &msg->src, mono_us())) {
+		if (s->st.refused_rate++ % 1000 == 0)
+			log_re_warn("%J sends more than %u requests/s: refused "
+				 "(503)",
+				 &msg->src, s->h->cfg.rate_limit);
+		sipsrv_reply(s, msg, 503, "Service Unavailable",
+			     "Retry-After: 10\r\n");
+		return true;
+	}
+
+	if (!validate(s, msg, &maxfwd)) {
+		s->st.refused_bad++;
+		return true;
+	}
+	if (maxfwd == 0) {
+		if (!pl_strcmp(&msg->met, "OPTIONS") &&
+		    sipsrv_addr_ours(s, &msg->uri))
+			answer_options(s, msg);
+		else
+			sipsrv_reply(s, msg, 483, "Too Many Hops", NULL);
+		return true;
+	}
+	if (looping(s, msg)) {
+		log_re_info("%r from %J passed us twice: loop (482)", &msg->met,
+			 &msg->src);
+		sipsrv_reply(s, msg, 482, "Loop Detected", NULL);
+		return true;
+	}
+
+	route_preprocess(s, msg, &rp);
+	if (pl_isset(&msg->to.tag))
+		in_dialog(s, msg, &o, &rp, maxfwd);
+	else
+		initial(s, msg, &o, &rp, maxfwd);
+	return true;
+}
+
+static bool on_response(const struct sip_msg *msg, void *arg)
+{
+	struct sipsrv *s = arg;
+
+	s->st.responses++;
+	return proxy_stray_response(s->px, msg);
+}
+
+static int default_laddr(struct sa *sa)
+{
+	if (!net_default_source_addr_get(AF_INET, sa) &&
+	    sa_isset(sa, SA_ADDR)) {
+		sa_set_port(sa, SIP_PORT);
+		return 0;
+	}
+	return sa_set_str(sa, "127.0.0.1", SIP_PORT);
+}
+
+static void sipsrv_destructor(void *arg)
+{
+	struct sipsrv *s = arg;
+
+	mem_deref(s->px);
+	mem_deref(s->lsnr_req);
+	mem_deref(s->lsnr_resp);
+	if (s->sip)
+		sip_close(s->sip, true);
+	mem_deref(s->sip);
+	mem_deref(s->gw);
+	mem_deref(s->loc);
+	mem_deref(s->digest);
+	mem_deref(s->rl);
+	hash_flush(s->lan_addrs);
+	mem_deref(s->lan_addrs);
+	mem_deref(s->dnsc);
+}
+
+static void setup_dns(struct sipsrv *s)
+{
+	struct sa ns[4];
+	uint32_t n = ARRAY_SIZE(ns);
+	char domain[64];
+
+	if (dns_srv_get(domain, sizeof(domain), ns, &n) || !n ||
+	    dnsc_alloc(&s->dnsc, NULL, ns, n)) {
+		log_warn("no DNS resolver: SIP next hops must be addresses");
+		s->dnsc = NULL;
+	}
+}
+
+int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
+{
+	const struct hras_conf *cfg = &h->cfg;
+	char err[512];
+	struct sipsrv *s;
+	int e = 0;
+
+	s = mem_zalloc(sizeof(*s), sipsrv_destructor);
+	if (!s)
+		return ENOMEM;
+	s->h = h;
+
+	for (size_t i = 0; i < cfg->sip.n && i < SIPSRV_LADDR_MAX; i++) {
+		if (sa_decode(&s->laddr[i], cfg->sip.v[i],
+			      strlen(cfg->sip.v[i]))) {
+			log_error("--sip takes ADDR:PORT, not '%s'",
+				  cfg->sip.v[i]);
+			e = EINVAL;
+			goto out;
+		}
+		s->nladdr++;
+	}
+	if (!s->nladdr) {
+		default_laddr(&s->laddr[0]);
+		s->nladdr = 1;
+	}
+	for (size_t i = 0; i < cfg->domain.n && i < SIPSRV_DOMAIN_MAX; i++)
+		snprintf(s->domains[s->ndomains++], sizeof(s->domains[0]), "%s",
+			 cfg->domain.v[i]);
+	if (!s->ndomains)
+		re_snprintf(s->domains[s->ndomains++], sizeof(s->domains[0]),
+			    "%j", &s->laddr[0]);
+
+	setup_dns(s);
+	e = sip_alloc(&s->sip, s->dnsc, 1024, 1024, 1024, "SoFW HRAS", NULL,
+		      NULL);
+	for (size_t i = 0; !e && i < s->nladdr; i++) {
+		e = sip_transp_add(s->sip, SIP_TRANSP_UDP, &s->laddr[i]);
+		e = e ? e : sip_transp_add(s->sip, SIP_TRANSP_TCP, &s->laddr[i]);
+		if (e)
+			log_re(LL_ERROR, "cannot listen for SIP on %J: %s",
+				  &s->laddr[i], strerror(e));
+	}
+	e = e ? e : sip_listen(&s->lsnr_req, s->sip, true, on_request, s);
+	e = e ? e : sip_listen(&s->lsnr_resp, s->sip, false, on_response, s);
+	e = e ? e : lan_gw_alloc(&s->gw, h->sessions, &s->laddr[0],
+				 cfg->max_phones);
+	e = e ? e : location_alloc(&s->loc, cfg->max_bindings,
+				   cfg->max_contacts, cfg->state);
+	e = e ? e : location_rr_key(s->loc, s->rr_key);
+	e = e ? e : proxy_alloc(&s->px, s, cfg->timer_c, cfg->max_transactions);
+	e = e ? e : ratelimit_alloc(&s->rl, cfg->rate_limit, cfg->rate_burst,
+				    RATE_SLOTS);
+	e = e ? e : hash_alloc(&s->lan_addrs, 256);
+	if (!e && cfg->users) {
+		e = digest_alloc(&s->digest, cfg->users,
+				 cfg->realm ? cfg->realm : s->domains[0],
+				 cfg->nonce_ttl, cfg->sha256_first, err,
+				 sizeof(err));
+		if (e)
+			log_error("users: %s", err);
+	}
+out:
+	if (e) {
+		mem_deref(s);
+		return e;
+	}
+	log_re_info("SIP on %J (UDP, TCP) for %s%s%s", &s->laddr[0],
+		 s->domains[0], s->ndomains > 1 ? " and more" : "",
+		 s->digest ? ", with digest authentication" : "");
+	*sp = s;
+	return 0;
+}
+
+int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz)
+{
+	if (!s->digest || !s->h->cfg.users)
+		return 0;
+	return digest_reload(s->digest, s->h->cfg.users, err, errsz);
+}
