@@ -360,7 +360,7 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 				   &t->req->callid);
 	if (!e)
 		e = sipfwd_headers(mb, t->req, t->o.popped, t->o.maxfwd,
-				   &body);
+				   t->o.authed, &body);
 	if (!e) {
 		mbuf_set_pos(mb, 0);
 		e = sip_request(&b->req, s->sip, true, t->req->met.p,
@@ -474,7 +474,7 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
 	if (!mb)
 		return;
 	e = sipfwd_vias(mb, msg);
-	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, &body);
+	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, false, &body);
 	mbuf_set_pos(mb, 0);
 	if (!e)
 		e = sip_request(NULL, s->sip, false, "ACK", 3, tgt->ruri,

@@ -26,6 +26,7 @@ struct fwd_opts {
 	bool record_route; /* the request creates a dialog */
 	struct iface in;   /* the side it came from */
 	int maxfwd;	   /* Max-Forwards to send */
+	bool authed;	   /* we checked its Proxy-Authorization */
 };
 
 struct proxy;

@@ -128,11 +128,13 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
 
 /**
  * Every header but Via (written by sipfwd_vias), the first
- * @routes_popped Route values (ours), Max-Forwards and Content-Length,
+ * @routes_popped Route values (ours), Max-Forwards, Content-Length and,
+ * with @drop_proxy_auth, Proxy-Authorization,
  * then Max-Forwards (unless @maxfwd < 0), Content-Length and the body
  */
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
-		   uint32_t routes_popped, int maxfwd, const struct pl *body)
+		   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
+		   const struct pl *body)
 {
 	uint32_t routes = 0;
 	struct le *le;
@@ -147,6 +149,13 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
 		case SIP_HDR_VIA:
 		case SIP_HDR_MAX_FORWARDS:
 		case SIP_HDR_CONTENT_LENGTH:
+			continue;
+		case SIP_HDR_PROXY_AUTHORIZATION:
+			/* credentials this proxy consumed go no further */
+			if (drop_proxy_auth)
+				continue;
+			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+					   &hdr->val);
 			continue;
 		case SIP_HDR_ROUTE:
 			if (routes++ < routes_popped)

@@ -378,6 +378,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 
 	if (!proxy_authorize(s, msg, o, &authed))
 		return;
+	fo.authed = authed && need_proxy_auth(s, o, msg);
 
 	if (!ours_host) {
 		/* a foreign domain: only our users, only by the trunk */

@@ -1,0 +1,73 @@
+# tests/sip.sh: SIP phones for integration tests (after tests/lib.sh).
+#
+# A phone is a sipp run with a scenario from tests/sipp, either on the
+# wan (outside phones: 192.0.2.10 and up, talking to HRAS at
+# 192.0.2.1:5060) or in a site (inside phones: 10.77.1.10 and up,
+# talking to their HRAC at 10.77.1.1:5060).  Every run logs its messages
+# and errors in $T/sipp-NAME/.
+
+DOMAIN=example.test
+
+# the site where a phone lives, or "-" for the wan
+where_of() { case $1 in 192.0.2.*) echo - ;; *) echo "$2" ;; esac; }
+
+sipp_at() { # WHERE NAME sipp-args...
+	local where=$1 name=$2 dir
+	shift 2
+	dir=$T/sipp-$name
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if [ "$where" = - ]; then
+		(cd "$dir" && timeout 60 sipp "$@" -nostdin -trace_msg -trace_err -trace_logs)
+	else
+		(cd "$dir" && timeout 60 ip netns exec "sofw-$$-$where" sipp "$@" \
+			-nostdin -trace_msg -trace_err -trace_logs)
+	fi
+}
+
+server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo 10.77.1.1:5060; }
+
+# register SITE|- USER IP [EXPIRES]: the phone USER registers from IP:5060
+register() {
+	local where=$1 user=$2 ip=$3 exp=${4:-300}
+	sipp_at "$where" "reg-$user" "$(server_of "$where")" \
+		-sf "$SIPP_SCEN/register.xml" -s "$user" -au "$user" \
+		-ap "$user-pw" -set domain $DOMAIN -set expires "$exp" -m 1 \
+		-i "$ip" -p 5060 >"$T/reg-$user.out" 2>&1 ||
+		{ cat "$T"/sipp-reg-$user/*errors.log 2>/dev/null; fail "$user could not register"; }
+	log "$user registered from $ip ($where)"
+}
+
+# answer SITE|- USER IP SCENARIO: a phone waiting for one call; sets UAS_PID
+answer() {
+	local where=$1 user=$2 ip=$3 scen=$4
+	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" -m 1 \
+		-i "$ip" -p 5060 >"$T/uas-$user.out" 2>&1 &
+	UAS_PID=$!
+	sleep 0.3
+}
+
+# call SITE|- USER IP CALLEE [SCENARIO]: USER calls from IP:5061
+call() {
+	local where=$1 user=$2 ip=$3 callee=$4 scen=${5:-uac.xml}
+	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
+		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" -ap "$user-pw" \
+		-set domain $DOMAIN -set callee "$callee" -set maxfwd 70 \
+		-m 1 -i "$ip" -p 5061 >"$T/uac-$user.out" 2>&1
+}
+
+# final_code NAME: the final response a uac_final.xml run logged
+final_code() {
+	sed -n 's/.*final \([0-9]*\).*/\1/p' "$T"/sipp-$1/*_logs.log 2>/dev/null | tail -1
+}
+
+# wait_uas: the answering phone's scenario must have completed
+wait_uas() {
+	wait "$UAS_PID" || { cat "$T"/sipp-uas-*/*errors.log 2>/dev/null | tail -5; fail "the called phone's scenario failed: $1"; }
+}
+
+# received NAME METHOD: the first METHOD (or response line) a phone received
+received() {
+	awk -v m="$2" '/^-----/ {grab=0; rx=0} /message received/ {rx=1} rx && /^[A-Z]+ sip:|^SIP\/2.0/ { if (index($0, m) == 1 && !done) {grab=1; done=1} } grab' \
+		"$T"/sipp-$1/*_messages.log
+}
