@@ -48,12 +48,39 @@ answer() {
 }
 
 # call SITE|- USER IP CALLEE [SCENARIO]: USER calls from IP:5061
+# call SITE|- USER IP CALLEE [SCENARIO [sipp args]]: USER calls from IP:5061
 call() {
 	local where=$1 user=$2 ip=$3 callee=$4 scen=${5:-uac.xml}
+	shift 5 2>/dev/null || shift $#
 	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
 		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" -ap "$user-pw" \
 		-set domain $DOMAIN -set callee "$callee" -set maxfwd 70 \
-		-m 1 -i "$ip" -p 5061 >"$T/uac-$user.out" 2>&1
+		-m 1 -i "$ip" -p 5061 "$@" >"$T/uac-$user.out" 2>&1
+}
+
+# expect_final CODE SITE|- USER IP CALLEE [sipp args]: the call fails so
+expect_final() {
+	local code=$1 where=$2 user=$3 ip=$4 callee=$5 got
+	shift 5
+	call "$where" "$user" "$ip" "$callee" uac_final.xml "$@" ||
+		fail "$user -> $callee: the scenario failed"
+	got=$(final_code "uac-$user-$callee")
+	[ "$got" = "$code" ] || fail "$user -> $callee: got $got, expected $code"
+	log "$user -> $callee: $got as expected"
+}
+
+# The world of the SIP tests: wan (HRAS, outside phones) and two sites
+sip_world() {
+	wan_up
+	make_identity site-a
+	make_identity site-b
+	for u in alice alice2 bob carol olivia oscar; do make_user $u $u-pw; done
+	start_hras --sip 192.0.2.1:5060 --domain $DOMAIN --users "$T/users" "$@"
+	start_nginx
+	site site-a 1
+	site site-b 2
+	start_site_hrac site-a --server http://192.0.2.1/sofw/
+	start_site_hrac site-b --server http://192.0.2.1/sofw/
 }
 
 # final_code NAME: the final response a uac_final.xml run logged

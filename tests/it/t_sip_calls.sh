@@ -7,16 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 
-wan_up
-make_identity site-a
-make_identity site-b
-for u in alice alice2 bob olivia oscar; do make_user $u $u-pw; done
-start_hras --sip 192.0.2.1:5060 --domain $DOMAIN --users "$T/users"
-start_nginx
-site site-a 1
-site site-b 2
-start_site_hrac site-a --server http://192.0.2.1/sofw/
-start_site_hrac site-b --server http://192.0.2.1/sofw/
+sip_world
 
 register site-a alice 10.77.1.10
 register site-a alice2 10.77.1.11
