@@ -144,15 +144,27 @@ make_identity() {
 	chmod 600 "$T/$name.secret"
 }
 
+# wait_more FILE REGEX N: until more than N lines match
+wait_more() {
+	local file=$1 re=$2 n=$3 tries=${4:-200}
+	for _ in $(seq "$tries"); do
+		[ "$(grep -cE "$re" "$file" 2>/dev/null)" -gt "$n" ] && return 0
+		sleep 0.05
+	done
+	fail "no new line matching '$re' in ${file##*/}"
+}
+
 HRAS_PID=
 HRAS_SOCKET=unix:$T/hras.sock
 start_hras() {
+	local before
+	before=$(grep -c "info: ready" "$T/hras.log" 2>/dev/null || true)
 	[ -f "$T/hracs" ] || { make_identity site-a; make_identity site-b; }
 	"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 \
 		--hracs "$T/hracs" -v "$@" >>"$T/hras.log" 2>&1 &
 	HRAS_PID=$!
 	track $HRAS_PID
-	wait_log "$T/hras.log" "info: ready" 200
+	wait_more "$T/hras.log" "info: ready" "${before:-0}"
 }
 
 stop_hras() { stop_pid "$HRAS_PID"; }

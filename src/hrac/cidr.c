@@ -2,6 +2,8 @@
  * @file cidr.c  Address prefixes such as 10.0.0.0/8 or fd00::/8
  */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,4 +66,50 @@ bool cidr_match(const struct cidr *c, const struct sa *addr)
 		sa_in6(&c->net, n);
 	}
 	return prefix_eq(a, n, c->bits);
+}
+
+static unsigned mask_bits(const struct sockaddr *m)
+{
+	const uint8_t *b;
+	unsigned n = 0, len;
+
+	if (m->sa_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)m)->sin_addr;
+		len = 4;
+	}
+	else {
+		b = ((const struct sockaddr_in6 *)m)->sin6_addr.s6_addr;
+		len = 16;
+	}
+	for (unsigned i = 0; i < len; i++)
+		for (int bit = 7; bit >= 0 && (b[i] >> bit) & 1; bit--)
+			n++;
+	return n;
+}
+
+/**
+ * The networks of this host's interfaces: the phones on them are inside
+ *
+ * @return how many were written to @v
+ */
+size_t cidr_local_nets(struct cidr *v, size_t max)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa))
+		return 0;
+	for (i = ifa; i && n < max; i = i->ifa_next) {
+		if (!i->ifa_addr || !i->ifa_netmask ||
+		    !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_addr->sa_family != AF_INET &&
+		     i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (sa_set_sa(&v[n].net, i->ifa_addr))
+			continue;
+		v[n].bits = mask_bits(i->ifa_netmask);
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
 }

@@ -9,3 +9,4 @@ struct cidr {
 
 int cidr_parse(struct cidr *c, const char *s);
 bool cidr_match(const struct cidr *c, const struct sa *addr);
+size_t cidr_local_nets(struct cidr *v, size_t max);

@@ -24,6 +24,7 @@ struct hrac_conf {
 	char *sip; /* ADDR:PORT the phones send SIP to */
 	char *sip_advertise; /* ADDR:PORT phones are told (Record-Route) */
 	struct conf_list allow;
+	bool allow_local;   /* also the networks of this host's interfaces */
 	uint32_t seen_ttl; /* s a phone's address stays allowed */
 	char *down_mode;   /* auto, stream, poll */
 	char *up_mode;     /* auto, stream, batch */

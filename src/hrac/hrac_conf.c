@@ -62,6 +62,8 @@ const struct conf_opt hrac_opts[] = {
 	    "this site's SIP address as phones see it (default: --sip)"),
 	OPT("allow", 0, CONF_LIST, allow, 0, 0, "CIDR",
 	    "also send to phones in this network (repeatable)"),
+	OPT("allow-local", 0, CONF_BOOL, allow_local, 0, 0, NULL,
+	    "also phones on this host's own networks (default yes)"),
 	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS",
 	    "how long a phone that sent SIP may be sent to (default 3600)"),
 	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE",
@@ -88,6 +90,7 @@ void hrac_conf_defaults(struct hrac_conf *cfg)
 	cfg->pings = 20;
 	conf_set_str(&cfg->sip, "0.0.0.0:5060");
 	cfg->seen_ttl = 3600;
+	cfg->allow_local = true;
 	cfg->media_max_age = 60;
 	cfg->sip_queue = 4 << 20;
 	cfg->media_queue = 1 << 20;

@@ -115,6 +115,7 @@ static int run(struct hrac *h)
 		return e;
 	}
 	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.sip_advertise, h->cfg.seen_ttl, &h->cfg.allow,
+	                  h->cfg.allow_local,
 	                  h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);

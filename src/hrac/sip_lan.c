@@ -18,6 +18,7 @@
 #include "sip_lan.h"
 
 enum {
+	LOCAL_NETS_MAX = 32, /* networks of this host's interfaces */
 	SEEN_MAX = 65536, /* phones remembered at most */
 	SWEEP_MS = 60000,
 	SIP_UDP_MAX = 65507,
@@ -219,8 +220,8 @@ void sip_lan_announce(struct sip_lan *l)
 
 int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
                   const char *advertised, uint32_t seen_ttl,
-                  const struct conf_list *allow, struct tunnel *t, char *err,
-                  size_t errsz)
+                  const struct conf_list *allow, bool allow_local,
+                  struct tunnel *t, char *err, size_t errsz)
 {
 	struct sip_lan *l;
 	struct sa sa;
@@ -239,7 +240,7 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
 	l->ttl = (uint64_t)seen_ttl * 1000;
 	tmr_init(&l->sweep);
 
-	l->allow = calloc(allow->n ? allow->n : 1, sizeof(*l->allow));
+	l->allow = calloc(allow->n + LOCAL_NETS_MAX, sizeof(*l->allow));
 	e = l->allow ? 0 : ENOMEM;
 	for (size_t i = 0; !e && i < allow->n; i++) {
 		e = cidr_parse(&l->allow[i], allow->v[i]);
@@ -250,6 +251,9 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
 			         allow->v[i]);
 	}
 	l->nallow = allow->n;
+	if (!e && allow_local)
+		l->nallow += cidr_local_nets(l->allow + l->nallow,
+		                             LOCAL_NETS_MAX);
 
 	e = e ? e : hash_alloc(&l->seen, 256);
 	if (!e) {

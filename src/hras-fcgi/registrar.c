@@ -26,6 +26,7 @@
 #include "location.h"
 #include "digest.h"
 #include "sipsrv.h"
+#include "route.h"
 #include "registrar.h"
 
 enum {
@@ -154,6 +155,7 @@ static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
 static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 			 const struct origin *o)
 {
+	char ob[96];
 	char user[DIGEST_USER_MAX], hdrs[512];
 	struct mbuf *mb;
 
@@ -165,9 +167,9 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 	case DIGEST_OK:
 		/* a user registers its own address of record only */
 		if (pl_strcmp(&msg->to.uri.user, user)) {
-			log_re_warn("REGISTER from %J: user '%s' may not register "
+			log_re_warn("REGISTER from %s: user '%s' may not register "
 				 "%r",
-				 &msg->src, user, &msg->to.uri.user);
+				 route_origin_str(o, ob, sizeof(ob)), user, &msg->to.uri.user);
 			s->st.refused_auth++;
 			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
 			return false;
@@ -177,8 +179,8 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 		sipsrv_reply(s, msg, 400, "Bad Authorization", NULL);
 		return false;
 	case DIGEST_FAIL:
-		log_re_warn("REGISTER for %r from %J: wrong credentials",
-			 &msg->to.uri.user, &msg->src);
+		log_re_warn("REGISTER for %r from %s: wrong credentials",
+			 &msg->to.uri.user, route_origin_str(o, ob, sizeof(ob)));
 		s->st.refused_auth++;
 		/* fall through: challenge again */
 	case DIGEST_NONE:

@@ -41,6 +41,16 @@ void route_origin(struct sipsrv *s, const struct sip_msg *msg,
 	}
 }
 
+/* "10.77.1.10:5060 via site-a" or "192.0.2.10:5060": for log lines */
+const char *route_origin_str(const struct origin *o, char *buf, size_t size)
+{
+	if (o->inside)
+		re_snprintf(buf, size, "%J via %s", &o->addr, o->hrac);
+	else
+		re_snprintf(buf, size, "%J", &o->addr);
+	return buf;
+}
+
 void route_iface_of_origin(const struct origin *o, struct iface *i)
 {
 	memset(i, 0, sizeof(*i));

@@ -231,6 +231,7 @@ static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
 static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 			    const struct origin *o, bool *authed)
 {
+	char ob[96];
 	char user[DIGEST_USER_MAX];
 	struct mbuf *mb;
 	enum digest_result r;
@@ -246,8 +247,8 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	r = digest_check(s->digest, msg, true, user, sizeof(user));
 	if (r == DIGEST_OK) {
 		if (pl_strcmp(&msg->from.uri.user, user)) {
-			log_re_warn("%r from %J: user '%s' may not send as %r",
-				 &msg->met, &msg->src, user,
+			log_re_warn("%r from %s: user '%s' may not send as %r",
+				 &msg->met, route_origin_str(o, ob, sizeof(ob)), user,
 				 &msg->from.uri.user);
 			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
 			return false;
@@ -260,8 +261,8 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 		return false;
 	}
 	if (r == DIGEST_FAIL) {
-		log_re_warn("%r from %J for %r: wrong credentials", &msg->met,
-			 &msg->src, &msg->from.uri.user);
+		log_re_warn("%r from %s for %r: wrong credentials", &msg->met,
+			 route_origin_str(o, ob, sizeof(ob)), &msg->from.uri.user);
 		s->st.refused_auth++;
 	}
 	mb = mbuf_alloc(512);
@@ -344,6 +345,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		    const struct origin *o, const struct route_pre *rp,
 		    int maxfwd)
 {
+	char ob[96];
 	const struct hras_conf *cfg = &s->h->cfg;
 	struct target tv[16];
 	struct fwd_opts fo;
@@ -383,8 +385,8 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	if (!ours_host) {
 		/* a foreign domain: only our users, only by the trunk */
 		if (!authed || !cfg->outbound) {
-			log_re_info("%r from %J to %r refused: %s", &msg->met,
-				 &msg->src, &msg->uri.host,
+			log_re_info("%r from %s to %r refused: %s", &msg->met,
+				 route_origin_str(o, ob, sizeof(ob)), &msg->uri.host,
 				 authed ? "no --outbound route"
 					: "relaying for strangers");
 			s->st.refused_relay++;
@@ -432,6 +434,7 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 		      const struct origin *o, const struct route_pre *rp,
 		      int maxfwd)
 {
+	char ob[96];
 	struct target t;
 	struct fwd_opts fo;
 	bool ack = !pl_strcmp(&msg->met, "ACK");
@@ -461,9 +464,9 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 	if (!rp->have_last && !o->inside) {
 		/* not a dialog of ours: no relaying for strangers */
 		if (!ack) {
-			log_re_info("%r from %J: in-dialog but not routed through "
+			log_re_info("%r from %s: in-dialog but not routed through "
 				 "us: 403",
-				 &msg->met, &msg->src);
+				 &msg->met, route_origin_str(o, ob, sizeof(ob)));
 			s->st.refused_relay++;
 			sipsrv_reply(s, msg, 403, "Not A Dialog Routed Here",
 				     NULL);

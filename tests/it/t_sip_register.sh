@@ -1,0 +1,75 @@
+#!/bin/bash
+# The registrar: digest challenge and a wrong password, re-registration,
+# 423 below the minimum, expiry, removal with Contact: *, registrations
+# kept across a restart of hras-fcgi (--state), an inside phone
+# unreachable while its HRAC is away and reachable again when it is
+# back, without registering again; an outside phone over TCP.
+. "$(dirname "$0")/../lib.sh"
+. "$SOFW_TOP/tests/sip.sh"
+
+sip_world --state "$T/state" --expires-min 2
+
+log "== a wrong password is challenged again, and logged"
+if sipp_at site-a reg-bad 10.77.1.1:5060 -sf "$SIPP_SCEN/register.xml" -s alice \
+	-au alice -ap not-her-password -set domain $DOMAIN -set expires 300 \
+	-m 1 -i 10.77.1.10 -p 5060 >"$T/bad.out" 2>&1; then
+	fail "a wrong password registered"
+fi
+grep -q "401 Unauthorized" "$T"/sipp-reg-bad/*errors.log || fail "no second 401"
+expect_log "$T/hras.log" "REGISTER for alice from 10.77.1.10:5060 via site-a: wrong credentials"
+
+log "== register, and register again"
+register site-a alice 10.77.1.10
+register site-a alice 10.77.1.10
+sleep 1.5 # the state file is written at most once a second
+[ "$(grep -c "^b	alice@example.test" "$T/state")" = 1 ] ||
+	fail "re-registration made a second binding"
+
+log "== below the minimum: 423 with Min-Expires"
+sipp_at - brief 192.0.2.1:5060 -sf "$SIPP_SCEN/register_brief.xml" -s olivia \
+	-au olivia -ap olivia-pw -set domain $DOMAIN -set expires 1 -m 1 \
+	-i 192.0.2.10 -p 5060 >"$T/brief.out" 2>&1 || fail "no 423"
+
+log "== a short registration expires"
+register - oscar 192.0.2.11 3
+sleep 6
+expect_final 480 site-a alice 10.77.1.10 oscar
+
+log "== Contact: * removes every binding"
+register - olivia 192.0.2.10
+register - olivia 192.0.2.12
+sipp_at - unreg 192.0.2.1:5060 -sf "$SIPP_SCEN/unregister.xml" -s olivia \
+	-au olivia -ap olivia-pw -set domain $DOMAIN -m 1 -i 192.0.2.10 -p 5060 \
+	>"$T/unreg.out" 2>&1 || fail "unregister"
+expect_final 480 site-a alice 10.77.1.10 olivia
+
+log "== the state survives a restart of hras-fcgi"
+register - olivia 192.0.2.10
+stop_hras
+start_hras --sip 192.0.2.1:5060 --domain $DOMAIN --users "$T/users" \
+	--state "$T/state" --expires-min 2
+expect_log "$T/hras.log" "state file .*: [0-9]+ bindings restored"
+wait_log "$T/hrac-site-a.log" "session open" 300
+sleep 1
+answer - olivia 192.0.2.10 uas.xml
+call site-a alice 10.77.1.10 olivia || fail "call after the restart"
+wait_uas "olivia after the restart"
+
+log "== an inside phone is unreachable while its HRAC is away"
+register site-b bob 10.77.1.10
+pkill -TERM -f -- "--id site-b"
+wait_log "$T/hras.log" "session of HRAC 'site-b' dropped: closed by the HRAC" 100
+expect_final 480 - olivia 192.0.2.10 bob
+log "== and reachable again when it is back, without registering"
+start_site_hrac site-b --server http://192.0.2.1/sofw/
+answer site-b bob 10.77.1.10 uas.xml
+call - oscar 192.0.2.11 bob || fail "bob unreachable after his HRAC came back"
+wait_uas "bob after his HRAC came back"
+
+log "== an outside phone over TCP"
+sipp_at - reg-tcp 192.0.2.1:5060 -t t1 -sf "$SIPP_SCEN/register.xml" -s oscar \
+	-au oscar -ap oscar-pw -set domain $DOMAIN -set expires 300 -m 1 \
+	-i 192.0.2.11 -p 5062 >"$T/regtcp.out" 2>&1 || fail "TCP register"
+grep -q "oscar@example.test registered sip:oscar@192.0.2.11:5062;transport=TCP" "$T/hras.log" ||
+	fail "TCP binding not logged"
+log "registrar works"
