@@ -54,7 +54,8 @@ call() {
 	shift 5 2>/dev/null || shift $#
 	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
 		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" -ap "$user-pw" \
-		-set domain $DOMAIN -set callee "$callee" -set maxfwd 70 \
+		-set domain $DOMAIN -set fromdomain $DOMAIN \
+		-set callee "$callee" -set maxfwd 70 \
 		-m 1 -i "$ip" -p 5061 "$@" >"$T/uac-$user.out" 2>&1
 }
 
