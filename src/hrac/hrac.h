@@ -21,13 +21,14 @@ struct hrac_conf {
 	uint32_t pings;
 	int verbose;
 	char *pidfile;
-	char *sip; /* ADDR:PORT the phones send SIP to */
+	char *sip;           /* ADDR:PORT the phones send SIP to */
 	char *sip_advertise; /* ADDR:PORT phones are told (Record-Route) */
 	struct conf_list allow;
-	bool allow_local;   /* also the networks of this host's interfaces */
-	uint32_t seen_ttl; /* s a phone's address stays allowed */
-	char *down_mode;   /* auto, stream, poll */
-	char *up_mode;     /* auto, stream, batch */
+	bool allow_local;     /* also the networks of this host's interfaces */
+	uint32_t seen_ttl;    /* s a phone's address stays allowed */
+	uint32_t sip_tcp_max; /* phones' TCP connections at most */
+	char *down_mode;      /* auto, stream, poll */
+	char *up_mode;        /* auto, stream, batch */
 	uint32_t media_max_age;
 	uint32_t sip_queue;
 	uint32_t media_queue;

@@ -66,6 +66,8 @@ const struct conf_opt hrac_opts[] = {
 	    "also phones on this host's own networks (default yes)"),
 	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS",
 	    "how long a phone that sent SIP may be sent to (default 3600)"),
+	OPT("sip-tcp-max", 0, CONF_U32, sip_tcp_max, 1, 65536, "N",
+	    "phones' SIP over TCP connections at most (default 1024)"),
 	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE",
 	    "auto (default), stream or poll"),
 	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE",
@@ -90,6 +92,7 @@ void hrac_conf_defaults(struct hrac_conf *cfg)
 	cfg->pings = 20;
 	conf_set_str(&cfg->sip, "0.0.0.0:5060");
 	cfg->seen_ttl = 3600;
+	cfg->sip_tcp_max = 1024;
 	cfg->allow_local = true;
 	cfg->media_max_age = 60;
 	cfg->sip_queue = 4 << 20;

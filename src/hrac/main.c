@@ -114,15 +114,13 @@ static int run(struct hrac *h)
 		log_error("tunnel: %s", strerror(e));
 		return e;
 	}
-	e = sip_lan_alloc(&h->lan, h->cfg.sip, h->cfg.sip_advertise, h->cfg.seen_ttl, &h->cfg.allow,
-	                  h->cfg.allow_local,
-	                  h->t, err, sizeof(err));
+	e = sip_lan_alloc(&h->lan, &h->cfg, h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);
 		return e;
 	}
-	log_info("phones send SIP to %s; HRAS is %s as '%s'", h->cfg.sip,
-	         h->tc.server, h->tc.id);
+	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
+	         h->cfg.sip, h->tc.server, h->tc.id);
 
 	tunnel_start(h->t);
 	re_main(on_signal);

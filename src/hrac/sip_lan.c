@@ -1,5 +1,5 @@
 /**
- * @file sip_lan.c  The phones' side of hrac: SIP over UDP on the LAN
+ * @file sip_lan.c  The phones' side of hrac: SIP over UDP and TCP on the LAN
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,11 +15,14 @@
 #include "mono.h"
 #include "tunnel.h"
 #include "cidr.h"
+#include "secret.h"
+#include "sip_tcp.h"
+#include "hrac.h"
 #include "sip_lan.h"
 
 enum {
 	LOCAL_NETS_MAX = 32, /* networks of this host's interfaces */
-	SEEN_MAX = 65536, /* phones remembered at most */
+	SEEN_MAX = 65536,    /* phones remembered at most */
 	SWEEP_MS = 60000,
 	SIP_UDP_MAX = 65507,
 };
@@ -32,6 +35,7 @@ struct seen {
 
 struct sip_lan {
 	struct udp_sock *us;
+	struct sip_tcp *tcp;
 	struct tunnel *t;
 	struct hash *seen;
 	uint32_t nseen;
@@ -126,24 +130,37 @@ static bool allowed(struct sip_lan *l, const struct sa *dst)
 	return false;
 }
 
-static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+static void to_tunnel(struct sip_lan *l, const struct sa *src,
+                      const uint8_t *msg, size_t len, bool tcp)
 {
-	struct sip_lan *l = arg;
-	size_t len = mbuf_get_left(mb);
 	struct frame f;
-
-	/* a bare CRLF keepalive is for the next hop, not the server */
-	if (len <= 4 && strspn((const char *)mbuf_buf(mb), "\r\n") == len)
-		return;
 
 	seen_note(l, src);
 
 	memset(&f, 0, sizeof(f));
 	f.type = FRAME_SIP;
+	f.flags = tcp ? FRAME_F_TCP : 0;
 	f.addr = *src;
-	f.payload = mbuf_buf(mb);
+	f.payload = msg;
 	f.len = len;
 	tunnel_send(l->t, &f);
+}
+
+static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct sip_lan *l = arg;
+	size_t len = mbuf_get_left(mb);
+
+	/* a bare CRLF keepalive is for the next hop, not the server */
+	if (len <= 4 && strspn((const char *)mbuf_buf(mb), "\r\n") == len)
+		return;
+	to_tunnel(l, src, mbuf_buf(mb), len, false);
+}
+
+static void tcp_recv(const struct sa *src, const uint8_t *msg, size_t len,
+                     void *arg)
+{
+	to_tunnel(arg, src, msg, len, true);
 }
 
 /* A SIP frame from HRAS: to the phone it names, if it is one of ours */
@@ -164,6 +181,20 @@ void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
 		return;
 	}
 
+	if (f->flags & FRAME_F_TCP) {
+		e = sip_tcp_send(l->tcp, &f->addr, f->payload, f->len);
+		if (e == ENOTCONN) {
+			char a[64];
+
+			re_snprintf(a, sizeof(a), "%J", &f->addr);
+			log_info("SIP for %s dropped: its TCP connection is "
+			         "closed",
+			         a);
+		} else if (e)
+			log_warn("SIP to a phone over TCP: %s", strerror(e));
+		return;
+	}
+
 	mbuf_rewind(l->mb);
 	e = mbuf_write_mem(l->mb, f->payload, f->len);
 	if (!e) {
@@ -180,6 +211,7 @@ static void lan_destructor(void *arg)
 
 	tmr_cancel(&l->sweep);
 	l->us = mem_deref(l->us);
+	l->tcp = mem_deref(l->tcp);
 	hash_flush(l->seen);
 	l->seen = mem_deref(l->seen);
 	l->mb = mem_deref(l->mb);
@@ -189,7 +221,7 @@ static void lan_destructor(void *arg)
 /* What phones are told to send SIP to: --sip-advertise, or --sip, or
  * for a wildcard --sip the host's address toward the default route */
 static void advertise(struct sip_lan *l, const struct sa *laddr,
-		      const char *given)
+                      const char *given)
 {
 	struct sa a = *laddr;
 
@@ -197,8 +229,7 @@ static void advertise(struct sip_lan *l, const struct sa *laddr,
 		snprintf(l->advertised, sizeof(l->advertised), "%s", given);
 		return;
 	}
-	if (sa_is_any(&a) &&
-	    net_default_source_addr_get(sa_af(&a), &a) == 0)
+	if (sa_is_any(&a) && net_default_source_addr_get(sa_af(&a), &a) == 0)
 		sa_set_port(&a, sa_port(laddr));
 	re_snprintf(l->advertised, sizeof(l->advertised), "%J", &a);
 }
@@ -218,11 +249,11 @@ void sip_lan_announce(struct sip_lan *l)
 	tunnel_send(l->t, &f);
 }
 
-int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
-                  const char *advertised, uint32_t seen_ttl,
-                  const struct conf_list *allow, bool allow_local,
+int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
                   struct tunnel *t, char *err, size_t errsz)
 {
+	const char *laddr = cfg->sip;
+	const struct conf_list *allow = &cfg->allow;
 	struct sip_lan *l;
 	struct sa sa;
 	int e;
@@ -237,7 +268,7 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
 	if (!l)
 		return ENOMEM;
 	l->t = t;
-	l->ttl = (uint64_t)seen_ttl * 1000;
+	l->ttl = (uint64_t)cfg->seen_ttl * 1000;
 	tmr_init(&l->sweep);
 
 	l->allow = calloc(allow->n + LOCAL_NETS_MAX, sizeof(*l->allow));
@@ -251,9 +282,9 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
 			         allow->v[i]);
 	}
 	l->nallow = allow->n;
-	if (!e && allow_local)
-		l->nallow += cidr_local_nets(l->allow + l->nallow,
-		                             LOCAL_NETS_MAX);
+	if (!e && cfg->allow_local)
+		l->nallow +=
+		    cidr_local_nets(l->allow + l->nallow, LOCAL_NETS_MAX);
 
 	e = e ? e : hash_alloc(&l->seen, 256);
 	if (!e) {
@@ -266,12 +297,21 @@ int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
 			snprintf(err, errsz, "cannot listen for SIP on %s: %s",
 			         laddr, strerror(e));
 	}
+	if (!e) {
+		/* phones on TCP keep their connection while registered */
+		e = sip_tcp_alloc(&l->tcp, &sa, cfg->sip_tcp_max, l->ttl,
+		                  tcp_recv, l);
+		if (e)
+			snprintf(err, errsz,
+			         "cannot listen for SIP over TCP on %s: %s",
+			         laddr, strerror(e));
+	}
 	if (e) {
 		mem_deref(l);
 		return e;
 	}
 	udp_rxsz_set(l->us, SIP_UDP_MAX);
-	advertise(l, &sa, advertised);
+	advertise(l, &sa, cfg->sip_advertise);
 	tmr_start(&l->sweep, SWEEP_MS, sweep, l);
 
 	*lp = l;

@@ -1,22 +1,22 @@
 /**
- * @file sip_lan.h  The phones' side of hrac: SIP over UDP on the LAN
+ * @file sip_lan.h  The phones' side of hrac: SIP over UDP and TCP on the LAN
  *
- * Every datagram a phone sends goes into the tunnel as a SIP frame with
- * the phone's address; a SIP frame from the tunnel goes to the address it
- * names, from the same socket.  hrac sends only to phones inside: an
- * address that sent SIP within --seen-ttl, or one in an --allow network
- * or (--allow-local) a network of this host's own interfaces.
- * It parses no SIP.
+ * Every datagram (or, on TCP, every message) a phone sends goes into the tunnel
+ * as a SIP frame with the phone's address; a SIP frame from the tunnel goes to
+ * the address it names, from the same socket.  hrac sends only to phones
+ * inside: an address that sent SIP within --seen-ttl, or one in an --allow
+ * network or (--allow-local) a network of this host's own interfaces. It parses
+ * no SIP.
  */
 
 struct sip_lan;
 struct tunnel;
 struct frame;
 
-int sip_lan_alloc(struct sip_lan **lp, const char *laddr,
-		  const char *advertised, uint32_t seen_ttl,
-		  const struct conf_list *allow, bool allow_local,
-		  struct tunnel *t, char *err, size_t errsz);
+struct hrac_conf;
+
+int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
+                  struct tunnel *t, char *err, size_t errsz);
 void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);

@@ -72,4 +72,20 @@ sipp_at - reg-tcp 192.0.2.1:5060 -t t1 -sf "$SIPP_SCEN/register.xml" -s oscar \
 	-i 192.0.2.11 -p 5062 >"$T/regtcp.out" 2>&1 || fail "TCP register"
 grep -q "oscar@example.test registered sip:oscar@192.0.2.11:5062;transport=TCP" "$T/hras.log" ||
 	fail "TCP binding not logged"
+
+log "== an inside phone over TCP: registers and calls over one connection"
+sipp_at site-a reg-tcp-in 10.77.1.1:5060 -t t1 -sf "$SIPP_SCEN/register.xml" \
+	-s alice2 -au alice2 -ap alice2-pw -set domain $DOMAIN -set expires 300 \
+	-m 1 -i 10.77.1.11 -p 5062 >"$T/regtcpin.out" 2>&1 || fail "inside TCP register"
+grep -Eq "alice2@example.test registered sip:alice2@10.77.1.11:5062;transport=TCP via HRAC site-a" "$T/hras.log" ||
+	fail "inside TCP binding not logged"
+answer - olivia 192.0.2.10 uas.xml
+call site-a alice2 10.77.1.11 olivia uac.xml -t t1 ||
+	fail "an inside phone could not call over TCP"
+wait_uas "olivia, called over TCP"
+log "== a TCP stream that is not SIP is closed, with a log line"
+ip netns exec "sofw-$$-site-a" bash -c 'exec 3<>/dev/tcp/10.77.1.1/5060 &&
+	printf "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP x\r\n\r\n" >&3 &&
+	timeout 5 cat <&3 >/dev/null' || fail "hrac did not close the bad stream"
+expect_log "$T/hrac-site-a.log" "SIP over TCP from 10.77.1.1:[0-9]+ closed: not a SIP stream"
 log "registrar works"
