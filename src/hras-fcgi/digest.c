@@ -21,8 +21,8 @@
 
 enum {
 	USERS_MAX = 100000,
-	NONCE_HEX = 64,		/* 16 time + 16 random + 32 MAC */
-	SEEN_SLOTS = 65536,	/* nonces whose counts are remembered */
+	NONCE_HEX = 64,     /* 16 time + 16 random + 32 MAC */
+	SEEN_SLOTS = 65536, /* nonces whose counts are remembered */
 	PARAM_MAX = 512,
 };
 
@@ -48,7 +48,8 @@ struct digest {
 	struct user *users;
 	size_t nusers;
 	bool have_sha256, have_md5;
-	bool sha256_first;
+	enum algo offer[2]; /* challenged with, in this order */
+	size_t noffer;
 	char realm[128];
 	uint64_t ttl; /* ms */
 	uint8_t key[32];
@@ -64,8 +65,8 @@ static bool is_hex(const char *s, size_t n)
 	return true;
 }
 
-static int parse_users(FILE *f, const char *path, struct digest *d,
-		       char *err, size_t errsz)
+static int parse_users(FILE *f, const char *path, struct digest *d, char *err,
+                       size_t errsz)
 {
 	char line[512];
 	unsigned lineno = 0;
@@ -88,8 +89,8 @@ static int parse_users(FILE *f, const char *path, struct digest *d,
 		ha1 = realm ? strchr(realm + 1, ':') : NULL;
 		if (!ha1) {
 			snprintf(err, errsz,
-				 "%s line %u: expected user:realm:HA1", path,
-				 lineno);
+			         "%s line %u: expected user:realm:HA1", path,
+			         lineno);
 			return EINVAL;
 		}
 		*realm++ = '\0';
@@ -99,9 +100,9 @@ static int parse_users(FILE *f, const char *path, struct digest *d,
 		    strlen(realm) >= sizeof(u->realm) ||
 		    (hl != 32 && hl != 64) || !is_hex(ha1, hl)) {
 			snprintf(err, errsz,
-				 "%s line %u: HA1 is 32 (MD5) or 64 (SHA-256) "
-				 "hex digits; user and realm must be short",
-				 path, lineno);
+			         "%s line %u: HA1 is 32 (MD5) or 64 (SHA-256) "
+			         "hex digits; user and realm must be short",
+			         path, lineno);
 			return EINVAL;
 		}
 		a = hl == 64 ? ALGO_SHA256 : ALGO_MD5;
@@ -116,7 +117,7 @@ static int parse_users(FILE *f, const char *path, struct digest *d,
 
 			if (d->nusers >= USERS_MAX) {
 				snprintf(err, errsz, "%s: more than %d users",
-					 path, USERS_MAX);
+				         path, USERS_MAX);
 				return E2BIG;
 			}
 			v = realloc(d->users, (d->nusers + 1) * sizeof(*v));
@@ -140,7 +141,7 @@ static int parse_users(FILE *f, const char *path, struct digest *d,
 }
 
 static int load_users(struct digest *d, const char *path, char *err,
-		      size_t errsz)
+                      size_t errsz)
 {
 	FILE *f;
 	int fd, e;
@@ -169,9 +170,53 @@ static void digest_destructor(void *arg)
 	explicit_bzero(d->key, sizeof(d->key));
 }
 
-int digest_alloc(struct digest **dp, const char *users_path,
-		 const char *realm, uint32_t nonce_ttl, bool sha256_first,
-		 char *err, size_t errsz)
+/* "md5,sha-256": the algorithms challenged with, preferred first */
+static int parse_algorithms(struct digest *d, const char *list, char *err,
+                            size_t errsz)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+		enum algo a;
+
+		if (n == 3 && !strncasecmp(p, "md5", 3))
+			a = ALGO_MD5;
+		else if (n == 7 && !strncasecmp(p, "sha-256", 7))
+			a = ALGO_SHA256;
+		else if (n == 0) {
+			p++;
+			continue;
+		} else {
+			snprintf(err, errsz,
+			         "digest-algorithms: '%.*s' is not md5 or "
+			         "sha-256",
+			         (int)n, p);
+			return EINVAL;
+		}
+		if (d->noffer < 2 && (!d->noffer || d->offer[0] != a))
+			d->offer[d->noffer++] = a;
+		p += n;
+	}
+	if (!d->noffer) {
+		snprintf(err, errsz, "digest-algorithms: none given");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static bool offered(const struct digest *d, enum algo a)
+{
+	for (size_t i = 0; i < d->noffer; i++) {
+		if (d->offer[i] == a)
+			return true;
+	}
+	return false;
+}
+
+int digest_alloc(struct digest **dp, const char *users_path, const char *realm,
+                 uint32_t nonce_ttl, const char *algorithms, char *err,
+                 size_t errsz)
 {
 	struct digest *d;
 	int e;
@@ -181,7 +226,11 @@ int digest_alloc(struct digest **dp, const char *users_path,
 		return ENOMEM;
 	snprintf(d->realm, sizeof(d->realm), "%s", realm);
 	d->ttl = (uint64_t)nonce_ttl * 1000;
-	d->sha256_first = sha256_first;
+	e = parse_algorithms(d, algorithms, err, errsz);
+	if (e) {
+		mem_deref(d);
+		return e;
+	}
 	d->seen = calloc(SEEN_SLOTS, sizeof(*d->seen));
 	if (!d->seen ||
 	    getrandom(d->key, sizeof(d->key), 0) != sizeof(d->key)) {
@@ -199,7 +248,7 @@ int digest_alloc(struct digest **dp, const char *users_path,
 
 /* Replace the users; on error the old ones stay */
 int digest_reload(struct digest *d, const char *users_path, char *err,
-		  size_t errsz)
+                  size_t errsz)
 {
 	struct digest tmp;
 	int e;
@@ -248,7 +297,7 @@ static int hash_hex(enum algo a, char *out, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return EMSGSIZE;
 	if (!EVP_Digest(buf, (size_t)n, md, &mdlen,
-			a == ALGO_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
+	                a == ALGO_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
 		return EIO;
 	secret_hex(out, md, mdlen);
 	return 0;
@@ -262,8 +311,8 @@ static int nonce_make(struct digest *d, char out[NONCE_HEX + 1])
 	e = secret_random_hex(rnd, 8);
 	if (e)
 		return e;
-	snprintf(head, sizeof(head), "%016llx%s",
-		 (unsigned long long)mono_ms(), rnd);
+	snprintf(head, sizeof(head), "%016llx%s", (unsigned long long)mono_ms(),
+	         rnd);
 	e = secret_hmac_hex(mac, sizeof(mac), d->key, sizeof(d->key), head);
 	if (e)
 		return e;
@@ -273,7 +322,7 @@ static int nonce_make(struct digest *d, char out[NONCE_HEX + 1])
 
 /* @return 0 valid, ETIMEDOUT expired, EBADMSG not ours */
 static int nonce_check(struct digest *d, const struct pl *nonce,
-		       uint64_t *issued)
+                       uint64_t *issued)
 {
 	char head[33], mac[65], ts[17];
 
@@ -293,11 +342,11 @@ static int nonce_check(struct digest *d, const struct pl *nonce,
 }
 
 /* A nonce count must grow for each use of a nonce (no qop: used once) */
-static bool nc_fresh(struct digest *d, const struct pl *nonce,
-		     uint64_t issued, uint32_t nc)
+static bool nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
+                     uint32_t nc)
 {
-	uint32_t slot = hash_joaat((const uint8_t *)nonce->p + 16, 16) %
-			SEEN_SLOTS;
+	uint32_t slot =
+	    hash_joaat((const uint8_t *)nonce->p + 16, 16) % SEEN_SLOTS;
 	struct seen *s = &d->seen[slot];
 
 	if (s->issued == issued && !memcmp(s->rnd, nonce->p + 16, 16)) {
@@ -318,7 +367,7 @@ static bool nc_fresh(struct digest *d, const struct pl *nonce,
 
 struct creds {
 	struct pl username, realm, nonce, uri, response, algorithm, qop, nc,
-		cnonce;
+	    cnonce;
 };
 
 /* key=value or key="value", comma-separated */
@@ -337,7 +386,8 @@ static bool param(const struct pl *v, const char *key, struct pl *out)
 		while (p < end && *p != '=' && *p != ',')
 			p++;
 		nlen = (size_t)(p - name);
-		while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'))
+		while (nlen &&
+		       (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'))
 			nlen--;
 		if (p >= end || *p != '=')
 			continue;
@@ -352,8 +402,7 @@ static bool param(const struct pl *v, const char *key, struct pl *out)
 				return false;
 			vlen = (size_t)(p - val);
 			p++;
-		}
-		else {
+		} else {
 			val = p;
 			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
 				p++;
@@ -380,8 +429,7 @@ static int parse_creds(const struct pl *hval, struct creds *c)
 	v.l -= 7;
 	if (!param(&v, "username", &c->username) ||
 	    !param(&v, "realm", &c->realm) || !param(&v, "nonce", &c->nonce) ||
-	    !param(&v, "uri", &c->uri) ||
-	    !param(&v, "response", &c->response))
+	    !param(&v, "uri", &c->uri) || !param(&v, "response", &c->response))
 		return EBADMSG;
 	param(&v, "algorithm", &c->algorithm);
 	param(&v, "qop", &c->qop);
@@ -397,7 +445,7 @@ struct find_ctx {
 };
 
 static bool find_ours(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		      void *arg)
+                      void *arg)
 {
 	struct find_ctx *fc = arg;
 	struct creds c;
@@ -417,7 +465,7 @@ static bool find_ours(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 static const struct user *user_find(struct digest *d, const struct pl *name,
-				    const struct pl *realm)
+                                    const struct pl *realm)
 {
 	for (size_t i = 0; i < d->nusers; i++) {
 		const struct user *u = &d->users[i];
@@ -436,7 +484,7 @@ static const struct user *user_find(struct digest *d, const struct pl *name,
  * @param user   receives the authenticated user name
  */
 enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
-				bool proxy, char *user, size_t usersz)
+                                bool proxy, char *user, size_t usersz)
 {
 	struct find_ctx fc = { .d = d, .result = ENOENT };
 	char ha2[65], expect[65];
@@ -448,9 +496,9 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 	int e;
 
 	sip_msg_hdr_apply(msg, true,
-			  proxy ? SIP_HDR_PROXY_AUTHORIZATION
-				: SIP_HDR_AUTHORIZATION,
-			  find_ours, &fc);
+	                  proxy ? SIP_HDR_PROXY_AUTHORIZATION
+	                        : SIP_HDR_AUTHORIZATION,
+	                  find_ours, &fc);
 	if (fc.result == ENOENT)
 		return DIGEST_NONE;
 	if (fc.result)
@@ -461,6 +509,9 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 	else if (!pl_strcasecmp(&c->algorithm, "SHA-256"))
 		a = ALGO_SHA256;
 	else
+		return DIGEST_FAIL;
+	/* an answer to a challenge we never made: no downgrade */
+	if (!offered(d, a))
 		return DIGEST_FAIL;
 
 	if (pl_isset(&c->qop)) {
@@ -479,14 +530,14 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 		return DIGEST_FAIL;
 
 	e = hash_hex(a, ha2, "%.*s:%.*s", (int)msg->met.l, msg->met.p,
-		     (int)c->uri.l, c->uri.p);
+	             (int)c->uri.l, c->uri.p);
 	if (!e && pl_isset(&c->qop))
 		e = hash_hex(a, expect, "%s:%.*s:%.*s:%.*s:auth:%s", u->ha1[a],
-			     (int)c->nonce.l, c->nonce.p, (int)c->nc.l, c->nc.p,
-			     (int)c->cnonce.l, c->cnonce.p, ha2);
+		             (int)c->nonce.l, c->nonce.p, (int)c->nc.l, c->nc.p,
+		             (int)c->cnonce.l, c->cnonce.p, ha2);
 	else if (!e)
 		e = hash_hex(a, expect, "%s:%.*s:%s", u->ha1[a],
-			     (int)c->nonce.l, c->nonce.p, ha2);
+		             (int)c->nonce.l, c->nonce.p, ha2);
 	if (e || c->response.l != strlen(expect) ||
 	    !secret_equal(expect, c->response.p, c->response.l))
 		return DIGEST_FAIL;
@@ -508,10 +559,11 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
  * The challenge header lines, one per algorithm the users file has.
  * RFC 8760 puts the preferred first, and a SHA-256 capable client picks
  * it wherever it stands; but many deployed phones read only the first
- * challenge and know only MD5, so MD5 goes first unless configured.
+ * challenge and know only MD5, so MD5 goes first unless configured, and
+ * some (libre 1.1, so baresip 1.0) fail on any challenge they cannot
+ * answer: for those, --digest-algorithms md5.
  */
-int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy,
-		     bool stale)
+int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy, bool stale)
 {
 	const char *hdr = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
 	char nonce[NONCE_HEX + 1];
@@ -520,16 +572,16 @@ int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy,
 	e = nonce_make(d, nonce);
 	if (e)
 		return e;
-	for (int i = 0; i < 2; i++) {
-		bool sha = (i == 0) == d->sha256_first;
+	for (size_t i = 0; i < d->noffer; i++) {
+		bool sha = d->offer[i] == ALGO_SHA256;
 
 		if (!(sha ? d->have_sha256 : d->have_md5))
 			continue;
 		e |= mbuf_printf(mb,
-				 "%s: Digest realm=\"%s\", nonce=\"%s\", "
-				 "algorithm=%s, qop=\"auth\"%s\r\n",
-				 hdr, d->realm, nonce, sha ? "SHA-256" : "MD5",
-				 stale ? ", stale=true" : "");
+		                 "%s: Digest realm=\"%s\", nonce=\"%s\", "
+		                 "algorithm=%s, qop=\"auth\"%s\r\n",
+		                 hdr, d->realm, nonce, sha ? "SHA-256" : "MD5",
+		                 stale ? ", stale=true" : "");
 	}
 	return e;
 }

@@ -5,9 +5,9 @@
  * MD5 (32 digits) or SHA-256 (64 digits) of "user:realm:password", so
  * the file holds no password.  A user may have a line of each kind.
  * Challenges offer each algorithm the file has lines for, with qop=auth:
- * MD5 first (unmodified phones read the first), or SHA-256 first.  Nonces carry their time and a MAC, expire, and a nonce
- * count that does not grow is refused, so a captured request cannot be
- * replayed.  Loop thread only.
+ * MD5 first (unmodified phones read the first), or SHA-256 first.  Nonces carry
+ * their time and a MAC, expire, and a nonce count that does not grow is
+ * refused, so a captured request cannot be replayed.  Loop thread only.
  */
 
 struct sip_msg;
@@ -16,7 +16,7 @@ enum digest_result {
 	DIGEST_OK,
 	DIGEST_NONE,  /* no credentials for our realm: challenge */
 	DIGEST_STALE, /* a good answer to an expired nonce: challenge,
-			 stale=true */
+	                 stale=true */
 	DIGEST_FAIL,  /* wrong password, unknown user, replay: challenge */
 	DIGEST_BAD,   /* malformed credentials: 400 */
 };
@@ -27,14 +27,13 @@ enum {
 
 struct digest;
 
-int digest_alloc(struct digest **dp, const char *users_path,
-		 const char *realm, uint32_t nonce_ttl, bool sha256_first,
-		 char *err, size_t errsz);
+int digest_alloc(struct digest **dp, const char *users_path, const char *realm,
+                 uint32_t nonce_ttl, const char *algorithms, char *err,
+                 size_t errsz);
 int digest_reload(struct digest *d, const char *users_path, char *err,
-		  size_t errsz);
+                  size_t errsz);
 enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
-				bool proxy, char *user, size_t usersz);
-int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy,
-		     bool stale);
+                                bool proxy, char *user, size_t usersz);
+int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy, bool stale);
 bool digest_user_known(struct digest *d, const struct pl *user);
 const char *digest_realm(const struct digest *d);

@@ -37,10 +37,10 @@ struct hras_conf {
 	struct conf_list domain; /* domains served */
 	char *users;             /* user:realm:HA1 lines */
 	char *realm;
-	char *state;    /* bindings survive restarts here */
-	char *outbound; /* trunk for foreign domains */
-	bool auth_inside; /* inside phones authenticate too */
-	bool sha256_first;  /* digest challenges offer SHA-256 first */
+	char *state;             /* bindings survive restarts here */
+	char *outbound;          /* trunk for foreign domains */
+	bool auth_inside;        /* inside phones authenticate too */
+	char *digest_algorithms; /* challenged with, preferred first */
 	uint32_t expires_default, expires_min, expires_max;
 	uint32_t max_contacts; /* per address of record */
 	uint32_t max_bindings;

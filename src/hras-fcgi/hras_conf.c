@@ -77,8 +77,8 @@ const struct conf_opt hras_opts[] = {
 	    "route for domains not served here (a trunk)"),
 	OPT("auth-inside", 0, CONF_BOOL, auth_inside, 0, 0, NULL,
 	    "inside phones authenticate too (default yes)"),
-	OPT("sha256-first", 0, CONF_BOOL, sha256_first, 0, 0, NULL,
-	    "digest challenges offer SHA-256 before MD5 (default no)"),
+	OPT("digest-algorithms", 0, CONF_STR, digest_algorithms, 0, 0, "LIST",
+	    "digest challenges, preferred first (default md5,sha-256)"),
 	OPT("expires-default", 0, CONF_U32, expires_default, 1, 86400, "S",
 	    "registration time when none is asked (default 3600)"),
 	OPT("expires-min", 0, CONF_U32, expires_min, 1, 86400, "S",
@@ -112,6 +112,7 @@ void hras_conf_defaults(struct hras_conf *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_mode = 0660;
 	conf_set_str(&cfg->base_path, "/sofw/");
+	conf_set_str(&cfg->digest_algorithms, "md5,sha-256");
 	cfg->keepalive = 20;
 	cfg->down_max = 300;
 	cfg->session_idle = 60;
@@ -160,8 +161,8 @@ int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 	    cfg->expires_default < cfg->expires_min ||
 	    cfg->expires_default > cfg->expires_max) {
 		snprintf(err, errsz,
-			 "expires-min <= expires-default <= expires-max "
-			 "does not hold");
+		         "expires-min <= expires-default <= expires-max "
+		         "does not hold");
 		return 1;
 	}
 	if (cfg->down_max <= cfg->keepalive) {

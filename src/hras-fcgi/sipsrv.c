@@ -658,7 +658,7 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 	if (!e && cfg->users) {
 		e = digest_alloc(&s->digest, cfg->users,
 				 cfg->realm ? cfg->realm : s->domains[0],
-				 cfg->nonce_ttl, cfg->sha256_first, err,
+				 cfg->nonce_ttl, cfg->digest_algorithms, err,
 				 sizeof(err));
 		if (e)
 			log_error("users: %s", err);

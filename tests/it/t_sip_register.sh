@@ -20,6 +20,9 @@ expect_log "$T/hras.log" "REGISTER for alice from 10.77.1.10:5060 via site-a: wr
 
 log "== register, and register again"
 register site-a alice 10.77.1.10
+received reg-alice "SIP/2.0 401" | grep "^WWW-Authenticate:" >"$T/chal" || true
+sed -n 's/.*algorithm=\([A-Z0-9-]*\).*/\1/p' "$T/chal" | tr '\n' ' ' | grep -qx "MD5 SHA-256 " ||
+	fail "challenges are not MD5 then SHA-256: $(cat "$T/chal")"
 register site-a alice 10.77.1.10
 sleep 1.5 # the state file is written at most once a second
 [ "$(grep -c "^b	alice@example.test" "$T/state")" = 1 ] ||
