@@ -89,6 +89,19 @@ $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRCS) $(RE_LIBS) \
 		$(CRYPTO_LIBS)
 
+# the SIP target runs HRAS's whole SIP service, and the stream target
+# hrac's TCP message splitter
+$(B)/fuzz/sip_fuzz: tests/fuzz/sip_fuzz.c $(COMMON_SRCS) $(HRAS_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/hras-fcgi -o $@ $< $(COMMON_SRCS) \
+		$(HRAS_SRCS) $(HRAS_LIBS)
+
+$(B)/fuzz/sip_stream_fuzz: tests/fuzz/sip_stream_fuzz.c $(COMMON_SRCS) \
+		src/hrac/sip_stream.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/hrac -o $@ $< src/hrac/sip_stream.c \
+		$(RE_LIBS)
+
 tests: $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_BINS)
 
 run-check:
