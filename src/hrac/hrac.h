@@ -27,6 +27,10 @@ struct hrac_conf {
 	bool allow_local;     /* also the networks of this host's interfaces */
 	uint32_t seen_ttl;    /* s a phone's address stays allowed */
 	uint32_t sip_tcp_max; /* phones' TCP connections at most */
+	char *rtp_ip;         /* where phones send media */
+	char *rtp_ports;      /* LO-HI */
+	char *status_file;    /* state written here every few seconds */
+	bool status;          /* print the state of the running hrac */
 	char *down_mode;      /* auto, stream, poll */
 	char *up_mode;        /* auto, stream, batch */
 	uint32_t media_max_age;

@@ -68,6 +68,14 @@ const struct conf_opt hrac_opts[] = {
 	    "how long a phone that sent SIP may be sent to (default 3600)"),
 	OPT("sip-tcp-max", 0, CONF_U32, sip_tcp_max, 1, 65536, "N",
 	    "phones' SIP over TCP connections at most (default 1024)"),
+	OPT("rtp-ip", 0, CONF_STR, rtp_ip, 0, 0, "ADDR",
+	    "where phones send media (default: the --sip address)"),
+	OPT("rtp-ports", 0, CONF_STR, rtp_ports, 0, 0, "LO-HI",
+	    "media ports, in RTP/RTCP pairs (default 20000-29999)"),
+	OPT("status-file", 0, CONF_STR, status_file, 0, 0, "FILE",
+	    "write the state here every 5 s and on SIGUSR1"),
+	OPT("status", 0, CONF_BOOL, status, 0, 0, NULL,
+	    "print the state of the running hrac (from --status-file)"),
 	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE",
 	    "auto (default), stream or poll"),
 	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE",
@@ -93,6 +101,7 @@ void hrac_conf_defaults(struct hrac_conf *cfg)
 	conf_set_str(&cfg->sip, "0.0.0.0:5060");
 	cfg->seen_ttl = 3600;
 	cfg->sip_tcp_max = 1024;
+	conf_set_str(&cfg->rtp_ports, "20000-29999");
 	cfg->allow_local = true;
 	cfg->media_max_age = 60;
 	cfg->sip_queue = 4 << 20;

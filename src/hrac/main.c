@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
 #include "conf.h"
@@ -16,10 +18,12 @@
 #include "chan.h"
 #include "daemon.h"
 #include "log.h"
+#include "mono.h"
 #include "secret.h"
 #include "curl_loop.h"
 #include "tunnel.h"
 #include "sip_lan.h"
+#include "media_lan.h"
 #include "diagnose.h"
 #include "hrac.h"
 
@@ -29,6 +33,8 @@
 
 enum {
 	CLOSE_WAIT_MS = 3000,
+	STATUS_MS = 5000,
+	STATUS_FRESH_S = 15, /* --status: older means hrac is not running */
 	LOOP_FDS = 65536,
 };
 
@@ -43,7 +49,9 @@ struct hrac {
 	struct curl_loop *cl;
 	struct tunnel *t;
 	struct sip_lan *lan;
-	struct tmr quit;
+	struct media_lan *media;
+	struct tmr quit, status;
+	uint64_t started; /* s */
 	bool closing;
 	bool closed;
 };
@@ -54,7 +62,7 @@ static int load_options(struct hrac_conf *cfg, int argc, char *argv[])
 
 	hrac_conf_defaults(cfg);
 	if (conf_load(hrac_opts, cfg, argc, argv, err, sizeof(err)) ||
-	    (!cfg->help && !cfg->version &&
+	    (!cfg->help && !cfg->version && !cfg->status &&
 	     hrac_conf_check(cfg, err, sizeof(err)))) {
 		fprintf(stderr, "hrac: %s\n", err);
 		return EINVAL;
@@ -71,8 +79,21 @@ static void on_frame(const struct frame *f, void *arg)
 	case FRAME_SIP:
 		sip_lan_deliver(h->lan, f);
 		break;
+	case FRAME_RTP:
+	case FRAME_RTCP:
+		media_lan_deliver(h->media, f);
+		break;
+	case FRAME_CONTROL: {
+		char text[128];
+
+		if (f->len >= sizeof(text))
+			break;
+		memcpy(text, f->payload, f->len);
+		text[f->len] = '\0';
+		media_lan_control(h->media, text);
+		break;
+	}
 	default:
-		/* media relay and control arrive with later features */
 		log_debug("%s frame from HRAS ignored",
 		          frame_type_name(f->type));
 		break;
@@ -85,6 +106,8 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 
 	if (ev == TUNNEL_OPENED && h->lan)
 		sip_lan_announce(h->lan);
+	if (ev == TUNNEL_OPENED && h->media)
+		media_lan_announce(h->media);
 	if (ev == TUNNEL_CLOSED && h->closing) {
 		h->closed = true;
 		re_cancel();
@@ -104,6 +127,100 @@ static void on_signal(int sig)
 	re_cancel();
 }
 
+static volatile sig_atomic_t status_asked;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	status_asked = 1;
+}
+
+static int status_print(struct re_printf *pf, struct hrac *h)
+{
+	const struct tunnel_stats *ts = tunnel_stats(h->t);
+	int err;
+
+	err = re_hprintf(pf, "hrac %s as '%s', pid %d, up %llu s\n",
+	                 SOFW_VERSION, h->tc.id, (int)getpid(),
+	                 (unsigned long long)(mono_ms() / 1000 - h->started));
+	err |= re_hprintf(
+	    pf,
+	    "tunnel: %s to %s, path %s, down %s, up %s, "
+	    "%llu opens, %llu bytes down, %llu up\n",
+	    tunnel_is_open(h->t) ? "open" : "not open", h->tc.server,
+	    tunnel_path(h->t), tunnel_down_mode(h->t), tunnel_up_mode(h->t),
+	    (unsigned long long)ts->opens, (unsigned long long)ts->bytes_down,
+	    (unsigned long long)ts->bytes_up);
+	err |= re_hprintf(pf, "sip: %s\n", h->cfg.sip);
+	err |= re_hprintf(pf, "%H\n", media_lan_status, h->media);
+	return err;
+}
+
+static void status_tick(void *arg)
+{
+	struct hrac *h = arg;
+	char tmp[1024];
+	FILE *f;
+
+	tmr_start(&h->status, status_asked ? 1000 : STATUS_MS, status_tick, h);
+	if (status_asked) {
+		char line[4096];
+
+		status_asked = 0;
+		re_snprintf(line, sizeof(line), "%H", status_print, h);
+		for (char *p = line; *p; p++)
+			if (*p == '\n' && p[1])
+				*p = ';';
+		log_info("status: %s", line);
+	}
+	if (!h->cfg.status_file)
+		return;
+	/* written whole, then renamed: a reader never sees half */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", h->cfg.status_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	re_fprintf(f, "%H", status_print, h);
+	if (fclose(f) == 0)
+		rename(tmp, h->cfg.status_file);
+}
+
+/* hrac --status: what the running hrac last wrote */
+static int print_status(const struct hrac_conf *cfg)
+{
+	char buf[8192];
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	if (!cfg->status_file) {
+		fprintf(stderr, "hrac: --status needs --status-file FILE (as "
+		                "the running hrac has it)\n");
+		return 2;
+	}
+	f = fopen(cfg->status_file, "r");
+	if (!f || fstat(fileno(f), &st)) {
+		fprintf(stderr,
+		        "hrac: no status in %s: is hrac running with "
+		        "--status-file?\n",
+		        cfg->status_file);
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	fwrite(buf, 1, n, stdout);
+	if (time(NULL) - st.st_mtime > STATUS_FRESH_S) {
+		fprintf(stderr,
+		        "hrac: the status is %lld s old: hrac is not "
+		        "running\n",
+		        (long long)(time(NULL) - st.st_mtime));
+		return 1;
+	}
+	return 0;
+}
+
 static int run(struct hrac *h)
 {
 	char err[512];
@@ -119,8 +236,17 @@ static int run(struct hrac *h)
 		log_error("%s", err);
 		return e;
 	}
+	e = media_lan_alloc(&h->media, &h->cfg, h->lan, h->t, err, sizeof(err));
+	if (e) {
+		log_error("%s", err);
+		return e;
+	}
 	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
 	         h->cfg.sip, h->tc.server, h->tc.id);
+	h->started = mono_ms() / 1000;
+	signal(SIGUSR1, on_usr1);
+	tmr_init(&h->status);
+	tmr_start(&h->status, 1000, status_tick, h);
 
 	tunnel_start(h->t);
 	re_main(on_signal);
@@ -134,6 +260,9 @@ static int run(struct hrac *h)
 	if (!h->closed)
 		re_main(NULL);
 	tmr_cancel(&h->quit);
+	tmr_cancel(&h->status);
+	if (h->cfg.status_file)
+		unlink(h->cfg.status_file);
 	return 0;
 }
 
@@ -155,6 +284,10 @@ int main(int argc, char *argv[])
 	if (h.cfg.version) {
 		printf("hrac %s (tunnel protocol %d, %s)\n", SOFW_VERSION,
 		       FRAME_VERSION, curl_version());
+		goto out;
+	}
+	if (h.cfg.status) {
+		rc = print_status(&h.cfg);
 		goto out;
 	}
 	if (hrac_tunnel_conf(&h.cfg, &h.res, &h.tc, err, sizeof(err))) {
@@ -195,6 +328,7 @@ int main(int argc, char *argv[])
 		if (h.cfg.pidfile)
 			daemon_pidfile(h.cfg.pidfile);
 		rc = run(&h) ? 1 : 0;
+		mem_deref(h.media);
 		sip_lan_free(h.lan);
 		tunnel_free(h.t);
 		if (h.cfg.pidfile)

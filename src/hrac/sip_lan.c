@@ -130,6 +130,31 @@ static bool allowed(struct sip_lan *l, const struct sa *dst)
 	return false;
 }
 
+static bool same_ip(struct le *le, void *arg)
+{
+	const struct seen *s = le->data;
+
+	return sa_cmp(&s->addr, arg, SA_ADDR);
+}
+
+/**
+ * Whether media may go to this address: a phone of this LAN (its IP sent
+ * SIP within seen-ttl, or is in an allowed network)
+ */
+bool sip_lan_is_phone(struct sip_lan *l, const struct sa *dst)
+{
+	struct le *le;
+
+	for (size_t i = 0; i < l->nallow; i++) {
+		if (cidr_match(&l->allow[i], dst))
+			return true;
+	}
+	/* a linear pass, but only for phones outside the allowed
+	 * networks, and the caller remembers the answer */
+	le = hash_apply(l->seen, same_ip, (void *)dst);
+	return le && mono_ms() - ((struct seen *)le->data)->last <= l->ttl;
+}
+
 static void to_tunnel(struct sip_lan *l, const struct sa *src,
                       const uint8_t *msg, size_t len, bool tcp)
 {

@@ -20,3 +20,4 @@ int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
 void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);
+bool sip_lan_is_phone(struct sip_lan *l, const struct sa *dst);

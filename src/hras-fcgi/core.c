@@ -112,6 +112,13 @@ void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
 			return;
 		}
 		break;
+	case FRAME_RTP:
+	case FRAME_RTCP:
+		if (c->h->sipsrv) {
+			sipsrv_tunnel_media(c->h->sipsrv, s, &f);
+			return;
+		}
+		break;
 	default:
 		break;
 	}

@@ -49,6 +49,12 @@ struct hras_conf {
 	uint32_t timer_c;                /* s */
 	uint32_t nonce_ttl;              /* s */
 	uint32_t max_transactions;
+
+	/* media relay */
+	char *public_ip;        /* put in SDP toward outside phones */
+	char *rtp_ports;        /* LO-HI of the relay ports */
+	uint32_t media_timeout; /* s without RTP before a call's relay goes */
+	struct conf_list status_allow; /* who may read the status endpoint */
 	bool help;
 	bool version;
 };

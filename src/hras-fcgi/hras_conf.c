@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "hras.h"
+#include "portpool.h"
 
 #define OPT(name, s, type, field, min, max, arg, help)                         \
 	{                                                                      \
@@ -101,6 +102,14 @@ const struct conf_opt hras_opts[] = {
 	    "digest nonce lifetime (default 300)"),
 	OPT("max-transactions", 0, CONF_U32, max_transactions, 16, 10000000,
 	    "N", "proxy transactions at once (default 100000)"),
+	OPT("public-ip", 0, CONF_STR, public_ip, 0, 0, "ADDR",
+	    "media address outside phones see (default: the first --sip)"),
+	OPT("rtp-ports", 0, CONF_STR, rtp_ports, 0, 0, "LO-HI",
+	    "relay ports, in RTP/RTCP pairs (default 20000-29999)"),
+	OPT("media-timeout", 0, CONF_U32, media_timeout, 5, 86400, "S",
+	    "a call's relay goes after this long without RTP (default 60)"),
+	OPT("status-allow", 0, CONF_LIST, status_allow, 0, 0, "CIDR",
+	    "who may read the status endpoint (default 127.0.0.1/32, ::1)"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
 	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
 	    "print the version"),
@@ -137,11 +146,15 @@ void hras_conf_defaults(struct hras_conf *cfg)
 	cfg->timer_c = 185; /* RFC 3261 §16.6: more than 3 minutes */
 	cfg->nonce_ttl = 300;
 	cfg->max_transactions = 100000;
+	conf_set_str(&cfg->rtp_ports, "20000-29999");
+	cfg->media_timeout = 60;
 }
 
 /* Cross-option checks, after the file and the command line */
 int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 {
+	uint16_t lo, hi;
+	struct sa sa;
 	size_t n;
 
 	if (!cfg->hracs) {
@@ -169,6 +182,19 @@ int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 		snprintf(err, errsz,
 		         "down-max (%u s) must be longer than keepalive (%u s)",
 		         cfg->down_max, cfg->keepalive);
+		return 1;
+	}
+	if (portpool_parse(cfg->rtp_ports, &lo, &hi)) {
+		snprintf(err, errsz,
+		         "rtp-ports takes LO-HI within 1024-65535, not '%s'",
+		         cfg->rtp_ports);
+		return 1;
+	}
+	if (cfg->public_ip && sa_set_str(&sa, cfg->public_ip, 0)) {
+		snprintf(err, errsz,
+		         "public-ip takes an IPv4 or IPv6 address, "
+		         "not '%s'",
+		         cfg->public_ip);
 		return 1;
 	}
 	if (cfg->session_idle <= cfg->keepalive) {

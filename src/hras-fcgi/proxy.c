@@ -19,6 +19,7 @@
 #include "sipsrv.h"
 #include "route.h"
 #include "proxy.h"
+#include "rat.h"
 
 enum {
 	BRANCHES_MAX = 16,
@@ -40,7 +41,8 @@ struct ptx {
 	struct list branches;
 	struct fwd_opts o;
 	bool invite, final_sent, cancelled;
-	struct sip_msg *best; /* best final response so far */
+	struct sip_msg *best;   /* best final response so far */
+	struct iface best_side; /* the side it came from */
 	uint16_t best_code;
 	struct mbuf *challenges; /* of every 401/407, combined */
 	struct tmr life;
@@ -57,7 +59,6 @@ struct branch {
 	bool done;
 	bool timed_out; /* cancelled by Timer C: its end counts as 408 */
 };
-
 
 static void branch_destructor(void *arg)
 {
@@ -124,7 +125,7 @@ static int rank(uint16_t code)
 }
 
 static bool collect_challenge(const struct sip_hdr *hdr,
-			      const struct sip_msg *msg, void *arg)
+                              const struct sip_msg *msg, void *arg)
 {
 	struct ptx *t = arg;
 
@@ -133,27 +134,54 @@ static bool collect_challenge(const struct sip_hdr *hdr,
 	return false;
 }
 
+/* The body a message passes on with: its SDP as the relay rewrites it
+ * for the receiving side, or the body as it came */
+static const struct pl *relay_body(struct sipsrv *s, const struct sip_msg *msg,
+                                   const struct pl *body,
+                                   const struct iface *from,
+                                   const struct iface *to, struct mbuf **sdp,
+                                   struct pl *rewritten)
+{
+	*sdp = NULL;
+	if (!s->rat || !body->l)
+		return body;
+	*sdp = mbuf_alloc(body->l + 256);
+	if (!*sdp || rat_sdp(s->rat, msg, body, from, to, *sdp)) {
+		*sdp = mem_deref(*sdp);
+		return body;
+	}
+	rewritten->p = (const char *)(*sdp)->buf;
+	rewritten->l = (*sdp)->end;
+	return rewritten;
+}
+
 static void send_upstream(struct ptx *t, const struct sip_msg *resp,
-			  const char *challenges)
+                          const char *challenges, const struct iface *from)
 {
 	struct sipsrv *s = t->px->s;
-	struct mbuf *mb = mbuf_alloc(1024);
+	struct mbuf *mb = mbuf_alloc(1024), *sdp = NULL;
+	const struct pl *nb = NULL;
+	struct pl body, rewritten;
 	struct sa dst;
 	int e;
 
 	if (!mb)
 		return;
-	e = sipfwd_response(mb, resp, challenges, challenges == NULL);
+	if (!sipfwd_body(resp, &body))
+		nb = relay_body(s, resp, &body, from, &t->o.in, &sdp,
+		                &rewritten);
+	e = sipfwd_response(mb, resp, challenges, challenges == NULL, nb);
+	mem_deref(sdp);
 	if (e) {
 		log_warn("response %u from downstream not relayed: %s",
-			 resp->scode, strerror(e));
+		         resp->scode, strerror(e));
 		mem_deref(mb);
 		return;
 	}
 	sip_reply_addr(&dst, t->req, true);
 	if (t->st)
 		e = sip_strans_reply(&t->st, s->sip, t->req, &dst, resp->scode,
-				     mb);
+		                     mb);
 	else /* a second 2xx: the transaction has gone, relay as is */
 		e = sip_send(s->sip, t->req->sock, t->req->tp, &dst, mb);
 	if (e)
@@ -186,32 +214,35 @@ static void send_final(struct ptx *t)
 
 	if (t->cancelled && (!t->best || code != 487)) {
 		sip_treply(&t->st, s->sip, t->req, 487, "Request Terminated");
-	}
-	else if (!t->best || code == 503) {
+	} else if (!t->best || code == 503) {
 		/* our own failure, or §16.7: a 503 is not passed on */
 		if (code == 503 || !code)
 			sip_treply(&t->st, s->sip, t->req, code ? 500 : 408,
-				   code ? "Server Internal Error"
-					: "Request Timeout");
+			           code ? "Server Internal Error"
+			                : "Request Timeout");
 		else
 			sip_treply(&t->st, s->sip, t->req, code,
-				   code == 408 ? "Request Timeout"
-					       : "Service Unavailable");
-	}
-	else {
+			           code == 408 ? "Request Timeout"
+			                       : "Service Unavailable");
+	} else {
 		const char *challenges = NULL;
 
 		/* §16.7 step 7: every branch's challenge in one 401/407 */
 		if ((code == 401 || code == 407) && t->challenges &&
 		    !mbuf_write_u8(t->challenges, 0))
 			challenges = (const char *)t->challenges->buf;
-		send_upstream(t, t->best, challenges);
+		send_upstream(t, t->best, challenges, &t->best_side);
 	}
 	t->st = NULL;
+
+	/* the INVITE that would have set up a call failed */
+	if (t->invite && !pl_isset(&t->req->to.tag) && s->rat &&
+	    (!t->best || t->best_code >= 300))
+		rat_failed(s->rat, t->req);
 }
 
 static void branch_final(struct branch *b, uint16_t code,
-			 const struct sip_msg *msg)
+                         const struct sip_msg *msg)
 {
 	struct ptx *t = b->t;
 
@@ -227,14 +258,16 @@ static void branch_final(struct branch *b, uint16_t code,
 			t->challenges = mbuf_alloc(512);
 		if (t->challenges)
 			sip_msg_hdr_apply(msg, true,
-					  code == 401 ? SIP_HDR_WWW_AUTHENTICATE
-						      : SIP_HDR_PROXY_AUTHENTICATE,
-					  collect_challenge, t);
+			                  code == 401
+			                      ? SIP_HDR_WWW_AUTHENTICATE
+			                      : SIP_HDR_PROXY_AUTHENTICATE,
+			                  collect_challenge, t);
 	}
 	if (!t->best_code || rank(code) > rank(t->best_code)) {
 		t->best_code = code;
 		mem_deref(t->best);
 		t->best = msg ? mem_ref((void *)msg) : NULL;
+		t->best_side = b->tgt.out;
 	}
 	if (code >= 600)
 		cancel_others(t, b);
@@ -261,8 +294,8 @@ static void timer_c_fire(void *arg)
 	struct branch *b = arg;
 
 	log_info("no final answer to an INVITE for %s within Timer C: "
-		 "cancelling",
-		 b->tgt.ruri);
+	         "cancelling",
+	         b->tgt.ruri);
 	b->timed_out = true;
 	if (b->req)
 		sip_request_cancel(b->req);
@@ -275,8 +308,8 @@ static void branch_resp(int err, const struct sip_msg *msg, void *arg)
 	struct ptx *t = b->t;
 
 	if (err || !msg) {
-		log_re_info("%r to %s: no answer (%s)", &t->req->met, b->tgt.ruri,
-			 strerror(err));
+		log_re_info("%r to %s: no answer (%s)", &t->req->met,
+		            b->tgt.ruri, strerror(err));
 		branch_final(b, err == ETIMEDOUT ? 408 : 503, NULL);
 		return;
 	}
@@ -287,14 +320,16 @@ static void branch_resp(int err, const struct sip_msg *msg, void *arg)
 		if (t->invite && !t->cancelled)
 			tmr_start(&b->timer_c, t->px->timer_c, timer_c_fire, b);
 		if (!t->final_sent)
-			send_upstream(t, msg, NULL);
+			send_upstream(t, msg, NULL, &b->tgt.out);
 		return;
 	}
 
 	if (msg->scode < 300) {
 		b->done = true;
 		tmr_cancel(&b->timer_c);
-		send_upstream(t, msg, NULL);
+		send_upstream(t, msg, NULL, &b->tgt.out);
+		if (t->invite && t->px->s->rat)
+			rat_answered(t->px->s->rat, msg, &b->tgt.out);
 		if (!t->final_sent) {
 			t->final_sent = true;
 			t->st = NULL;
@@ -316,14 +351,13 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 	if (b->tgt.out.inside) {
 		struct lan_peer *p;
 		int e = lan_gw_peer(s->gw, b->tgt.out.hrac, &b->tgt.addr,
-				    b->tgt.out.tcp, &p);
+		                    b->tgt.out.tcp, &p);
 
 		if (e)
 			return e;
-		re_snprintf(b->route, sizeof(b->route),
-			    "sip:%J;transport=udp", &p->laddr);
-	}
-	else {
+		re_snprintf(b->route, sizeof(b->route), "sip:%J;transport=udp",
+		            &p->laddr);
+	} else {
 		snprintf(b->route, sizeof(b->route), "%s", b->tgt.route);
 	}
 	pl_set_str(&pl, b->route);
@@ -333,9 +367,10 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 static int branch_start(struct ptx *t, const struct target *tgt)
 {
 	struct sipsrv *s = t->px->s;
-	struct mbuf *mb = NULL;
+	struct mbuf *mb = NULL, *sdp = NULL;
+	const struct pl *nb = NULL;
 	struct branch *b;
-	struct pl body;
+	struct pl body, rewritten;
 	int e;
 
 	b = mem_zalloc(sizeof(*b), branch_destructor);
@@ -357,21 +392,25 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 	}
 	if (!e && t->o.record_route)
 		e = route_rr_print(s, mb, &b->tgt.out, &t->o.in,
-				   &t->req->callid);
-	if (!e)
+		                   &t->req->callid);
+	if (!e) {
+		nb = relay_body(s, t->req, &body, &t->o.in, &b->tgt.out, &sdp,
+		                &rewritten);
 		e = sipfwd_headers(mb, t->req, t->o.popped, t->o.maxfwd,
-				   t->o.authed, &body);
+		                   t->o.authed, nb);
+		mem_deref(sdp);
+	}
 	if (!e) {
 		mbuf_set_pos(mb, 0);
 		e = sip_request(&b->req, s->sip, true, t->req->met.p,
-				(int)t->req->met.l, b->tgt.ruri,
-				(int)strlen(b->tgt.ruri), &b->route_uri, mb, 0,
-				NULL, branch_resp, b);
+		                (int)t->req->met.l, b->tgt.ruri,
+		                (int)strlen(b->tgt.ruri), &b->route_uri, mb, 0,
+		                NULL, branch_resp, b);
 	}
 	mem_deref(mb);
 	if (e) {
 		log_re_warn("%r to %s not sent: %s", &t->req->met, b->tgt.ruri,
-			 strerror(e));
+		            strerror(e));
 		mem_deref(b);
 		return e;
 	}
@@ -395,7 +434,7 @@ static void life_over(void *arg)
 	struct ptx *t = arg;
 
 	log_re_warn("proxy transaction for %r outlived its bounds: ended",
-		 &t->req->callid);
+	            &t->req->callid);
 	send_final(t);
 	mem_deref(t);
 }
@@ -404,17 +443,18 @@ static void life_over(void *arg)
  * Forward a request statefully to the targets, in parallel
  */
 void proxy_request(struct proxy *px, const struct sip_msg *msg,
-		   const struct fwd_opts *o, const struct target *tv, size_t n)
+                   const struct fwd_opts *o, const struct target *tv, size_t n)
 {
 	struct sipsrv *s = px->s;
 	struct ptx *t;
 	size_t started = 0;
 
 	if (px->ntx >= px->max_tx) {
-		log_re_warn("%u proxy transactions in progress: %r refused (503)",
-			 px->ntx, &msg->met);
+		log_re_warn(
+		    "%u proxy transactions in progress: %r refused (503)",
+		    px->ntx, &msg->met);
 		sipsrv_reply(s, msg, 503, "Service Unavailable",
-			     "Retry-After: 5\r\n");
+		             "Retry-After: 5\r\n");
 		return;
 	}
 
@@ -431,7 +471,7 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 	t->invite = !pl_strcmp(&msg->met, "INVITE");
 	tmr_init(&t->life);
 	tmr_start(&t->life, px->timer_c * 2 + 2 * CANCEL_GRACE_MS, life_over,
-		  t);
+	          t);
 
 	if (sip_strans_alloc(&t->st, s->sip, msg, cancel_h, t)) {
 		mem_deref(t);
@@ -457,12 +497,13 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
  * (§16.11; an ACK for a non-2xx never leaves libre's transaction)
  */
 void proxy_ack(struct proxy *px, const struct sip_msg *msg,
-	       const struct fwd_opts *o, const struct target *tgt)
+               const struct fwd_opts *o, const struct target *tgt)
 {
 	struct sipsrv *s = px->s;
 	struct branch hop;
-	struct mbuf *mb;
-	struct pl body;
+	struct mbuf *mb, *sdp = NULL;
+	struct pl body, rewritten;
+	const struct pl *nb;
 	int e;
 
 	memset(&hop, 0, sizeof(hop));
@@ -473,13 +514,16 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
 	mb = e ? NULL : mbuf_alloc(512);
 	if (!mb)
 		return;
+	/* an ACK may carry the answer to an offer in a 2xx */
+	nb = relay_body(s, msg, &body, &o->in, &tgt->out, &sdp, &rewritten);
 	e = sipfwd_vias(mb, msg);
-	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, false, &body);
+	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, false, nb);
+	mem_deref(sdp);
 	mbuf_set_pos(mb, 0);
 	if (!e)
 		e = sip_request(NULL, s->sip, false, "ACK", 3, tgt->ruri,
-				(int)strlen(tgt->ruri), &hop.route_uri, mb, 0,
-				NULL, NULL, NULL);
+		                (int)strlen(tgt->ruri), &hop.route_uri, mb, 0,
+		                NULL, NULL, NULL);
 	if (e)
 		log_debug("ACK to %s not relayed: %s", tgt->ruri, strerror(e));
 	mem_deref(mb);
@@ -527,21 +571,32 @@ bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg)
 	mb = mbuf_alloc(1024);
 	if (!mb)
 		return true;
-	if (!sipfwd_response(mb, msg, NULL, true))
-		sip_send(s->sip, NULL, tp, &dst, mb);
+	{
+		/* a 2xx again: its SDP as the relay wrote it the first time */
+		struct mbuf *sdp = NULL;
+		struct pl body, rewritten;
+		const struct pl *nb = NULL;
+
+		if (!sipfwd_body(msg, &body))
+			nb = relay_body(s, msg, &body, NULL, NULL, &sdp,
+			                &rewritten);
+		if (!sipfwd_response(mb, msg, NULL, true, nb))
+			sip_send(s->sip, NULL, tp, &dst, mb);
+		mem_deref(sdp);
+	}
 	mem_deref(mb);
 	return true;
 }
 
 /* An outside target at a known address */
 int proxy_target_outside(struct target *t, const char *ruri,
-			 const struct sa *dst, enum sip_transp tp)
+                         const struct sa *dst, enum sip_transp tp)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->ruri, sizeof(t->ruri), "%s", ruri);
 	t->out.tcp = tp == SIP_TRANSP_TCP;
 	re_snprintf(t->route, sizeof(t->route), "sip:%J;transport=%s", dst,
-		    tp == SIP_TRANSP_TCP ? "tcp" : "udp");
+	            tp == SIP_TRANSP_TCP ? "tcp" : "udp");
 	return 0;
 }
 
@@ -560,7 +615,7 @@ static void proxy_destructor(void *arg)
 }
 
 int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
-		uint32_t max_tx)
+                uint32_t max_tx)
 {
 	struct proxy *px = mem_zalloc(sizeof(*px), proxy_destructor);
 

@@ -73,7 +73,7 @@ static int write_params(struct mbuf *mb, const struct pl *params)
 		    !((nlen == 8 && !strncasecmp(p + 1, "received", 8)) ||
 		      (nlen == 5 && !strncasecmp(p + 1, "rport", 5))))
 			err |= mbuf_write_mem(mb, (const uint8_t *)p,
-					      (size_t)(q - p));
+			                      (size_t)(q - p));
 		p = q;
 	}
 	return err;
@@ -111,10 +111,9 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
 
 		if (!via.params.p) {
 			err |= mbuf_printf(mb, "Via: %r", &hdr->val);
-		}
-		else {
+		} else {
 			err |= mbuf_printf(mb, "Via: %b", hdr->val.p,
-					   (size_t)(via.params.p - hdr->val.p));
+			                   (size_t)(via.params.p - hdr->val.p));
 			err |= write_params(mb, &via.params);
 		}
 		if (recv || rport)
@@ -133,8 +132,8 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
  * then Max-Forwards (unless @maxfwd < 0), Content-Length and the body
  */
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
-		   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
-		   const struct pl *body)
+                   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
+                   const struct pl *body)
 {
 	uint32_t routes = 0;
 	struct le *le;
@@ -155,7 +154,7 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
 			if (drop_proxy_auth)
 				continue;
 			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
-					   &hdr->val);
+			                   &hdr->val);
 			continue;
 		case SIP_HDR_ROUTE:
 			if (routes++ < routes_popped)
@@ -164,7 +163,7 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
 			continue;
 		default:
 			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
-					   &hdr->val);
+			                   &hdr->val);
 		}
 	}
 
@@ -179,10 +178,11 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
  * A response passed upstream: the status line, every header but the top
  * Via (ours) and, with @own_challenges false, WWW-/Proxy-Authenticate,
  * then @extra_headers (each ending in CRLF, may be NULL), a corrected
- * Content-Length and the body
+ * Content-Length and the body (or @new_body: the SDP the relay wrote)
  */
 int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
-		    const char *extra_headers, bool own_challenges)
+                    const char *extra_headers, bool own_challenges,
+                    const struct pl *new_body)
 {
 	bool first_via = true;
 	struct pl body;
@@ -192,6 +192,8 @@ int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
 	err = sipfwd_body(msg, &body);
 	if (err)
 		return err;
+	if (new_body)
+		body = *new_body;
 
 	err = mbuf_printf(mb, "SIP/2.0 %u %r\r\n", msg->scode, &msg->reason);
 	LIST_FOREACH(&msg->hdrl, le)
@@ -205,7 +207,7 @@ int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
 		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
 			continue;
 		if (!own_challenges && (hdr->id == SIP_HDR_WWW_AUTHENTICATE ||
-					hdr->id == SIP_HDR_PROXY_AUTHENTICATE))
+		                        hdr->id == SIP_HDR_PROXY_AUTHENTICATE))
 			continue;
 		err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
 	}

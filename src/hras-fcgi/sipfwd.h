@@ -16,8 +16,9 @@ struct pl;
 int sipfwd_body(const struct sip_msg *msg, struct pl *body);
 int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg);
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
-		   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
-		   const struct pl *body);
+                   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
+                   const struct pl *body);
 int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
-		    const char *extra_headers, bool own_challenges);
+                    const char *extra_headers, bool own_challenges,
+                    const struct pl *new_body);
 int sipfwd_maxfwd(const struct sip_msg *msg);

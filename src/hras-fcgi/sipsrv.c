@@ -35,14 +35,15 @@
 #include "route.h"
 #include "proxy.h"
 #include "registrar.h"
+#include "rat.h"
 
 enum {
 	RATE_SLOTS = 65536,
 };
 
 static const char allow_hdr[] =
-	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, "
-	"UPDATE, INFO, NOTIFY, SUBSCRIBE, REFER, PRACK\r\n";
+    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, "
+    "UPDATE, INFO, NOTIFY, SUBSCRIBE, REFER, PRACK\r\n";
 
 struct lan_addr {
 	struct le he;
@@ -51,12 +52,12 @@ struct lan_addr {
 };
 
 int sipsrv_reply(struct sipsrv *s, const struct sip_msg *msg, uint16_t code,
-		 const char *reason, const char *extra)
+                 const char *reason, const char *extra)
 {
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return 0; /* never answered */
 	return sip_treplyf(NULL, NULL, s->sip, msg, false, code, reason,
-			   "%sContent-Length: 0\r\n\r\n", extra ? extra : "");
+	                   "%sContent-Length: 0\r\n\r\n", extra ? extra : "");
 }
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host)
@@ -91,15 +92,14 @@ static bool lan_cmp(struct le *le, void *arg)
 
 const char *sipsrv_lan_addr(const struct sipsrv *s, const char *hrac)
 {
-	struct le *le = hash_lookup(s->lan_addrs, hash_joaat_str(hrac),
-				    lan_cmp, (void *)hrac);
+	struct le *le = hash_lookup(s->lan_addrs, hash_joaat_str(hrac), lan_cmp,
+	                            (void *)hrac);
 
 	return le ? ((const struct lan_addr *)le->data)->addr : NULL;
 }
 
 /* A control frame from an HRAC: "lan-sip ADDR:PORT" */
-void sipsrv_control(struct sipsrv *s, struct session *ss,
-		    const struct frame *f)
+void sipsrv_control(struct sipsrv *s, struct session *ss, const struct frame *f)
 {
 	char text[128], *arg;
 	struct lan_addr *l;
@@ -110,24 +110,27 @@ void sipsrv_control(struct sipsrv *s, struct session *ss,
 		return;
 	memcpy(text, f->payload, f->len);
 	text[f->len] = '\0';
+	if (!strncmp(text, "lan-rtp ", 8)) {
+		if (s->rat)
+			rat_hrac_media(s->rat, ss, text + 8);
+		return;
+	}
 	if (strncmp(text, "lan-sip ", 8)) {
 		log_debug("control frame from '%s' ignored: %.40s", ss->id,
-			  text);
+		          text);
 		return;
 	}
 	arg = text + 8;
 	if (sa_decode(&check, arg, strlen(arg))) {
 		log_warn("HRAC '%s' sent a bad LAN SIP address: %.40s", ss->id,
-			 arg);
+		         arg);
 		return;
 	}
 
-	le = hash_lookup(s->lan_addrs, hash_joaat_str(ss->id), lan_cmp,
-			 ss->id);
+	le = hash_lookup(s->lan_addrs, hash_joaat_str(ss->id), lan_cmp, ss->id);
 	if (le) {
 		l = le->data;
-	}
-	else {
+	} else {
 		l = mem_zalloc(sizeof(*l), NULL);
 		if (!l)
 			return;
@@ -139,15 +142,22 @@ void sipsrv_control(struct sipsrv *s, struct session *ss,
 	snprintf(l->addr, sizeof(l->addr), "%s", arg);
 }
 
+/* An RTP or RTCP frame from an HRAC: to the relay */
+void sipsrv_tunnel_media(struct sipsrv *s, struct session *ss,
+                         const struct frame *f)
+{
+	if (s->rat)
+		rat_from_tunnel(s->rat, ss, f);
+}
+
 void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
-		       const struct frame *f)
+                       const struct frame *f)
 {
 	lan_gw_from_tunnel(s->gw, ss, f);
 }
 
 /* §16.3: can this request be handled at all? */
-static bool validate(struct sipsrv *s, const struct sip_msg *msg,
-		     int *maxfwd)
+static bool validate(struct sipsrv *s, const struct sip_msg *msg, int *maxfwd)
 {
 	const struct sip_hdr *preq;
 	struct pl body;
@@ -158,7 +168,7 @@ static bool validate(struct sipsrv *s, const struct sip_msg *msg,
 	    !pl_isset(&msg->to.auri) || !pl_isset(&msg->callid) ||
 	    !pl_isset(&msg->cseq.met)) {
 		log_re_info("%r from %J: a mandatory header is missing: 400",
-			 &msg->met, &msg->src);
+		            &msg->met, &msg->src);
 		sipsrv_reply(s, msg, 400, "Missing Mandatory Header", NULL);
 		return false;
 	}
@@ -169,12 +179,12 @@ static bool validate(struct sipsrv *s, const struct sip_msg *msg,
 	e = sipfwd_body(msg, &body);
 	if (e) {
 		log_re_info("%r from %J: %s: 400", &msg->met, &msg->src,
-			 e == EMSGSIZE ? "body too large"
-				       : "Content-Length does not match");
+		            e == EMSGSIZE ? "body too large"
+		                          : "Content-Length does not match");
 		sipsrv_reply(s, msg, e == EMSGSIZE ? 413 : 400,
-			     e == EMSGSIZE ? "Request Entity Too Large"
-					   : "Bad Content-Length",
-			     NULL);
+		             e == EMSGSIZE ? "Request Entity Too Large"
+		                           : "Bad Content-Length",
+		             NULL);
 		return false;
 	}
 	if (pl_strcasecmp(&msg->uri.scheme, "sip") &&
@@ -192,7 +202,7 @@ static bool validate(struct sipsrv *s, const struct sip_msg *msg,
 	preq = sip_msg_hdr(msg, SIP_HDR_PROXY_REQUIRE);
 	if (preq) {
 		re_snprintf(unsup, sizeof(unsup), "Unsupported: %r\r\n",
-			    &preq->val);
+		            &preq->val);
 		sipsrv_reply(s, msg, 420, "Bad Extension", unsup);
 		return false;
 	}
@@ -219,7 +229,7 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 }
 
 static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
-			    const struct sip_msg *msg)
+                            const struct sip_msg *msg)
 {
 	if (!s->digest || (o->inside && !s->h->cfg.auth_inside))
 		return false;
@@ -229,7 +239,7 @@ static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
 
 /* @return true to go on; false when the request has been answered */
 static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
-			    const struct origin *o, bool *authed)
+                            const struct origin *o, bool *authed)
 {
 	char ob[96];
 	char user[DIGEST_USER_MAX];
@@ -248,8 +258,9 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	if (r == DIGEST_OK) {
 		if (pl_strcmp(&msg->from.uri.user, user)) {
 			log_re_warn("%r from %s: user '%s' may not send as %r",
-				 &msg->met, route_origin_str(o, ob, sizeof(ob)), user,
-				 &msg->from.uri.user);
+			            &msg->met,
+			            route_origin_str(o, ob, sizeof(ob)), user,
+			            &msg->from.uri.user);
 			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
 			return false;
 		}
@@ -262,14 +273,15 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	}
 	if (r == DIGEST_FAIL) {
 		log_re_warn("%r from %s for %r: wrong credentials", &msg->met,
-			 route_origin_str(o, ob, sizeof(ob)), &msg->from.uri.user);
+		            route_origin_str(o, ob, sizeof(ob)),
+		            &msg->from.uri.user);
 		s->st.refused_auth++;
 	}
 	mb = mbuf_alloc(512);
 	if (mb && !digest_challenge(s->digest, mb, true, r == DIGEST_STALE) &&
 	    !mbuf_write_u8(mb, 0))
 		sipsrv_reply(s, msg, 407, "Proxy Authentication Required",
-			     (const char *)mb->buf);
+		             (const char *)mb->buf);
 	mem_deref(mb);
 	return false;
 }
@@ -286,7 +298,7 @@ static bool session_connected(struct sipsrv *s, const char *hrac)
 
 /* Targets for an address of record of ours; @return the number */
 static size_t lookup_targets(struct sipsrv *s, const char *aor,
-			     struct target *tv, size_t max)
+                             struct target *tv, size_t max)
 {
 	const struct list *l = location_lookup(s->loc, aor);
 	uint64_t now = location_now();
@@ -312,11 +324,10 @@ static size_t lookup_targets(struct sipsrv *s, const char *aor,
 			snprintf(t->ruri, sizeof(t->ruri), "%s", b->contact);
 			t->out.inside = true;
 			snprintf(t->out.hrac, sizeof(t->out.hrac), "%s",
-				 b->hrac);
+			         b->hrac);
 			t->out.tcp = b->tcp;
 			t->addr = b->addr;
-		}
-		else {
+		} else {
 			proxy_target_outside(t, b->contact, &b->addr, b->tp);
 		}
 		n++;
@@ -335,15 +346,14 @@ static void answer_options(struct sipsrv *s, const struct sip_msg *msg)
 	char hdrs[512];
 
 	snprintf(hdrs, sizeof(hdrs),
-		 "%sAccept: application/sdp\r\nSupported: path\r\n",
-		 allow_hdr);
+	         "%sAccept: application/sdp\r\nSupported: path\r\n", allow_hdr);
 	sipsrv_reply(s, msg, 200, "OK", hdrs);
 }
 
 /* A request with no To tag: a new transaction, maybe a new dialog */
 static void initial(struct sipsrv *s, const struct sip_msg *msg,
-		    const struct origin *o, const struct route_pre *rp,
-		    int maxfwd)
+                    const struct origin *o, const struct route_pre *rp,
+                    int maxfwd)
 {
 	char ob[96];
 	const struct hras_conf *cfg = &s->h->cfg;
@@ -363,7 +373,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		return; /* an ACK always belongs to something */
 
 	ours_host = sipsrv_domain_ours(s, &msg->uri.host) ||
-		    sipsrv_addr_ours(s, &msg->uri);
+	            sipsrv_addr_ours(s, &msg->uri);
 
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		registrar_handle(s, msg, o);
@@ -374,7 +384,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 			answer_options(s, msg);
 		else
 			sipsrv_reply(s, msg, 405, "Method Not Allowed",
-				     allow_hdr);
+			             allow_hdr);
 		return;
 	}
 
@@ -386,9 +396,10 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		/* a foreign domain: only our users, only by the trunk */
 		if (!authed || !cfg->outbound) {
 			log_re_info("%r from %s to %r refused: %s", &msg->met,
-				 route_origin_str(o, ob, sizeof(ob)), &msg->uri.host,
-				 authed ? "no --outbound route"
-					: "relaying for strangers");
+			            route_origin_str(o, ob, sizeof(ob)),
+			            &msg->uri.host,
+			            authed ? "no --outbound route"
+			                   : "relaying for strangers");
 			s->st.refused_relay++;
 			sipsrv_reply(s, msg, 403, "Relaying Denied", NULL);
 			return;
@@ -404,24 +415,25 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	 * our address rather than a domain means the first domain */
 	if (sipsrv_domain_ours(s, &msg->uri.host))
 		re_snprintf(aor, sizeof(aor), "%r@%r", &msg->uri.user,
-			    &msg->uri.host);
+		            &msg->uri.host);
 	else
 		re_snprintf(aor, sizeof(aor), "%r@%s", &msg->uri.user,
-			    s->domains[0]);
+		            s->domains[0]);
 	for (char *p = strchr(aor, '@'); p && *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 
 	n = lookup_targets(s, aor, tv, ARRAY_SIZE(tv));
 	if (!n) {
-		bool known = location_aor_known(s->loc, aor) ||
-			     (s->digest &&
-			      digest_user_known(s->digest, &msg->uri.user));
+		bool known =
+		    location_aor_known(s->loc, aor) ||
+		    (s->digest && digest_user_known(s->digest, &msg->uri.user));
 
 		log_re_info("%r for %s: %s", &msg->met, aor,
-			 known ? "not reachable now (480)" : "no such user (404)");
+		            known ? "not reachable now (480)"
+		                  : "no such user (404)");
 		sipsrv_reply(s, msg, known ? 480 : 404,
-			     known ? "Temporarily Unavailable" : "Not Found",
-			     NULL);
+		             known ? "Temporarily Unavailable" : "Not Found",
+		             NULL);
 		return;
 	}
 	if (!pl_strcmp(&msg->met, "INVITE"))
@@ -431,8 +443,8 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 
 /* A request inside a dialog: it follows the route we recorded */
 static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
-		      const struct origin *o, const struct route_pre *rp,
-		      int maxfwd)
+                      const struct origin *o, const struct route_pre *rp,
+                      int maxfwd)
 {
 	char ob[96];
 	struct target t;
@@ -464,26 +476,29 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 	if (!rp->have_last && !o->inside) {
 		/* not a dialog of ours: no relaying for strangers */
 		if (!ack) {
-			log_re_info("%r from %s: in-dialog but not routed through "
-				 "us: 403",
-				 &msg->met, route_origin_str(o, ob, sizeof(ob)));
+			log_re_info(
+			    "%r from %s: in-dialog but not routed through "
+			    "us: 403",
+			    &msg->met, route_origin_str(o, ob, sizeof(ob)));
 			s->st.refused_relay++;
 			sipsrv_reply(s, msg, 403, "Not A Dialog Routed Here",
-				     NULL);
+			             NULL);
 		}
 		return;
 	}
+
+	if (!pl_strcmp(&msg->met, "BYE") && s->rat)
+		rat_bye(s->rat, msg);
 
 	if (rp->have_last && rp->last.inside && !next) {
 		/* to a phone of a site: the Request-URI holds its address */
 		t.out = rp->last;
 		if (sa_set(&t.addr, &msg->uri.host,
-			   msg->uri.port ? msg->uri.port : SIP_PORT)) {
+		           msg->uri.port ? msg->uri.port : SIP_PORT)) {
 			sipsrv_reply(s, msg, 404, "Not Found", NULL);
 			return;
 		}
-	}
-	else if (next) {
+	} else if (next) {
 		struct sip_addr a;
 
 		if (sip_addr_decode(&a, &next->val)) {
@@ -491,8 +506,7 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 			return;
 		}
 		re_snprintf(t.route, sizeof(t.route), "%r", &a.auri);
-	}
-	else {
+	} else {
 		re_snprintf(t.route, sizeof(t.route), "%r", &msg->ruri);
 		if (rp->have_last)
 			t.out = rp->last;
@@ -517,10 +531,10 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	if (!o.inside && !ratelimit_allow(s->rl, &msg->src, mono_us())) {
 		if (s->st.refused_rate++ % 1000 == 0)
 			log_re_warn("%J sends more than %u requests/s: refused "
-				 "(503)",
-				 &msg->src, s->h->cfg.rate_limit);
+			            "(503)",
+			            &msg->src, s->h->cfg.rate_limit);
 		sipsrv_reply(s, msg, 503, "Service Unavailable",
-			     "Retry-After: 10\r\n");
+		             "Retry-After: 10\r\n");
 		return true;
 	}
 
@@ -538,7 +552,7 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	}
 	if (looping(s, msg)) {
 		log_re_info("%r from %J passed us twice: loop (482)", &msg->met,
-			 &msg->src);
+		            &msg->src);
 		sipsrv_reply(s, msg, 482, "Loop Detected", NULL);
 		return true;
 	}
@@ -574,6 +588,7 @@ static void sipsrv_destructor(void *arg)
 	struct sipsrv *s = arg;
 
 	mem_deref(s->px);
+	mem_deref(s->rat);
 	mem_deref(s->lsnr_req);
 	mem_deref(s->lsnr_resp);
 	if (s->sip)
@@ -615,9 +630,9 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 
 	for (size_t i = 0; i < cfg->sip.n && i < SIPSRV_LADDR_MAX; i++) {
 		if (sa_decode(&s->laddr[i], cfg->sip.v[i],
-			      strlen(cfg->sip.v[i]))) {
+		              strlen(cfg->sip.v[i]))) {
 			log_error("--sip takes ADDR:PORT, not '%s'",
-				  cfg->sip.v[i]);
+			          cfg->sip.v[i]);
 			e = EINVAL;
 			goto out;
 		}
@@ -629,37 +644,42 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 	}
 	for (size_t i = 0; i < cfg->domain.n && i < SIPSRV_DOMAIN_MAX; i++)
 		snprintf(s->domains[s->ndomains++], sizeof(s->domains[0]), "%s",
-			 cfg->domain.v[i]);
+		         cfg->domain.v[i]);
 	if (!s->ndomains)
 		re_snprintf(s->domains[s->ndomains++], sizeof(s->domains[0]),
-			    "%j", &s->laddr[0]);
+		            "%j", &s->laddr[0]);
 
 	setup_dns(s);
 	e = sip_alloc(&s->sip, s->dnsc, 1024, 1024, 1024, "SoFW HRAS", NULL,
-		      NULL);
+	              NULL);
 	for (size_t i = 0; !e && i < s->nladdr; i++) {
 		e = sip_transp_add(s->sip, SIP_TRANSP_UDP, &s->laddr[i]);
-		e = e ? e : sip_transp_add(s->sip, SIP_TRANSP_TCP, &s->laddr[i]);
+		e = e ? e
+		      : sip_transp_add(s->sip, SIP_TRANSP_TCP, &s->laddr[i]);
 		if (e)
 			log_re(LL_ERROR, "cannot listen for SIP on %J: %s",
-				  &s->laddr[i], strerror(e));
+			       &s->laddr[i], strerror(e));
 	}
 	e = e ? e : sip_listen(&s->lsnr_req, s->sip, true, on_request, s);
 	e = e ? e : sip_listen(&s->lsnr_resp, s->sip, false, on_response, s);
-	e = e ? e : lan_gw_alloc(&s->gw, h->sessions, &s->laddr[0],
-				 cfg->max_phones);
-	e = e ? e : location_alloc(&s->loc, cfg->max_bindings,
-				   cfg->max_contacts, cfg->state);
+	e = e ? e
+	      : lan_gw_alloc(&s->gw, h->sessions, &s->laddr[0],
+	                     cfg->max_phones);
+	e = e ? e
+	      : location_alloc(&s->loc, cfg->max_bindings, cfg->max_contacts,
+	                       cfg->state);
 	e = e ? e : location_rr_key(s->loc, s->rr_key);
 	e = e ? e : proxy_alloc(&s->px, s, cfg->timer_c, cfg->max_transactions);
-	e = e ? e : ratelimit_alloc(&s->rl, cfg->rate_limit, cfg->rate_burst,
-				    RATE_SLOTS);
+	e = e ? e
+	      : ratelimit_alloc(&s->rl, cfg->rate_limit, cfg->rate_burst,
+	                        RATE_SLOTS);
 	e = e ? e : hash_alloc(&s->lan_addrs, 256);
+	e = e ? e : rat_alloc(&s->rat, s);
 	if (!e && cfg->users) {
 		e = digest_alloc(&s->digest, cfg->users,
-				 cfg->realm ? cfg->realm : s->domains[0],
-				 cfg->nonce_ttl, cfg->digest_algorithms, err,
-				 sizeof(err));
+		                 cfg->realm ? cfg->realm : s->domains[0],
+		                 cfg->nonce_ttl, cfg->digest_algorithms, err,
+		                 sizeof(err));
 		if (e)
 			log_error("users: %s", err);
 	}
@@ -669,8 +689,8 @@ out:
 		return e;
 	}
 	log_re_info("SIP on %J (UDP, TCP) for %s%s%s", &s->laddr[0],
-		 s->domains[0], s->ndomains > 1 ? " and more" : "",
-		 s->digest ? ", with digest authentication" : "");
+	            s->domains[0], s->ndomains > 1 ? " and more" : "",
+	            s->digest ? ", with digest authentication" : "");
 	*sp = s;
 	return 0;
 }

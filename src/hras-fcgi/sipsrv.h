@@ -23,6 +23,7 @@ struct proxy;
 struct ratelimit;
 struct session;
 struct frame;
+struct rat;
 
 enum {
 	SIPSRV_LADDR_MAX = 8,
@@ -34,10 +35,10 @@ enum {
 struct origin {
 	bool inside;
 	char hrac[HRACS_ID_MAX + 1]; /* inside */
-	struct sa addr;		     /* inside: the phone as its HRAC sees
-					it; outside: the source */
-	bool tcp;		     /* inside: the phone uses TCP */
-	enum sip_transp tp;	     /* outside: the transport */
+	struct sa addr;              /* inside: the phone as its HRAC sees
+	                                it; outside: the source */
+	bool tcp;                    /* inside: the phone uses TCP */
+	enum sip_transp tp;          /* outside: the transport */
 };
 
 /* A side of the server: outside, or the inside of one HRAC's site */
@@ -66,6 +67,7 @@ struct sipsrv {
 	struct digest *digest; /* NULL: no --users, no authentication */
 	struct proxy *px;
 	struct ratelimit *rl;
+	struct rat *rat;        /* the media relay */
 	struct hash *lan_addrs; /* HRAC id -> its advertised LAN SIP address */
 	uint8_t rr_key[32];
 	struct sipsrv_stats st;
@@ -73,13 +75,15 @@ struct sipsrv {
 
 int sipsrv_alloc(struct sipsrv **sp, struct hras *h);
 void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
-		       const struct frame *f);
+                       const struct frame *f);
 void sipsrv_control(struct sipsrv *s, struct session *ss,
-		    const struct frame *f);
+                    const struct frame *f);
+void sipsrv_tunnel_media(struct sipsrv *s, struct session *ss,
+                         const struct frame *f);
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz);
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);
 bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri);
 const char *sipsrv_lan_addr(const struct sipsrv *s, const char *hrac);
 int sipsrv_reply(struct sipsrv *s, const struct sip_msg *msg, uint16_t code,
-		 const char *reason, const char *extra);
+                 const char *reason, const char *extra);

@@ -1,0 +1,311 @@
+/**
+ * @file media_lan.c  The phones' media at hrac: RTP/RTCP port pairs
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "secret.h"
+#include "tunnel.h"
+#include "hrac.h"
+#include "sip_lan.h"
+#include "media_lan.h"
+
+enum {
+	RXSZ = 2048, /* one RTP packet; larger ones are cut */
+};
+
+struct media_port;
+
+struct port_sock {
+	struct media_port *mp;
+	int i; /* 0 RTP, 1 RTCP */
+};
+
+struct media_port {
+	struct le he;
+	struct media_lan *m;
+	uint16_t port;
+	struct udp_sock *us[2];
+	struct port_sock ps[2];
+	struct sa ok_dst[2]; /* last destination found to be a phone */
+	uint64_t up, down, drops;
+};
+
+struct media_lan {
+	struct sip_lan *lan;
+	struct tunnel *t;
+	struct hash *ports;
+	struct sa ip;
+	uint16_t lo, hi;
+	struct mbuf *mb;
+	struct media_lan_stats st;
+};
+
+static bool port_cmp(struct le *le, void *arg)
+{
+	const struct media_port *p = le->data;
+
+	return p->port == *(uint16_t *)arg;
+}
+
+static struct media_port *port_find(struct media_lan *m, uint16_t port)
+{
+	struct le *le = hash_lookup(m->ports, port, port_cmp, &port);
+
+	return le ? le->data : NULL;
+}
+
+static void port_destructor(void *arg)
+{
+	struct media_port *p = arg;
+
+	hash_unlink(&p->he);
+	mem_deref(p->us[0]);
+	mem_deref(p->us[1]);
+	if (p->m)
+		p->m->st.ports--;
+}
+
+/* A packet from a phone: up the tunnel with its address */
+static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct port_sock *ps = arg;
+	struct media_port *p = ps->mp;
+	struct media_lan *m = p->m;
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = ps->i ? FRAME_RTCP : FRAME_RTP;
+	f.addr = *src;
+	f.relay_port = p->port;
+	f.payload = mbuf_buf(mb);
+	f.len = mbuf_get_left(mb);
+	if (tunnel_send(m->t, &f)) {
+		p->drops++;
+		return;
+	}
+	p->up++;
+	m->st.up_pkts++;
+	m->st.up_bytes += f.len;
+}
+
+static int port_open(struct media_lan *m, uint16_t port)
+{
+	struct media_port *p;
+	struct sa a = m->ip;
+	int e;
+
+	if (port < m->lo || port + 1 > m->hi || (port & 1)) {
+		log_warn("HRAS asked for media port %u, outside --rtp-ports "
+		         "%u-%u: refused",
+		         port, m->lo, m->hi);
+		return EINVAL;
+	}
+	if (port_find(m, port))
+		return 0;
+
+	p = mem_zalloc(sizeof(*p), port_destructor);
+	if (!p)
+		return ENOMEM;
+	p->port = port;
+	p->ps[0].mp = p->ps[1].mp = p;
+	p->ps[1].i = 1;
+	sa_set_port(&a, port);
+	e = udp_listen(&p->us[0], &a, phone_recv, &p->ps[0]);
+	if (!e) {
+		sa_set_port(&a, port + 1);
+		e = udp_listen(&p->us[1], &a, phone_recv, &p->ps[1]);
+	}
+	if (e) {
+		log_re(LL_WARN,
+		       "media ports %u/%u on %j: %m: this call has no "
+		       "audio inside",
+		       port, port + 1, &m->ip, e);
+		mem_deref(p);
+		return e;
+	}
+	udp_rxsz_set(p->us[0], RXSZ);
+	udp_rxsz_set(p->us[1], RXSZ);
+	p->m = m;
+	m->st.ports++;
+	hash_append(m->ports, port, &p->he, p);
+	log_debug("media ports %u/%u open", port, port + 1);
+	return 0;
+}
+
+/* "media-open PORT", "media-close PORT", "media-reset" from HRAS */
+void media_lan_control(struct media_lan *m, const char *text)
+{
+	unsigned port;
+
+	if (!strcmp(text, "media-reset")) {
+		hash_flush(m->ports);
+		return;
+	}
+	if (sscanf(text, "media-open %u", &port) == 1 && port < 65536) {
+		port_open(m, (uint16_t)port);
+		return;
+	}
+	if (sscanf(text, "media-close %u", &port) == 1 && port < 65536) {
+		mem_deref(port_find(m, (uint16_t)port));
+		log_debug("media ports %u/%u closed", port, port + 1);
+		return;
+	}
+	log_debug("control frame from HRAS ignored: %.40s", text);
+}
+
+/* A frame from HRAS: to the phone it names, from the port it names */
+void media_lan_deliver(struct media_lan *m, const struct frame *f)
+{
+	struct media_port *p = port_find(m, f->relay_port);
+	int i = f->type == FRAME_RTCP;
+
+	if (!p) {
+		m->st.drops_closed++;
+		return;
+	}
+	if (!sa_cmp(&p->ok_dst[i], &f->addr, SA_ALL)) {
+		if (!sip_lan_is_phone(m->lan, &f->addr)) {
+			p->drops++;
+			if (m->st.drops_stranger++ % 1000 == 0)
+				log_re_warn("media for %J dropped: not a phone "
+				            "of this LAN",
+				            &f->addr);
+			return;
+		}
+		p->ok_dst[i] = f->addr;
+	}
+
+	mbuf_rewind(m->mb);
+	if (mbuf_write_mem(m->mb, f->payload, f->len))
+		return;
+	mbuf_set_pos(m->mb, 0);
+	if (udp_send(p->us[i], &f->addr, m->mb)) {
+		p->drops++;
+		return;
+	}
+	p->down++;
+	m->st.down_pkts++;
+	m->st.down_bytes += f->len;
+}
+
+/* Tell HRAS where this site's media ports are */
+void media_lan_announce(struct media_lan *m)
+{
+	char text[96];
+	struct frame f;
+
+	re_snprintf(text, sizeof(text), "lan-rtp %j %u-%u", &m->ip, m->lo,
+	            m->hi);
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_CONTROL;
+	f.payload = (const uint8_t *)text;
+	f.len = strlen(text);
+	tunnel_send(m->t, &f);
+}
+
+static void media_destructor(void *arg)
+{
+	struct media_lan *m = arg;
+
+	hash_flush(m->ports);
+	mem_deref(m->ports);
+	mem_deref(m->mb);
+}
+
+/* --rtp-ip, or the address of --sip, or the host's toward the default
+ * route */
+static int media_ip(struct sa *ip, const struct hrac_conf *cfg)
+{
+	struct sa sip;
+
+	if (cfg->rtp_ip)
+		return sa_set_str(ip, cfg->rtp_ip, 0);
+	if (!sa_decode(&sip, cfg->sip, strlen(cfg->sip)) && !sa_is_any(&sip)) {
+		*ip = sip;
+		sa_set_port(ip, 0);
+		return 0;
+	}
+	return net_default_source_addr_get(AF_INET, ip);
+}
+
+int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
+                    struct sip_lan *lan, struct tunnel *t, char *err,
+                    size_t errsz)
+{
+	struct media_lan *m;
+	unsigned lo, hi;
+	char c;
+	int e;
+
+	if (sscanf(cfg->rtp_ports, "%u-%u%c", &lo, &hi, &c) != 2 || lo < 1024 ||
+	    hi > 65535 || lo + 1 > hi) {
+		snprintf(err, errsz,
+		         "--rtp-ports takes LO-HI within 1024-65535, not '%s'",
+		         cfg->rtp_ports);
+		return EINVAL;
+	}
+	m = mem_zalloc(sizeof(*m), media_destructor);
+	if (!m)
+		return ENOMEM;
+	m->lan = lan;
+	m->t = t;
+	m->lo = (uint16_t)(lo + (lo & 1));
+	m->hi = (uint16_t)hi;
+	e = media_ip(&m->ip, cfg);
+	if (e)
+		snprintf(err, errsz, "--rtp-ip: no usable address ('%s')",
+		         cfg->rtp_ip ? cfg->rtp_ip : cfg->sip);
+	e = e ? e : hash_alloc(&m->ports, 256);
+	if (!e) {
+		m->mb = mbuf_alloc(RXSZ);
+		e = m->mb ? 0 : ENOMEM;
+	}
+	if (e) {
+		mem_deref(m);
+		return e;
+	}
+	*mp = m;
+	return 0;
+}
+
+const struct media_lan_stats *media_lan_stats(const struct media_lan *m)
+{
+	return &m->st;
+}
+
+static bool port_status(struct le *le, void *arg)
+{
+	const struct media_port *p = le->data;
+	struct re_printf *pf = arg;
+
+	re_hprintf(pf, " %u(up %llu, down %llu, dropped %llu)", p->port,
+	           (unsigned long long)p->up, (unsigned long long)p->down,
+	           (unsigned long long)p->drops);
+	return false;
+}
+
+/* One line: the ports open and their packets */
+int media_lan_status(struct media_lan *m, struct re_printf *pf)
+{
+	int err = re_hprintf(pf,
+	                     "media on %j ports %u-%u: %u pairs open, "
+	                     "%llu packets up, %llu down, %llu dropped "
+	                     "(not a phone), %llu for closed ports;",
+	                     &m->ip, m->lo, m->hi, m->st.ports,
+	                     (unsigned long long)m->st.up_pkts,
+	                     (unsigned long long)m->st.down_pkts,
+	                     (unsigned long long)m->st.drops_stranger,
+	                     (unsigned long long)m->st.drops_closed);
+
+	hash_apply(m->ports, port_status, pf);
+	return err;
+}

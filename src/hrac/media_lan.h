@@ -1,0 +1,34 @@
+/**
+ * @file media_lan.h  The phones' media at hrac: RTP/RTCP port pairs
+ *
+ * HRAS chooses, from the range hrac announced ("lan-rtp IP LO-HI"), the
+ * port pair on --rtp-ip that a call's inside phone sends its media to,
+ * and tells hrac with a control frame before the SDP naming it goes
+ * out: "media-open PORT", "media-close PORT", "media-reset" (after a
+ * reconnect, followed by the ports of the calls still up).
+ *
+ * Phone -> port: an RTP (even port) or RTCP (odd) frame with the phone's
+ * address and the port; frame from HRAS -> the phone it names, from the
+ * same port.  Media goes only to phones of this LAN (sip_lan.h).
+ */
+
+struct media_lan;
+struct sip_lan;
+struct tunnel;
+struct frame;
+struct hrac_conf;
+
+struct media_lan_stats {
+	uint32_t ports; /* pairs open */
+	uint64_t up_pkts, up_bytes, down_pkts, down_bytes;
+	uint64_t drops_stranger, drops_closed;
+};
+
+int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
+                    struct sip_lan *lan, struct tunnel *t, char *err,
+                    size_t errsz);
+void media_lan_announce(struct media_lan *m);
+void media_lan_control(struct media_lan *m, const char *text);
+void media_lan_deliver(struct media_lan *m, const struct frame *f);
+const struct media_lan_stats *media_lan_stats(const struct media_lan *m);
+int media_lan_status(struct media_lan *m, struct re_printf *pf);
