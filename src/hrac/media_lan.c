@@ -294,7 +294,7 @@ static bool port_status(struct le *le, void *arg)
 }
 
 /* One line: the ports open and their packets */
-int media_lan_status(struct media_lan *m, struct re_printf *pf)
+int media_lan_status(struct re_printf *pf, struct media_lan *m)
 {
 	int err = re_hprintf(pf,
 	                     "media on %j ports %u-%u: %u pairs open, "

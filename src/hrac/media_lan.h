@@ -31,4 +31,4 @@ void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
 const struct media_lan_stats *media_lan_stats(const struct media_lan *m);
-int media_lan_status(struct media_lan *m, struct re_printf *pf);
+int media_lan_status(struct re_printf *pf, struct media_lan *m);

@@ -18,6 +18,7 @@
 #include "hracs.h"
 #include "session.h"
 #include "hras.h"
+#include "status.h"
 #include "sipsrv.h"
 #include "core.h"
 
@@ -138,6 +139,7 @@ static void tick(void *arg)
 
 	sessions_expire(c->h->sessions, mono_us(),
 	                (uint64_t)cfg->session_idle * 1000000);
+	status_refresh(c->h->status, c->h);
 
 	if (c->reload) {
 		char err[256];

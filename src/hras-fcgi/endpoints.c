@@ -29,10 +29,9 @@ struct endpoint {
 };
 
 static const struct endpoint endpoints[] = {
-	{ "open", "POST", ep_open },
-	{ "down", "GET", ep_down },
-	{ "up", "POST", ep_up },
-	{ "close", "POST", ep_close },
+	{ "open", "POST", ep_open },    { "down", "GET", ep_down },
+	{ "up", "POST", ep_up },        { "close", "POST", ep_close },
+	{ "status", "GET", ep_status },
 };
 
 void endpoint_serve(struct hras *h, FCGX_Request *r)

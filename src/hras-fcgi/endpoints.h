@@ -13,6 +13,7 @@ void ep_open(struct hreq *q);
 void ep_down(struct hreq *q);
 void ep_up(struct hreq *q);
 void ep_close(struct hreq *q);
+void ep_status(struct hreq *q);
 
 struct session *ep_session(struct hreq *q, uint32_t *epoch);
 int ep_read_timeout(struct hreq *q, uint32_t seconds);

@@ -68,6 +68,7 @@ struct hras {
 	struct workers *workers;
 	struct core *core;
 	struct sipsrv *sipsrv;
+	struct status *status;
 	int listen_fd;
 };
 

@@ -14,6 +14,7 @@
 #include "chan.h"
 #include "hras.h"
 #include "portpool.h"
+#include "cidr.h"
 
 #define OPT(name, s, type, field, min, max, arg, help)                         \
 	{                                                                      \
@@ -196,6 +197,17 @@ int hras_conf_check(struct hras_conf *cfg, char *err, size_t errsz)
 		         "not '%s'",
 		         cfg->public_ip);
 		return 1;
+	}
+	for (size_t i = 0; i < cfg->status_allow.n; i++) {
+		struct cidr c;
+
+		if (cidr_parse(&c, cfg->status_allow.v[i])) {
+			snprintf(err, errsz,
+			         "status-allow takes a network like "
+			         "127.0.0.1/32, not '%s'",
+			         cfg->status_allow.v[i]);
+			return 1;
+		}
 	}
 	if (cfg->session_idle <= cfg->keepalive) {
 		snprintf(err, errsz,

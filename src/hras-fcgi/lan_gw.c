@@ -25,7 +25,7 @@ struct lan_gw {
 	struct hash *by_key, *by_port;
 	uint32_t n, max;
 	struct sa sip_laddr; /* libre's SIP transport */
-	struct sa bind;	     /* loopback of the same family */
+	struct sa bind;      /* loopback of the same family */
 	struct sessions *sessions;
 	struct mbuf *mb;
 	struct mbuf *via_mb; /* a response with its Via put right */
@@ -127,8 +127,8 @@ static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	if (!s) {
 		gw->st.down_unconnected++;
 		log_debug("SIP for a phone of '%s': that HRAC is not "
-			  "connected, dropped",
-			  p->hrac);
+		          "connected, dropped",
+		          p->hrac);
 		return;
 	}
 
@@ -146,7 +146,7 @@ static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	e = session_send(s, &f, mono_us());
 	if (e)
 		log_warn("SIP for a phone of '%s' not queued: %s", p->hrac,
-			 strerror(e));
+		         strerror(e));
 	else
 		gw->st.down++;
 	session_deref(s);
@@ -169,8 +169,8 @@ static void evict_oldest(struct lan_gw *gw)
 	hash_apply(gw->by_key, find_oldest, &oldest);
 	if (oldest) {
 		log_info("gateway full (%u phones): forgetting the least "
-			 "recently used, of '%s'",
-			 gw->max, oldest->hrac);
+		         "recently used, of '%s'",
+		         gw->max, oldest->hrac);
 		gw->st.evicted++;
 		mem_deref(oldest);
 	}
@@ -182,7 +182,7 @@ static void evict_oldest(struct lan_gw *gw)
  * @return 0, or an errno when no socket could be opened
  */
 int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
-		bool tcp, struct lan_peer **pp)
+                bool tcp, struct lan_peer **pp)
 {
 	struct key k = { hrac, addr, tcp };
 	struct lan_peer *p;
@@ -227,31 +227,30 @@ int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
 /* The peer behind a source address, if it is one of the gateway's */
 struct lan_peer *lan_gw_lookup(struct lan_gw *gw, const struct sa *src)
 {
-	struct le *le = hash_lookup(gw->by_port, sa_hash(src, SA_ALL),
-				    port_cmp, (void *)src);
+	struct le *le = hash_lookup(gw->by_port, sa_hash(src, SA_ALL), port_cmp,
+	                            (void *)src);
 
 	return le ? le->data : NULL;
 }
 
 /* A SIP frame from an HRAC: to the SIP stack, from the phone's peer */
 void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
-			const struct frame *f)
+                        const struct frame *f)
 {
 	struct lan_peer *p;
 	int e;
 
 	if (f->len > SIP_UDP_MAX) {
 		log_warn("SIP message of %zu bytes from a phone of '%s' "
-			 "dropped: too large",
-			 f->len, s->id);
+		         "dropped: too large",
+		         f->len, s->id);
 		return;
 	}
 
-	e = lan_gw_peer(gw, s->id, &f->addr, (f->flags & FRAME_F_TCP) != 0,
-			&p);
+	e = lan_gw_peer(gw, s->id, &f->addr, (f->flags & FRAME_F_TCP) != 0, &p);
 	if (e) {
 		log_warn("gateway: no socket for a phone of '%s': %s", s->id,
-			 strerror(e));
+		         strerror(e));
 		return;
 	}
 
@@ -263,7 +262,7 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
 	}
 	if (e)
 		log_warn("gateway: SIP from a phone of '%s' not passed on: %s",
-			 s->id, strerror(e));
+		         s->id, strerror(e));
 	else
 		gw->st.up++;
 }
@@ -285,7 +284,7 @@ static void gw_destructor(void *arg)
  * @param max        phones at most
  */
 int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
-		 const struct sa *sip_laddr, uint32_t max)
+                 const struct sa *sip_laddr, uint32_t max)
 {
 	struct lan_gw *gw;
 	int e;
@@ -296,8 +295,8 @@ int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
 	gw->sessions = ss;
 	gw->max = max;
 	gw->sip_laddr = *sip_laddr;
-	sa_set_str(&gw->bind, sa_af(sip_laddr) == AF_INET6 ? "::1" : "127.0.0.1",
-		   0);
+	sa_set_str(&gw->bind,
+	           sa_af(sip_laddr) == AF_INET6 ? "::1" : "127.0.0.1", 0);
 
 	e = hash_alloc(&gw->by_key, 1024);
 	e = e ? e : hash_alloc(&gw->by_port, 1024);

@@ -23,27 +23,27 @@ struct lan_peer {
 	struct le he_port; /* by local port */
 	struct lan_gw *gw;
 	char hrac[HRACS_ID_MAX + 1];
-	struct sa addr;	   /* the phone, as its HRAC sees it */
-	bool tcp;	   /* the phone uses TCP to its HRAC */
+	struct sa addr; /* the phone, as its HRAC sees it */
+	bool tcp;       /* the phone uses TCP to its HRAC */
 	struct udp_sock *us;
-	struct sa laddr;   /* the loopback address standing in for it */
-	uint64_t last;	   /* ms: last traffic either way */
+	struct sa laddr; /* the loopback address standing in for it */
+	uint64_t last;   /* ms: last traffic either way */
 };
 
 struct lan_gw_stats {
-	uint64_t up, down;	     /* messages each way */
-	uint64_t down_unconnected;   /* for an HRAC not connected */
+	uint64_t up, down;         /* messages each way */
+	uint64_t down_unconnected; /* for an HRAC not connected */
 	uint64_t evicted;
 };
 
 struct lan_gw;
 
 int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
-		 const struct sa *sip_laddr, uint32_t max);
+                 const struct sa *sip_laddr, uint32_t max);
 void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
-			const struct frame *f);
+                        const struct frame *f);
 int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
-		bool tcp, struct lan_peer **pp);
+                bool tcp, struct lan_peer **pp);
 struct lan_peer *lan_gw_lookup(struct lan_gw *gw, const struct sa *src);
 uint32_t lan_gw_count(const struct lan_gw *gw);
 const struct lan_gw_stats *lan_gw_stats(const struct lan_gw *gw);

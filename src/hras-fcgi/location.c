@@ -62,8 +62,8 @@ static bool aor_cmp(struct le *le, void *arg)
 
 static struct aor_entry *aor_find(struct location *l, const char *aor)
 {
-	struct le *le = hash_lookup(l->aors, hash_joaat_str(aor), aor_cmp,
-				    (void *)aor);
+	struct le *le =
+	    hash_lookup(l->aors, hash_joaat_str(aor), aor_cmp, (void *)aor);
 
 	return le ? le->data : NULL;
 }
@@ -109,7 +109,7 @@ static bool sweep_aor(struct le *le, void *arg)
 		bl = bl->next;
 		if (b->expires <= now) {
 			log_debug("binding of %s expired: %s", b->aor,
-				  b->contact);
+			          b->contact);
 			mem_deref(b);
 			l->n--;
 			mark_dirty(l);
@@ -145,8 +145,9 @@ static void mark_dirty(struct location *l)
 
 static const char *tp_name(enum sip_transp tp)
 {
-	return tp == SIP_TRANSP_TCP ? "tcp" : tp == SIP_TRANSP_TLS ? "tls"
-								    : "udp";
+	return tp == SIP_TRANSP_TCP   ? "tcp"
+	       : tp == SIP_TRANSP_TLS ? "tls"
+	                              : "udp";
 }
 
 static bool save_aor(struct le *le, void *arg)
@@ -162,11 +163,11 @@ static bool save_aor(struct le *le, void *arg)
 
 		re_snprintf(addr, sizeof(addr), "%J", &b->addr);
 		fprintf(f, "b\t%s\t%s\t%llu\t%u\t%s\t%u\t%s\t%s\t%s\t%s\t%s\n",
-			b->aor, b->contact, (unsigned long long)b->expires,
-			b->q, b->callid, b->cseq, b->inside ? "in" : "out",
-			b->inside ? b->hrac : "-", addr,
-			b->inside ? (b->tcp ? "tcp" : "udp") : tp_name(b->tp),
-			b->ua[0] ? b->ua : "-");
+		        b->aor, b->contact, (unsigned long long)b->expires,
+		        b->q, b->callid, b->cseq, b->inside ? "in" : "out",
+		        b->inside ? b->hrac : "-", addr,
+		        b->inside ? (b->tcp ? "tcp" : "udp") : tp_name(b->tp),
+		        b->ua[0] ? b->ua : "-");
 	}
 	return false;
 }
@@ -210,7 +211,9 @@ int location_save(struct location *l)
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	                              : -1;
 }
 
 static void copy_field(char *dst, size_t size, const char *src)
@@ -230,7 +233,8 @@ static int load_line(struct location *l, char *line, uint64_t now)
 
 	if (n == 2 && !strcmp(f[0], "key") && strlen(f[1]) == 64) {
 		for (int i = 0; i < 32; i++) {
-			int hi = hexval(f[1][2 * i]), lo = hexval(f[1][2 * i + 1]);
+			int hi = hexval(f[1][2 * i]),
+			    lo = hexval(f[1][2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return EBADMSG;
@@ -253,8 +257,9 @@ static int load_line(struct location *l, char *line, uint64_t now)
 	if (sa_decode(&b.addr, f[9], strlen(f[9])))
 		return EBADMSG;
 	b.tcp = !strcmp(f[10], "tcp");
-	b.tp = !strcmp(f[10], "tcp") ? SIP_TRANSP_TCP
-	       : !strcmp(f[10], "tls") ? SIP_TRANSP_TLS : SIP_TRANSP_UDP;
+	b.tp = !strcmp(f[10], "tcp")   ? SIP_TRANSP_TCP
+	       : !strcmp(f[10], "tls") ? SIP_TRANSP_TLS
+	                               : SIP_TRANSP_UDP;
 	copy_field(b.ua, sizeof(b.ua), f[11]);
 	if (b.expires <= now)
 		return 0; /* expired while we were away */
@@ -280,7 +285,7 @@ static int load(struct location *l)
 	fclose(f);
 	if (bad)
 		log_warn("state file %s: %u unusable lines ignored", l->path,
-			 bad);
+		         bad);
 	log_info("state file %s: %u bindings restored", l->path, l->n);
 	l->dirty = false;
 	return 0;
@@ -304,7 +309,7 @@ static void location_destructor(void *arg)
  * @param state_path  file to keep the bindings in, or NULL
  */
 int location_alloc(struct location **lp, uint32_t max_total,
-		   uint32_t max_per_aor, const char *state_path)
+                   uint32_t max_per_aor, const char *state_path)
 {
 	struct location *l;
 	int e;
@@ -378,8 +383,7 @@ int location_set(struct location *l, const struct binding *nb)
 		if (!b)
 			return ENOMEM;
 		l->n++;
-	}
-	else {
+	} else {
 		list_unlink(&b->le);
 	}
 

@@ -13,37 +13,36 @@
  */
 
 enum {
-	LOC_AOR_MAX = 256,	 /* "user@domain" */
+	LOC_AOR_MAX = 256, /* "user@domain" */
 	LOC_CONTACT_MAX = 512,
 	LOC_CALLID_MAX = 256,
 	LOC_UA_MAX = 128,
 };
 
 struct binding {
-	struct le le;	/* in its aor, highest q first */
+	struct le le; /* in its aor, highest q first */
 	char aor[LOC_AOR_MAX];
 	char contact[LOC_CONTACT_MAX]; /* the Contact URI, no brackets */
-	uint32_t q;			/* q-value x 1000 */
-	uint64_t expires;		/* wall clock, seconds */
+	uint32_t q;                    /* q-value x 1000 */
+	uint64_t expires;              /* wall clock, seconds */
 	char callid[LOC_CALLID_MAX];
 	uint32_t cseq;
 	char ua[LOC_UA_MAX];
 	bool inside;
 	char hrac[HRACS_ID_MAX + 1]; /* inside: through this HRAC */
-	bool tcp;		     /* inside: the phone uses TCP */
-	struct sa addr;		     /* inside: as the HRAC sees it;
-					outside: where it registered from */
-	enum sip_transp tp;	     /* outside: its transport */
+	bool tcp;                    /* inside: the phone uses TCP */
+	struct sa addr;              /* inside: as the HRAC sees it;
+	                                outside: where it registered from */
+	enum sip_transp tp;          /* outside: its transport */
 };
 
 struct location;
 
 int location_alloc(struct location **lp, uint32_t max_total,
-		   uint32_t max_per_aor, const char *state_path);
+                   uint32_t max_per_aor, const char *state_path);
 int location_save(struct location *l);
 int location_set(struct location *l, const struct binding *b);
-void location_remove(struct location *l, const char *aor,
-		     const char *contact);
+void location_remove(struct location *l, const char *aor, const char *contact);
 void location_remove_all(struct location *l, const char *aor);
 const struct list *location_lookup(struct location *l, const char *aor);
 uint32_t location_count(const struct location *l);

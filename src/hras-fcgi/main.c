@@ -33,6 +33,7 @@
 #include "core.h"
 #include "sipsrv.h"
 #include "hras.h"
+#include "status.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -128,6 +129,7 @@ static int run(struct hras *h)
 	hras_chan_limits(&h->cfg, &lim);
 	e = sessions_alloc(&h->sessions, h->cfg.max_sessions, &lim);
 	e = e ? e : nonces_alloc(&h->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
+	e = e ? e : status_alloc(&h->status);
 	e = e ? e : core_alloc(&h->core, h);
 	e = e ? e
 	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame, h->core);
@@ -162,6 +164,7 @@ static int run(struct hras *h)
 	         hracs_count(h->hracs), h->cfg.base_path,
 	         h->cfg.socket ? h->cfg.socket : "fd 0");
 
+	status_refresh(h->status, h);
 	e = re_main(on_signal);
 	log_info("shutting down");
 
@@ -175,6 +178,7 @@ out:
 	sessions_free(h->sessions);
 	nonces_free(h->nonces);
 	core_free(h->core);
+	status_free(h->status);
 	libre_close();
 	return e;
 }

@@ -15,9 +15,9 @@ struct sip_msg;
 
 /* Where one branch goes */
 struct target {
-	char ruri[SIPSRV_URI_MAX]; /* Request-URI of the branch */
-	struct iface out;	   /* the side it leaves by */
-	struct sa addr;		   /* inside: the phone as its HRAC sees it */
+	char ruri[SIPSRV_URI_MAX];  /* Request-URI of the branch */
+	struct iface out;           /* the side it leaves by */
+	struct sa addr;             /* inside: the phone as its HRAC sees it */
 	char route[SIPSRV_URI_MAX]; /* outside: the next hop, a SIP URI */
 };
 
@@ -25,20 +25,19 @@ struct fwd_opts {
 	uint32_t popped;   /* Route values of ours to drop */
 	bool record_route; /* the request creates a dialog */
 	struct iface in;   /* the side it came from */
-	int maxfwd;	   /* Max-Forwards to send */
-	bool authed;	   /* we checked its Proxy-Authorization */
+	int maxfwd;        /* Max-Forwards to send */
+	bool authed;       /* we checked its Proxy-Authorization */
 };
 
 struct proxy;
 
 int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
-		uint32_t max_tx);
+                uint32_t max_tx);
 void proxy_request(struct proxy *px, const struct sip_msg *msg,
-		   const struct fwd_opts *o, const struct target *tv,
-		   size_t n);
+                   const struct fwd_opts *o, const struct target *tv, size_t n);
 void proxy_ack(struct proxy *px, const struct sip_msg *msg,
-	       const struct fwd_opts *o, const struct target *t);
+               const struct fwd_opts *o, const struct target *t);
 bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg);
 uint32_t proxy_count(const struct proxy *px);
 int proxy_target_outside(struct target *t, const char *ruri,
-			 const struct sa *dst, enum sip_transp tp);
+                         const struct sa *dst, enum sip_transp tp);

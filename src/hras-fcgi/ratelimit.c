@@ -9,14 +9,14 @@
 
 struct bucket {
 	struct sa addr;
-	uint64_t last;	/* us */
+	uint64_t last;   /* us */
 	uint64_t tokens; /* millitokens */
 };
 
 struct ratelimit {
 	struct bucket *b;
 	uint32_t slots;
-	uint64_t rate;	/* tokens per second */
+	uint64_t rate; /* tokens per second */
 	uint64_t burst;
 };
 
@@ -28,7 +28,7 @@ static void rl_destructor(void *arg)
 }
 
 int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
-		    uint32_t slots)
+                    uint32_t slots)
 {
 	struct ratelimit *rl = mem_zalloc(sizeof(*rl), rl_destructor);
 
@@ -48,7 +48,7 @@ int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
 
 /* One request from @src now: allowed, or over its rate? */
 bool ratelimit_allow(struct ratelimit *rl, const struct sa *src,
-		     uint64_t now_us)
+                     uint64_t now_us)
 {
 	struct bucket *b = &rl->b[sa_hash(src, SA_ADDR) % rl->slots];
 	uint64_t cap = rl->burst * 1000;
@@ -59,8 +59,7 @@ bool ratelimit_allow(struct ratelimit *rl, const struct sa *src,
 		b->addr = *src;
 		b->last = now_us;
 		b->tokens = cap;
-	}
-	else if (now_us > b->last) {
+	} else if (now_us > b->last) {
 		b->tokens += (now_us - b->last) * rl->rate / 1000;
 		if (b->tokens > cap)
 			b->tokens = cap;

@@ -10,6 +10,6 @@
 struct ratelimit;
 
 int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
-		    uint32_t slots);
+                    uint32_t slots);
 bool ratelimit_allow(struct ratelimit *rl, const struct sa *src,
-		     uint64_t now_us);
+                     uint64_t now_us);

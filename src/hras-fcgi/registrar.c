@@ -78,7 +78,7 @@ static uint32_t parse_q(const struct pl *v)
 }
 
 static bool on_contact(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		       void *arg)
+                       void *arg)
 {
 	struct reg *r = arg;
 	struct sip_addr addr;
@@ -121,7 +121,7 @@ static int aor_of(const struct sip_taddr *to, char *out, size_t size)
 }
 
 static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
-		    const char *aor)
+                    const char *aor)
 {
 	const struct list *l = location_lookup(s->loc, aor);
 	uint64_t now = location_now();
@@ -136,11 +136,12 @@ static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
 
 			if (b->expires <= now)
 				continue;
-			e |= mbuf_printf(mb, "Contact: <%s>;expires=%llu", b->contact,
-					 (unsigned long long)(b->expires - now));
+			e |= mbuf_printf(
+			    mb, "Contact: <%s>;expires=%llu", b->contact,
+			    (unsigned long long)(b->expires - now));
 			if (b->q != 1000)
 				e |= mbuf_printf(mb, ";q=%u.%03u", b->q / 1000,
-						 b->q % 1000);
+				                 b->q % 1000);
 			e |= mbuf_write_str(mb, "\r\n");
 		}
 	}
@@ -153,7 +154,7 @@ static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
 }
 
 static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
-			 const struct origin *o)
+                         const struct origin *o)
 {
 	char ob[96];
 	char user[DIGEST_USER_MAX], hdrs[512];
@@ -167,9 +168,11 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 	case DIGEST_OK:
 		/* a user registers its own address of record only */
 		if (pl_strcmp(&msg->to.uri.user, user)) {
-			log_re_warn("REGISTER from %s: user '%s' may not register "
-				 "%r",
-				 route_origin_str(o, ob, sizeof(ob)), user, &msg->to.uri.user);
+			log_re_warn(
+			    "REGISTER from %s: user '%s' may not register "
+			    "%r",
+			    route_origin_str(o, ob, sizeof(ob)), user,
+			    &msg->to.uri.user);
 			s->st.refused_auth++;
 			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
 			return false;
@@ -180,7 +183,8 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 		return false;
 	case DIGEST_FAIL:
 		log_re_warn("REGISTER for %r from %s: wrong credentials",
-			 &msg->to.uri.user, route_origin_str(o, ob, sizeof(ob)));
+		            &msg->to.uri.user,
+		            route_origin_str(o, ob, sizeof(ob)));
 		s->st.refused_auth++;
 		/* fall through: challenge again */
 	case DIGEST_NONE:
@@ -189,8 +193,7 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 	}
 
 	mb = mbuf_alloc(512);
-	if (mb && !digest_challenge(s->digest, mb, false,
-				    false) &&
+	if (mb && !digest_challenge(s->digest, mb, false, false) &&
 	    !mbuf_write_u8(mb, 0)) {
 		snprintf(hdrs, sizeof(hdrs), "%s", (const char *)mb->buf);
 		sipsrv_reply(s, msg, 401, "Unauthorized", hdrs);
@@ -200,7 +203,7 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 }
 
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
-		      const struct origin *o)
+                      const struct origin *o)
 {
 	const struct hras_conf *cfg = &s->h->cfg;
 	char aor[LOC_AOR_MAX], minexp[64];
@@ -233,12 +236,12 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		return;
 
 	dflt = pl_isset(&msg->expires) ? (int64_t)pl_u32(&msg->expires)
-				       : (int64_t)cfg->expires_default;
+	                               : (int64_t)cfg->expires_default;
 
 	if (r.star) {
 		if (dflt != 0) {
 			sipsrv_reply(s, msg, 400, "Contact * needs Expires: 0",
-				     NULL);
+			             NULL);
 			return;
 		}
 		location_remove_all(s->loc, aor);
@@ -253,7 +256,7 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 
 		if (x > 0 && x < cfg->expires_min) {
 			snprintf(minexp, sizeof(minexp), "Min-Expires: %u\r\n",
-				 cfg->expires_min);
+			         cfg->expires_min);
 			sipsrv_reply(s, msg, 423, "Interval Too Brief", minexp);
 			return;
 		}
@@ -303,7 +306,7 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		b.cseq = msg->cseq.num;
 		{
 			const struct sip_hdr *ua =
-				sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
+			    sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
 
 			if (ua)
 				clean_copy(b.ua, sizeof(b.ua), &ua->val);
@@ -322,12 +325,12 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		if (e) {
 			log_error("location full: REGISTER of %s refused", aor);
 			sipsrv_reply(s, msg, 503, "Service Unavailable",
-				     "Retry-After: 60\r\n");
+			             "Retry-After: 60\r\n");
 			return;
 		}
 		log_info("%s registered %s%s%s for %lld s", aor, c->uri,
-			 o->inside ? " via HRAC " : "",
-			 o->inside ? o->hrac : "", (long long)x);
+		         o->inside ? " via HRAC " : "",
+		         o->inside ? o->hrac : "", (long long)x);
 	}
 
 	reply_ok(s, msg, aor);

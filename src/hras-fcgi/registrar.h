@@ -7,4 +7,4 @@ struct sip_msg;
 struct origin;
 
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
-		      const struct origin *o);
+                      const struct origin *o);

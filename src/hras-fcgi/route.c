@@ -22,8 +22,7 @@ enum {
 	TOKEN_MAX = HRACS_ID_MAX + MAC_HEX + 4,
 };
 
-void route_origin(struct sipsrv *s, const struct sip_msg *msg,
-		  struct origin *o)
+void route_origin(struct sipsrv *s, const struct sip_msg *msg, struct origin *o)
 {
 	struct lan_peer *p = lan_gw_lookup(s->gw, &msg->src);
 
@@ -34,8 +33,7 @@ void route_origin(struct sipsrv *s, const struct sip_msg *msg,
 		o->addr = p->addr;
 		o->tcp = p->tcp;
 		o->tp = SIP_TRANSP_UDP;
-	}
-	else {
+	} else {
 		o->addr = msg->src;
 		o->tp = msg->tp;
 	}
@@ -66,16 +64,16 @@ bool route_same_iface(const struct iface *a, const struct iface *b)
 }
 
 static int mac(const struct sipsrv *s, const char *head,
-	       const struct pl *callid, char out[MAC_HEX + 1])
+               const struct pl *callid, char out[MAC_HEX + 1])
 {
 	char msg[1024], full[SECRET_PROOF_HEX + 1];
 	int e;
 
 	if (snprintf(msg, sizeof(msg), "%s|%.*s", head, (int)callid->l,
-		     callid->p) >= (int)sizeof(msg))
+	             callid->p) >= (int)sizeof(msg))
 		return EMSGSIZE;
 	e = secret_hmac_hex(full, sizeof(full), s->rr_key, sizeof(s->rr_key),
-			    msg);
+	                    msg);
 	if (e)
 		return e;
 	memcpy(out, full, MAC_HEX);
@@ -84,13 +82,13 @@ static int mac(const struct sipsrv *s, const char *head,
 }
 
 static int token(const struct sipsrv *s, const struct iface *i,
-		 const struct pl *callid, char out[TOKEN_MAX])
+                 const struct pl *callid, char out[TOKEN_MAX])
 {
 	char head[HRACS_ID_MAX + 2], m[MAC_HEX + 1];
 	int e;
 
 	snprintf(head, sizeof(head), "%s%s", i->inside ? "i" : "o",
-		 i->inside ? i->hrac : "");
+	         i->inside ? i->hrac : "");
 	e = mac(s, head, callid, m);
 	if (!e)
 		snprintf(out, TOKEN_MAX, "%s.%s", head, m);
@@ -99,7 +97,7 @@ static int token(const struct sipsrv *s, const struct iface *i,
 
 /* One Record-Route value: where the party on @i sends its requests */
 static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
-		    const struct pl *callid)
+                    const struct pl *callid)
 {
 	const char *lan = i->inside ? sipsrv_lan_addr(s, i->hrac) : NULL;
 	char tok[TOKEN_MAX];
@@ -110,10 +108,10 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
 		return e;
 	if (lan)
 		return mbuf_printf(mb, "<sip:%s%s;lr;sofw=%s>", lan,
-				   i->tcp ? ";transport=tcp" : "", tok);
+		                   i->tcp ? ";transport=tcp" : "", tok);
 	/* an HRAC that never said its LAN address: our own stands in */
 	return mbuf_printf(mb, "<sip:%J%s;lr;sofw=%s>", &s->laddr[0],
-			   i->tcp ? ";transport=tcp" : "", tok);
+	                   i->tcp ? ";transport=tcp" : "", tok);
 }
 
 /**
@@ -122,7 +120,7 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
  * facing @out on top
  */
 int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
-		   const struct iface *in, const struct pl *callid)
+                   const struct iface *in, const struct pl *callid)
 {
 	int e;
 
@@ -138,7 +136,7 @@ int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
 
 /* A Route value of ours: parse and verify its token */
 static bool route_ours(const struct sipsrv *s, const struct pl *val,
-		       const struct pl *callid, struct iface *i)
+                       const struct pl *callid, struct iface *i)
 {
 	char head[HRACS_ID_MAX + 2], m[MAC_HEX + 1];
 	struct sip_addr addr;
@@ -165,7 +163,7 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 	if (i->inside && !hracs_id_valid(i->hrac, strlen(i->hrac)))
 		return false;
 	i->tcp = !msg_param_decode(&addr.uri.params, "transport", &tp) &&
-		 !pl_strcasecmp(&tp, "tcp");
+	         !pl_strcasecmp(&tp, "tcp");
 	return true;
 }
 
@@ -174,7 +172,7 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
  * removed; the last of them tells which interface the request leaves by
  */
 int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
-		     struct route_pre *rp)
+                     struct route_pre *rp)
 {
 	struct le *le;
 

@@ -15,18 +15,17 @@ struct sip_msg;
 
 /* The Route values at the top of a request that are ours */
 struct route_pre {
-	uint32_t popped;   /* how many to drop */
+	uint32_t popped; /* how many to drop */
 	bool have_last;
 	struct iface last; /* the interface the last of them faces */
 };
 
 void route_origin(struct sipsrv *s, const struct sip_msg *msg,
-		  struct origin *o);
+                  struct origin *o);
 const char *route_origin_str(const struct origin *o, char *buf, size_t size);
 void route_iface_of_origin(const struct origin *o, struct iface *i);
 int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
-		     struct route_pre *rp);
-int route_rr_print(struct sipsrv *s, struct mbuf *mb,
-		   const struct iface *out, const struct iface *in,
-		   const struct pl *callid);
+                     struct route_pre *rp);
+int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
+                   const struct iface *in, const struct pl *callid);
 bool route_same_iface(const struct iface *a, const struct iface *b);

@@ -278,6 +278,36 @@ void sessions_close_all(struct sessions *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* The sessions as a JSON array */
+int sessions_status(struct re_printf *pf, struct sessions *t)
+{
+	uint64_t now = mono_us();
+	int err;
+
+	pthread_mutex_lock(&t->lock);
+	err = re_hprintf(pf, "[");
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct session *s = t->v[i];
+
+		pthread_mutex_lock(&s->lock);
+		err |=
+		    re_hprintf(pf,
+		               "%s{\"hrac\":\"%s\",\"peer\":\"%s\","
+		               "\"age_s\":%llu,\"down_streams\":%u,"
+		               "\"up_streams\":%u,\"bytes_up\":%llu,"
+		               "\"bytes_down\":%llu}",
+		               i ? "," : "", s->id, s->peer,
+		               (unsigned long long)(now - s->opened) / 1000000,
+		               s->down_active, s->up_active,
+		               (unsigned long long)s->bytes_up,
+		               (unsigned long long)s->bytes_down);
+		pthread_mutex_unlock(&s->lock);
+	}
+	err |= re_hprintf(pf, "]");
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
+
 size_t sessions_count(struct sessions *t)
 {
 	size_t n;

@@ -52,6 +52,7 @@ void sessions_drop(struct sessions *t, struct session *s, const char *why);
 void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
 void sessions_close_all(struct sessions *t);
 size_t sessions_count(struct sessions *t);
+int sessions_status(struct re_printf *pf, struct sessions *t);
 
 struct session *session_ref(struct session *s);
 void session_deref(struct session *s);

@@ -1,0 +1,71 @@
+/**
+ * @file ep_status.c  GET status: the JSON report, for allowed addresses
+ *
+ * Who may read it is --status-allow (default: loopback only), matched
+ * against the address nginx saw (REMOTE_ADDR).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcgiapp.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "cidr.h"
+#include "hracs.h"
+#include "session.h"
+#include "hras.h"
+#include "hreq.h"
+#include "status.h"
+#include "endpoints.h"
+
+static bool allowed(const struct hras *h, const char *remote)
+{
+	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+	const struct conf_list *l = &h->cfg.status_allow;
+	struct cidr c;
+	struct sa a;
+
+	if (!remote || sa_set_str(&a, remote, 0))
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!cidr_parse(&c, l->v[i]) && cidr_match(&c, &a))
+			return true;
+	}
+	for (size_t i = 0; !l->n && i < ARRAY_SIZE(loopback); i++) {
+		if (!cidr_parse(&c, loopback[i]) && cidr_match(&c, &a))
+			return true;
+	}
+	return false;
+}
+
+void ep_status(struct hreq *q)
+{
+	char *json = NULL;
+	size_t len = 0;
+	int e;
+
+	if (!allowed(q->h, hreq_param(q, "REMOTE_ADDR"))) {
+		log_info("status from %s: not in --status-allow: 403", q->peer);
+		hreq_error(q, 403, "forbidden", NULL,
+		           "the status is not for this address (see "
+		           "--status-allow)");
+		return;
+	}
+	e = status_copy(q->h->status, &json, &len);
+	if (e) {
+		hreq_error(q, 503, "not-ready", "Retry-After: 1\r\n",
+		           "no status yet: try again in a second");
+		return;
+	}
+	if (hreq_start(q, 200, "application/json", (long long)len, NULL) == 0)
+		hreq_write(q, json, len, true);
+	free(json);
+}

@@ -1,0 +1,180 @@
+# The corporate firewall of the voice tests (source after lib.sh, sip.sh).
+#
+#   lan-X (10.77.10.0/24)  --  proxy-X (Squid)  --  wan (this test's own
+#   phones .11 .12, hrac .10   10.77.10.1 |          namespace: nginx and
+#   no route out               198.51.100.(4n+2)     hras-fcgi on 192.0.2.1,
+#                              IP forwarding off      outside phones .10-.13)
+#
+# Two sites (X = a, b) have the same private plan.  The only way out of a
+# LAN is Squid on its proxy host.
+
+FW_PLAN=10.77.10
+fw_ns() { echo "sofw-$$-$1"; }
+in_ns() { local ns; ns=$(fw_ns "$1"); shift; ip netns exec "$ns" "$@"; }
+
+# fw_site X N: lan-X and proxy-X, linked to wan by 198.51.100.(4N+1)/30
+fw_site() {
+	local x=$1 n=$2 lan proxy w p
+	lan=$(fw_ns lan-$x) proxy=$(fw_ns proxy-$x)
+	w=198.51.100.$((4 * n + 1)) p=198.51.100.$((4 * n + 2))
+	ip netns add "$lan" && NETNS+=("$lan") || fail "netns $lan"
+	ip netns add "$proxy" && NETNS+=("$proxy") || fail "netns $proxy"
+	ip -n "$lan" link set lo up
+	ip -n "$proxy" link set lo up
+	# proxy host <-> wan
+	ip link add "fw$x" type veth peer name "up$x" netns "$proxy"
+	ip addr add "$w/30" dev "fw$x"
+	ip link set "fw$x" up
+	ip -n "$proxy" addr add "$p/30" dev "up$x"
+	ip -n "$proxy" link set "up$x" up
+	ip -n "$proxy" route add default via "$w"
+	ip netns exec "$proxy" sysctl -qw net.ipv4.ip_forward=0
+	# lan <-> proxy host: no default route in the LAN
+	ip -n "$proxy" link add "in$x" type veth peer name "eth0" netns "$lan"
+	ip -n "$proxy" addr add "$FW_PLAN.1/24" dev "in$x"
+	ip -n "$proxy" link set "in$x" up
+	ip -n "$lan" addr add "$FW_PLAN.10/24" dev eth0
+	for i in 11 12; do
+		ip -n "$lan" addr add "$FW_PLAN.$i/32" dev eth0
+	done
+	ip -n "$lan" link set eth0 up
+}
+
+# fw_squid X: Squid on proxy-X for its LAN (plain and CONNECT to 443)
+fw_squid() {
+	local x=$1 d=$T/squid-$1
+	mkdir -p "$d"
+	chown proxy:proxy "$d"
+	sed -e "s|@DIR@|$d|g" "$SOFW_TOP/squid-test/auth-none.conf" >"$d/auth.conf"
+	sed -e "s|@DIR@|$d|g" -e "s|@LISTEN@|$FW_PLAN.1:3128|" \
+		-e "s|@LAN@|$FW_PLAN.0/24|" "$SOFW_TOP/squid-test/squid.conf" \
+		>"$d/squid.conf"
+	chown proxy:proxy "$d"/*
+	in_ns "proxy-$x" squid -N -f "$d/squid.conf" >>"$T/squid-$x.log" 2>&1 &
+	track $!
+	for _ in $(seq 200); do
+		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "Squid on proxy-$x does not listen"
+}
+
+# fw_hrac X plain|connect [hrac args]: hrac of lan-X through its Squid
+fw_hrac() {
+	local x=$1 mode=$2 url
+	shift 2
+	if [ "$mode" = connect ]; then
+		url="https://192.0.2.1/sofw/ --cacert $T/hras.crt"
+	else
+		url="http://192.0.2.1/sofw/"
+	fi
+	# shellcheck disable=SC2086
+	in_ns "lan-$x" "$BIN/hrac" -f -v --id "site-$x" \
+		--secret-file "$T/site-$x.secret" --server $url \
+		--proxy "http://$FW_PLAN.1:3128" --sip "$FW_PLAN.10:5060" \
+		--rtp-ip "$FW_PLAN.10" --rtp-ports 40000-40999 \
+		--status-file "$T/hrac-$x.status" "$@" >>"$T/hrac-$x.log" 2>&1 &
+	FW_HRAC_PID=$!
+	track $FW_HRAC_PID
+	wait_log "$T/hras.log" "HRAC 'site-$x': media on $FW_PLAN.10" 200
+}
+
+# fw_world [hras args]: wan with HRAS, nginx, users; site a (and b)
+fw_world() {
+	wan_up
+	make_identity site-a
+	make_identity site-b
+	for u in alice bob olivia oscar; do make_user $u $u-pw; done
+	NGINX_ADDR=192.0.2.1
+	start_hras --sip 192.0.2.1:5060 --domain $DOMAIN --users "$T/users" \
+		--public-ip 192.0.2.1 --rtp-ports 30000-30999 \
+		--status-allow 192.0.2.0/24 "$@"
+	start_nginx
+	fw_site a 0
+	fw_site b 1
+	fw_squid a
+	fw_squid b
+}
+
+# status: HRAS's JSON report
+status() { curl -s --max-time 5 http://192.0.2.1/sofw/status; }
+
+# status_field NAME: a number from the relay totals
+status_field() { status | python3 -c "import json,sys; print(json.load(sys.stdin)['relay']['$1'])"; }
+
+# phones of a LAN register and call through its hrac
+server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo $FW_PLAN.10:5060; }
+
+# media_answer WHERE USER IP MPORT: USER answers one call (uas_media.xml)
+# with media at IP:MPORT, where an RTP echo runs; sets UAS_PID, ECHO_PID
+media_answer() {
+	local where=$1 user=$2 ip=$3 mport=$4 run=()
+	[ "$where" != - ] && run=(in_ns "$where")
+	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/uas_media.xml" -s "$user" \
+		-set mip "$ip" -set mport "$mport" -m 1 -i "$ip" -p 5060 \
+		>"$T/uas-$user.out" 2>&1 &
+	UAS_PID=$!
+	"${run[@]}" timeout 60 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" echo \
+		--bind "$ip:$mport" --seconds "${ECHO_SECONDS:-20}" \
+		>"$T/echo-$user.out" 2>&1 &
+	ECHO_PID=$!
+	sleep 0.3
+}
+
+# media_call WHERE USER IP CALLEE MPORT: USER calls with media at
+# IP:MPORT, talks, holds, resumes, talks, hangs up; sets UAC_PID
+media_call() {
+	local where=$1 user=$2 ip=$3 callee=$4 mport=$5
+	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
+		-sf "$SIPP_SCEN/uac_media.xml" -s "$user" -au "$user" \
+		-ap "$user-pw" -set domain $DOMAIN -set fromdomain $DOMAIN \
+		-set callee "$callee" -set maxfwd 70 -set mip "$ip" \
+		-set mport "$mport" -d "${TALK_MS:-3000}" -m 1 -i "$ip" -p 5061 \
+		>"$T/uac-$user.out" 2>&1 &
+	UAC_PID=$!
+}
+
+# wait_step NAME STEP: the sipp run NAME logged "step STEP"
+wait_step() {
+	for _ in $(seq 300); do
+		grep -qs "step $2" "$T"/sipp-$1/*_logs.log && return 0
+		kill -0 "$UAC_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T"/sipp-$1/*errors.log 2>/dev/null | tail -5
+	fail "$1 never reached '$2'"
+}
+
+# media_peer NAME: IP:PORT the SDP of the 200 OK that NAME received names
+media_peer() {
+	received "$1" "SIP/2.0 200" | tr -d '\r' | awk '
+		/^c=IN IP4 / { ip = $3 }
+		/^m=audio / { port = $2 }
+		END { if (ip && port) print ip ":" port }'
+}
+
+# talk WHERE IP MPORT DST: send 50 RTP packets (and RTCP) to DST and
+# expect them all back, intact (the far phone echoes)
+talk() {
+	local where=$1 ip=$2 mport=$3 dst=$4 run=() out
+	[ "$where" != - ] && run=(in_ns "$where")
+	out=$("${run[@]}" timeout 30 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" \
+		send --bind "$ip:$mport" --to "$dst" --count 50)
+	log "RTP $ip:$mport -> $dst and back: $out"
+	[ "$(field_of received "$out")" -ge 49 ] || fail "RTP lost: $out"
+	[ "$(field_of intact "$out")" -ge 49 ] || fail "RTP not intact: $out"
+	[ "$(field_of corrupt "$out")" = 0 ] || fail "RTP corrupted: $out"
+	[ "$(field_of rtcp "$out")" -ge 4 ] || fail "RTCP lost: $out"
+}
+field_of() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+# relay_idle: HRAS reports no call and no open relay port (within 3 s)
+relay_idle() {
+	local calls ports
+	for _ in $(seq 30); do
+		calls=$(status_field calls) ports=$(status_field open_relay_ports)
+		[ "$calls" = 0 ] && [ "$ports" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "after the call HRAS still has $calls calls, $ports relay ports"
+}
