@@ -50,7 +50,8 @@ fw_squid() {
 		-e "s|@LAN@|$FW_PLAN.0/24|" "$SOFW_TOP/squid-test/squid.conf" \
 		>"$d/squid.conf"
 	chown proxy:proxy "$d"/*
-	in_ns "proxy-$x" squid -N -f "$d/squid.conf" >>"$T/squid-$x.log" 2>&1 &
+	ip netns exec "$(fw_ns "proxy-$x")" squid -N -f "$d/squid.conf" \
+		>>"$T/squid-$x.log" 2>&1 &
 	track $!
 	for _ in $(seq 200); do
 		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
@@ -68,13 +69,15 @@ fw_hrac() {
 	else
 		url="http://192.0.2.1/sofw/"
 	fi
+	# a simple command, so that $! is hrac itself (ip execs it)
 	# shellcheck disable=SC2086
-	in_ns "lan-$x" "$BIN/hrac" -f -v --id "site-$x" \
+	ip netns exec "$(fw_ns "lan-$x")" "$BIN/hrac" -f -v --id "site-$x" \
 		--secret-file "$T/site-$x.secret" --server $url \
 		--proxy "http://$FW_PLAN.1:3128" --sip "$FW_PLAN.10:5060" \
 		--rtp-ip "$FW_PLAN.10" --rtp-ports 40000-40999 \
 		--status-file "$T/hrac-$x.status" "$@" >>"$T/hrac-$x.log" 2>&1 &
 	FW_HRAC_PID=$!
+	printf -v "FW_HRAC_$x" %s $!
 	track $FW_HRAC_PID
 	wait_log "$T/hras.log" "HRAC 'site-$x': media on $FW_PLAN.10" 200
 }
