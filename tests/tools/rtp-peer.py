@@ -16,6 +16,7 @@ strangers (packets whose SSRC is not the sender's).  Exit 0.
 """
 import argparse
 import select
+import signal
 import socket
 import struct
 import sys
@@ -25,11 +26,33 @@ SSRC = 0x5f0f0001
 
 
 def payload(seq):
-    return bytes((seq * 7 + i) & 0xff for i in range(160))
+    """8 bytes of send time (CLOCK_MONOTONIC ns: one clock for every
+    namespace of the host), then a pattern of the sequence number"""
+    return bytes((seq * 7 + i) & 0xff for i in range(152))
+
+
+def stamp():
+    return struct.pack("!Q", time.monotonic_ns())
 
 
 def rtp(seq, ssrc=SSRC):
-    return struct.pack("!BBHII", 0x80, 0, seq & 0xffff, seq * 160, ssrc) + payload(seq)
+    return struct.pack("!BBHII", 0x80, 0, seq & 0xffff, seq * 160, ssrc) + stamp() + payload(seq)
+
+
+def age_ms(data):
+    sent, = struct.unpack("!Q", data[12:20])
+    return (time.monotonic_ns() - sent) / 1e6
+
+
+def restamp(data):
+    return data[:12] + stamp() + data[20:]
+
+
+def stats(v):
+    if not v:
+        return "none"
+    v = sorted(v)
+    return "median %.3f ms, p99 %.3f ms" % (v[len(v) // 2], v[min(len(v) - 1, int(len(v) * 0.99))])
 
 
 def rtcp(seq):
@@ -45,7 +68,7 @@ def check(data):
         return True, True, struct.unpack("!I", data[4:8])[0]
     seq, = struct.unpack("!H", data[2:4])
     ssrc, = struct.unpack("!I", data[8:12])
-    return data[12:] == payload(seq), False, ssrc
+    return data[20:] == payload(seq), False, ssrc
 
 
 def addr(s):
@@ -72,6 +95,7 @@ def main():
         s.setblocking(False)
         socks.append(s)
     n = {"sent": 0, "received": 0, "intact": 0, "corrupt": 0, "rtcp": 0, "strangers": 0}
+    oneway = []  # ms: the far end's send time to our arrival
 
     def receive(timeout, echo):
         r, _, _ = select.select(socks, [], [], max(timeout, 0))
@@ -89,6 +113,9 @@ def main():
                 n["rtcp"] += 1
             elif ok:
                 n["intact"] += 1
+                oneway.append(age_ms(data))
+                if echo:
+                    data = restamp(data)
             else:
                 n["corrupt"] += 1
             if echo:
@@ -118,11 +145,18 @@ def main():
         while time.monotonic() < end:
             receive(end - time.monotonic(), False)
     else:
+        # SIGTERM ends the echo early, still with its report
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
         end = time.monotonic() + a.seconds
-        while time.monotonic() < end:
-            receive(end - time.monotonic(), True)
+        while time.monotonic() < end and not stop:
+            try:
+                receive(min(end - time.monotonic(), 0.2), True)
+            except InterruptedError:
+                pass
 
-    print(" ".join("%s=%d" % kv for kv in n.items()))
+    print(" ".join("%s=%d" % kv for kv in n.items()) +
+          " | one-way to here: " + stats(oneway))
     return 0
 
 
