@@ -11,7 +11,7 @@ make -C "$SOFW_TOP" --no-print-directory install SANITIZE=$SAN \
 	{ cat "$T/install.log"; fail "make install"; }
 
 for f in sbin/hras-fcgi sbin/hrac share/man/man8/hrac.8 share/man/man8/hras-fcgi.8 \
-	share/man/man7/sofw-tunnel.7 share/man/man5/hrac.conf.5 \
+	share/man/man7/sofw-tunnel.7 share/man/man7/sofw.7 share/man/man5/hrac.conf.5 \
 	share/man/man5/hras-fcgi.conf.5 share/sofw/nginx/sofw.conf \
 	etc/sofw/hrac.conf.example etc/sofw/hras-fcgi.conf.example etc/sofw/users.example; do
 	[ -e "$T/root/opt/sofw/$f" ] || fail "not installed: /opt/sofw/$f"
