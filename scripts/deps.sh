@@ -15,7 +15,8 @@ tools="clang libclang-rt-14-dev"
 
 case "$purpose" in
 build) want="$build" ;;
-check | bench) want="$build $run $sip $tools" ;;
+check) want="$build $run $sip $tools" ;;
+bench) want="$build $run $sip $tools kamailio" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;
 esac

@@ -294,9 +294,11 @@ in_site() {
 start_site_hrac() {
 	local name=$1
 	shift
-	in_site "$name" "$BIN/hrac" -f -v --id "$name" \
+	# a simple command, so that $! is hrac itself (ip execs it)
+	ip netns exec "sofw-$$-$name" "$BIN/hrac" -f -v --id "$name" \
 		--secret-file "$T/$name.secret" --sip 10.77.1.1:5060 "$@" \
 		>>"$T/hrac-$name.log" 2>&1 &
+	printf -v "SITE_HRAC_${name//-/_}" %s $!
 	track $!
 	wait_log "$T/hrac-$name.log" "up: (streaming|batch POST) works" 300
 }

@@ -60,7 +60,7 @@ wait_uas "olivia after the restart"
 
 log "== an inside phone is unreachable while its HRAC is away"
 register site-b bob 10.77.1.10
-pkill -TERM -f -- "--id site-b"
+stop_pid "$SITE_HRAC_site_b" # this test's own, never another's
 wait_log "$T/hras.log" "session of HRAC 'site-b' dropped: closed by the HRAC" 100
 expect_final 480 - olivia 192.0.2.10 bob
 log "== and reachable again when it is back, without registering"

@@ -1,0 +1,130 @@
+#!/bin/bash
+# bench/sip.sh (make bench): REGISTER/s and call setups/s, with sipp.
+#
+# Systems, all on this machine in this run:
+#   kamailio   Debian's kamailio with tests/kamailio/kamailio.cfg (digest
+#              on REGISTER and INVITE, like HRAS), outside phones (the
+#              baseline)
+#   outside    hras-fcgi, outside phones straight to it (UDP)
+#   tunnel     hras-fcgi, inside phones in a LAN whose only exit is
+#              Squid, through hrac and the tunnel (CONNECT + TLS)
+# A step offers RATE attempts/s for SECS seconds; a system sustains RATE
+# when every attempt succeeded (no failure, no timeout) and the step did
+# not run late.  Rates double until a step fails (at most MAX_RATE).
+# Calls: INVITE, 407, ACK, INVITE, 100, 180, 200, ACK, BYE, 200, to a
+# sipp callee outside.  Figures are printed as ratios to kamailio.
+. "$(dirname "$0")/../tests/lib.sh"
+. "$SOFW_TOP/tests/sip.sh"
+. "$SOFW_TOP/tests/fw.sh"
+
+SECS=${SIP_BENCH_SECS:-3}
+MAX_RATE=${SIP_BENCH_MAX_RATE:-3200}
+
+command -v kamailio >/dev/null || fail "kamailio is not installed (Debian package kamailio)"
+
+# the caller (who also registers again and again) and the callee
+make_user caller caller-pw
+make_user callee callee-pw
+
+fw_world --rate-limit 0 --max-transactions 1000000 --timer-c 30 >/dev/null
+fw_hrac a connect >/dev/null
+ip addr add 192.0.2.2/32 dev lo
+
+# kamailio on 192.0.2.2:5060, 2 workers (this machine has 2 cores)
+sed -e "s/CHILDREN/2/" -e "s/LISTEN/192.0.2.2:5060/" \
+	"$SOFW_TOP/tests/kamailio/kamailio.cfg" >"$T/kamailio.cfg"
+kamailio -f "$T/kamailio.cfg" -DD -E -P "$T/kamailio.pid" -w "$T" \
+	-Y "$T" >"$T/kamailio.log" 2>&1 &
+KAM_PID=$!
+track $KAM_PID
+sleep 1
+kill -0 $KAM_PID 2>/dev/null || fail "kamailio did not start: $(tail -5 "$T/kamailio.log")"
+
+# screen NAME: sipp's final counters of run NAME
+counter() { # FILE LABEL: the cumulative column of a sipp screen line
+	sed -n "s/^ *$2 *|.*| *\([0-9]*\) *$/\1/p" "$1" | tail -1
+}
+
+# step WHERE SERVER IP SCENARIO RATE: 0 when RATE was sustained
+step() {
+	local where=$1 server=$2 ip=$3 scen=$4 rate=$5 n t0 t1 ok bad run=()
+	n=$((rate * SECS))
+	[ "$where" != - ] && run=(ip netns exec "$(fw_ns "$where")")
+	rm -f "$T"/bench-step_*
+	t0=$(date +%s.%N)
+	(cd "$T" && "${run[@]}" timeout $((SECS + 40)) sipp "$server" \
+		-sf "$SIPP_SCEN/$scen" -s caller -au caller -ap caller-pw \
+		-r "$rate" -m "$n" \
+		-l $((rate * 8)) -i "$ip" -p 5061 -nostdin -trace_screen \
+		-screen_file "$T/bench-step_screen.log" -timeout $((SECS + 30))s \
+		-recv_timeout 8000 -max_recv_loops 10000 -max_sched_loops 10000 \
+		>/dev/null 2>&1)
+	t1=$(date +%s.%N)
+	ok=$(counter "$T/bench-step_screen.log" "Successful call")
+	bad=$(counter "$T/bench-step_screen.log" "Failed call")
+	STEP_LOG="$rate/s: ${ok:-0} ok, ${bad:-?} failed in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+	[ "${ok:-0}" = "$n" ] && [ "${bad:-1}" = 0 ] &&
+		awk -v a="$t0" -v b="$t1" -v s="$SECS" 'BEGIN { exit !(b - a < s * 1.5 + 2) }'
+}
+
+# sustained WHERE SERVER IP SCENARIO: the highest rate sustained
+sustained() {
+	local best=0 rate=100
+	while [ $rate -le "$MAX_RATE" ]; do
+		if step "$@" $rate; then
+			best=$rate
+			echo "      $STEP_LOG" >&2
+		else
+			echo "      $STEP_LOG: not sustained" >&2
+			break
+		fi
+		rate=$((rate * 2))
+	done
+	echo $best
+}
+
+# callee SERVER: a sipp callee on 192.0.2.10 registered at SERVER
+start_callee() {
+	(cd "$T" && sipp "$1" -sf "$SIPP_SCEN/bench_register.xml" \
+		-s callee -au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin \
+		>/dev/null 2>&1) || fail "the callee could not register at $1"
+	(cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 \
+		-p 5060 -nostdin -timeout 600s >/dev/null 2>&1) &
+	CALLEE_PID=$!
+	track $CALLEE_PID
+	sleep 0.3
+}
+
+declare -A R
+for sys in kamailio outside tunnel; do
+	case $sys in
+	kamailio) where=- server=192.0.2.2:5060 ip=192.0.2.11 ;;
+	outside) where=- server=192.0.2.1:5060 ip=192.0.2.11 ;;
+	tunnel) where=lan-a server=$FW_PLAN.10:5060 ip=$FW_PLAN.11 ;;
+	esac
+	echo "   $sys: REGISTER" >&2
+	R[$sys,reg]=$(sustained "$where" "$server" "$ip" bench_register.xml)
+	start_callee "${server/#$FW_PLAN.10:5060/192.0.2.1:5060}"
+	echo "   $sys: calls" >&2
+	R[$sys,call]=$(sustained "$where" "$server" "$ip" bench_uac.xml)
+	stop_pid "$CALLEE_PID"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "SIP rates sustained with 0 failed (steps of ${SECS} s, doubling from 100/s, at most $MAX_RATE/s):"
+printf '  %-34s %12s %8s %12s %8s\n' system "REGISTER/s" ratio "calls/s" ratio
+for sys in kamailio outside tunnel; do
+	case $sys in
+	kamailio) name="kamailio 5.6 (baseline)" ;;
+	outside) name="hras-fcgi, outside phones" ;;
+	tunnel) name="hras-fcgi, inside via Squid+TLS" ;;
+	esac
+	printf '  %-34s %12s %8s %12s %8s\n' "$name" "${R[$sys,reg]}" \
+		"$(ratio "${R[$sys,reg]}" "${R[kamailio,reg]}")" "${R[$sys,call]}" \
+		"$(ratio "${R[$sys,call]}" "${R[kamailio,call]}")"
+done
+echo "sip bench: outside $(ratio "${R[outside,call]}" "${R[kamailio,call]}") of kamailio's calls/s (target 0.50), tunnel $(ratio "${R[tunnel,call]}" "${R[kamailio,call]}") (target 0.25)"
+[ "${MAX_RATE}" -le "${R[kamailio,call]}" ] &&
+	echo "note: kamailio reached the highest rate offered; raise SIP_BENCH_MAX_RATE for its limit"
+exit 0
