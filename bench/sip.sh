@@ -89,7 +89,7 @@ start_callee() {
 		-s callee -au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin \
 		>/dev/null 2>&1) || fail "the callee could not register at $1"
 	(cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 \
-		-p 5060 -nostdin -timeout 600s >/dev/null 2>&1) &
+		-set mip 192.0.2.10 -set mport 16000 -p 5060 -nostdin -timeout 600s >/dev/null 2>&1) &
 	CALLEE_PID=$!
 	track $CALLEE_PID
 	sleep 0.3

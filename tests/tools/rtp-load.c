@@ -1,0 +1,262 @@
+/**
+ * @file rtp-load.c  Many G.711 streams at once, for the voice benchmark
+ *
+ *   rtp-load send --bind IP:PORT --dests FILE [--seconds S] [--pps 50]
+ *                 [--size 172]
+ *     one stream per line of FILE (IP:PORT), each sending a packet every
+ *     1/pps s (staggered), all from the one socket; the far end echoes
+ *     each packet; prints sent, received, lost and the round trip
+ *     (median, p99) in microseconds.
+ *   rtp-load echo --bind IP:PORT [--seconds S]
+ *     sends every packet back where it came from.
+ *
+ * A packet: an RTP header (PT 0), then the stream index, the sequence
+ * number and the send time (CLOCK_MONOTONIC ns), padded to --size.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { STREAMS_MAX = 4096, PKT_MAX = 1500 };
+
+struct stream {
+	struct sockaddr_in dst;
+	uint32_t seq;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *a)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)atoi(colon + 1));
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int open_sock(const char *bind_to)
+{
+	struct sockaddr_in a;
+	int fd, sz = 8 << 20;
+
+	if (parse_addr(bind_to, &a))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int run_echo(int fd, double seconds)
+{
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), n = 0;
+	uint8_t buf[PKT_MAX];
+
+	while (now_ns() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct sockaddr_in src;
+		socklen_t sl = sizeof(src);
+		ssize_t len;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		while ((len = recvfrom(fd, buf, sizeof(buf), 0,
+		                       (struct sockaddr *)&src, &sl)) > 0) {
+			sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&src,
+			       sl);
+			n++;
+			sl = sizeof(src);
+		}
+	}
+	printf("echoed=%llu\n", (unsigned long long)n);
+	return 0;
+}
+
+static void receive(int fd, uint64_t *rtt, size_t *nrtt, size_t cap,
+                    uint32_t nstreams, uint64_t *received)
+{
+	uint8_t buf[PKT_MAX];
+	ssize_t len;
+
+	while ((len = recv(fd, buf, sizeof(buf), 0)) >= 28) {
+		uint32_t idx;
+		uint64_t sent;
+
+		memcpy(&idx, buf + 12, 4);
+		memcpy(&sent, buf + 20, 8);
+		if (idx >= nstreams)
+			continue;
+		(*received)++;
+		if (*nrtt < cap)
+			rtt[(*nrtt)++] = (now_ns() - sent) / 1000;
+	}
+}
+
+static int run_send(int fd, const char *dests, double seconds, unsigned pps,
+                    size_t size)
+{
+	static struct stream st[STREAMS_MAX];
+	uint32_t n = 0;
+	uint64_t period = 1000000000ull / pps, start, end, sent = 0;
+	uint64_t received = 0, *rtt;
+	size_t nrtt = 0, cap;
+	uint8_t pkt[PKT_MAX];
+	char line[128];
+	FILE *f = fopen(dests, "r");
+
+	if (!f)
+		return 2;
+	while (n < STREAMS_MAX && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (*line && !parse_addr(line, &st[n].dst))
+			n++;
+	}
+	fclose(f);
+	if (!n || size < 28 || size > PKT_MAX)
+		return 2;
+	cap = (size_t)(n * pps * (seconds + 1));
+	rtt = malloc(cap * sizeof(*rtt));
+	if (!rtt)
+		return 2;
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x80;
+	start = now_ns();
+	end = start + (uint64_t)(seconds * 1e9);
+	/* stream i is due at start + i * period / n + k * period */
+	for (uint64_t tick = 0;; tick++) {
+		uint64_t t = start + tick * 1000000ull; /* 1 ms ticks */
+
+		if (t >= end)
+			break;
+		/* until the tick, take echoes as they come: the round trip
+		 * is measured to the microsecond, not to the tick */
+		for (;;) {
+			uint64_t now = now_ns();
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			struct timespec left;
+
+			if (now >= t)
+				break;
+			left.tv_sec = (time_t)((t - now) / 1000000000ull);
+			left.tv_nsec = (long)((t - now) % 1000000000ull);
+			if (ppoll(&p, 1, &left, NULL) > 0)
+				receive(fd, rtt, &nrtt, cap, n, &received);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t due = start + (uint64_t)i * period / n +
+			               (uint64_t)st[i].seq * period;
+			uint64_t ns;
+			uint16_t seq16;
+
+			if (due > t + 1000000ull)
+				continue;
+			seq16 = htons((uint16_t)st[i].seq);
+			memcpy(pkt + 2, &seq16, 2);
+			memcpy(pkt + 12, &i, 4);
+			memcpy(pkt + 16, &st[i].seq, 4);
+			ns = now_ns();
+			memcpy(pkt + 20, &ns, 8);
+			if (sendto(fd, pkt, size, 0,
+			           (struct sockaddr *)&st[i].dst,
+			           sizeof(st[i].dst)) > 0)
+				sent++;
+			st[i].seq++;
+		}
+		receive(fd, rtt, &nrtt, cap, n, &received);
+	}
+	/* the last echoes */
+	for (uint64_t t = now_ns(); now_ns() - t < 1000000000ull;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 50) > 0)
+			receive(fd, rtt, &nrtt, cap, n, &received);
+	}
+	qsort(rtt, nrtt, sizeof(*rtt), cmp_u64);
+	printf("streams=%u sent=%llu received=%llu lost=%llu "
+	       "rtt_median_us=%llu rtt_p99_us=%llu\n",
+	       n, (unsigned long long)sent, (unsigned long long)received,
+	       (unsigned long long)(sent > received ? sent - received : 0),
+	       (unsigned long long)(nrtt ? rtt[nrtt / 2] : 0),
+	       (unsigned long long)(nrtt ? rtt[nrtt * 99 / 100] : 0));
+	free(rtt);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *bind_to = NULL, *dests = NULL;
+	double seconds = 10;
+	unsigned pps = 50;
+	size_t size = 172;
+	int fd;
+
+	if (argc < 2)
+		goto usage;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--bind"))
+			bind_to = argv[i + 1];
+		else if (!strcmp(argv[i], "--dests"))
+			dests = argv[i + 1];
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pps"))
+			pps = (unsigned)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--size"))
+			size = (size_t)atoi(argv[i + 1]);
+		else
+			goto usage;
+	}
+	if (!bind_to || !pps)
+		goto usage;
+	fd = open_sock(bind_to);
+	if (fd < 0) {
+		fprintf(stderr, "rtp-load: cannot bind %s: %s\n", bind_to,
+		        strerror(errno));
+		return 1;
+	}
+	if (!strcmp(argv[1], "echo"))
+		return run_echo(fd, seconds);
+	if (!strcmp(argv[1], "send") && dests)
+		return run_send(fd, dests, seconds, pps, size);
+usage:
+	fprintf(stderr, "usage: rtp-load send --bind IP:PORT --dests FILE "
+	                "[--seconds S] [--pps N] [--size B]\n"
+	                "       rtp-load echo --bind IP:PORT [--seconds S]\n");
+	return 2;
+}
