@@ -18,6 +18,18 @@ fi
 grep -q "401 Unauthorized" "$T"/sipp-reg-bad/*errors.log || fail "no second 401"
 expect_log "$T/hras.log" "REGISTER for alice from 10.77.1.10:5060 via site-a: wrong credentials"
 
+log "== SHA-256 digest (RFC 8760), MD5 too; a replayed answer is refused"
+digest() { python3 "$SOFW_TOP/tests/tools/sip-digest.py" --server 192.0.2.1:5060 \
+	--from 192.0.2.12 --user carol "$@"; }
+out=$(digest --password carol-pw --algorithm SHA-256 --replay)
+log "SHA-256: $out"
+[ "$out" = "status 200
+replay 401" ] || fail "SHA-256 registration or replay: $out"
+out=$(digest --password carol-pw --algorithm MD5)
+[ "$out" = "status 200" ] || fail "MD5 registration: $out"
+out=$(digest --password wrong --algorithm SHA-256)
+[ "$out" = "status 401" ] || fail "a wrong SHA-256 password: $out"
+
 log "== register, and register again"
 register site-a alice 10.77.1.10
 received reg-alice "SIP/2.0 401" | grep "^WWW-Authenticate:" >"$T/chal" || true
