@@ -215,6 +215,8 @@ int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
 		return e;
 	}
 	udp_rxsz_set(p->us, SIP_UDP_MAX);
+	/* the SIP stack answers a burst of requests in one go */
+	(void)udp_sockbuf_set(p->us, 1 << 20);
 	p->gw = gw;
 	gw->n++;
 	hash_append(gw->by_key, key_hash(hrac, addr, tcp), &p->he_key, p);

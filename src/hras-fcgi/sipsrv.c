@@ -36,9 +36,11 @@
 #include "proxy.h"
 #include "registrar.h"
 #include "rat.h"
+#include "sockbuf.h"
 
 enum {
 	RATE_SLOTS = 65536,
+	SIP_RCVBUF = 8 << 20, /* bursts of signalling from the tunnel */
 };
 
 static const char allow_hdr[] =
@@ -660,6 +662,9 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 			log_re(LL_ERROR, "cannot listen for SIP on %J: %s",
 			       &s->laddr[i], strerror(e));
 	}
+	/* the tunnel gateway passes whole batches of frames at once */
+	for (size_t i = 0; !e && i < s->nladdr; i++)
+		(void)sockbuf_grow_bound(&s->laddr[i], SIP_RCVBUF);
 	e = e ? e : sip_listen(&s->lsnr_req, s->sip, true, on_request, s);
 	e = e ? e : sip_listen(&s->lsnr_resp, s->sip, false, on_response, s);
 	e = e ? e
