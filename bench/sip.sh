@@ -112,6 +112,7 @@ SYSTEMS=${SIP_BENCH_SYSTEMS:-kamailio outside tunnel}
 # calls first: the REGISTER steps at thousands per second leave libre
 # transactions (32 s) behind them that would weigh on the calls
 for sys in $SYSTEMS; do
+	[ -n "${SIP_BENCH_NO_CALLS:-}" ] && break
 	sys_where $sys
 	start_callee "${server/#$FW_PLAN.10:5060/192.0.2.1:5060}" "$callee"
 	echo "   $sys: calls" >&2
