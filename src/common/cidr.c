@@ -76,8 +76,7 @@ static unsigned mask_bits(const struct sockaddr *m)
 	if (m->sa_family == AF_INET) {
 		b = (const uint8_t *)&((const struct sockaddr_in *)m)->sin_addr;
 		len = 4;
-	}
-	else {
+	} else {
 		b = ((const struct sockaddr_in6 *)m)->sin6_addr.s6_addr;
 		len = 16;
 	}

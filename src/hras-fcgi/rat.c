@@ -27,8 +27,8 @@ enum {
 	STREAMS_MAX = SDP_RW_MEDIA_MAX,
 	SWEEP_MS = 5000,
 	BIND_TRIES = 16,   /* relay ports another program holds */
-	SE_GRACE_S = 2, /* past Session-Expires (a refresh comes before
-	                 * it, RFC 4028 §10) before the entry goes */
+	SE_GRACE_S = 2,    /* past Session-Expires (a refresh comes before
+	                    * it, RFC 4028 §10) before the entry goes */
 	RELAY_RXSZ = 2048, /* one RTP packet; larger ones are cut */
 };
 
