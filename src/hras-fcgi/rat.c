@@ -26,10 +26,11 @@
 enum {
 	STREAMS_MAX = SDP_RW_MEDIA_MAX,
 	SWEEP_MS = 5000,
-	BIND_TRIES = 16,   /* relay ports another program holds */
-	SE_GRACE_S = 2,    /* past Session-Expires (a refresh comes before
-	                    * it, RFC 4028 §10) before the entry goes */
-	RELAY_RXSZ = 2048, /* one RTP packet; larger ones are cut */
+	BIND_TRIES = 16,         /* relay ports another program holds */
+	STATUS_CALLS_MAX = 1000, /* calls listed in the status report */
+	SE_GRACE_S = 2,          /* past Session-Expires (a refresh comes before
+	                          * it, RFC 4028 §10) before the entry goes */
+	RELAY_RXSZ = 2048,       /* one RTP packet; larger ones are cut */
 };
 
 struct rat_leg;
@@ -879,10 +880,12 @@ static int leg_status(struct re_printf *pf, const struct rat_leg *l)
 	return err;
 }
 
-/* The table as JSON: "calls": [...], and the counters */
+/* The table as JSON: "calls": [...] (the first STATUS_CALLS_MAX), and
+ * the counters */
 int rat_status(struct rat *r, struct re_printf *pf)
 {
 	bool first = true;
+	uint32_t listed = 0;
 	struct le *le;
 	int err;
 
@@ -891,6 +894,9 @@ int rat_status(struct rat *r, struct re_printf *pf)
 	{
 		const struct rat_entry *e = le->data;
 
+		/* the report stays small: the totals count every call */
+		if (listed++ >= STATUS_CALLS_MAX)
+			break;
 		err |= re_hprintf(pf, "%s{\"call_id\":", first ? "" : ",");
 		first = false;
 		err |= json_str(pf, e->callid);
