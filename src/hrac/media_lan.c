@@ -17,6 +17,7 @@
 #include "hrac.h"
 #include "sip_lan.h"
 #include "media_lan.h"
+#include "pktbuf.h"
 
 enum {
 	RXSZ = 2048, /* one RTP packet; larger ones are cut */
@@ -45,7 +46,6 @@ struct media_lan {
 	struct hash *ports;
 	struct sa ip;
 	uint16_t lo, hi;
-	struct mbuf *mb;
 	struct media_lan_stats st;
 };
 
@@ -167,6 +167,7 @@ void media_lan_deliver(struct media_lan *m, const struct frame *f)
 {
 	struct media_port *p = port_find(m, f->relay_port);
 	int i = f->type == FRAME_RTCP;
+	struct mbuf mb;
 
 	if (!p) {
 		m->st.drops_closed++;
@@ -184,11 +185,8 @@ void media_lan_deliver(struct media_lan *m, const struct frame *f)
 		p->ok_dst[i] = f->addr;
 	}
 
-	mbuf_rewind(m->mb);
-	if (mbuf_write_mem(m->mb, f->payload, f->len))
-		return;
-	mbuf_set_pos(m->mb, 0);
-	if (udp_send(p->us[i], &f->addr, m->mb)) {
+	pktbuf_view(&mb, f->payload, f->len);
+	if (udp_send(p->us[i], &f->addr, &mb)) {
 		p->drops++;
 		return;
 	}
@@ -218,7 +216,6 @@ static void media_destructor(void *arg)
 
 	hash_flush(m->ports);
 	mem_deref(m->ports);
-	mem_deref(m->mb);
 }
 
 /* --rtp-ip, or the address of --sip, or the host's toward the default
@@ -265,10 +262,6 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 		snprintf(err, errsz, "--rtp-ip: no usable address ('%s')",
 		         cfg->rtp_ip ? cfg->rtp_ip : cfg->sip);
 	e = e ? e : hash_alloc(&m->ports, 256);
-	if (!e) {
-		m->mb = mbuf_alloc(RXSZ);
-		e = m->mb ? 0 : ENOMEM;
-	}
 	if (e) {
 		mem_deref(m);
 		return e;

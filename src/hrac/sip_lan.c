@@ -19,6 +19,7 @@
 #include "sip_tcp.h"
 #include "hrac.h"
 #include "sip_lan.h"
+#include "pktbuf.h"
 
 enum {
 	LOCAL_NETS_MAX = 32, /* networks of this host's interfaces */
@@ -42,7 +43,6 @@ struct sip_lan {
 	uint64_t ttl; /* ms */
 	struct cidr *allow;
 	size_t nallow;
-	struct mbuf *mb; /* reused for every datagram sent */
 	struct tmr sweep;
 	uint64_t dropped_strangers, dropped_full;
 	char advertised[64]; /* where phones send SIP, for HRAS to tell */
@@ -191,6 +191,7 @@ static void tcp_recv(const struct sa *src, const uint8_t *msg, size_t len,
 /* A SIP frame from HRAS: to the phone it names, if it is one of ours */
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
 {
+	struct mbuf mb;
 	int e;
 
 	if (!allowed(l, &f->addr)) {
@@ -220,12 +221,8 @@ void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
 		return;
 	}
 
-	mbuf_rewind(l->mb);
-	e = mbuf_write_mem(l->mb, f->payload, f->len);
-	if (!e) {
-		mbuf_set_pos(l->mb, 0);
-		e = udp_send(l->us, &f->addr, l->mb);
-	}
+	pktbuf_view(&mb, f->payload, f->len);
+	e = udp_send(l->us, &f->addr, &mb);
 	if (e)
 		log_debug("SIP to phone: %s", strerror(e));
 }
@@ -239,7 +236,6 @@ static void lan_destructor(void *arg)
 	l->tcp = mem_deref(l->tcp);
 	hash_flush(l->seen);
 	l->seen = mem_deref(l->seen);
-	l->mb = mem_deref(l->mb);
 	free(l->allow);
 }
 
@@ -312,10 +308,6 @@ int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
 		    cidr_local_nets(l->allow + l->nallow, LOCAL_NETS_MAX);
 
 	e = e ? e : hash_alloc(&l->seen, 256);
-	if (!e) {
-		l->mb = mbuf_alloc(2048);
-		e = l->mb ? 0 : ENOMEM;
-	}
 	if (!e) {
 		e = udp_listen(&l->us, &sa, udp_recv, l);
 		if (e)

@@ -10,6 +10,7 @@
 #include "mono.h"
 #include "sip_stream.h"
 #include "sip_tcp.h"
+#include "pktbuf.h"
 
 enum {
 	SWEEP_MS = 10000,
@@ -74,17 +75,12 @@ static void conn_close(struct sip_conn *c, const char *why)
 /* RFC 5626 4.4.1: a double CRLF ping is answered by a single CRLF */
 static void keepalive(struct sip_conn *c, const uint8_t *p, size_t n)
 {
-	struct mbuf mb;
 	static const uint8_t crlf[2] = { '\r', '\n' };
+	struct mbuf mb;
 
-	for (size_t i = 0; i + 3 < n; i++) {
-		if (!memcmp(p + i, "\r\n\r\n", 4)) {
-			memset(&mb, 0, sizeof(mb));
-			mb.buf = (uint8_t *)crlf;
-			mb.size = mb.end = sizeof(crlf);
-			(void)tcp_send(c->tc, &mb);
-			return;
-		}
+	if (memmem(p, n, "\r\n\r\n", 4)) {
+		pktbuf_view(&mb, crlf, sizeof(crlf));
+		(void)tcp_send(c->tc, &mb);
 	}
 }
 
@@ -215,9 +211,7 @@ int sip_tcp_send(struct sip_tcp *st, const struct sa *dst, const uint8_t *msg,
 
 	if (!c)
 		return ENOTCONN;
-	memset(&mb, 0, sizeof(mb));
-	mb.buf = (uint8_t *)msg;
-	mb.size = mb.end = len;
+	pktbuf_view(&mb, msg, len);
 	return tcp_send(c->tc, &mb);
 }
 

@@ -16,6 +16,7 @@
 #include "hracs.h"
 #include "session.h"
 #include "lan_gw.h"
+#include "pktbuf.h"
 
 enum {
 	SIP_UDP_MAX = 65507, /* the most a loopback datagram carries */
@@ -27,7 +28,6 @@ struct lan_gw {
 	struct sa sip_laddr; /* libre's SIP transport */
 	struct sa bind;      /* loopback of the same family */
 	struct sessions *sessions;
-	struct mbuf *mb;
 	struct mbuf *via_mb; /* a response with its Via put right */
 	struct lan_gw_stats st;
 };
@@ -240,6 +240,7 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
                         const struct frame *f)
 {
 	struct lan_peer *p;
+	struct mbuf mb;
 	int e;
 
 	if (f->len > SIP_UDP_MAX) {
@@ -256,12 +257,8 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
 		return;
 	}
 
-	mbuf_rewind(gw->mb);
-	e = mbuf_write_mem(gw->mb, f->payload, f->len);
-	if (!e) {
-		mbuf_set_pos(gw->mb, 0);
-		e = udp_send(p->us, &gw->sip_laddr, gw->mb);
-	}
+	pktbuf_view(&mb, f->payload, f->len);
+	e = udp_send(p->us, &gw->sip_laddr, &mb);
 	if (e)
 		log_warn("gateway: SIP from a phone of '%s' not passed on: %s",
 		         s->id, strerror(e));
@@ -277,7 +274,6 @@ static void gw_destructor(void *arg)
 	hash_clear(gw->by_port);
 	mem_deref(gw->by_key);
 	mem_deref(gw->by_port);
-	mem_deref(gw->mb);
 	mem_deref(gw->via_mb);
 }
 
@@ -303,9 +299,8 @@ int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
 	e = hash_alloc(&gw->by_key, 1024);
 	e = e ? e : hash_alloc(&gw->by_port, 1024);
 	if (!e) {
-		gw->mb = mbuf_alloc(2048);
 		gw->via_mb = mbuf_alloc(2048);
-		e = gw->mb && gw->via_mb ? 0 : ENOMEM;
+		e = gw->via_mb ? 0 : ENOMEM;
 	}
 	if (e) {
 		mem_deref(gw);

@@ -22,6 +22,7 @@
 #include "sdp_rw.h"
 #include "portpool.h"
 #include "rat.h"
+#include "pktbuf.h"
 
 enum {
 	STREAMS_MAX = SDP_RW_MEDIA_MAX,
@@ -53,7 +54,8 @@ struct rat_leg {
 	struct sa sig; /* outside: where its signalling comes from */
 	bool is_latched[2];
 	struct sa latched[2];
-	struct le he; /* inside: in rat->by_port */
+	struct le he;       /* inside: in rat->by_port */
+	struct session *ss; /* inside: the HRAC's, referenced */
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops;
 };
 
@@ -97,7 +99,6 @@ struct rat {
 	uint64_t timeout;    /* ms */
 	uint64_t unanswered; /* ms an unanswered entry may live */
 	struct tmr sweep;
-	struct mbuf *mb;
 	struct rat_stats st;
 };
 
@@ -218,6 +219,8 @@ static void leg_close(struct rat *r, struct rat_leg *l)
 		char text[64];
 
 		hash_unlink(&l->he);
+		session_deref(l->ss);
+		l->ss = NULL;
 		snprintf(text, sizeof(text), "media-close %u", l->port);
 		control_send(r, l->side.hrac, text);
 		if (hm)
@@ -538,7 +541,8 @@ void rat_answered(struct rat *r, const struct sip_msg *resp,
 	uint32_t se = session_expires(resp);
 	struct le *le;
 
-	le = list_head(&r->entries);
+	/* the entries of this Call-ID: its bucket, not the whole table */
+	le = list_head(hash_list(r->by_callid, hash_joaat_pl(&resp->callid)));
 	while (le) {
 		e = le->data;
 		le = le->next;
@@ -581,6 +585,8 @@ void rat_bye(struct rat *r, const struct sip_msg *req)
 static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
                     size_t len)
 {
+	struct mbuf mb;
+
 	if (!to->has_peer || !to->port) {
 		to->drops++;
 		r->st.drops_nopeer++;
@@ -588,39 +594,42 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 	}
 
 	if (to->side.inside) {
-		struct session *ss =
-		    sessions_find_id(r->s->h->sessions, to->side.hrac);
 		struct frame f;
+		int e = ENOTCONN;
 
-		if (!ss) {
-			to->drops++;
-			r->st.drops_tunnel++;
-			return;
-		}
 		memset(&f, 0, sizeof(f));
 		f.type = i ? FRAME_RTCP : FRAME_RTP;
 		f.addr = to->peer[i];
 		f.relay_port = to->port;
 		f.payload = p;
 		f.len = len;
-		if (session_send(ss, &f, mono_us())) {
+		/* the HRAC's session is kept by the leg: no table lookup per
+		 * packet; a closed one (the HRAC went) is looked up again */
+		for (int tries = 0; tries < 2 && e == ENOTCONN; tries++) {
+			if (!to->ss)
+				to->ss = sessions_find_id(r->s->h->sessions,
+				                          to->side.hrac);
+			if (!to->ss)
+				break;
+			e = session_send(to->ss, &f, mono_us());
+			if (e == ENOTCONN) {
+				session_deref(to->ss);
+				to->ss = NULL;
+			}
+		}
+		if (e) {
 			to->drops++;
 			r->st.drops_tunnel++;
 		} else {
 			to->pkts_out++;
 			to->bytes_out += len;
 		}
-		session_deref(ss);
 		return;
 	}
 
-	mbuf_rewind(r->mb);
-	if (mbuf_write_mem(r->mb, p, len))
-		return;
-	mbuf_set_pos(r->mb, 0);
+	pktbuf_view(&mb, p, len);
 	if (udp_send(to->us[i],
-	             to->is_latched[i] ? &to->latched[i] : &to->peer[i],
-	             r->mb)) {
+	             to->is_latched[i] ? &to->latched[i] : &to->peer[i], &mb)) {
 		to->drops++;
 		return;
 	}
@@ -795,7 +804,6 @@ static void rat_destructor(void *arg)
 	hash_flush(r->hracs);
 	mem_deref(r->hracs);
 	mem_deref(r->pool);
-	mem_deref(r->mb);
 }
 
 int rat_alloc(struct rat **rp, struct sipsrv *s)
@@ -825,10 +833,6 @@ int rat_alloc(struct rat **rp, struct sipsrv *s)
 	e = e ? e : hash_alloc(&r->by_callid, 1024);
 	e = e ? e : hash_alloc(&r->by_port, 1024);
 	e = e ? e : hash_alloc(&r->hracs, 64);
-	if (!e) {
-		r->mb = mbuf_alloc(RELAY_RXSZ);
-		e = r->mb ? 0 : ENOMEM;
-	}
 	if (e) {
 		mem_deref(r);
 		return e;
