@@ -65,6 +65,27 @@ int secret_file_open(const char *path, char *err, size_t errsz)
 	return fd;
 }
 
+/**
+ * The same, as a stdio stream for reading lines
+ *
+ * @return 0 with *fp open, or an errno value with @err saying why
+ */
+int secret_file_fopen(const char *path, FILE **fp, char *err, size_t errsz)
+{
+	int fd = secret_file_open(path, err, errsz), e;
+
+	if (fd < 0)
+		return -fd;
+	*fp = fdopen(fd, "r");
+	if (!*fp) {
+		e = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		close(fd);
+		return e;
+	}
+	return 0;
+}
+
 /* Read the first line of a private file (trailing newline removed) */
 int secret_file_read(const char *path, char *buf, size_t size, char *err,
                      size_t errsz)

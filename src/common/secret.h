@@ -13,6 +13,7 @@ enum {
 
 int secret_file_check(const char *path, int fd, char *err, size_t errsz);
 int secret_file_open(const char *path, char *err, size_t errsz);
+int secret_file_fopen(const char *path, FILE **fp, char *err, size_t errsz);
 int secret_file_read(const char *path, char *buf, size_t size, char *err,
                      size_t errsz);
 int secret_random_hex(char *out, size_t nbytes);

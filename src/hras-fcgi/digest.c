@@ -144,16 +144,10 @@ static int load_users(struct digest *d, const char *path, char *err,
                       size_t errsz)
 {
 	FILE *f;
-	int fd, e;
+	int e = secret_file_fopen(path, &f, err, errsz);
 
-	fd = secret_file_open(path, err, errsz);
-	if (fd < 0)
-		return -fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return ENOMEM;
-	}
+	if (e)
+		return e;
 	e = parse_users(f, path, d, err, errsz);
 	fclose(f);
 	return e;

@@ -137,17 +137,10 @@ static int load(const char *path, struct hrac_ident **vp, size_t *np, char *err,
                 size_t errsz)
 {
 	FILE *f;
-	int fd, e;
+	int e = secret_file_fopen(path, &f, err, errsz);
 
-	fd = secret_file_open(path, err, errsz);
-	if (fd < 0)
-		return -fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		e = errno;
-		close(fd);
+	if (e)
 		return e;
-	}
 	e = parse(f, path, vp, np, err, errsz);
 	fclose(f);
 
