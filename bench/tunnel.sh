@@ -20,13 +20,6 @@ start_hras --echo
 start_nginx
 start_squid none
 
-cpu_ticks() { # utime + stime of a PID and its children, in clock ticks
-	local t=0 p
-	for p in $1 $(pgrep -P "$1"); do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo $t
-}
 HZ=$(getconf CLK_TCK)
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$2"; }

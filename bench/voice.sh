@@ -43,13 +43,6 @@ ip -n "$(fw_ns router)" route add default via 198.51.100.9
 ip netns exec "$(fw_ns router)" sysctl -qw net.ipv4.ip_forward=1
 ip route add 10.77.11.0/24 via 198.51.100.10
 
-cpu_ticks() { # utime + stime of a PID and its children, in clock ticks
-	local t=0 p
-	for p in $1 $(pgrep -P "$1"); do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo $t
-}
 SQUID_A=$(cat "$T/squid-a/squid.pid" 2>/dev/null)
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 

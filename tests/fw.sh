@@ -108,13 +108,15 @@ status_field() { status | python3 -c "import json,sys; print(json.load(sys.stdin
 # phones of a LAN register and call through its hrac
 server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo $FW_PLAN.10:5060; }
 
-# media_answer WHERE USER IP MPORT: USER answers one call (uas_media.xml)
-# with media at IP:MPORT, where an RTP echo runs; sets UAS_PID, ECHO_PID
+# media_answer WHERE USER IP MPORT [SCENARIO [sipp args]]: USER answers
+# one call (default uas_media.xml) with media at IP:MPORT, where an RTP
+# echo runs; sets UAS_PID, ECHO_PID
 media_answer() {
-	local where=$1 user=$2 ip=$3 mport=$4 run=()
+	local where=$1 user=$2 ip=$3 mport=$4 scen=${5:-uas_media.xml} run=()
+	shift 5 2>/dev/null || shift $#
 	[ "$where" != - ] && run=(in_ns "$where")
-	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/uas_media.xml" -s "$user" \
-		-set mip "$ip" -set mport "$mport" -m 1 -i "$ip" -p 5060 \
+	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" \
+		-set mip "$ip" -set mport "$mport" "$@" -m 1 -i "$ip" -p 5060 \
 		>"$T/uas-$user.out" 2>&1 &
 	UAS_PID=$!
 	"${run[@]}" timeout 60 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" echo \
@@ -124,15 +126,17 @@ media_answer() {
 	sleep 0.3
 }
 
-# media_call WHERE USER IP CALLEE MPORT: USER calls with media at
-# IP:MPORT, talks, holds, resumes, talks, hangs up; sets UAC_PID
+# media_call WHERE USER IP CALLEE MPORT [SCENARIO [sipp args]]: USER
+# calls with media at IP:MPORT; the default uac_media.xml talks for
+# TALK_MS, holds, resumes, talks, hangs up; sets UAC_PID
 media_call() {
-	local where=$1 user=$2 ip=$3 callee=$4 mport=$5
+	local where=$1 user=$2 ip=$3 callee=$4 mport=$5 scen=${6:-uac_media.xml}
+	shift 6 2>/dev/null || shift $#
 	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
-		-sf "$SIPP_SCEN/uac_media.xml" -s "$user" -au "$user" \
+		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" \
 		-ap "$user-pw" -set domain $DOMAIN -set fromdomain $DOMAIN \
 		-set callee "$callee" -set maxfwd 70 -set mip "$ip" \
-		-set mport "$mport" -d "${TALK_MS:-3000}" -m 1 -i "$ip" -p 5061 \
+		-set mport "$mport" "$@" -d "${TALK_MS:-3000}" -m 1 -i "$ip" -p 5061 \
 		>"$T/uac-$user.out" 2>&1 &
 	UAC_PID=$!
 }
@@ -148,12 +152,12 @@ wait_step() {
 	fail "$1 never reached '$2'"
 }
 
-# media_peer NAME: IP:PORT the SDP of the 200 OK that NAME received names
+# media_peer NAME [RESPONSE [MEDIA]]: IP:PORT that the SDP of the first
+# RESPONSE (default the 200 OK) NAME received names for MEDIA (audio)
 media_peer() {
-	received "$1" "SIP/2.0 200" | tr -d '\r' | awk '
+	received "$1" "${2:-SIP/2.0 200}" | tr -d '\r' | awk -v m="m=${3:-audio}" '
 		/^c=IN IP4 / { ip = $3 }
-		/^m=audio / { port = $2 }
-		END { if (ip && port) print ip ":" port }'
+		index($0, m " ") == 1 { split($0, f, " "); print ip ":" f[2]; exit }'
 }
 
 # talk WHERE IP MPORT DST: send 50 RTP packets (and RTCP) to DST and

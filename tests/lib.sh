@@ -112,6 +112,15 @@ stop_pid() {
 	untrack "$p"
 }
 
+# benchmarks: CPU time so far
+cpu_ticks() { # utime + stime of a PID and its children, in clock ticks
+	local t=0 p
+	for p in $1 $(pgrep -P "$1"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+
 wait_tcp() {
 	local host=$1 port=$2 tries=${3:-100}
 	for _ in $(seq "$tries"); do

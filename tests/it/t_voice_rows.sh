@@ -16,12 +16,7 @@ register - olivia 192.0.2.10
 
 log "== a late offer: the 200 OK carries the offer, the ACK the answer"
 media_answer - olivia 192.0.2.10 16000
-TALK_MS=3000 sipp_at lan-a uac-alice-olivia $FW_PLAN.10:5060 \
-	-sf "$SIPP_SCEN/uac_late.xml" -s alice -au alice -ap alice-pw \
-	-set domain $DOMAIN -set fromdomain $DOMAIN -set callee olivia \
-	-set maxfwd 70 -set mip $FW_PLAN.11 -set mport 7000 -d 3000 -m 1 \
-	-i $FW_PLAN.11 -p 5061 >"$T/uac-late.out" 2>&1 &
-UAC_PID=$!
+TALK_MS=3000 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_late.xml
 wait_step uac-alice-olivia talking
 peer=$(media_peer uac-alice-olivia)
 case $peer in $FW_PLAN.10:4*) ;; *) fail "the offer alice got does not name hrac: '$peer'" ;; esac
