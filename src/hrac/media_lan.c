@@ -23,6 +23,13 @@ enum {
 	RXSZ = 2048, /* one RTP packet; larger ones are cut */
 };
 
+/* What media_lan_status() reports */
+struct media_lan_stats {
+	uint32_t ports; /* pairs open */
+	uint64_t up_pkts, down_pkts;
+	uint64_t drops_stranger, drops_closed;
+};
+
 struct media_port;
 
 struct port_sock {
@@ -94,7 +101,6 @@ static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	}
 	p->up++;
 	m->st.up_pkts++;
-	m->st.up_bytes += f.len;
 }
 
 static int port_open(struct media_lan *m, uint16_t port)
@@ -192,7 +198,6 @@ void media_lan_deliver(struct media_lan *m, const struct frame *f)
 	}
 	p->down++;
 	m->st.down_pkts++;
-	m->st.down_bytes += f->len;
 }
 
 /* Tell HRAS where this site's media ports are */
@@ -268,11 +273,6 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 	}
 	*mp = m;
 	return 0;
-}
-
-const struct media_lan_stats *media_lan_stats(const struct media_lan *m)
-{
-	return &m->st;
 }
 
 static bool port_status(struct le *le, void *arg)

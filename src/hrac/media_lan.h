@@ -18,17 +18,10 @@ struct tunnel;
 struct frame;
 struct hrac_conf;
 
-struct media_lan_stats {
-	uint32_t ports; /* pairs open */
-	uint64_t up_pkts, up_bytes, down_pkts, down_bytes;
-	uint64_t drops_stranger, drops_closed;
-};
-
 int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
                     struct sip_lan *lan, struct tunnel *t, char *err,
                     size_t errsz);
 void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
-const struct media_lan_stats *media_lan_stats(const struct media_lan *m);
 int media_lan_status(struct re_printf *pf, struct media_lan *m);

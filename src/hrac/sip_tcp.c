@@ -25,7 +25,8 @@ struct sip_tcp {
 	sip_tcp_recv_h *rh;
 	void *arg;
 	struct tmr sweep;
-	struct sip_tcp_stats st;
+	uint32_t nconns;  /* open now */
+	uint64_t refused; /* logged once in a hundred */
 };
 
 struct sip_conn {
@@ -45,7 +46,7 @@ static void conn_destructor(void *arg)
 	c->tc = mem_deref(c->tc);
 	c->rx = mem_deref(c->rx);
 	if (c->st)
-		c->st->st.conns--;
+		c->st->nconns--;
 }
 
 static bool conn_cmp(struct le *le, void *arg)
@@ -99,7 +100,6 @@ static void conn_drain(struct sip_conn *c)
 		if (e == EAGAIN)
 			break;
 		if (e) {
-			c->st->st.bad_stream++;
 			conn_close(c, "not a SIP stream (no or bad "
 			              "Content-Length, or a message over "
 			              "64 KiB)");
@@ -128,7 +128,6 @@ static void conn_recv(struct mbuf *mb, void *arg)
 
 	c->last = mono_ms();
 	if (c->rx->end + n > SIP_STREAM_MAX + 4096) {
-		c->st->st.bad_stream++;
 		conn_close(c, "more than 64 KiB without a complete message");
 		return;
 	}
@@ -157,10 +156,10 @@ static void conn_accept(const struct sa *peer, void *arg)
 	int e;
 
 	re_snprintf(a, sizeof(a), "%J", peer);
-	if (st->st.conns >= st->max) {
-		st->st.refused++;
+	if (st->nconns >= st->max) {
+		st->refused++;
 		tcp_reject(st->ts);
-		if (st->st.refused % 100 == 1)
+		if (st->refused % 100 == 1)
 			log_warn("SIP over TCP from %s refused: %u "
 			         "connections already (--sip-tcp-max)",
 			         a, st->max);
@@ -191,8 +190,7 @@ static void conn_accept(const struct sa *peer, void *arg)
 		mem_deref(old);
 
 	c->st = st;
-	st->st.conns++;
-	st->st.accepted++;
+	st->nconns++;
 	hash_append(st->conns, sa_hash(peer, SA_ALL), &c->he, c);
 	log_debug("SIP over TCP from %s", a);
 }
@@ -221,7 +219,6 @@ static bool sweep_one(struct le *le, void *arg)
 	struct sip_tcp *st = arg;
 
 	if (mono_ms() - c->last > st->idle_ms) {
-		st->st.idle_closed++;
 		conn_close(c, "idle");
 	}
 	return false;
@@ -276,9 +273,4 @@ int sip_tcp_alloc(struct sip_tcp **stp, const struct sa *laddr,
 	tmr_start(&st->sweep, SWEEP_MS, sweep, st);
 	*stp = st;
 	return 0;
-}
-
-const struct sip_tcp_stats *sip_tcp_stats(const struct sip_tcp *st)
-{
-	return &st->st;
 }

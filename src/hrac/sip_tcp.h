@@ -14,14 +14,8 @@ struct sa;
 typedef void(sip_tcp_recv_h)(const struct sa *src, const uint8_t *msg,
                              size_t len, void *arg);
 
-struct sip_tcp_stats {
-	uint32_t conns;
-	uint64_t accepted, refused, bad_stream, idle_closed;
-};
-
 int sip_tcp_alloc(struct sip_tcp **stp, const struct sa *laddr,
                   uint32_t max_conns, uint64_t idle_ms, sip_tcp_recv_h *rh,
                   void *arg);
 int sip_tcp_send(struct sip_tcp *st, const struct sa *dst, const uint8_t *msg,
                  size_t len);
-const struct sip_tcp_stats *sip_tcp_stats(const struct sip_tcp *st);

@@ -29,7 +29,6 @@ struct lan_gw {
 	struct sa bind;      /* loopback of the same family */
 	struct sessions *sessions;
 	struct mbuf *via_mb; /* a response with its Via put right */
-	struct lan_gw_stats st;
 };
 
 static uint32_t key_hash(const char *hrac, const struct sa *addr, bool tcp)
@@ -125,7 +124,6 @@ static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 
 	s = sessions_find_id(gw->sessions, p->hrac);
 	if (!s) {
-		gw->st.down_unconnected++;
 		log_debug("SIP for a phone of '%s': that HRAC is not "
 		          "connected, dropped",
 		          p->hrac);
@@ -147,8 +145,6 @@ static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	if (e)
 		log_warn("SIP for a phone of '%s' not queued: %s", p->hrac,
 		         strerror(e));
-	else
-		gw->st.down++;
 	session_deref(s);
 }
 
@@ -171,7 +167,6 @@ static void evict_oldest(struct lan_gw *gw)
 		log_info("gateway full (%u phones): forgetting the least "
 		         "recently used, of '%s'",
 		         gw->max, oldest->hrac);
-		gw->st.evicted++;
 		mem_deref(oldest);
 	}
 }
@@ -262,8 +257,6 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
 	if (e)
 		log_warn("gateway: SIP from a phone of '%s' not passed on: %s",
 		         s->id, strerror(e));
-	else
-		gw->st.up++;
 }
 
 static void gw_destructor(void *arg)
@@ -308,14 +301,4 @@ int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
 	}
 	*gwp = gw;
 	return 0;
-}
-
-uint32_t lan_gw_count(const struct lan_gw *gw)
-{
-	return gw->n;
-}
-
-const struct lan_gw_stats *lan_gw_stats(const struct lan_gw *gw)
-{
-	return &gw->st;
 }

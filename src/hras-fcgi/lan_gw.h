@@ -30,12 +30,6 @@ struct lan_peer {
 	uint64_t last;   /* ms: last traffic either way */
 };
 
-struct lan_gw_stats {
-	uint64_t up, down;         /* messages each way */
-	uint64_t down_unconnected; /* for an HRAC not connected */
-	uint64_t evicted;
-};
-
 struct lan_gw;
 
 int lan_gw_alloc(struct lan_gw **gwp, struct sessions *ss,
@@ -45,5 +39,3 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
 int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
                 bool tcp, struct lan_peer **pp);
 struct lan_peer *lan_gw_lookup(struct lan_gw *gw, const struct sa *src);
-uint32_t lan_gw_count(const struct lan_gw *gw);
-const struct lan_gw_stats *lan_gw_stats(const struct lan_gw *gw);

@@ -458,13 +458,6 @@ uint32_t location_count(const struct location *l)
 	return l->n;
 }
 
-uint32_t location_count_aor(struct location *l, const char *aor)
-{
-	struct aor_entry *a = aor_find(l, aor);
-
-	return a ? list_count(&a->bindings) : 0;
-}
-
 /* The key of Record-Route tokens: kept with the bindings, so dialogs
  * outlive a restart as registrations do */
 int location_rr_key(struct location *l, uint8_t key[32])

@@ -46,7 +46,6 @@ void location_remove(struct location *l, const char *aor, const char *contact);
 void location_remove_all(struct location *l, const char *aor);
 const struct list *location_lookup(struct location *l, const char *aor);
 uint32_t location_count(const struct location *l);
-uint32_t location_count_aor(struct location *l, const char *aor);
 bool location_aor_known(struct location *l, const char *aor);
 uint64_t location_now(void);
 int location_rr_key(struct location *l, uint8_t key[32]);

@@ -107,13 +107,3 @@ void portpool_give(struct portpool *pp, uint16_t port)
 		pp->used--;
 	}
 }
-
-uint32_t portpool_used(const struct portpool *pp)
-{
-	return pp->used;
-}
-
-uint32_t portpool_size(const struct portpool *pp)
-{
-	return pp->pairs;
-}

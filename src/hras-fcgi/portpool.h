@@ -13,5 +13,3 @@ int portpool_alloc(struct portpool **pp, uint16_t lo, uint16_t hi);
 int portpool_take(struct portpool *pp, uint16_t *port);
 void portpool_give(struct portpool *pp, uint16_t port);
 bool portpool_holds(const struct portpool *pp, uint16_t port);
-uint32_t portpool_used(const struct portpool *pp);
-uint32_t portpool_size(const struct portpool *pp);

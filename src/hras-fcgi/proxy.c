@@ -627,8 +627,3 @@ int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
 	*pp = px;
 	return 0;
 }
-
-uint32_t proxy_count(const struct proxy *px)
-{
-	return px->ntx;
-}

@@ -38,6 +38,5 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 void proxy_ack(struct proxy *px, const struct sip_msg *msg,
                const struct fwd_opts *o, const struct target *t);
 bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg);
-uint32_t proxy_count(const struct proxy *px);
 int proxy_target_outside(struct target *t, const char *ruri,
                          const struct sa *dst, enum sip_transp tp);

@@ -26,12 +26,19 @@
 
 enum {
 	STREAMS_MAX = SDP_RW_MEDIA_MAX,
-	SWEEP_MS = 5000,
+	SWEEP_MS = 1000,         /* how late a relay may outlive its limits */
 	BIND_TRIES = 16,         /* relay ports another program holds */
 	STATUS_CALLS_MAX = 1000, /* calls listed in the status report */
 	SE_GRACE_S = 2,          /* past Session-Expires (a refresh comes before
 	                          * it, RFC 4028 §10) before the entry goes */
 	RELAY_RXSZ = 2048,       /* one RTP packet; larger ones are cut */
+};
+
+/* The relay's counters, reported by rat_status() */
+struct rat_stats {
+	uint32_t calls, streams, ports; /* now */
+	uint64_t calls_total;
+	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
 };
 
 struct rat_leg;
@@ -779,14 +786,18 @@ static void sweep(void *arg)
 	tmr_start(&r->sweep, SWEEP_MS, sweep, r);
 	while (le) {
 		struct rat_entry *e = le->data;
+		uint64_t silent_until = e->last_media + r->timeout;
 
 		le = le->next;
-		if (e->established && now - e->last_media > r->timeout)
+		/* both limits may have passed since the last sweep: the log
+		 * names the one that ran out first */
+		if (e->expires && now > e->expires &&
+		    e->expires <= silent_until)
+			entry_end(e, "its session timer ran out");
+		else if (e->established && now > silent_until)
 			entry_end(e, "no media either way for media-timeout");
 		else if (!e->established && now - e->created > r->unanswered)
 			entry_end(e, "never answered");
-		else if (e->expires && now > e->expires)
-			entry_end(e, "its session timer ran out");
 	}
 }
 
@@ -940,9 +951,4 @@ int rat_status(struct rat *r, struct re_printf *pf)
 	                  (unsigned long long)r->st.drops_nopeer,
 	                  (unsigned long long)r->st.drops_tunnel);
 	return err;
-}
-
-const struct rat_stats *rat_stats(const struct rat *r)
-{
-	return &r->st;
 }

@@ -34,12 +34,6 @@ struct session;
 struct frame;
 struct iface;
 
-struct rat_stats {
-	uint32_t calls, streams, ports; /* now */
-	uint64_t calls_total;
-	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
-};
-
 int rat_alloc(struct rat **rp, struct sipsrv *s);
 int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
             const struct iface *from, const struct iface *to, struct mbuf *out);
@@ -50,4 +44,3 @@ void rat_bye(struct rat *r, const struct sip_msg *req);
 void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f);
 void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
 int rat_status(struct rat *r, struct re_printf *pf);
-const struct rat_stats *rat_stats(const struct rat *r);
