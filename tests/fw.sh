@@ -115,6 +115,7 @@ media_answer() {
 	local where=$1 user=$2 ip=$3 mport=$4 scen=${5:-uas_media.xml} run=()
 	shift 5 2>/dev/null || shift $#
 	[ "$where" != - ] && run=(in_ns "$where")
+	sipp_fresh "uas-$user"
 	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" \
 		-set mip "$ip" -set mport "$mport" "$@" -m 1 -i "$ip" -p 5060 \
 		>"$T/uas-$user.out" 2>&1 &
@@ -132,6 +133,7 @@ media_answer() {
 media_call() {
 	local where=$1 user=$2 ip=$3 callee=$4 mport=$5 scen=${6:-uac_media.xml}
 	shift 6 2>/dev/null || shift $#
+	sipp_fresh "uac-$user-$callee"
 	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
 		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" \
 		-ap "$user-pw" -set domain $DOMAIN -set fromdomain $DOMAIN \

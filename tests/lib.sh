@@ -39,6 +39,12 @@ dump_logs() {
 		echo "---- ${f##*/} (last 30 lines)"
 		tail -n 30 "$f"
 	done
+	# the phones: what sipp said, and its last messages
+	for f in "$T"/sipp-*/*_errors.log "$T"/sipp-*/*_messages.log; do
+		[ -s "$f" ] || continue
+		echo "---- ${f#"$T"/} (last 40 lines)"
+		tail -n 40 "$f" | tr -d '\r'
+	done
 }
 
 fail() {

@@ -11,12 +11,16 @@ DOMAIN=example.test
 # the site where a phone lives, or "-" for the wan
 where_of() { case $1 in 192.0.2.*) echo - ;; *) echo "$2" ;; esac; }
 
+# sipp_fresh NAME: an empty log directory for the sipp run NAME.  A caller
+# that runs sipp_at in the background calls it first: otherwise what it
+# reads next may still be the previous run's logs.
+sipp_fresh() { rm -rf "$T/sipp-$1" && mkdir -p "$T/sipp-$1"; }
+
 sipp_at() { # WHERE NAME sipp-args...
 	local where=$1 name=$2 dir
 	shift 2
 	dir=$T/sipp-$name
-	rm -rf "$dir"
-	mkdir -p "$dir"
+	sipp_fresh "$name"
 	if [ "$where" = - ]; then
 		(cd "$dir" && timeout 60 sipp "$@" -nostdin -trace_msg -trace_err -trace_logs)
 	else
@@ -41,13 +45,13 @@ register() {
 # answer SITE|- USER IP SCENARIO: a phone waiting for one call; sets UAS_PID
 answer() {
 	local where=$1 user=$2 ip=$3 scen=$4
+	sipp_fresh "uas-$user"
 	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" -m 1 \
 		-i "$ip" -p 5060 >"$T/uas-$user.out" 2>&1 &
 	UAS_PID=$!
 	sleep 0.3
 }
 
-# call SITE|- USER IP CALLEE [SCENARIO]: USER calls from IP:5061
 # call SITE|- USER IP CALLEE [SCENARIO [sipp args]]: USER calls from IP:5061
 call() {
 	local where=$1 user=$2 ip=$3 callee=$4 scen=${5:-uac.xml}
@@ -97,5 +101,5 @@ wait_uas() {
 # received NAME METHOD: the first METHOD (or response line) a phone received
 received() {
 	awk -v m="$2" '/^-----/ {grab=0; rx=0} /message received/ {rx=1} rx && /^[A-Z]+ sip:|^SIP\/2.0/ { if (index($0, m) == 1 && !done) {grab=1; done=1} } grab' \
-		"$T"/sipp-$1/*_messages.log
+		"$T"/sipp-$1/*_messages.log 2>/dev/null
 }

@@ -60,12 +60,14 @@ expect_final 480 site-a alice 10.77.1.10 olivia
 
 log "== the state survives a restart of hras-fcgi"
 register - olivia 192.0.2.10
+ready="HRAC 'site-a': phones send SIP"
+n=$(grep -c "$ready" "$T/hras.log")
 stop_hras
 start_hras --sip 192.0.2.1:5060 --domain $DOMAIN --users "$T/users" \
 	--state "$T/state" --expires-min 2
 expect_log "$T/hras.log" "state file .*: [0-9]+ bindings restored"
-wait_log "$T/hrac-site-a.log" "session open" 300
-sleep 1
+# site-a's hrac is back in the new hras-fcgi (not the old one's line)
+wait_more "$T/hras.log" "$ready" "$n" 300
 answer - olivia 192.0.2.10 uas.xml
 call site-a alice 10.77.1.10 olivia || fail "call after the restart"
 wait_uas "olivia after the restart"

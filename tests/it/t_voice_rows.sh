@@ -30,6 +30,7 @@ kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null
 
 log "== a call without media: its relay goes after --media-timeout"
 TALK_MS=14000 media_call lan-a alice $FW_PLAN.11 olivia 7000
+sipp_fresh uas-olivia
 sipp_at - uas-olivia -sf "$SIPP_SCEN/uas_media.xml" -s olivia \
 	-set mip 192.0.2.10 -set mport 16000 -m 1 -i 192.0.2.10 -p 5060 \
 	>"$T/uas.out" 2>&1 &
@@ -47,6 +48,7 @@ wait "$UAS_PID"
 
 log "== a session timer that runs out"
 TALK_MS=14000 media_call lan-a alice $FW_PLAN.11 olivia 7000
+sipp_fresh uas-olivia
 sipp_at - uas-olivia -sf "$SIPP_SCEN/uas_se.xml" -s olivia \
 	-set mip 192.0.2.10 -set mport 16000 -set se 2 -m 1 -i 192.0.2.10 \
 	-p 5060 >"$T/uas.out" 2>&1 &

@@ -55,7 +55,7 @@ hung_up "UPDATE"
 log "== audio and video (rtcp-mux): every m= line is relayed"
 echo_at 16010
 media_answer - olivia 192.0.2.10 16000 uas_av.xml -set vport 16010
-TALK_MS=3500 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_av.xml \
+TALK_MS=6000 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_av.xml \
 	-set vport 7020
 wait_step uac-alice-olivia talking
 audio=$(media_peer uac-alice-olivia)
