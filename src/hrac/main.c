@@ -296,7 +296,6 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
-	signal(SIGPIPE, SIG_IGN);
 	log_init("hrac", h.cfg.foreground || h.cfg.diagnose,
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 
@@ -315,6 +314,10 @@ int main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	/* libre_init() installs a one-shot SIGPIPE handler (it re-arms
+	 * itself, too late when two threads hit a closed peer at once):
+	 * ignore the signal, every write checks its EPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	fd_setsize(LOOP_FDS);
 	if (curl_loop_alloc(&h.cl)) {
 		log_error("out of memory");

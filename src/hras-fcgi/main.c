@@ -124,6 +124,13 @@ static int run(struct hras *h)
 		log_error("libre_init: %s", strerror(e));
 		return e;
 	}
+	/* libre_init() installs a one-shot SIGPIPE handler (it re-arms
+	 * itself, too late when two threads hit a closed peer at once):
+	 * ignore the signal, every write checks its EPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	/* FCGX_Init() made SIGUSR1 stop accept() for good: a stray signal
+	 * must not silently end the service */
+	signal(SIGUSR1, SIG_IGN);
 	fd_setsize(LOOP_FDS);
 
 	hras_chan_limits(&h->cfg, &lim);
@@ -212,7 +219,6 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
-	signal(SIGPIPE, SIG_IGN);
 	log_init("hras-fcgi", h.cfg.foreground, h.cfg.verbose);
 
 	if (FCGX_Init()) {

@@ -103,6 +103,19 @@ log "5 streamed up POSTs at once -> $out"
 [[ "$out" == "status 429 error=too-many"* ]] || fail "5th up POST: $out"
 expect_log "$T/hras.log" "4 up requests already open: answered 429"
 
+log "== peers that vanish together, and a stray SIGUSR1, stop nothing"
+# SIGPIPE (13) and SIGUSR1 (10) ignored: libre and libfcgi install
+# handlers of their own, and one SIGPIPE too many used to end hras-fcgi
+ign=$((16#$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$HRAS_PID/status")))
+[ $(((ign >> 12) & 1)) = 1 ] || fail "hras-fcgi does not ignore SIGPIPE"
+[ $(((ign >> 9) & 1)) = 1 ] || fail "hras-fcgi does not ignore SIGUSR1"
+kill -USR1 "$HRAS_PID"
+for i in $(seq 8); do
+	out=$(H hold-ups "$TOKEN" 5)
+	[[ "$out" == "status 429"* ]] || fail "round $i of held up POSTs: $out"
+done
+kill -0 "$HRAS_PID" || fail "hras-fcgi died when its peers went away"
+
 log "== the session that sent bad frames still works"
 expect 200 None up "$TOKEN" "$good"
 

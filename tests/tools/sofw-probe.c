@@ -599,10 +599,10 @@ int main(int argc, char *argv[])
 	if (parse(&p, argc, argv))
 		return 2;
 
-	signal(SIGPIPE, SIG_IGN);
 	log_init("sofw-probe", true, p.cfg.verbose - 1);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || libre_init())
 		return 2;
+	signal(SIGPIPE, SIG_IGN); /* after libre_init(): see hras-fcgi */
 	fd_setsize(65536);
 	p.buf = malloc(FRAME_MAX_PAYLOAD);
 	tmr_init(&p.tick);
