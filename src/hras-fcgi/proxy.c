@@ -346,12 +346,15 @@ static void branch_resp(int err, const struct sip_msg *msg, void *arg)
 /* The next hop of a target, as a SIP URI libre can send to */
 static int next_hop(struct sipsrv *s, struct branch *b)
 {
+	struct sa hop;
 	struct pl pl;
+	int e;
 
 	if (b->tgt.out.inside) {
 		struct lan_peer *p;
-		int e = lan_gw_peer(s->gw, b->tgt.out.hrac, &b->tgt.addr,
-		                    b->tgt.out.tcp, &p);
+
+		e = lan_gw_peer(s->gw, b->tgt.out.hrac, &b->tgt.addr,
+		                b->tgt.out.tcp, &p);
 
 		if (e)
 			return e;
@@ -361,7 +364,11 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 		snprintf(b->route, sizeof(b->route), "%s", b->tgt.route);
 	}
 	pl_set_str(&pl, b->route);
-	return uri_decode(&b->route_uri, &pl);
+	e = uri_decode(&b->route_uri, &pl);
+	/* a next hop given by address: our Record-Route in its family */
+	if (!e && !b->tgt.out.inside && !sa_set(&hop, &b->route_uri.host, 0))
+		b->tgt.out.af = sa_af(&hop);
+	return e;
 }
 
 static int branch_start(struct ptx *t, const struct target *tgt)

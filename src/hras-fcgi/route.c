@@ -55,6 +55,7 @@ void route_iface_of_origin(const struct origin *o, struct iface *i)
 	i->inside = o->inside;
 	snprintf(i->hrac, sizeof(i->hrac), "%s", o->hrac);
 	i->tcp = o->inside ? o->tcp : o->tp == SIP_TRANSP_TCP;
+	i->af = o->inside ? 0 : sa_af(&o->addr);
 }
 
 bool route_same_iface(const struct iface *a, const struct iface *b)
@@ -95,6 +96,17 @@ static int token(const struct sipsrv *s, const struct iface *i,
 	return e;
 }
 
+/* Our SIP address of family @af (an IPv6 phone cannot reach our IPv4
+ * one), or the first one */
+static const struct sa *own_laddr(const struct sipsrv *s, int af)
+{
+	for (size_t k = 0; af && k < s->nladdr; k++) {
+		if (sa_af(&s->laddr[k]) == af)
+			return &s->laddr[k];
+	}
+	return &s->laddr[0];
+}
+
 /* One Record-Route value: where the party on @i sends its requests */
 static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
                     const struct pl *callid)
@@ -110,7 +122,7 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
 		return mbuf_printf(mb, "<sip:%s%s;lr;sofw=%s>", lan,
 		                   i->tcp ? ";transport=tcp" : "", tok);
 	/* an HRAC that never said its LAN address: our own stands in */
-	return mbuf_printf(mb, "<sip:%J%s;lr;sofw=%s>", &s->laddr[0],
+	return mbuf_printf(mb, "<sip:%J%s;lr;sofw=%s>", own_laddr(s, i->af),
 	                   i->tcp ? ";transport=tcp" : "", tok);
 }
 

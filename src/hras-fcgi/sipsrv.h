@@ -46,6 +46,7 @@ struct iface {
 	bool inside;
 	char hrac[HRACS_ID_MAX + 1];
 	bool tcp; /* the party on this side uses TCP */
+	int af;   /* outside: the party's address family (0: not known) */
 };
 
 struct sipsrv_stats {

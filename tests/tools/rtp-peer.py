@@ -2,7 +2,7 @@
 """An RTP/RTCP endpoint for the voice tests: sends known packets and
 checks what comes back.
 
-rtp-peer.py send --bind IP:PORT --to IP:PORT [--count N] [--ptime MS]
+rtp-peer.py send --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--count N] [--ptime MS]
     Sends N RTP packets (PCMU, 160 bytes of payload that depend on the
     sequence number) and an RTCP packet every 10th from PORT+1 to the
     destination's port+1; counts the packets that come back (the far
@@ -72,8 +72,9 @@ def check(data):
 
 
 def addr(s):
+    """IP:PORT or [IPv6]:PORT"""
     host, port = s.rsplit(":", 1)
-    return host, int(port)
+    return host.strip("[]"), int(port)
 
 
 def main():
@@ -89,7 +90,8 @@ def main():
     host, port = addr(a.bind)
     socks = []
     for p in (port, port + 1):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                          socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, p))
         s.setblocking(False)
