@@ -37,6 +37,7 @@ struct hrac_conf {
 	uint32_t sip_queue;
 	uint32_t media_queue;
 	uint32_t probe_ms;
+	uint32_t reprobe; /* s after a fallback to try streaming again */
 	bool help;
 	bool version;
 };

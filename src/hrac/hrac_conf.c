@@ -88,6 +88,9 @@ const struct conf_opt hrac_opts[] = {
 	    "media waiting to be sent at most (default 1048576)"),
 	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS",
 	    "wait this long for a stream's probe (default 2000)"),
+	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S",
+	    "after a fallback, try streaming again every S s when idle "
+	    "(default 300; 0: never)"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
 	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
 	    "print the version"),
@@ -107,6 +110,7 @@ void hrac_conf_defaults(struct hrac_conf *cfg)
 	cfg->sip_queue = 4 << 20;
 	cfg->media_queue = 1 << 20;
 	cfg->probe_ms = 2000;
+	cfg->reprobe = 300;
 }
 
 static int mode_pref(const char *s, const char *fallback, enum tunnel_pref *p)
@@ -214,6 +218,7 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	mode_pref(cfg->down_mode, "poll", &tc->down_pref);
 	mode_pref(cfg->up_mode, "batch", &tc->up_pref);
 	tc->probe_ms = cfg->probe_ms;
+	tc->reprobe_s = cfg->reprobe;
 	tc->backoff_max_ms = 30000;
 
 	tc->lim.rel_max_bytes = cfg->sip_queue;

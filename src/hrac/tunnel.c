@@ -28,6 +28,7 @@
 
 enum {
 	BACKOFF_BASE_MS = 500,
+	REPROBE_QUIET_MS = 5000, /* no data this long: no call to disturb */
 };
 
 void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt, ...)
@@ -122,6 +123,7 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 	tmr_init(&t->tmr_ka);
 	tmr_init(&t->tmr_rto);
 	tmr_init(&t->tmr_kick);
+	tmr_init(&t->tmr_reprobe);
 	set_path(t);
 
 	*tp = t;
@@ -143,6 +145,7 @@ void tunnel_free(struct tunnel *t)
 		return;
 	stop_streams(t);
 	tmr_cancel(&t->tmr_open);
+	tmr_cancel(&t->tmr_reprobe);
 	xfer_free(t->open_x);
 	xfer_free(t->close_x);
 	chan_close(&t->chan);
@@ -257,6 +260,38 @@ void tunnel_rto_arm(struct tunnel *t)
 		          rto_fire, t);
 }
 
+/*
+ * A fallback is not for good (--reprobe): a stall at start-up, or a proxy
+ * reconfigured since, must not keep the tunnel on polls and batches.  It
+ * waits for a quiet moment: on a path that still buffers, what crosses
+ * during the probe is held up to probe_ms.
+ */
+static void reprobe_fire(void *arg)
+{
+	struct tunnel *t = arg;
+	bool down = t->down_poll && t->conf.down_pref == TUNNEL_AUTO;
+	bool up = t->up_batch && t->conf.up_pref == TUNNEL_AUTO;
+
+	if ((!down && !up) || t->stopped)
+		return;
+	if (!t->open || !t->down_verified ||
+	    mono_us() - t->last_data < (uint64_t)REPROBE_QUIET_MS * 1000) {
+		tmr_start(&t->tmr_reprobe, REPROBE_QUIET_MS, reprobe_fire, t);
+		return;
+	}
+	if (down)
+		down_use_stream(t);
+	if (up)
+		up_use_stream(t);
+}
+
+void tunnel_reprobe_arm(struct tunnel *t)
+{
+	if (t->conf.reprobe_s && !t->conf.once)
+		tmr_start(&t->tmr_reprobe, (uint64_t)t->conf.reprobe_s * 1000,
+		          reprobe_fire, t);
+}
+
 static bool is_probe(const struct frame *f)
 {
 	static const char magic[] = "\0sofw-probe";
@@ -284,6 +319,8 @@ void tunnel_rx(struct tunnel *t, const struct frame *f)
 	}
 	if (f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG))
 		return;
+	if (f->type != FRAME_KEEPALIVE)
+		t->last_data = mono_us();
 
 	if (t->frameh)
 		t->frameh(f, t->arg);
@@ -299,6 +336,8 @@ int tunnel_send(struct tunnel *t, const struct frame *f)
 {
 	int e;
 
+	if (f->type != FRAME_KEEPALIVE)
+		t->last_data = mono_us();
 	if (frame_is_reliable_type(f->type))
 		e = chan_push_reliable(&t->chan, f);
 	else
@@ -352,6 +391,7 @@ void tunnel_close(struct tunnel *t)
 	t->stopped = true;
 	stop_streams(t);
 	tmr_cancel(&t->tmr_open);
+	tmr_cancel(&t->tmr_reprobe);
 	xfer_free(t->open_x);
 	t->open_x = NULL;
 	t->open = false;

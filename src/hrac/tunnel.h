@@ -39,7 +39,8 @@ struct tunnel_conf {
 	const char *id;
 	const char *secret;
 	enum tunnel_pref down_pref, up_pref;
-	uint32_t probe_ms; /* wait for the first frame of a stream */
+	uint32_t probe_ms;  /* wait for the first frame of a stream */
+	uint32_t reprobe_s; /* after a fallback, stream again (0: never) */
 	uint32_t backoff_max_ms;
 	bool once;     /* no reconnects: report the first failure */
 	bool certinfo; /* keep the TLS peer's certificate details */

@@ -146,18 +146,34 @@ static void down_done(struct curl_job *job, CURLcode res)
 	retry_later(t, why);
 }
 
-void down_use_poll(struct tunnel *t, const char *why)
+/* Leave the current GET for one of the other mode; its verdict is due */
+static void down_switch(struct tunnel *t, bool poll, const char *why)
 {
-	log_warn("down: %s: switching to long polling", why);
-	t->down_poll = true;
+	t->down_poll = poll;
 	t->down_verified = false;
 	snprintf(t->down_why, sizeof(t->down_why), "%s", why);
 	if (t->down_x) {
 		xfer_free(t->down_x);
 		t->down_x = NULL;
 	}
+	tmr_cancel(&t->tmr_down);
 	tmr_cancel(&t->tmr_rotate_down);
+	tmr_cancel(&t->tmr_down_retry);
 	down_start(t);
+}
+
+void down_use_poll(struct tunnel *t, const char *why)
+{
+	log_warn("down: %s: switching to long polling", why);
+	down_switch(t, true, why);
+	tunnel_reprobe_arm(t);
+}
+
+/* After a fallback (--reprobe): the path may stream by now */
+void down_use_stream(struct tunnel *t)
+{
+	log_info("down: trying streaming again");
+	down_switch(t, false, "");
 }
 
 static void watch(void *arg)

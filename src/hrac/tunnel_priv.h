@@ -81,7 +81,8 @@ struct tunnel {
 	unsigned fail_open, fail_down, fail_up;
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
-	struct tmr tmr_rto, tmr_kick;
+	struct tmr tmr_rto, tmr_kick, tmr_reprobe;
+	uint64_t last_data;    /* us, last frame other than a keepalive */
 	uint64_t last_up_tx;   /* us, last bytes handed to curl upward */
 	uint64_t probe_sent;   /* us, the up probe PING */
 	unsigned lost;         /* sessions lost in a row */
@@ -100,6 +101,7 @@ void tunnel_session_opened(struct tunnel *t);
 void tunnel_failed(struct tunnel *t, const char *what, const char *why);
 uint32_t tunnel_backoff(const struct tunnel *t, unsigned fails);
 void tunnel_rto_arm(struct tunnel *t);
+void tunnel_reprobe_arm(struct tunnel *t);
 
 /* tunnel_open.c */
 void open_start(struct tunnel *t, const char *nonce);
@@ -108,6 +110,7 @@ void open_start(struct tunnel *t, const char *nonce);
 void down_start(struct tunnel *t);
 void down_stop(struct tunnel *t);
 void down_use_poll(struct tunnel *t, const char *why);
+void down_use_stream(struct tunnel *t);
 
 /* tunnel_up.c */
 void up_start(struct tunnel *t);
@@ -115,6 +118,7 @@ void up_stop(struct tunnel *t);
 void up_kick(struct tunnel *t);
 void up_probe_answered(struct tunnel *t, const struct frame *pong);
 void up_keepalive_start(struct tunnel *t);
+void up_use_stream(struct tunnel *t);
 
 /* xfer.c */
 struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,

@@ -104,18 +104,38 @@ static int up_seek(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-static void up_use_batch(struct tunnel *t, const char *why)
+/* Leave the current POST(s) for the other mode; its verdict is due (what
+ * they carried unacknowledged is sent again) */
+static void up_switch(struct tunnel *t, bool batch, const char *why)
 {
-	log_warn("up: %s: switching to one POST per batch", why);
-	t->up_batch = true;
+	t->up_batch = batch;
 	t->up_verified = false;
 	snprintf(t->up_why, sizeof(t->up_why), "%s", why);
 	tmr_cancel(&t->tmr_rotate_up);
+	tmr_cancel(&t->tmr_up_retry);
 	if (t->up_x) {
 		xfer_free(t->up_x);
 		t->up_x = NULL;
 	}
+	if (t->batch_x) {
+		xfer_free(t->batch_x);
+		t->batch_x = NULL;
+	}
 	up_start(t);
+}
+
+static void up_use_batch(struct tunnel *t, const char *why)
+{
+	log_warn("up: %s: switching to one POST per batch", why);
+	up_switch(t, true, why);
+	tunnel_reprobe_arm(t);
+}
+
+/* After a fallback (--reprobe): the path may stream by now */
+void up_use_stream(struct tunnel *t)
+{
+	log_info("up: trying streaming again");
+	up_switch(t, false, "");
 }
 
 static void up_done(struct curl_job *job, CURLcode res)

@@ -36,11 +36,36 @@ sed 's/^/    probe: /' "$T/probe2.out"
 [ $rc = 0 ] || fail "forced fallback modes failed"
 
 # the real hrac logs which mode it uses and why
-start_hrac site-b --server http://127.0.0.1:8081/sofw/ --sip 127.0.0.1:5060
+start_hrac site-b --server http://127.0.0.1:8081/sofw/ --sip 127.0.0.1:5060 \
+	--reprobe 3
 wait_log "$T/hrac-site-b.log" "up: batch POST works" 300
 expect_log "$T/hrac-site-b.log" "down: no (frame|response) within [0-9]+ ms.*: the path (may )?buffers? responses: switching to long polling"
 expect_log "$T/hrac-site-b.log" "up: no answer to the up probe .*: switching to one POST per batch"
-python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 5060 100 1000 50 20 \
-	>"$T/phone.out" 2>&1 || { cat "$T/phone.out"; fail "SIP through the fallback modes"; }
-sed 's/^/    phone: /' "$T/phone.out"
-log "fallbacks work"
+phone() {
+	python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 5060 100 1000 50 20 \
+		>"$T/phone.out" 2>&1 || { cat "$T/phone.out"; fail "SIP: $1"; }
+	sed 's/^/    phone: /' "$T/phone.out"
+}
+phone "through the fallback modes"
+
+log "== --reprobe: streaming is tried again when idle, and given up again"
+L=$T/hrac-site-b.log
+wait_log "$L" "down: trying streaming again" 400
+wait_log "$L" "up: trying streaming again" 100
+wait_more "$L" "switching to long polling" 1 400
+wait_more "$L" "switching to one POST per batch" 1 400
+grep -q "down: streaming works" "$L" && fail "streamed down through a buffering path"
+phone "after a failed reprobe"
+
+log "== the path stops buffering: hrac streams again"
+sed -i -e 's/fastcgi_buffering on;/fastcgi_buffering off;/' \
+	-e 's/fastcgi_request_buffering on;/fastcgi_request_buffering off;/' \
+	-e '/fastcgi_ignore_headers X-Accel-Buffering;/d' "$T/nginx.conf"
+kill -HUP "$NGINX_PID"
+wait_log "$L" "down: streaming works" 600
+wait_log "$L" "up: streaming works" 200
+phone "streaming again"
+n=$(grep -c "switching to" "$L")
+sleep 4 # a reprobe period: nothing falls back, nothing is probed again
+[ "$(grep -c "switching to" "$L")" = "$n" ] || fail "fell back on a streaming path"
+log "fallbacks work, and are left when the path streams"
