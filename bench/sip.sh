@@ -123,6 +123,12 @@ for sys in $SYSTEMS; do
 	echo "   $sys: calls" >&2
 	R[$sys,call]=$(sustained "$where" "$server" "$ip" bench_uac.xml)
 	stop_pid "$CALLEE_PID"
+	# the step that failed leaves transactions in hras-fcgi (timers B
+	# and F: 32 s): the next system on it starts from a quiet server, as
+	# kamailio did
+	if [ "$sys" = outside ] && [[ " $SYSTEMS " == *" tunnel "* ]]; then
+		sleep 33
+	fi
 done
 for sys in $SYSTEMS; do
 	sys_where $sys

@@ -9,7 +9,10 @@
 # loss, round trip (median, p99) and what the tunnel adds over the same
 # streams on a routed path without it (a LAN routed to the outside
 # through a forwarding host, measured in the same run), and the CPU time
-# of hrac, hras-fcgi, nginx and Squid per call-second.
+# of hrac, hras-fcgi, nginx and Squid per call-second, also as a multiple
+# of what the echo (the plainest relay: one receive, one send per packet)
+# took in the same run, a figure that the machine's speed of the day
+# does not move.
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
@@ -93,10 +96,12 @@ for n in $CALLS; do
 	echo_pid=$!
 	h0=$(cpu_ticks "$HRAS_PID") n0=$(cpu_ticks "$NGINX_PID")
 	q0=$(cpu_ticks "$SQUID_A") c0=$(cpu_ticks "$FW_HRAC_a")
+	e0=$(cpu_ticks "$echo_pid")
 	out=$(ip netns exec "$(fw_ns lan-a)" "$LOAD" send --bind $FW_PLAN.11:7000 \
 		--dests "$T/dests-tunnel" --seconds "$SECS")
 	h1=$(cpu_ticks "$HRAS_PID") n1=$(cpu_ticks "$NGINX_PID")
 	q1=$(cpu_ticks "$SQUID_A") c1=$(cpu_ticks "$FW_HRAC_a")
+	e1=$(cpu_ticks "$echo_pid")
 	wait $echo_pid
 	wait $calls_pid || echo "   (note: the sipp run of $n calls reported failures)" >&2
 
@@ -105,7 +110,10 @@ for n in $CALLS; do
 	R[$n,bmed]=$(field rtt_median_us "$base") R[$n,bp99]=$(field rtt_p99_us "$base")
 	R[$n,blost]=$(field lost "$base")
 	# CPU ms per call-second (the load runs SECS s)
-	for k in c:$((c1 - c0)) h:$((h1 - h0)) n:$((n1 - n0)) q:$((q1 - q0)); do
+	# e: the far phone's echo, one receive and one send per packet: what
+	# the plainest relay costs on this machine, in this run
+	for k in c:$((c1 - c0)) h:$((h1 - h0)) n:$((n1 - n0)) q:$((q1 - q0)) \
+		e:$((e1 - e0)); do
 		R[$n,${k%%:*}]=$(awk -v t="${k#*:}" -v hz="$HZ" -v n="$n" -v s="$SECS" \
 			'BEGIN { printf "%.2f", t * 1000 / hz / (n * s) }')
 	done
@@ -119,17 +127,19 @@ echo
 echo "Voice: N calls through Squid CONNECT + TLS, G.711 50 packets/s each way, $SECS s; round trip (far phone echoes) in ms"
 printf '  %5s %9s %8s | %9s %9s | %9s %9s | %10s %10s | %s\n' calls packets "loss %" \
 	"rtt med" "rtt p99" "routed med" "routed p99" "added med" "added p99" \
-	"CPU ms per call-second: hrac hras nginx squid = total"
+	"CPU ms per call-second: hrac hras nginx squid = total (echo; total/echo)"
 best=0
 for n in $CALLS; do
 	total=$(awk -v a="${R[$n,c]}" -v b="${R[$n,h]}" -v c="${R[$n,n]}" -v d="${R[$n,q]}" \
 		'BEGIN { printf "%.2f", a + b + c + d }')
 	loss=$(pct "${R[$n,lost]}" "${R[$n,sent]}")
-	printf '  %5s %9s %8s | %9s %9s | %9s %9s | %10s %10s | %s %s %s %s = %s\n' "$n" \
+	per_echo=$(awk -v a="$total" -v e="${R[$n,e]}" 'BEGIN { if (e > 0) printf "%.1f", a / e; else print "n/a" }')
+	printf '  %5s %9s %8s | %9s %9s | %9s %9s | %10s %10s | %s %s %s %s = %s (%s; %sx)\n' "$n" \
 		"${R[$n,sent]}" "$loss" "$(us "${R[$n,med]}")" "$(us "${R[$n,p99]}")" \
 		"$(us "${R[$n,bmed]}")" "$(us "${R[$n,bp99]}")" \
 		"$(add "${R[$n,med]}" "${R[$n,bmed]}")" "$(add "${R[$n,p99]}" "${R[$n,bp99]}")" \
-		"${R[$n,c]}" "${R[$n,h]}" "${R[$n,n]}" "${R[$n,q]}" "$total"
+		"${R[$n,c]}" "${R[$n,h]}" "${R[$n,n]}" "${R[$n,q]}" "$total" \
+		"${R[$n,e]}" "$per_echo"
 	awk -v l="$loss" 'BEGIN { exit !(l != "n/a" && l <= 0.1) }' && best=$n
 done
 echo "largest N with loss <= 0.1 %: $best (targets at 200 calls: loss <= 0.01 %, added round trip <= 0.5 ms median and <= 1.5 ms p99, total CPU <= 4 ms per call-second)"
