@@ -143,6 +143,17 @@ media_call() {
 	UAC_PID=$!
 }
 
+# call_ended WHAT: the caller's and the called phone's scenarios
+# completed, HRAS is back to no call and no relay port, the echoes stop
+# (the phone's, and VIDEO_ECHO if set)
+call_ended() {
+	wait "$UAC_PID" || fail "$1: the caller's scenario failed"
+	wait_uas "$1"
+	relay_idle
+	kill "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
+	wait "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
+}
+
 # wait_step NAME STEP: the sipp run NAME logged "step STEP"
 wait_step() {
 	for _ in $(seq 300); do

@@ -274,8 +274,9 @@ static void reprobe_fire(void *arg)
 
 	if ((!down && !up) || t->stopped)
 		return;
-	if (!t->open || !t->down_verified ||
-	    mono_us() - t->last_data < (uint64_t)REPROBE_QUIET_MS * 1000) {
+	/* quiet: no data frame either way since the last look */
+	if (!t->open || !t->down_verified || t->data_frames != t->data_seen) {
+		t->data_seen = t->data_frames;
 		tmr_start(&t->tmr_reprobe, REPROBE_QUIET_MS, reprobe_fire, t);
 		return;
 	}
@@ -287,9 +288,11 @@ static void reprobe_fire(void *arg)
 
 void tunnel_reprobe_arm(struct tunnel *t)
 {
-	if (t->conf.reprobe_s && !t->conf.once)
-		tmr_start(&t->tmr_reprobe, (uint64_t)t->conf.reprobe_s * 1000,
-		          reprobe_fire, t);
+	if (!t->conf.reprobe_s || t->conf.once)
+		return;
+	t->data_seen = t->data_frames;
+	tmr_start(&t->tmr_reprobe, (uint64_t)t->conf.reprobe_s * 1000,
+	          reprobe_fire, t);
 }
 
 static bool is_probe(const struct frame *f)
@@ -320,7 +323,7 @@ void tunnel_rx(struct tunnel *t, const struct frame *f)
 	if (f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG))
 		return;
 	if (f->type != FRAME_KEEPALIVE)
-		t->last_data = mono_us();
+		t->data_frames++;
 
 	if (t->frameh)
 		t->frameh(f, t->arg);
@@ -337,7 +340,7 @@ int tunnel_send(struct tunnel *t, const struct frame *f)
 	int e;
 
 	if (f->type != FRAME_KEEPALIVE)
-		t->last_data = mono_us();
+		t->data_frames++;
 	if (frame_is_reliable_type(f->type))
 		e = chan_push_reliable(&t->chan, f);
 	else

@@ -82,7 +82,8 @@ struct tunnel {
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
 	struct tmr tmr_rto, tmr_kick, tmr_reprobe;
-	uint64_t last_data;    /* us, last frame other than a keepalive */
+	uint64_t data_frames;  /* frames other than keepalives, either way */
+	uint64_t data_seen;    /* data_frames when reprobe last looked */
 	uint64_t last_up_tx;   /* us, last bytes handed to curl upward */
 	uint64_t probe_sent;   /* us, the up probe PING */
 	unsigned lost;         /* sessions lost in a row */

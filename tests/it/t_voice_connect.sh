@@ -24,10 +24,7 @@ peer=$(media_peer uac-alice-olivia)
 talk lan-a $FW_PLAN.11 7000 "$peer"
 wait_step uac-alice-olivia resumed
 talk lan-a $FW_PLAN.11 7000 "$peer"
-wait "$UAC_PID" || fail "alice's call scenario failed"
-wait_uas "olivia"
-relay_idle
-kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null
+call_ended "alice calls olivia"
 
 log "== two sites with the same private addresses call each other"
 ECHO_SECONDS=14 media_answer lan-b bob $FW_PLAN.11 7002

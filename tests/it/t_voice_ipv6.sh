@@ -36,9 +36,5 @@ grep -q "^Record-Route: <sip:\[$HRAS6\]:5060;lr;" <<<"$invite" ||
 peer=$(media_peer uac-alice-olivia)
 case $peer in $FW_PLAN.10:4*) ;; *) fail "alice's 200 does not name hrac: '$peer'" ;; esac
 talk lan-a $FW_PLAN.11 7000 "$peer"
-wait "$UAC_PID" || fail "alice's call failed"
-wait_uas "olivia over IPv6"
-kill "$ECHO_PID" 2>/dev/null
-wait "$ECHO_PID" 2>/dev/null
-relay_idle
+call_ended "olivia over IPv6"
 log "an IPv6 outside phone talks to an IPv4 inside phone"

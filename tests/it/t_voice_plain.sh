@@ -50,11 +50,8 @@ talk lan-a $FW_PLAN.11 7000 "$peer"
 wait_step uac-alice-olivia held
 wait_step uac-alice-olivia resumed
 talk lan-a $FW_PLAN.11 7000 "$peer"
-wait "$UAC_PID" || fail "alice's call scenario failed"
-wait_uas "olivia"
-relay_idle
+call_ended "alice calls olivia"
 log "after BYE: no call, no open relay port"
-kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null
 
 log "== outside calls inside; a stranger's packets do not reach the phone"
 ECHO_SECONDS=12 media_answer lan-a alice $FW_PLAN.11 7002

@@ -23,10 +23,7 @@ case $peer in $FW_PLAN.10:4*) ;; *) fail "the offer alice got does not name hrac
 received uas-olivia ACK | tr -d '\r' | grep -q "^c=IN IP4 192.0.2.1$" ||
 	fail "the answer in the ACK olivia got does not name HRAS"
 talk lan-a $FW_PLAN.11 7000 "$peer"
-wait "$UAC_PID" || fail "the late-offer call failed"
-wait_uas "olivia, late offer"
-relay_idle
-kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null
+call_ended "olivia, late offer"
 
 log "== a call without media: its relay goes after --media-timeout"
 TALK_MS=14000 media_call lan-a alice $FW_PLAN.11 olivia 7000

@@ -18,14 +18,6 @@ echo_at() {
 	VIDEO_ECHO=$!
 	sleep 0.3
 }
-# the call is over: its echo too
-hung_up() {
-	wait "$UAC_PID" || fail "$1: the caller's scenario failed"
-	wait "$UAS_PID" || fail "$1: olivia's scenario failed"
-	kill "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
-	wait "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
-	relay_idle
-}
 
 log "== early media: the 183's SDP is relayed, voice flows before the answer"
 media_answer - olivia 192.0.2.10 16000 uas_early.xml
@@ -37,7 +29,7 @@ done
 peer=$(media_peer uac-alice-olivia "SIP/2.0 183")
 case $peer in $FW_PLAN.10:4*) ;; *) fail "the 183 does not name hrac: '$peer'" ;; esac
 talk lan-a $FW_PLAN.11 7000 "$peer"
-hung_up "early media"
+call_ended "early media"
 
 log "== UPDATE moves alice's media to another port"
 media_answer - olivia 192.0.2.10 16000
@@ -50,7 +42,7 @@ wait_step uac-alice-olivia updated
 received uas-olivia UPDATE | tr -d '\r' | grep -q "^c=IN IP4 192.0.2.1$" ||
 	fail "the UPDATE olivia got does not name HRAS"
 talk lan-a $FW_PLAN.11 7010 "$peer"
-hung_up "UPDATE"
+call_ended "UPDATE"
 
 log "== audio and video (rtcp-mux): every m= line is relayed"
 echo_at 16010
@@ -63,5 +55,5 @@ video=$(media_peer uac-alice-olivia "SIP/2.0 200" video)
 [ -n "$video" ] && [ "$video" != "$audio" ] || fail "no relay port for video: '$video'"
 talk lan-a $FW_PLAN.11 7000 "$audio"
 talk lan-a $FW_PLAN.11 7020 "$video"
-hung_up "audio and video"
+call_ended "audio and video"
 log "early media, UPDATE and audio+video are relayed"
