@@ -57,7 +57,7 @@ install: config.mk
 	@$(BUILD_MK) install
 
 format:
-	clang-format -i src/*/*.[ch] tests/*/*.[ch]
+	clang-format -i src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch]
 
 clean:
 	rm -rf build build-asan tests/out bench/out

@@ -19,7 +19,12 @@ CFLAGS := -std=gnu11 $(OPT) -g $(WARN) $(SAN) -pthread -D_GNU_SOURCE \
 LDFLAGS := $(SAN) -pthread
 
 COMMON_SRCS := $(wildcard src/common/*.c)
-HRAS_SRCS := $(filter-out src/hras-fcgi/main.c,$(wildcard src/hras-fcgi/*.c))
+# hras-fcgi has three rooms under the process (src/hras-fcgi/README):
+HRAS := src/hras-fcgi
+HRAS_ROOMS := tunnel media sip
+HRAS_SRCS := $(filter-out $(HRAS)/main.c,$(wildcard $(HRAS)/*.c \
+	$(HRAS_ROOMS:%=$(HRAS)/%/*.c)))
+HRAS_INC := $(HRAS_ROOMS:%=-I$(HRAS)/%) -I$(HRAS)
 HRAC_SRCS := $(filter-out src/hrac/main.c,$(wildcard src/hrac/*.c))
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(B)/%.o)
@@ -46,7 +51,9 @@ all: $(B)/hras-fcgi $(B)/hrac
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(ROOM_INC) -c -o $@ $<
+
+$(B)/$(HRAS)/%.o: ROOM_INC := $(HRAS_INC)
 
 $(LIBCOMMON): $(COMMON_OBJS)
 	@rm -f $@
@@ -70,7 +77,7 @@ $(B)/hrac: $(B)/src/hrac/main.o $(LIBHRAC) $(LIBCOMMON)
 $(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBHRAS) $(LIBCOMMON) \
 		tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc/hrac -Isrc/hras-fcgi -o $@ $< $(LIBHRAC) \
+	$(CC) $(CFLAGS) -Isrc/hrac $(HRAS_INC) -o $@ $< $(LIBHRAC) \
 		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(LDFLAGS)
 
 # test tools (probe, bench helpers) are hrac's tunnel in another harness
@@ -93,7 +100,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS)
 # hrac's TCP message splitter
 $(B)/fuzz/sip_fuzz: tests/fuzz/sip_fuzz.c $(COMMON_SRCS) $(HRAS_SRCS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/hras-fcgi -o $@ $< $(COMMON_SRCS) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(HRAS_INC) -o $@ $< $(COMMON_SRCS) \
 		$(HRAS_SRCS) $(HRAS_LIBS)
 
 $(B)/fuzz/sip_stream_fuzz: tests/fuzz/sip_stream_fuzz.c $(COMMON_SRCS) \
@@ -129,4 +136,4 @@ install: all
 	install -m 644 etc/*.example $(DESTDIR)$(SYSCONFDIR)/sofw/
 
 -include $(COMMON_OBJS:.o=.d) $(HRAS_OBJS:.o=.d) $(HRAC_OBJS:.o=.d) \
-	$(B)/src/hrac/main.d $(B)/src/hras-fcgi/main.d
+	$(B)/src/hrac/main.d $(B)/$(HRAS)/main.d
