@@ -66,7 +66,7 @@ struct hras {
 	struct sessions *sessions;
 	struct inbox *inbox;
 	struct workers *workers;
-	struct core *core;
+	struct dispatch *dispatch;
 	struct sipsrv *sipsrv;
 	struct status *status;
 	int listen_fd;

@@ -30,7 +30,7 @@
 #include "session.h"
 #include "inbox.h"
 #include "workers.h"
-#include "core.h"
+#include "dispatch.h"
 #include "sipsrv.h"
 #include "hras.h"
 #include "status.h"
@@ -51,13 +51,13 @@ static const char summary[] =
     "responder behind nginx.";
 
 /* for the signal handler only */
-static struct core *signal_core;
+static struct dispatch *signal_dispatch;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
-		if (signal_core)
-			core_request_reload(signal_core);
+		if (signal_dispatch)
+			dispatch_request_reload(signal_dispatch);
 		return;
 	}
 	re_cancel();
@@ -137,9 +137,9 @@ static int run(struct hras *h)
 	e = sessions_alloc(&h->sessions, h->cfg.max_sessions, &lim);
 	e = e ? e : nonces_alloc(&h->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
 	e = e ? e : status_alloc(&h->status);
-	e = e ? e : core_alloc(&h->core, h);
+	e = e ? e : dispatch_alloc(&h->dispatch, h);
 	e = e ? e
-	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, core_frame, h->core);
+	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, dispatch_frame, h->dispatch);
 	/* the SIP service, unless this is only an echo for tests */
 	if (!e && (h->cfg.sip.n || !h->cfg.echo))
 		e = sipsrv_alloc(&h->sipsrv, h);
@@ -148,7 +148,7 @@ static int run(struct hras *h)
 		goto out;
 	}
 
-	signal_core = h->core;
+	signal_dispatch = h->dispatch;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGHUP, &sa, NULL);
@@ -179,12 +179,12 @@ static int run(struct hras *h)
 	workers_stop(h->workers);
 	h->workers = NULL;
 out:
-	signal_core = NULL;
+	signal_dispatch = NULL;
 	h->sipsrv = mem_deref(h->sipsrv);
 	inbox_free(h->inbox);
 	sessions_free(h->sessions);
 	nonces_free(h->nonces);
-	core_free(h->core);
+	dispatch_free(h->dispatch);
 	status_free(h->status);
 	libre_close();
 	return e;

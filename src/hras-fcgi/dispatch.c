@@ -1,5 +1,5 @@
 /**
- * @file core.c  What the loop thread does with frames from the tunnel
+ * @file dispatch.c  What the loop thread does with frames from the tunnel
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,14 +20,14 @@
 #include "hras.h"
 #include "status.h"
 #include "sipsrv.h"
-#include "core.h"
+#include "dispatch.h"
 
 enum {
 	TICK_MS = 1000,
 	PONG_STAMP = 8, /* u64 microseconds: when HRAS answered */
 };
 
-struct core {
+struct dispatch {
 	struct hras *h;
 	struct tmr tick;
 	volatile sig_atomic_t reload;
@@ -48,7 +48,7 @@ static void put_u64(uint8_t *p, uint64_t v)
  * microseconds), so a tester on the same host can split the round trip
  * into its two one-way halves
  */
-static void answer_ping(struct core *c, struct session *s,
+static void answer_ping(struct dispatch *c, struct session *s,
                         const struct frame *ping, uint64_t now)
 {
 	size_t room = c->h->cfg.max_payload - PONG_STAMP;
@@ -79,9 +79,9 @@ static void echo(struct session *s, const struct frame *f, uint64_t now)
 		         frame_type_name(f->type), strerror(e));
 }
 
-void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
+void dispatch_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
 {
-	struct core *c = arg;
+	struct dispatch *c = arg;
 	uint64_t now = mono_us();
 	struct frame f;
 	size_t flen;
@@ -132,7 +132,7 @@ void core_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
 
 static void tick(void *arg)
 {
-	struct core *c = arg;
+	struct dispatch *c = arg;
 	const struct hras_conf *cfg = &c->h->cfg;
 
 	tmr_start(&c->tick, TICK_MS, tick, c);
@@ -160,9 +160,9 @@ static void tick(void *arg)
 	}
 }
 
-int core_alloc(struct core **cp, struct hras *h)
+int dispatch_alloc(struct dispatch **cp, struct hras *h)
 {
-	struct core *c;
+	struct dispatch *c;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -174,7 +174,7 @@ int core_alloc(struct core **cp, struct hras *h)
 	return 0;
 }
 
-void core_free(struct core *c)
+void dispatch_free(struct dispatch *c)
 {
 	if (!c)
 		return;
@@ -183,7 +183,7 @@ void core_free(struct core *c)
 }
 
 /* From a signal handler: async-signal-safe */
-void core_request_reload(struct core *c)
+void dispatch_request_reload(struct dispatch *c)
 {
 	c->reload = 1;
 }
