@@ -20,6 +20,9 @@ LDFLAGS := $(SAN) -pthread
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 # hras-fcgi has three rooms under the process (src/hras-fcgi/README):
+# dependencies run sip -> media -> tunnel -> common, and each room is
+# compiled seeing only its own headers and those below it, so that an
+# include of a room above does not build
 HRAS := src/hras-fcgi
 HRAS_ROOMS := tunnel media sip
 HRAS_SRCS := $(filter-out $(HRAS)/main.c,$(wildcard $(HRAS)/*.c \
@@ -53,7 +56,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ROOM_INC) -c -o $@ $<
 
-$(B)/$(HRAS)/%.o: ROOM_INC := $(HRAS_INC)
+$(B)/$(HRAS)/%.o: ROOM_INC ?= $(HRAS_INC)
+$(B)/$(HRAS)/tunnel/%.o: ROOM_INC := -I$(HRAS)/tunnel
+$(B)/$(HRAS)/media/%.o: ROOM_INC := -I$(HRAS)/media -I$(HRAS)/tunnel
+$(B)/$(HRAS)/sip/%.o: ROOM_INC := -I$(HRAS)/sip -I$(HRAS)/media \
+	-I$(HRAS)/tunnel
 
 $(LIBCOMMON): $(COMMON_OBJS)
 	@rm -f $@

@@ -337,6 +337,56 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 	return 0;
 }
 
+/*
+ * The table's defaults: every option but the lists (which get theirs
+ * only if neither the file nor the command line gives a value, since a
+ * file's lines add to a list)
+ */
+static int apply_defaults(const struct conf_opt *opts, void *cfg, bool lists,
+                          char *err, size_t errsz)
+{
+	char msg[256], item[CONF_LINE_MAX];
+
+	for (; opts->name; opts++) {
+		const struct conf_list *l =
+		    (const void *)((const char *)cfg + opts->off);
+		const char *p = opts->dflt;
+		int e = 0;
+
+		if (!p || lists != (opts->type == CONF_LIST))
+			continue;
+		if (lists && l->n)
+			continue;
+		msg[0] = '\0';
+		if (!lists) {
+			e = apply(opts, cfg, p, msg, sizeof(msg));
+		} else {
+			while (!e && *p) {
+				size_t n = strcspn(p, " ");
+
+				snprintf(item, sizeof(item), "%.*s", (int)n, p);
+				e = apply(opts, cfg, item, msg, sizeof(msg));
+				p += n + strspn(p + n, " ");
+			}
+		}
+		if (e) {
+			snprintf(err, errsz, "default of '%s': %s", opts->name,
+			         msg[0] ? msg : strerror(e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* Every default of the table, lists included (no file, no arguments) */
+int conf_defaults(const struct conf_opt *opts, void *cfg, char *err,
+                  size_t errsz)
+{
+	int e = apply_defaults(opts, cfg, false, err, errsz);
+
+	return e ? e : apply_defaults(opts, cfg, true, err, errsz);
+}
+
 void conf_usage(FILE *f, const char *prog, const char *summary,
                 const struct conf_opt *opts)
 {
@@ -357,7 +407,11 @@ void conf_usage(FILE *f, const char *prog, const char *summary,
 			snprintf(left, sizeof(left), "    --%s%s%s", opts->name,
 			         opts->arg ? " " : "",
 			         opts->arg ? opts->arg : "");
-		fprintf(f, "  %-28s %s\n", left, opts->help);
+		if (opts->dflt)
+			fprintf(f, "  %-28s %s (default %s)\n", left,
+			        opts->help, opts->dflt);
+		else
+			fprintf(f, "  %-28s %s\n", left, opts->help);
 	}
 }
 
@@ -376,8 +430,8 @@ void conf_free(const struct conf_opt *opts, void *cfg)
 }
 
 /**
- * The whole configuration: the -c/--config file if given, then the
- * command line over it
+ * The whole configuration: the table's defaults, the -c/--config file if
+ * given, then the command line over it
  */
 int conf_load(const struct conf_opt *opts, void *cfg, int argc,
               char *const argv[], char *err, size_t errsz)
@@ -385,10 +439,10 @@ int conf_load(const struct conf_opt *opts, void *cfg, int argc,
 	const char *file = conf_file_arg(argc, argv);
 	int e;
 
-	if (file) {
+	e = apply_defaults(opts, cfg, false, err, errsz);
+	if (!e && file)
 		e = conf_load_file(opts, cfg, file, err, errsz);
-		if (e)
-			return e;
-	}
-	return conf_parse_args(opts, cfg, argc, argv, err, errsz);
+	if (!e)
+		e = conf_parse_args(opts, cfg, argc, argv, err, errsz);
+	return e ? e : apply_defaults(opts, cfg, true, err, errsz);
 }

@@ -6,6 +6,12 @@
  * config-file key, so the two can never drift apart.  File lines are
  * "key value" (the value is the rest of the line); lines starting with #
  * are comments.  The command line overrides the file.
+ *
+ * A default is written once, in the table (dflt), as it would be written
+ * in the file: conf_load() applies it, conf_usage() prints it, and a test
+ * holds the manual pages and example configs to it (tests/it/t_man.sh).
+ * A default that is computed (from another option, or the host) has no
+ * dflt; its help line says what it is.
  */
 
 enum conf_type {
@@ -25,7 +31,16 @@ struct conf_opt {
 	uint32_t min, max;
 	const char *arg;  /* argument name in usage, e.g. "FILE" */
 	const char *help; /* one line */
+	const char *dflt; /* the default, as in a file; a list's items are
+	                     separated by spaces; NULL: none, or computed */
 };
+
+/* A row of a program's table: @field is a member of struct @type */
+#define CONF_OPT(type, name, shortopt, kind, field, min, max, arg, dflt, help) \
+	{                                                                      \
+		name, shortopt, kind, offsetof(struct type, field), min, max,  \
+		    arg, help, dflt                                            \
+	}
 
 struct conf_list {
 	char **v;
@@ -44,6 +59,8 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
                     char *const argv[], char *err, size_t errsz);
 int conf_load(const struct conf_opt *opts, void *cfg, int argc,
               char *const argv[], char *err, size_t errsz);
+int conf_defaults(const struct conf_opt *opts, void *cfg, char *err,
+                  size_t errsz);
 int conf_set_str(char **dst, const char *val);
 void conf_usage(FILE *f, const char *prog, const char *summary,
                 const struct conf_opt *opts);

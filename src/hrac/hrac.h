@@ -50,7 +50,6 @@ struct hrac_resolved {
 };
 
 extern const struct conf_opt hrac_opts[];
-void hrac_conf_defaults(struct hrac_conf *cfg);
 int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz);
 int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
                      struct tunnel_conf *tc, char *err, size_t errsz);

@@ -19,99 +19,79 @@
 #include "proxy_env.h"
 #include "hrac.h"
 
-#define OPT(name, s, type, field, min, max, arg, help)                         \
-	{                                                                      \
-		name, s, type, offsetof(struct hrac_conf, field), min, max,    \
-		    arg, help                                                  \
-	}
+#define OPT(...) CONF_OPT(hrac_conf, __VA_ARGS__)
 
 const struct conf_opt hrac_opts[] = {
-	OPT("foreground", 'f', CONF_BOOL, foreground, 0, 0, NULL,
+	OPT("foreground", 'f', CONF_BOOL, foreground, 0, 0, NULL, NULL,
 	    "stay in the foreground and log to stderr"),
-	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE",
+	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE", NULL,
 	    "read options from FILE (see hrac.conf(5))"),
-	OPT("server", 0, CONF_STR, server, 0, 0, "URL",
+	OPT("server", 0, CONF_STR, server, 0, 0, "URL", NULL,
 	    "HRAS tunnel URL, e.g. https://hras.example.com/sofw/"),
-	OPT("proxy", 0, CONF_STR, proxy, 0, 0, "URL",
+	OPT("proxy", 0, CONF_STR, proxy, 0, 0, "URL", NULL,
 	    "HTTP proxy (default: https_proxy/http_proxy, no_proxy)"),
-	OPT("proxy-user", 0, CONF_STR, proxy_user, 0, 0, "USER:PASS",
+	OPT("proxy-user", 0, CONF_STR, proxy_user, 0, 0, "USER:PASS", NULL,
 	    "proxy credentials (Basic, Digest or NTLM)"),
-	OPT("proxy-auth", 0, CONF_STR, proxy_auth, 0, 0, "SCHEME",
-	    "any (learn it, default), basic, digest or ntlm"),
-	OPT("proxy-tunnel", 0, CONF_BOOL, proxy_tunnel, 0, 0, NULL,
+	OPT("proxy-auth", 0, CONF_STR, proxy_auth, 0, 0, "SCHEME", "any",
+	    "any (learn it), basic, digest or ntlm"),
+	OPT("proxy-tunnel", 0, CONF_BOOL, proxy_tunnel, 0, 0, NULL, NULL,
 	    "use CONNECT through the proxy for http:// URLs too"),
-	OPT("cacert", 0, CONF_STR, cacert, 0, 0, "FILE",
+	OPT("cacert", 0, CONF_STR, cacert, 0, 0, "FILE", NULL,
 	    "CA certificate(s) to verify HRAS with"),
-	OPT("insecure", 0, CONF_BOOL, insecure, 0, 0, NULL,
+	OPT("insecure", 0, CONF_BOOL, insecure, 0, 0, NULL, NULL,
 	    "do not verify HRAS's TLS certificate (tests only)"),
-	OPT("id", 0, CONF_STR, id, 0, 0, "NAME",
+	OPT("id", 0, CONF_STR, id, 0, 0, "NAME", NULL,
 	    "this HRAC's identity at HRAS"),
-	OPT("secret-file", 0, CONF_STR, secret_file, 0, 0, "FILE",
+	OPT("secret-file", 0, CONF_STR, secret_file, 0, 0, "FILE", NULL,
 	    "file holding this HRAC's secret (mode 0600)"),
-	OPT("diagnose", 0, CONF_BOOL, diagnose, 0, 0, NULL,
+	OPT("diagnose", 0, CONF_BOOL, diagnose, 0, 0, NULL, NULL,
 	    "test the path to HRAS once, report, exit"),
-	OPT("pings", 0, CONF_U32, pings, 1, 10000, "N",
-	    "round trips measured by --diagnose (default 20)"),
-	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL,
+	OPT("pings", 0, CONF_U32, pings, 1, 10000, "N", "20",
+	    "round trips measured by --diagnose"),
+	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL, NULL,
 	    "more logging (repeat for more)"),
-	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE",
+	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE", NULL,
 	    "write the process id to FILE"),
-	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT",
-	    "where phones send SIP (default 0.0.0.0:5060)"),
+	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT", "0.0.0.0:5060",
+	    "where phones send SIP"),
 	OPT("sip-advertise", 0, CONF_STR, sip_advertise, 0, 0, "ADDR:PORT",
-	    "this site's SIP address as phones see it (default: --sip)"),
-	OPT("allow", 0, CONF_LIST, allow, 0, 0, "CIDR",
+	    NULL, "this site's SIP address as phones see it (default: --sip)"),
+	OPT("allow", 0, CONF_LIST, allow, 0, 0, "CIDR", NULL,
 	    "also send to phones in this network (repeatable)"),
-	OPT("allow-local", 0, CONF_BOOL, allow_local, 0, 0, NULL,
-	    "also phones on this host's own networks (default yes)"),
-	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS",
-	    "how long a phone that sent SIP may be sent to (default 3600)"),
-	OPT("sip-tcp-max", 0, CONF_U32, sip_tcp_max, 1, 65536, "N",
-	    "phones' SIP over TCP connections at most (default 1024)"),
-	OPT("rtp-ip", 0, CONF_STR, rtp_ip, 0, 0, "ADDR",
+	OPT("allow-local", 0, CONF_BOOL, allow_local, 0, 0, NULL, "yes",
+	    "also phones on this host's own networks"),
+	OPT("seen-ttl", 0, CONF_U32, seen_ttl, 10, 86400, "SECONDS", "3600",
+	    "how long a phone that sent SIP may be sent to"),
+	OPT("sip-tcp-max", 0, CONF_U32, sip_tcp_max, 1, 65536, "N", "1024",
+	    "phones' SIP over TCP connections at most"),
+	OPT("rtp-ip", 0, CONF_STR, rtp_ip, 0, 0, "ADDR", NULL,
 	    "where phones send media (default: the --sip address)"),
-	OPT("rtp-ports", 0, CONF_STR, rtp_ports, 0, 0, "LO-HI",
-	    "media ports, in RTP/RTCP pairs (default 20000-29999)"),
-	OPT("status-file", 0, CONF_STR, status_file, 0, 0, "FILE",
+	OPT("rtp-ports", 0, CONF_STR, rtp_ports, 0, 0, "LO-HI", "20000-29999",
+	    "media ports, in RTP/RTCP pairs"),
+	OPT("status-file", 0, CONF_STR, status_file, 0, 0, "FILE", NULL,
 	    "write the state here every 5 s and on SIGUSR1"),
-	OPT("status", 0, CONF_BOOL, status, 0, 0, NULL,
+	OPT("status", 0, CONF_BOOL, status, 0, 0, NULL, NULL,
 	    "print the state of the running hrac (from --status-file)"),
-	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE",
-	    "auto (default), stream or poll"),
-	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE",
-	    "auto (default), stream or batch"),
-	OPT("media-max-age", 0, CONF_U32, media_max_age, 1, 10000, "MS",
-	    "drop media queued longer than this (default 60)"),
+	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE", "auto",
+	    "auto, stream or poll"),
+	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE", "auto",
+	    "auto, stream or batch"),
+	OPT("media-max-age", 0, CONF_U32, media_max_age, 1, 10000, "MS", "60",
+	    "drop media queued longer than this"),
 	OPT("sip-queue", 0, CONF_U32, sip_queue, 65536, 1 << 28, "BYTES",
-	    "signalling awaiting ack at most (default 4194304)"),
+	    "4194304", "signalling awaiting ack at most"),
 	OPT("media-queue", 0, CONF_U32, media_queue, 65536, 1 << 28, "BYTES",
-	    "media waiting to be sent at most (default 1048576)"),
-	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS",
-	    "wait this long for a stream's probe (default 2000)"),
-	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S",
-	    "after a fallback, try streaming again every S s when idle "
-	    "(default 300; 0: never)"),
-	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, "this text"),
-	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL,
+	    "1048576", "media waiting to be sent at most"),
+	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS", "2000",
+	    "wait this long for a stream's probe"),
+	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S", "300",
+	    "after a fallback, try streaming again every S s when idle (0: "
+	    "never)"),
+	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, NULL, "this text"),
+	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, NULL,
 	    "print the version"),
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
-
-void hrac_conf_defaults(struct hrac_conf *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->pings = 20;
-	conf_set_str(&cfg->sip, "0.0.0.0:5060");
-	cfg->seen_ttl = 3600;
-	cfg->sip_tcp_max = 1024;
-	conf_set_str(&cfg->rtp_ports, "20000-29999");
-	cfg->allow_local = true;
-	cfg->media_max_age = 60;
-	cfg->sip_queue = 4 << 20;
-	cfg->media_queue = 1 << 20;
-	cfg->probe_ms = 2000;
-	cfg->reprobe = 300;
-}
 
 static int mode_pref(const char *s, const char *fallback, enum tunnel_pref *p)
 {

@@ -60,7 +60,6 @@ static int load_options(struct hrac_conf *cfg, int argc, char *argv[])
 {
 	char err[512];
 
-	hrac_conf_defaults(cfg);
 	if (conf_load(hrac_opts, cfg, argc, argv, err, sizeof(err)) ||
 	    (!cfg->help && !cfg->version && !cfg->status &&
 	     hrac_conf_check(cfg, err, sizeof(err)))) {

@@ -1,5 +1,6 @@
 /**
- * @file dispatch.c  What the loop thread does with frames from the tunnel
+ * @file dispatch.c  The loop thread's share of the tunnel: each frame that
+ * came up goes to its room; the once-a-second tick; reloads
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,14 +18,19 @@
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
+#include "inbox.h"
+#include "tunsrv.h"
+#include "iface.h"
+#include "rat.h"
+#include "sipsrv.h"
 #include "hras.h"
 #include "status.h"
-#include "sipsrv.h"
 #include "dispatch.h"
 
 enum {
 	TICK_MS = 1000,
-	PONG_STAMP = 8, /* u64 microseconds: when HRAS answered */
+	PONG_STAMP = 8,    /* u64 microseconds: when HRAS answered */
+	CONTROL_MAX = 128, /* the longest control text understood */
 };
 
 struct dispatch {
@@ -48,19 +54,19 @@ static void put_u64(uint8_t *p, uint64_t v)
  * microseconds), so a tester on the same host can split the round trip
  * into its two one-way halves
  */
-static void answer_ping(struct dispatch *c, struct session *s,
+static void answer_ping(struct dispatch *d, struct session *s,
                         const struct frame *ping, uint64_t now)
 {
-	size_t room = c->h->cfg.max_payload - PONG_STAMP;
+	size_t room = d->h->cfg.tunnel.max_payload - PONG_STAMP;
 	size_t keep = min(ping->len, room);
 	struct frame pong;
 
 	memset(&pong, 0, sizeof(pong));
 	pong.type = FRAME_KEEPALIVE;
 	pong.flags = FRAME_F_PONG;
-	memcpy(c->pong, ping->payload, keep);
-	put_u64(c->pong + keep, now);
-	pong.payload = c->pong;
+	memcpy(d->pong, ping->payload, keep);
+	put_u64(d->pong + keep, now);
+	pong.payload = d->pong;
 	pong.len = keep + PONG_STAMP;
 
 	session_send(s, &pong, now);
@@ -79,9 +85,35 @@ static void echo(struct session *s, const struct frame *f, uint64_t now)
 		         frame_type_name(f->type), strerror(e));
 }
 
-void dispatch_frame(struct session *s, const uint8_t *wire, size_t len, void *arg)
+/*
+ * A control frame: "VERB ARGS" text.  "lan-sip ADDR:PORT": where the
+ * HRAC's phones send SIP; "lan-rtp IP LO-HI": its media address and
+ * ports.  @return false when no room takes it.
+ */
+static bool control(struct dispatch *d, struct session *s,
+                    const struct frame *f)
 {
-	struct dispatch *c = arg;
+	char text[CONTROL_MAX];
+
+	if (f->len >= sizeof(text))
+		return false;
+	memcpy(text, f->payload, f->len);
+	text[f->len] = '\0';
+	if (d->h->relay && !strncmp(text, "lan-rtp ", 8)) {
+		rat_hrac_media(d->h->relay, s, text + 8);
+		return true;
+	}
+	if (d->h->sip && !strncmp(text, "lan-sip ", 8)) {
+		sipsrv_lan_sip(d->h->sip, s->id, text + 8);
+		return true;
+	}
+	return false;
+}
+
+void dispatch_frame(struct session *s, const uint8_t *wire, size_t len,
+                    void *arg)
+{
+	struct dispatch *d = arg;
 	uint64_t now = mono_us();
 	struct frame f;
 	size_t flen;
@@ -91,10 +123,10 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len, void *ar
 		return;
 
 	if (f.type == FRAME_KEEPALIVE) {
-		answer_ping(c, s, &f, now);
+		answer_ping(d, s, &f, now);
 		return;
 	}
-	if (c->h->cfg.echo) {
+	if (d->h->cfg.echo) {
 		echo(s, &f, now);
 		return;
 	}
@@ -102,21 +134,19 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len, void *ar
 	switch (f.type) {
 
 	case FRAME_SIP:
-		if (c->h->sipsrv) {
-			sipsrv_tunnel_sip(c->h->sipsrv, s, &f);
+		if (d->h->sip) {
+			sipsrv_tunnel_sip(d->h->sip, s, &f);
 			return;
 		}
 		break;
 	case FRAME_CONTROL:
-		if (c->h->sipsrv) {
-			sipsrv_control(c->h->sipsrv, s, &f);
+		if (control(d, s, &f))
 			return;
-		}
 		break;
 	case FRAME_RTP:
 	case FRAME_RTCP:
-		if (c->h->sipsrv) {
-			sipsrv_tunnel_media(c->h->sipsrv, s, &f);
+		if (d->h->relay) {
+			rat_from_tunnel(d->h->relay, s, &f);
 			return;
 		}
 		break;
@@ -124,66 +154,65 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len, void *ar
 		break;
 	}
 
-	/* no SIP service, or no media relay behind the tunnel yet */
-	c->unrouted++;
+	/* an echo-only server (no SIP service), or a frame no room takes */
+	d->unrouted++;
 	log_debug("%s frame from '%s' not routed", frame_type_name(f.type),
 	          s->id);
 }
 
 static void tick(void *arg)
 {
-	struct dispatch *c = arg;
-	const struct hras_conf *cfg = &c->h->cfg;
+	struct dispatch *d = arg;
+	const struct hras_conf *cfg = &d->h->cfg;
 
-	tmr_start(&c->tick, TICK_MS, tick, c);
+	tmr_start(&d->tick, TICK_MS, tick, d);
 
-	sessions_expire(c->h->sessions, mono_us(),
-	                (uint64_t)cfg->session_idle * 1000000);
-	status_refresh(c->h->status, c->h);
+	sessions_expire(d->h->tun.sessions, mono_us(),
+	                (uint64_t)cfg->tunnel.session_idle * 1000000);
+	status_refresh(d->h);
 
-	if (c->reload) {
+	if (d->reload) {
 		char err[256];
 
-		c->reload = 0;
-		if (hracs_reload(c->h->hracs, cfg->hracs, err, sizeof(err)))
+		d->reload = 0;
+		if (hracs_reload(d->h->tun.hracs, cfg->tunnel.hracs, err,
+		                 sizeof(err)))
 			log_error("reload of HRAC identities failed, the old "
 			          "ones stay: %s",
 			          err);
 		else
 			log_info("HRAC identities reloaded: %zu",
-			         hracs_count(c->h->hracs));
-		if (c->h->sipsrv &&
-		    sipsrv_reload(c->h->sipsrv, err, sizeof(err)))
+			         hracs_count(d->h->tun.hracs));
+		if (d->h->sip && sipsrv_reload(d->h->sip, err, sizeof(err)))
 			log_error("reload of the users failed, the old ones "
 			          "stay: %s",
 			          err);
 	}
 }
 
-int dispatch_alloc(struct dispatch **cp, struct hras *h)
+static void dispatch_destructor(void *arg)
 {
-	struct dispatch *c;
+	struct dispatch *d = arg;
 
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	tmr_cancel(&d->tick);
+}
+
+int dispatch_alloc(struct dispatch **dp, struct hras *h)
+{
+	struct dispatch *d;
+
+	d = mem_zalloc(sizeof(*d), dispatch_destructor);
+	if (!d)
 		return ENOMEM;
-	c->h = h;
-	tmr_init(&c->tick);
-	tmr_start(&c->tick, TICK_MS, tick, c);
-	*cp = c;
+	d->h = h;
+	tmr_init(&d->tick);
+	tmr_start(&d->tick, TICK_MS, tick, d);
+	*dp = d;
 	return 0;
 }
 
-void dispatch_free(struct dispatch *c)
-{
-	if (!c)
-		return;
-	tmr_cancel(&c->tick);
-	free(c);
-}
-
 /* From a signal handler: async-signal-safe */
-void dispatch_request_reload(struct dispatch *c)
+void dispatch_request_reload(struct dispatch *d)
 {
-	c->reload = 1;
+	d->reload = 1;
 }

@@ -26,13 +26,15 @@
 #include "daemon.h"
 #include "log.h"
 #include "hracs.h"
-#include "nonces.h"
 #include "session.h"
 #include "inbox.h"
-#include "workers.h"
-#include "dispatch.h"
+#include "tunsrv.h"
+#include "iface.h"
+#include "rat.h"
 #include "sipsrv.h"
+#include "proxy.h"
 #include "hras.h"
+#include "dispatch.h"
 #include "status.h"
 
 #ifndef SOFW_VERSION
@@ -40,8 +42,6 @@
 #endif
 
 enum {
-	NONCE_LIFETIME_MS = 30000,
-	NONCE_CACHE = 4096,
 	FCGI_BACKLOG = 256,
 	LOOP_FDS = 65536,
 };
@@ -67,7 +67,6 @@ static int load_options(struct hras_conf *cfg, int argc, char *argv[])
 {
 	char err[512];
 
-	hras_conf_defaults(cfg);
 	if (conf_load(hras_opts, cfg, argc, argv, err, sizeof(err)) ||
 	    (!cfg->help && !cfg->version &&
 	     hras_conf_check(cfg, err, sizeof(err)))) {
@@ -111,10 +110,29 @@ static int open_listener(const struct hras_conf *cfg)
 	return fd;
 }
 
+/* The SIP service and the media relay it tells about every call */
+static int start_sip(struct hras *h)
+{
+	const struct hras_conf *cfg = &h->cfg;
+	int e;
+
+	e = sipsrv_alloc(&h->sip, &cfg->sip, h->tun.sessions);
+	if (e)
+		return e;
+	/* an unanswered call's relay lives as long as its transaction */
+	e = rat_alloc(&h->relay, &cfg->media, h->tun.sessions,
+	              sipsrv_laddr(h->sip), proxy_tx_life_ms(cfg->sip.timer_c));
+	if (e) {
+		log_error("media relay: %s", strerror(e));
+		return e;
+	}
+	sipsrv_use_relay(h->sip, h->relay);
+	return 0;
+}
+
 /* Everything that needs the loop thread, and the workers, in order */
 static int run(struct hras *h)
 {
-	struct chan_limits lim;
 	sigset_t block, old;
 	struct sigaction sa;
 	int e;
@@ -133,16 +151,13 @@ static int run(struct hras *h)
 	signal(SIGUSR1, SIG_IGN);
 	fd_setsize(LOOP_FDS);
 
-	hras_chan_limits(&h->cfg, &lim);
-	e = sessions_alloc(&h->sessions, h->cfg.max_sessions, &lim);
-	e = e ? e : nonces_alloc(&h->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
-	e = e ? e : status_alloc(&h->status);
-	e = e ? e : dispatch_alloc(&h->dispatch, h);
+	e = dispatch_alloc(&h->dispatch, h);
 	e = e ? e
-	      : inbox_alloc(&h->inbox, h->cfg.inbox_bytes, dispatch_frame, h->dispatch);
+	      : tunsrv_init(&h->tun, &h->cfg.tunnel, h->tun.hracs,
+	                    dispatch_frame, h->dispatch);
 	/* the SIP service, unless this is only an echo for tests */
-	if (!e && (h->cfg.sip.n || !h->cfg.echo))
-		e = sipsrv_alloc(&h->sipsrv, h);
+	if (!e && (h->cfg.sip.listen.n || !h->cfg.echo))
+		e = start_sip(h);
 	if (e) {
 		log_error("start-up: %s", strerror(e));
 		goto out;
@@ -159,7 +174,7 @@ static int run(struct hras *h)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	e = workers_start(&h->workers, h, h->listen_fd, h->cfg.threads);
+	e = tunsrv_start(&h->tun, h->listen_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		log_error("cannot start worker threads: %s", strerror(e));
@@ -168,24 +183,20 @@ static int run(struct hras *h)
 
 	log_info("ready: %zu HRAC identities, endpoints under %s, FastCGI on "
 	         "%s",
-	         hracs_count(h->hracs), h->cfg.base_path,
+	         hracs_count(h->tun.hracs), h->cfg.tunnel.base_path,
 	         h->cfg.socket ? h->cfg.socket : "fd 0");
 
-	status_refresh(h->status, h);
+	status_refresh(h);
 	e = re_main(on_signal);
 	log_info("shutting down");
 
-	sessions_close_all(h->sessions);
-	workers_stop(h->workers);
-	h->workers = NULL;
+	tunsrv_stop(&h->tun);
 out:
 	signal_dispatch = NULL;
-	h->sipsrv = mem_deref(h->sipsrv);
-	inbox_free(h->inbox);
-	sessions_free(h->sessions);
-	nonces_free(h->nonces);
-	dispatch_free(h->dispatch);
-	status_free(h->status);
+	h->sip = mem_deref(h->sip);
+	h->relay = mem_deref(h->relay);
+	tunsrv_close(&h->tun);
+	h->dispatch = mem_deref(h->dispatch);
 	libre_close();
 	return e;
 }
@@ -213,7 +224,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
-	if (hracs_alloc(&h.hracs, h.cfg.hracs, err, sizeof(err))) {
+	if (hracs_alloc(&h.tun.hracs, h.cfg.tunnel.hracs, err, sizeof(err))) {
 		fprintf(stderr, "hras-fcgi: HRAC identities: %s\n", err);
 		rc = 2;
 		goto out;
@@ -251,7 +262,7 @@ int main(int argc, char *argv[])
 	if (h.cfg.pidfile)
 		unlink(h.cfg.pidfile);
 out:
-	hracs_free(h.hracs);
+	hracs_free(h.tun.hracs);
 	conf_free(hras_opts, &h.cfg);
 	log_close();
 	return rc;

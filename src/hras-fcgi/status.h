@@ -1,18 +1,13 @@
 /**
  * @file status.h  What hras-fcgi reports at GET {base}/status, as JSON
  *
- * The loop thread owns the registrations and the RAT, the workers serve
- * HTTP: so the loop thread renders the report once a second (and on
- * demand, see status_refresh) into a snapshot, and a worker copies the
- * latest snapshot under its lock.  The report: HRAC sessions,
- * registrations, calls with their streams and legs (relay ports,
- * packets, bytes, drops), and relay totals.
+ * HRAC sessions, registrations, calls with their streams and legs (relay
+ * ports, packets, bytes, drops), and relay totals.  The loop thread owns
+ * all of it, so the loop thread renders the report, once a second and
+ * at start-up, and publishes it to the tunnel's report (tunnel/report.h)
+ * for the status endpoint.  Loop thread only.
  */
 
-struct status;
 struct hras;
 
-int status_alloc(struct status **sp);
-void status_free(struct status *st);
-void status_refresh(struct status *st, struct hras *h);
-int status_copy(struct status *st, char **json, size_t *len);
+void status_refresh(struct hras *h);

@@ -36,8 +36,13 @@
 #include "log.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
+#include "iface.h"
+#include "rat.h"
 #include "sipsrv.h"
+#include "proxy.h"
+#include "hras.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -168,16 +173,20 @@ static void setup(void)
 		abort();
 	log_init("sip_fuzz", true, getenv("SIP_FUZZ_LOG") ? 1 : -3);
 	snprintf(port, sizeof(port), "127.0.0.1:%u", sp);
-	hras_conf_defaults(&W->h.cfg);
-	if (conf_parse_args(hras_opts, &W->h.cfg, ARRAY_SIZE(argv) - 1, argv,
-	                    err, sizeof(err))) {
+	if (conf_load(hras_opts, &W->h.cfg, ARRAY_SIZE(argv) - 1, argv, err,
+	              sizeof(err))) {
 		fprintf(stderr, "sip_fuzz: %s\n", err);
 		abort();
 	}
-	hras_chan_limits(&W->h.cfg, &lim);
-	if (sessions_alloc(&W->h.sessions, 4, &lim) ||
-	    sipsrv_alloc(&W->h.sipsrv, &W->h))
+	/* the service as hras-fcgi starts it (main.c), with its relay */
+	tunsrv_chan_limits(&W->h.cfg.tunnel, &lim);
+	if (sessions_alloc(&W->h.tun.sessions, 4, &lim) ||
+	    sipsrv_alloc(&W->h.sip, &W->h.cfg.sip, W->h.tun.sessions) ||
+	    rat_alloc(&W->h.relay, &W->h.cfg.media, W->h.tun.sessions,
+	              sipsrv_laddr(W->h.sip),
+	              proxy_tx_life_ms(W->h.cfg.sip.timer_c)))
 		abort();
+	sipsrv_use_relay(W->h.sip, W->h.relay);
 
 	W->server.sin_family = AF_INET;
 	W->server.sin_port = htons(sp);

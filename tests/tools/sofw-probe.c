@@ -479,10 +479,7 @@ static int report_echo(struct probe *p)
 }
 
 #define POPT(name, type, field, min, max, arg, help)                           \
-	{                                                                      \
-		name, 0, type, offsetof(struct probe_opts, field), min, max,   \
-		    arg, help                                                  \
-	}
+	CONF_OPT(probe_opts, name, 0, type, field, min, max, arg, NULL, help)
 
 static const struct conf_opt probe_opts[] = {
 	POPT("sip", CONF_U32, sip, 0, 10000000, "N", "signalling frames"),
@@ -505,7 +502,7 @@ static const struct conf_opt probe_opts[] = {
 	     "fail unless the down mode is this"),
 	POPT("expect-up", CONF_STR, expect_up, 0, 0, "MODE",
 	     "fail unless the up mode is this"),
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
 /* Split argv: probe options here, the rest are hrac options */
@@ -584,7 +581,8 @@ int main(int argc, char *argv[])
 	int e, rc;
 
 	memset(&p, 0, sizeof(p));
-	hrac_conf_defaults(&p.cfg);
+	if (conf_defaults(hrac_opts, &p.cfg, NULL, 0))
+		return 2;
 	p.o.sip = 100;
 	p.o.sip_size = 1024;
 	p.o.rtp = 100;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <re.h>
 #include "conf.h"
@@ -16,6 +17,12 @@
 #include "secret.h"
 #include "tunnel.h"
 #include "hrac.h"
+#include "hracs.h"
+#include "inbox.h"
+#include "tunsrv.h"
+#include "iface.h"
+#include "rat.h"
+#include "sipsrv.h"
 #include "hras.h"
 #include "unit.h"
 
@@ -30,7 +37,7 @@ struct cfg {
 
 #define O(n, s, t, f, lo, hi)                                                  \
 	{                                                                      \
-		n, s, t, offsetof(struct cfg, f), lo, hi, "X", "help"          \
+		n, s, t, offsetof(struct cfg, f), lo, hi, "X", "help", NULL    \
 	}
 static const struct conf_opt opts[] = {
 	O("name", 'n', CONF_STR, name, 0, 0),
@@ -39,7 +46,7 @@ static const struct conf_opt opts[] = {
 	O("mode", 0, CONF_OCTAL, mode, 0, 0777),
 	O("flag", 'f', CONF_BOOL, flag, 0, 0),
 	O("verbose", 'v', CONF_COUNT, verbose, 0, 9),
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
 static char path[64];
@@ -213,7 +220,8 @@ static int hrac_table(void)
 	struct hrac_conf c;
 	char err[256];
 
-	hrac_conf_defaults(&c);
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_defaults(hrac_opts, &c, err, sizeof(err)), 0);
 	TEST_EQ(conf_parse_args(hrac_opts, &c, 24, argv, err, sizeof(err)), 0);
 	TEST_EQ(hrac_conf_check(&c, err, sizeof(err)), 0);
 	TEST_STREQ(c.proxy, "http://p:3128");
@@ -225,7 +233,8 @@ static int hrac_table(void)
 	TEST_STREQ(err, "--down-mode is auto, stream or poll");
 	conf_free(hrac_opts, &c);
 
-	hrac_conf_defaults(&c);
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_defaults(hrac_opts, &c, err, sizeof(err)), 0);
 	TEST_ASSERT(hrac_conf_check(&c, err, sizeof(err)) != 0);
 	TEST_STREQ(err, "no HRAS: give --server URL");
 	conf_free(hrac_opts, &c);
@@ -242,19 +251,24 @@ static int hras_table(void)
 	struct hras_conf c;
 	char err[256];
 
-	hras_conf_defaults(&c);
-	TEST_EQ(conf_parse_args(hras_opts, &c, 11, argv, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(hras_opts, &c, 11, argv, err, sizeof(err)), 0);
 	TEST_EQ(hras_conf_check(&c, err, sizeof(err)), 0);
-	TEST_EQ(c.keepalive, 15);
+	TEST_EQ(c.tunnel.keepalive, 15);
 	TEST_EQ(c.socket_mode, 0600);
 	TEST_EQ(c.verbose, 2);
-	TEST_EQ(c.down_max, 300);
-	conf_set_str(&c.base_path, "sofw");
+	TEST_EQ(c.tunnel.down_max, 300);
+	TEST_ASSERT(c.sip.auth_inside);
+	TEST_EQ(c.tunnel.status_allow.n, 2);
+	TEST_STREQ(c.tunnel.status_allow.v[0], "127.0.0.0/8");
+	TEST_STREQ(c.tunnel.status_allow.v[1], "::1/128");
+	conf_set_str(&c.tunnel.base_path, "sofw");
 	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
 	TEST_ASSERT(strstr(err, "base-path must start and end with '/'"));
 	conf_free(hras_opts, &c);
 
-	hras_conf_defaults(&c);
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_defaults(hras_opts, &c, err, sizeof(err)), 0);
 	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
 	TEST_ASSERT(strstr(err, "--hracs FILE"));
 	conf_free(hras_opts, &c);

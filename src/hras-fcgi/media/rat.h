@@ -25,16 +25,28 @@
  * included), after --media-timeout without a packet either way, and
  * when its session timer (RFC 4028 Session-Expires) runs out.
  *
- * Loop thread only.
+ * Loop thread only, like the whole of media/: objects are mem_zalloc'd
+ * and mem_deref'd; what crosses to the tunnel goes by session_send().
+ * rat.c holds the entries and their SDP, relay.c the ports and packets,
+ * rat_status.c the JSON report.
  */
 
 struct rat;
-struct sipsrv;
+struct sessions;
 struct session;
 struct frame;
 struct iface;
 
-int rat_alloc(struct rat **rp, struct sipsrv *s);
+/* The relay's options (hras-fcgi.8, "Media relay") */
+struct rat_conf {
+	char *public_ip;        /* put in SDP toward outside phones */
+	char *rtp_ports;        /* LO-HI of the relay ports */
+	uint32_t media_timeout; /* s without RTP before a call's relay goes */
+};
+
+int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
+              struct sessions *sessions, const struct sa *sip_addr,
+              uint64_t unanswered);
 int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
             const struct iface *from, const struct iface *to, struct mbuf *out);
 void rat_answered(struct rat *r, const struct sip_msg *resp,
@@ -43,4 +55,4 @@ void rat_failed(struct rat *r, const struct sip_msg *req);
 void rat_bye(struct rat *r, const struct sip_msg *req);
 void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f);
 void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
-int rat_status(struct rat *r, struct re_printf *pf);
+int rat_status(struct re_printf *pf, struct rat *r);

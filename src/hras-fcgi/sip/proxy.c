@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <re.h>
+#include "conf.h"
 #include "log.h"
 #include "hracs.h"
+#include "iface.h"
 #include "lan_gw.h"
 #include "sipfwd.h"
 #include "sipsrv.h"
@@ -31,6 +33,7 @@ struct proxy {
 	struct list txl;
 	uint32_t ntx, max_tx;
 	uint64_t timer_c; /* ms */
+	uint64_t life;    /* ms a transaction may live at most */
 };
 
 struct ptx {
@@ -477,8 +480,7 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 	t->o = *o;
 	t->invite = !pl_strcmp(&msg->met, "INVITE");
 	tmr_init(&t->life);
-	tmr_start(&t->life, px->timer_c * 2 + 2 * CANCEL_GRACE_MS, life_over,
-	          t);
+	tmr_start(&t->life, px->life, life_over, t);
 
 	if (sip_strans_alloc(&t->st, s->sip, msg, cancel_h, t)) {
 		mem_deref(t);
@@ -607,6 +609,13 @@ int proxy_target_outside(struct target *t, const char *ruri,
 	return 0;
 }
 
+/* The longest a transaction may live: Timer C twice over (provisional
+ * answers restart it), then the wait for a CANCEL's 487 */
+uint64_t proxy_tx_life_ms(uint32_t timer_c)
+{
+	return (uint64_t)timer_c * 2000 + 2 * CANCEL_GRACE_MS;
+}
+
 static void proxy_destructor(void *arg)
 {
 	struct proxy *px = arg;
@@ -630,6 +639,7 @@ int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
 		return ENOMEM;
 	px->s = s;
 	px->timer_c = (uint64_t)timer_c * 1000;
+	px->life = proxy_tx_life_ms(timer_c);
 	px->max_tx = max_tx;
 	*pp = px;
 	return 0;

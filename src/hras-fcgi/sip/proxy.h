@@ -38,5 +38,6 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 void proxy_ack(struct proxy *px, const struct sip_msg *msg,
                const struct fwd_opts *o, const struct target *t);
 bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg);
+uint64_t proxy_tx_life_ms(uint32_t timer_c);
 int proxy_target_outside(struct target *t, const char *ruri,
                          const struct sa *dst, enum sip_transp tp);

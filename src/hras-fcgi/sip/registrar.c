@@ -22,7 +22,7 @@
 #include "chan.h"
 #include "log.h"
 #include "hracs.h"
-#include "hras.h"
+#include "iface.h"
 #include "location.h"
 #include "digest.h"
 #include "sipsrv.h"
@@ -160,7 +160,7 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 	char user[DIGEST_USER_MAX], hdrs[512];
 	struct mbuf *mb;
 
-	if (!s->digest || (o->inside && !s->h->cfg.auth_inside))
+	if (!s->digest || (o->inside && !s->cfg->auth_inside))
 		return true;
 
 	switch (digest_check(s->digest, msg, false, user, sizeof(user))) {
@@ -205,7 +205,7 @@ static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o)
 {
-	const struct hras_conf *cfg = &s->h->cfg;
+	const struct sipsrv_conf *cfg = s->cfg;
 	char aor[LOC_AOR_MAX], minexp[64];
 	struct reg r;
 	int64_t dflt;

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <re.h>
 #include "secret.h"
+#include "conf.h"
 #include "hracs.h"
+#include "iface.h"
 #include "lan_gw.h"
 #include "sipsrv.h"
 #include "route.h"
@@ -56,12 +58,6 @@ void route_iface_of_origin(const struct origin *o, struct iface *i)
 	snprintf(i->hrac, sizeof(i->hrac), "%s", o->hrac);
 	i->tcp = o->inside ? o->tcp : o->tp == SIP_TRANSP_TCP;
 	i->af = o->inside ? 0 : sa_af(&o->addr);
-}
-
-bool route_same_iface(const struct iface *a, const struct iface *b)
-{
-	return a->inside == b->inside &&
-	       (!a->inside || !strcmp(a->hrac, b->hrac));
 }
 
 static int mac(const struct sipsrv *s, const char *head,
@@ -138,7 +134,7 @@ int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
 
 	e = mbuf_write_str(mb, "Record-Route: ");
 	e |= rr_value(s, mb, out, callid);
-	if (!route_same_iface(out, in)) {
+	if (!iface_same(out, in)) {
 		e |= mbuf_write_str(mb, "\r\nRecord-Route: ");
 		e |= rr_value(s, mb, in, callid);
 	}

@@ -28,4 +28,3 @@ int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
                      struct route_pre *rp);
 int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
                    const struct iface *in, const struct pl *callid);
-bool route_same_iface(const struct iface *a, const struct iface *b);

@@ -25,7 +25,7 @@
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "iface.h"
 #include "lan_gw.h"
 #include "location.h"
 #include "digest.h"
@@ -100,56 +100,35 @@ const char *sipsrv_lan_addr(const struct sipsrv *s, const char *hrac)
 	return le ? ((const struct lan_addr *)le->data)->addr : NULL;
 }
 
-/* A control frame from an HRAC: "lan-sip ADDR:PORT" */
-void sipsrv_control(struct sipsrv *s, struct session *ss, const struct frame *f)
+/* "lan-sip ADDR:PORT" from an HRAC: where its phones send SIP, which
+ * Record-Route names toward them */
+void sipsrv_lan_sip(struct sipsrv *s, const char *hrac, const char *addr)
 {
-	char text[128], *arg;
 	struct lan_addr *l;
 	struct sa check;
 	struct le *le;
 
-	if (f->len >= sizeof(text))
-		return;
-	memcpy(text, f->payload, f->len);
-	text[f->len] = '\0';
-	if (!strncmp(text, "lan-rtp ", 8)) {
-		if (s->rat)
-			rat_hrac_media(s->rat, ss, text + 8);
-		return;
-	}
-	if (strncmp(text, "lan-sip ", 8)) {
-		log_debug("control frame from '%s' ignored: %.40s", ss->id,
-		          text);
-		return;
-	}
-	arg = text + 8;
-	if (sa_decode(&check, arg, strlen(arg))) {
-		log_warn("HRAC '%s' sent a bad LAN SIP address: %.40s", ss->id,
-		         arg);
+	if (strlen(addr) >= sizeof(l->addr) ||
+	    sa_decode(&check, addr, strlen(addr))) {
+		log_warn("HRAC '%s' sent a bad LAN SIP address: %.40s", hrac,
+		         addr);
 		return;
 	}
 
-	le = hash_lookup(s->lan_addrs, hash_joaat_str(ss->id), lan_cmp, ss->id);
+	le = hash_lookup(s->lan_addrs, hash_joaat_str(hrac), lan_cmp,
+	                 (void *)hrac);
 	if (le) {
 		l = le->data;
 	} else {
 		l = mem_zalloc(sizeof(*l), NULL);
 		if (!l)
 			return;
-		snprintf(l->hrac, sizeof(l->hrac), "%s", ss->id);
+		snprintf(l->hrac, sizeof(l->hrac), "%s", hrac);
 		hash_append(s->lan_addrs, hash_joaat_str(l->hrac), &l->he, l);
 	}
-	if (strcmp(l->addr, arg))
-		log_info("HRAC '%s': phones send SIP to %s", ss->id, arg);
-	snprintf(l->addr, sizeof(l->addr), "%s", arg);
-}
-
-/* An RTP or RTCP frame from an HRAC: to the relay */
-void sipsrv_tunnel_media(struct sipsrv *s, struct session *ss,
-                         const struct frame *f)
-{
-	if (s->rat)
-		rat_from_tunnel(s->rat, ss, f);
+	if (strcmp(l->addr, addr))
+		log_info("HRAC '%s': phones send SIP to %s", hrac, addr);
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 }
 
 void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
@@ -233,7 +212,7 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
                             const struct sip_msg *msg)
 {
-	if (!s->digest || (o->inside && !s->h->cfg.auth_inside))
+	if (!s->digest || (o->inside && !s->cfg->auth_inside))
 		return false;
 	/* users of ours prove who they are; strangers may call them */
 	return sipsrv_domain_ours(s, &msg->from.uri.host);
@@ -251,7 +230,7 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	if (!need_proxy_auth(s, o, msg)) {
 		/* inside phones that need not authenticate are trusted: the
 		 * tunnel they come by is authenticated */
-		*authed = o->inside && (!s->digest || !s->h->cfg.auth_inside);
+		*authed = o->inside && (!s->digest || !s->cfg->auth_inside);
 		return true;
 	}
 	*authed = false;
@@ -290,7 +269,7 @@ static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
 
 static bool session_connected(struct sipsrv *s, const char *hrac)
 {
-	struct session *ss = sessions_find_id(s->h->sessions, hrac);
+	struct session *ss = sessions_find_id(s->sessions, hrac);
 
 	if (!ss)
 		return false;
@@ -358,7 +337,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
                     int maxfwd)
 {
 	char ob[96];
-	const struct hras_conf *cfg = &s->h->cfg;
+	const struct sipsrv_conf *cfg = s->cfg;
 	struct target tv[16];
 	struct fwd_opts fo;
 	char aor[LOC_AOR_MAX];
@@ -534,7 +513,7 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 		if (s->st.refused_rate++ % 1000 == 0)
 			log_re_warn("%J sends more than %u requests/s: refused "
 			            "(503)",
-			            &msg->src, s->h->cfg.rate_limit);
+			            &msg->src, s->cfg->rate_limit);
 		sipsrv_reply(s, msg, 503, "Service Unavailable",
 		             "Retry-After: 10\r\n");
 		return true;
@@ -618,9 +597,9 @@ static void setup_dns(struct sipsrv *s)
 	}
 }
 
-int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
+int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
+                 struct sessions *sessions)
 {
-	const struct hras_conf *cfg = &h->cfg;
 	char err[512];
 	struct sipsrv *s;
 	int e = 0;
@@ -628,13 +607,14 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 	s = mem_zalloc(sizeof(*s), sipsrv_destructor);
 	if (!s)
 		return ENOMEM;
-	s->h = h;
+	s->cfg = cfg;
+	s->sessions = sessions;
 
-	for (size_t i = 0; i < cfg->sip.n && i < SIPSRV_LADDR_MAX; i++) {
-		if (sa_decode(&s->laddr[i], cfg->sip.v[i],
-		              strlen(cfg->sip.v[i]))) {
+	for (size_t i = 0; i < cfg->listen.n && i < SIPSRV_LADDR_MAX; i++) {
+		if (sa_decode(&s->laddr[i], cfg->listen.v[i],
+		              strlen(cfg->listen.v[i]))) {
 			log_error("--sip takes ADDR:PORT, not '%s'",
-			          cfg->sip.v[i]);
+			          cfg->listen.v[i]);
 			e = EINVAL;
 			goto out;
 		}
@@ -668,8 +648,7 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 	e = e ? e : sip_listen(&s->lsnr_req, s->sip, true, on_request, s);
 	e = e ? e : sip_listen(&s->lsnr_resp, s->sip, false, on_response, s);
 	e = e ? e
-	      : lan_gw_alloc(&s->gw, h->sessions, &s->laddr[0],
-	                     cfg->max_phones);
+	      : lan_gw_alloc(&s->gw, sessions, &s->laddr[0], cfg->max_phones);
 	e = e ? e
 	      : location_alloc(&s->loc, cfg->max_bindings, cfg->max_contacts,
 	                       cfg->state);
@@ -679,7 +658,6 @@ int sipsrv_alloc(struct sipsrv **sp, struct hras *h)
 	      : ratelimit_alloc(&s->rl, cfg->rate_limit, cfg->rate_burst,
 	                        RATE_SLOTS);
 	e = e ? e : hash_alloc(&s->lan_addrs, 256);
-	e = e ? e : rat_alloc(&s->rat, s);
 	if (!e && cfg->users) {
 		e = digest_alloc(&s->digest, cfg->users,
 		                 cfg->realm ? cfg->realm : s->domains[0],
@@ -700,9 +678,27 @@ out:
 	return 0;
 }
 
+/* The relay every SDP and every call's end goes through */
+void sipsrv_use_relay(struct sipsrv *s, struct rat *rat)
+{
+	mem_deref(s->rat);
+	s->rat = mem_ref(rat);
+}
+
+/* Our first SIP address */
+const struct sa *sipsrv_laddr(const struct sipsrv *s)
+{
+	return &s->laddr[0];
+}
+
+uint32_t sipsrv_registrations(const struct sipsrv *s)
+{
+	return location_count(s->loc);
+}
+
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz)
 {
-	if (!s->digest || !s->h->cfg.users)
+	if (!s->digest || !s->cfg->users)
 		return 0;
-	return digest_reload(s->digest, s->h->cfg.users, err, errsz);
+	return digest_reload(s->digest, s->cfg->users, err, errsz);
 }

@@ -11,11 +11,15 @@
  *   registrar.c  REGISTER (RFC 3261 §10.3)
  *   proxy.c      stateful forwarding, forking, best response (§16)
  *   location.c   bindings; digest.c authentication; lan_gw.c gateway
+ *   sipfwd.c     headers of forwarded messages; ratelimit.c per source
  *
- * Loop thread only.
+ * Loop thread only, like the whole of sip/: objects are mem_zalloc'd and
+ * mem_deref'd.  Below it: the media relay (rat.h), which the proxy tells
+ * about every SDP and every call's end, and the tunnel's sessions, which
+ * the gateway sends phones' SIP down by session_send().
  */
 
-struct hras;
+struct sessions;
 struct lan_gw;
 struct location;
 struct digest;
@@ -41,21 +45,34 @@ struct origin {
 	enum sip_transp tp;          /* outside: the transport */
 };
 
-/* A side of the server: outside, or the inside of one HRAC's site */
-struct iface {
-	bool inside;
-	char hrac[HRACS_ID_MAX + 1];
-	bool tcp; /* the party on this side uses TCP */
-	int af;   /* outside: the party's address family (0: not known) */
-};
-
 struct sipsrv_stats {
 	uint64_t requests, responses, registers, calls;
 	uint64_t refused_rate, refused_bad, refused_auth, refused_relay;
 };
 
+/* The SIP service's options (hras-fcgi.8, "SIP") */
+struct sipsrv_conf {
+	struct conf_list listen; /* --sip: public ADDR:PORT, UDP and TCP */
+	struct conf_list domain; /* domains served */
+	char *users;             /* user:realm:HA1 lines */
+	char *realm;
+	char *state;             /* bindings survive restarts here */
+	char *outbound;          /* trunk for foreign domains */
+	bool auth_inside;        /* inside phones authenticate too */
+	char *digest_algorithms; /* challenged with, preferred first */
+	uint32_t expires_default, expires_min, expires_max;
+	uint32_t max_contacts; /* per address of record */
+	uint32_t max_bindings;
+	uint32_t rate_limit, rate_burst; /* requests/s per source */
+	uint32_t max_phones;             /* inside phones in the gateway */
+	uint32_t timer_c;                /* s */
+	uint32_t nonce_ttl;              /* s */
+	uint32_t max_transactions;
+};
+
 struct sipsrv {
-	struct hras *h;
+	const struct sipsrv_conf *cfg;
+	struct sessions *sessions; /* the HRACs' tunnels */
 	struct sip *sip;
 	struct dnsc *dnsc;
 	struct sip_lsnr *lsnr_req, *lsnr_resp;
@@ -68,20 +85,21 @@ struct sipsrv {
 	struct digest *digest; /* NULL: no --users, no authentication */
 	struct proxy *px;
 	struct ratelimit *rl;
-	struct rat *rat;        /* the media relay */
+	struct rat *rat;        /* the media relay, referenced */
 	struct hash *lan_addrs; /* HRAC id -> its advertised LAN SIP address */
 	uint8_t rr_key[32];
 	struct sipsrv_stats st;
 };
 
-int sipsrv_alloc(struct sipsrv **sp, struct hras *h);
+int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
+                 struct sessions *sessions);
+void sipsrv_use_relay(struct sipsrv *s, struct rat *rat);
+const struct sa *sipsrv_laddr(const struct sipsrv *s);
 void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
                        const struct frame *f);
-void sipsrv_control(struct sipsrv *s, struct session *ss,
-                    const struct frame *f);
-void sipsrv_tunnel_media(struct sipsrv *s, struct session *ss,
-                         const struct frame *f);
+void sipsrv_lan_sip(struct sipsrv *s, const char *hrac, const char *addr);
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz);
+uint32_t sipsrv_registrations(const struct sipsrv *s);
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);
 bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri);

@@ -18,7 +18,8 @@
 #include "log.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "hreq.h"
 #include "endpoints.h"
 
@@ -34,18 +35,18 @@ static const struct endpoint endpoints[] = {
 	{ "status", "GET", ep_status },
 };
 
-void endpoint_serve(struct hras *h, FCGX_Request *r)
+void endpoint_serve(struct tunsrv *t, FCGX_Request *r)
 {
 	struct hreq q;
 
-	hreq_init(&q, r, h, h->cfg.base_path);
+	hreq_init(&q, r, t, t->cfg->base_path);
 
 	if (!q.endpoint) {
 		log_info("request from %s outside base path %s: 404", q.peer,
-		         h->cfg.base_path);
+		         t->cfg->base_path);
 		hreq_error(&q, 404, "not-found", NULL,
 		           "no SoFW endpoint at this path (base path %s)",
-		           h->cfg.base_path);
+		           t->cfg->base_path);
 		return;
 	}
 
@@ -84,7 +85,7 @@ struct session *ep_session(struct hreq *q, uint32_t *epoch)
 	const char *token = hreq_param(q, "HTTP_X_SOFW_SESSION");
 	struct session *s;
 
-	s = sessions_find(q->h->sessions, token, epoch);
+	s = sessions_find(q->t->sessions, token, epoch);
 	if (s)
 		return s;
 

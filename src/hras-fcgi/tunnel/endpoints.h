@@ -4,10 +4,10 @@
  * Each runs on a FastCGI worker thread for the life of its request.
  */
 
-struct hras;
+struct tunsrv;
 struct hreq;
 
-void endpoint_serve(struct hras *h, FCGX_Request *r);
+void endpoint_serve(struct tunsrv *t, FCGX_Request *r);
 
 void ep_open(struct hreq *q);
 void ep_down(struct hreq *q);

@@ -16,7 +16,8 @@
 #include "chan.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "hreq.h"
 #include "endpoints.h"
 
@@ -29,7 +30,7 @@ void ep_close(struct hreq *q)
 	s = ep_session(q, &epoch);
 	if (!s)
 		return;
-	sessions_drop(q->h->sessions, s, "closed by the HRAC");
+	sessions_drop(q->t->sessions, s, "closed by the HRAC");
 	session_deref(s);
 	if (hreq_start(q, 200, "text/plain", sizeof(ok) - 1, NULL) == 0)
 		hreq_write(q, ok, sizeof(ok) - 1, true);

@@ -28,7 +28,8 @@
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "hreq.h"
 #include "endpoints.h"
 
@@ -159,7 +160,7 @@ static void stream(struct down *d)
 
 void ep_down(struct hreq *q)
 {
-	const struct hras_conf *cfg = &q->h->cfg;
+	const struct tunsrv_conf *cfg = q->t->cfg;
 	struct down d = { .q = q };
 	uint64_t now;
 	bool current;

@@ -26,7 +26,8 @@
 #include "hracs.h"
 #include "nonces.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "hreq.h"
 #include "endpoints.h"
 
@@ -91,7 +92,7 @@ static void challenge(struct hreq *q, bool stale, const char *why)
 {
 	char nonce[NONCE_LEN + 1], hdr[160];
 
-	if (nonces_make(q->h->nonces, nonce)) {
+	if (nonces_make(q->t->nonces, nonce)) {
 		hreq_error(q, 500, "internal", NULL, "cannot make a nonce");
 		return;
 	}
@@ -105,12 +106,12 @@ static void challenge(struct hreq *q, bool stale, const char *why)
 static int drain_body(struct hreq *q)
 {
 	uint64_t deadline =
-	    mono_us() + (uint64_t)q->h->cfg.frame_timeout * 1000000;
+	    mono_us() + (uint64_t)q->t->cfg->frame_timeout * 1000000;
 	uint8_t buf[512];
 	size_t total = 0;
 	int n;
 
-	ep_read_timeout(q, q->h->cfg.frame_timeout);
+	ep_read_timeout(q, q->t->cfg->frame_timeout);
 	while ((n = hreq_read_some(q, buf, sizeof(buf))) > 0) {
 		total += (size_t)n;
 		if (total > OPEN_BODY_MAX)
@@ -123,13 +124,13 @@ static int drain_body(struct hreq *q)
 
 static void open_session(struct hreq *q, const struct proof *pr)
 {
-	const struct hras_conf *cfg = &q->h->cfg;
+	const struct tunsrv_conf *cfg = q->t->cfg;
 	struct session *s = NULL;
 	char body[512];
 	bool replaced = false;
 	int e, n;
 
-	e = sessions_open(q->h->sessions, pr->id, q->peer, &s, &replaced);
+	e = sessions_open(q->t->sessions, pr->id, q->peer, &s, &replaced);
 	if (e == ENOSPC) {
 		log_error("open from %s for HRAC '%s': all %u sessions in use "
 		          "(raise max-sessions)",
@@ -202,7 +203,7 @@ void ep_open(struct hreq *q)
 		return;
 	}
 
-	switch (nonces_use(q->h->nonces, pr.nonce)) {
+	switch (nonces_use(q->t->nonces, pr.nonce)) {
 
 	case NONCE_OK:
 		break;
@@ -225,7 +226,7 @@ void ep_open(struct hreq *q)
 		return;
 	}
 
-	verdict = hracs_verify(q->h->hracs, pr.id, pr.nonce, pr.proof);
+	verdict = hracs_verify(q->t->hracs, pr.id, pr.nonce, pr.proof);
 	if (verdict == HRACS_OK) {
 		open_session(q, &pr);
 	} else {

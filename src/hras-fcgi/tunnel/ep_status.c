@@ -1,7 +1,8 @@
 /**
  * @file ep_status.c  GET status: the JSON report, for allowed addresses
  *
- * Who may read it is --status-allow (default: loopback only), matched
+ * Who may read it is --status-allow (its default, loopback, is in the
+ * options table), matched
  * against the address nginx saw (REMOTE_ADDR).
  */
 #include <errno.h>
@@ -21,15 +22,15 @@
 #include "cidr.h"
 #include "hracs.h"
 #include "session.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "hreq.h"
-#include "status.h"
+#include "report.h"
 #include "endpoints.h"
 
-static bool allowed(const struct hras *h, const char *remote)
+static bool allowed(const struct tunsrv *t, const char *remote)
 {
-	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
-	const struct conf_list *l = &h->cfg.status_allow;
+	const struct conf_list *l = &t->cfg->status_allow;
 	struct cidr c;
 	struct sa a;
 
@@ -37,10 +38,6 @@ static bool allowed(const struct hras *h, const char *remote)
 		return false;
 	for (size_t i = 0; i < l->n; i++) {
 		if (!cidr_parse(&c, l->v[i]) && cidr_match(&c, &a))
-			return true;
-	}
-	for (size_t i = 0; !l->n && i < ARRAY_SIZE(loopback); i++) {
-		if (!cidr_parse(&c, loopback[i]) && cidr_match(&c, &a))
 			return true;
 	}
 	return false;
@@ -52,14 +49,14 @@ void ep_status(struct hreq *q)
 	size_t len = 0;
 	int e;
 
-	if (!allowed(q->h, hreq_param(q, "REMOTE_ADDR"))) {
+	if (!allowed(q->t, hreq_param(q, "REMOTE_ADDR"))) {
 		log_info("status from %s: not in --status-allow: 403", q->peer);
 		hreq_error(q, 403, "forbidden", NULL,
 		           "the status is not for this address (see "
 		           "--status-allow)");
 		return;
 	}
-	e = status_copy(q->h->status, &json, &len);
+	e = report_copy(q->t->report, &json, &len);
 	if (e) {
 		hreq_error(q, 503, "not-ready", "Retry-After: 1\r\n",
 		           "no status yet: try again in a second");

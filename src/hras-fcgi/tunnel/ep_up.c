@@ -28,7 +28,7 @@
 #include "hracs.h"
 #include "session.h"
 #include "inbox.h"
-#include "hras.h"
+#include "tunsrv.h"
 #include "hreq.h"
 #include "endpoints.h"
 
@@ -110,7 +110,7 @@ static void refuse(struct up *u, int status, const char *code, const char *what,
 
 static void serve(struct up *u, struct frame_reader *fr)
 {
-	const struct hras_conf *cfg = &u->q->h->cfg;
+	const struct tunsrv_conf *cfg = u->q->t->cfg;
 	uint64_t pending_since = 0, pending_frames = 0, offset = 0;
 	uint8_t buf[UP_CHUNK];
 	char ok[64];
@@ -186,7 +186,7 @@ static void serve(struct up *u, struct frame_reader *fr)
 
 void ep_up(struct hreq *q)
 {
-	struct up u = { .q = q, .ib = q->h->inbox };
+	struct up u = { .q = q, .ib = q->t->inbox };
 	struct frame_reader fr;
 	bool busy;
 
@@ -209,7 +209,7 @@ void ep_up(struct hreq *q)
 		return;
 	}
 
-	if (frame_reader_init(&fr, q->h->cfg.max_payload)) {
+	if (frame_reader_init(&fr, q->t->cfg->max_payload)) {
 		hreq_error(q, 500, "internal", NULL, "out of memory");
 		session_deref(u.s);
 		return;

@@ -58,7 +58,7 @@ static const char *request_path(const struct hreq *q)
 	return p ? p : "";
 }
 
-void hreq_init(struct hreq *q, FCGX_Request *r, struct hras *h,
+void hreq_init(struct hreq *q, FCGX_Request *r, struct tunsrv *t,
                const char *base_path)
 {
 	const char *addr, *port, *xff, *path;
@@ -66,7 +66,7 @@ void hreq_init(struct hreq *q, FCGX_Request *r, struct hras *h,
 
 	memset(q, 0, sizeof(*q));
 	q->r = r;
-	q->h = h;
+	q->t = t;
 	q->method = hreq_param(q, "REQUEST_METHOD");
 	if (!q->method)
 		q->method = "";

@@ -7,11 +7,11 @@
  * one-line text/plain body a person can act on.
  */
 
-struct hras;
+struct tunsrv;
 
 struct hreq {
 	FCGX_Request *r;
-	struct hras *h;
+	struct tunsrv *t;
 	const char *method;
 	const char *endpoint; /* path below base-path */
 	const char *query;
@@ -19,7 +19,7 @@ struct hreq {
 	bool started;   /* response headers sent */
 };
 
-void hreq_init(struct hreq *q, FCGX_Request *r, struct hras *h,
+void hreq_init(struct hreq *q, FCGX_Request *r, struct tunsrv *t,
                const char *base_path);
 const char *hreq_param(const struct hreq *q, const char *name);
 bool hreq_query_is(const struct hreq *q, const char *key, const char *val);

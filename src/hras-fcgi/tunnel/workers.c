@@ -20,7 +20,8 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
-#include "hras.h"
+#include "inbox.h"
+#include "tunsrv.h"
 #include "endpoints.h"
 #include "workers.h"
 
@@ -31,7 +32,7 @@ struct worker {
 };
 
 struct workers {
-	struct hras *h;
+	struct tunsrv *t;
 	int listen_fd;
 	pthread_mutex_t accept_lock; /* one thread in accept at a time */
 	pthread_mutex_t lock;        /* the fields below */
@@ -85,7 +86,7 @@ static void *run(void *arg)
 			         strerror(errno));
 
 		atomic_store(&w->fd, req.ipcFd);
-		endpoint_serve(ws->h, &req);
+		endpoint_serve(ws->t, &req);
 		atomic_store(&w->fd, -1);
 		FCGX_Finish_r(&req);
 
@@ -132,7 +133,7 @@ static int spawn(struct workers *ws)
 	return 0;
 }
 
-int workers_start(struct workers **wp, struct hras *h, int listen_fd,
+int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
                   uint32_t max)
 {
 	struct workers *ws;
@@ -146,7 +147,7 @@ int workers_start(struct workers **wp, struct hras *h, int listen_fd,
 		free(ws);
 		return ENOMEM;
 	}
-	ws->h = h;
+	ws->t = t;
 	ws->listen_fd = listen_fd;
 	ws->max = max;
 	pthread_mutex_init(&ws->accept_lock, NULL);

@@ -6,10 +6,10 @@
  * is left waiting in accept) up to --threads.
  */
 
-struct hras;
+struct tunsrv;
 struct workers;
 
-int workers_start(struct workers **wp, struct hras *h, int listen_fd,
+int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
                   uint32_t max);
 void workers_stop(struct workers *ws);
 void workers_counts(struct workers *ws, uint32_t *threads, uint32_t *busy);

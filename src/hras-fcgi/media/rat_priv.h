@@ -1,0 +1,92 @@
+/**
+ * @file rat_priv.h  The Relay Agent Table inside: what rat.c (entries,
+ * SDP, life), relay.c (ports and packets) and rat_status.c share
+ *
+ * An entry (a call) has up to STREAMS_MAX streams (its m= lines); a
+ * stream has two legs, one per side; a leg has our relay port facing its
+ * party and what we know of that party (its SDP address, where its
+ * packets come from once latched).  Loop thread only.
+ */
+
+enum {
+	STREAMS_MAX = SDP_RW_MEDIA_MAX,
+};
+
+struct rat_stats {
+	uint32_t calls, streams, ports; /* now */
+	uint64_t calls_total;
+	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
+};
+
+struct rat_leg;
+
+/* Which leg and which of its two sockets a packet came to */
+struct relay_sock {
+	struct rat_leg *leg;
+	int i; /* 0 RTP, 1 RTCP */
+};
+
+struct rat_leg {
+	struct rat_stream *st;
+	int k; /* 0: the caller's side, 1: the callee's */
+	struct iface side;
+	uint16_t port; /* ours facing this party; 0: none */
+	struct udp_sock *us[2];
+	struct relay_sock rs[2];
+	bool has_peer; /* its SDP gave an address (not hold) */
+	struct sa peer[2];
+	struct sa sig; /* outside: where its signalling comes from */
+	bool is_latched[2];
+	struct sa latched[2];
+	struct le he;       /* inside: in rat->by_port */
+	struct session *ss; /* inside: the HRAC's, referenced */
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops;
+};
+
+struct rat_stream {
+	struct rat_entry *e;
+	unsigned idx;
+	struct rat_leg leg[2];
+};
+
+struct rat_entry {
+	struct le le; /* rat->entries */
+	struct le he; /* rat->by_callid */
+	struct rat *r;
+	char callid[256];
+	char ftag[128]; /* the caller's */
+	char ttag[128]; /* the callee's, once answered */
+	struct iface side[2];
+	struct rat_stream *st[STREAMS_MAX];
+	size_t nst;
+	bool established;
+	uint64_t created, last_media, expires; /* ms; expires 0: none */
+};
+
+/* What an HRAC said about its media ports: "lan-rtp IP LO-HI" */
+struct hrac_media {
+	struct le he;
+	char hrac[HRACS_ID_MAX + 1];
+	struct sa ip;
+	uint16_t lo, hi;
+	struct portpool *pool;
+};
+
+struct rat {
+	struct sessions *sessions;
+	struct list entries;
+	struct hash *by_callid;
+	struct hash *by_port; /* inside legs, by HRAC and port */
+	struct hash *hracs;   /* struct hrac_media */
+	struct portpool *pool;
+	struct sa public_ip, bind;
+	uint64_t timeout;    /* ms */
+	uint64_t unanswered; /* ms an unanswered entry may live */
+	struct tmr sweep;
+	struct rat_stats st;
+};
+
+const char *rat_side_name(const struct iface *f, char *buf, size_t sz);
+struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
+int rat_leg_open(struct rat *r, struct rat_leg *l);
+void rat_leg_close(struct rat *r, struct rat_leg *l);

@@ -1,0 +1,349 @@
+/**
+ * @file relay.c  The relay's ports and packets: legs, HRACs' media ports,
+ * forwarding with latching
+ *
+ * An outside leg has a pair of HRAS UDP ports on --public-ip; an inside
+ * leg a pair of its HRAC's ports, which the HRAC opens and closes when
+ * told by control frames.  A packet from a leg's party goes to the other
+ * leg: to its party's address (latched when outside), or down its HRAC's
+ * tunnel as an RTP/RTCP frame naming the HRAC port.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "log.h"
+#include "mono.h"
+#include "hracs.h"
+#include "session.h"
+#include "iface.h"
+#include "sdp_rw.h"
+#include "portpool.h"
+#include "rat.h"
+#include "rat_priv.h"
+#include "pktbuf.h"
+
+enum {
+	BIND_TRIES = 16,   /* relay ports another program holds */
+	RELAY_RXSZ = 2048, /* one RTP packet; larger ones are cut */
+};
+
+static uint32_t port_key(const char *hrac, uint16_t port)
+{
+	return hash_joaat_str(hrac) ^ port;
+}
+
+/* -- HRACs' media ports ------------------------------------------------ */
+
+static bool hm_cmp(struct le *le, void *arg)
+{
+	const struct hrac_media *hm = le->data;
+
+	return !strcmp(hm->hrac, arg);
+}
+
+struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac)
+{
+	struct le *le =
+	    hash_lookup(r->hracs, hash_joaat_str(hrac), hm_cmp, (void *)hrac);
+
+	return le ? le->data : NULL;
+}
+
+static void control_send(struct rat *r, const char *hrac, const char *text)
+{
+	struct session *ss = sessions_find_id(r->sessions, hrac);
+	struct frame f;
+
+	if (!ss)
+		return; /* told again when it reconnects (rat_hrac_media) */
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_CONTROL;
+	f.payload = (const uint8_t *)text;
+	f.len = strlen(text);
+	if (session_send(ss, &f, mono_us()))
+		log_warn("HRAC '%s': control frame '%s' not queued", hrac,
+		         text);
+	session_deref(ss);
+}
+
+/* -- legs ----------------------------------------------------------------- */
+
+static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg);
+
+static int leg_open_outside(struct rat *r, struct rat_leg *l)
+{
+	for (int n = 0; n < BIND_TRIES; n++) {
+		struct sa a = r->bind;
+		uint16_t port;
+		int e = portpool_take(r->pool, &port);
+
+		if (e)
+			return e;
+		sa_set_port(&a, port);
+		e = udp_listen(&l->us[0], &a, relay_recv, &l->rs[0]);
+		if (!e) {
+			sa_set_port(&a, port + 1);
+			e = udp_listen(&l->us[1], &a, relay_recv, &l->rs[1]);
+		}
+		if (!e) {
+			udp_rxsz_set(l->us[0], RELAY_RXSZ);
+			udp_rxsz_set(l->us[1], RELAY_RXSZ);
+			l->port = port;
+			r->st.ports += 2;
+			return 0;
+		}
+		l->us[0] = mem_deref(l->us[0]);
+		l->us[1] = mem_deref(l->us[1]);
+		/* held by another program: leave it taken, try the next */
+		log_debug("relay port %u: %s", port, strerror(e));
+	}
+	return EADDRINUSE;
+}
+
+static int leg_open_inside(struct rat *r, struct rat_leg *l)
+{
+	struct hrac_media *hm = rat_hrac_find(r, l->side.hrac);
+	char text[64];
+	uint16_t port;
+	int e;
+
+	if (!hm)
+		return ENOENT;
+	e = portpool_take(hm->pool, &port);
+	if (e)
+		return e;
+	l->port = port;
+	r->st.ports += 2;
+	hash_append(r->by_port, port_key(l->side.hrac, port), &l->he, l);
+	snprintf(text, sizeof(text), "media-open %u", port);
+	control_send(r, l->side.hrac, text);
+	return 0;
+}
+
+/* Our relay port facing the leg's party */
+int rat_leg_open(struct rat *r, struct rat_leg *l)
+{
+	return l->side.inside ? leg_open_inside(r, l) : leg_open_outside(r, l);
+}
+
+void rat_leg_close(struct rat *r, struct rat_leg *l)
+{
+	if (!l->port)
+		return;
+	if (l->side.inside) {
+		struct hrac_media *hm = rat_hrac_find(r, l->side.hrac);
+		char text[64];
+
+		hash_unlink(&l->he);
+		session_deref(l->ss);
+		l->ss = NULL;
+		snprintf(text, sizeof(text), "media-close %u", l->port);
+		control_send(r, l->side.hrac, text);
+		if (hm)
+			portpool_give(hm->pool, l->port);
+		r->st.ports -= 2;
+	} else {
+		l->us[0] = mem_deref(l->us[0]);
+		l->us[1] = mem_deref(l->us[1]);
+		portpool_give(r->pool, l->port);
+		r->st.ports -= 2;
+	}
+	l->port = 0;
+}
+
+/* -- packets -------------------------------------------------------------- */
+
+static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
+                    size_t len)
+{
+	struct mbuf mb;
+
+	if (!to->has_peer || !to->port) {
+		to->drops++;
+		r->st.drops_nopeer++;
+		return;
+	}
+
+	if (to->side.inside) {
+		struct frame f;
+		int e = ENOTCONN;
+
+		memset(&f, 0, sizeof(f));
+		f.type = i ? FRAME_RTCP : FRAME_RTP;
+		f.addr = to->peer[i];
+		f.relay_port = to->port;
+		f.payload = p;
+		f.len = len;
+		/* the HRAC's session is kept by the leg: no table lookup per
+		 * packet; a closed one (the HRAC went) is looked up again */
+		for (int tries = 0; tries < 2 && e == ENOTCONN; tries++) {
+			if (!to->ss)
+				to->ss = sessions_find_id(r->sessions,
+				                          to->side.hrac);
+			if (!to->ss)
+				break;
+			e = session_send(to->ss, &f, mono_us());
+			if (e == ENOTCONN) {
+				session_deref(to->ss);
+				to->ss = NULL;
+			}
+		}
+		if (e) {
+			to->drops++;
+			r->st.drops_tunnel++;
+		} else {
+			to->pkts_out++;
+			to->bytes_out += len;
+		}
+		return;
+	}
+
+	pktbuf_view(&mb, p, len);
+	if (udp_send(to->us[i],
+	             to->is_latched[i] ? &to->latched[i] : &to->peer[i], &mb)) {
+		to->drops++;
+		return;
+	}
+	to->pkts_out++;
+	to->bytes_out += len;
+}
+
+/* Latching: the first packet from the negotiated peer, or from the
+ * address its signalling comes from (a phone behind NAT), fixes the
+ * source; anything else is a stranger's */
+static bool source_ok(struct rat_leg *l, int i, const struct sa *src)
+{
+	if (l->is_latched[i])
+		return sa_cmp(src, &l->latched[i], SA_ALL);
+	if ((l->has_peer && sa_cmp(src, &l->peer[i], SA_ALL)) ||
+	    (sa_isset(&l->sig, SA_ADDR) && sa_cmp(src, &l->sig, SA_ADDR))) {
+		l->latched[i] = *src;
+		l->is_latched[i] = true;
+		return true;
+	}
+	return false;
+}
+
+static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct relay_sock *rs = arg;
+	struct rat_leg *l = rs->leg;
+	struct rat_stream *st = l->st;
+	struct rat *r = st->e->r;
+	size_t len = mbuf_get_left(mb);
+
+	if (!source_ok(l, rs->i, src)) {
+		l->drops++;
+		if (r->st.drops_stranger++ % 1000 == 0)
+			log_re_info("call %s: packet from %J to relay port "
+			            "%u dropped: not the call's party",
+			            st->e->callid, src, l->port + rs->i);
+		return;
+	}
+	l->pkts_in++;
+	l->bytes_in += len;
+	r->st.pkts++;
+	r->st.bytes += len;
+	st->e->last_media = mono_ms();
+	forward(r, &st->leg[1 - l->k], rs->i, mbuf_buf(mb), len);
+}
+
+struct port_find {
+	const char *hrac;
+	uint16_t port;
+};
+
+static bool port_cmp(struct le *le, void *arg)
+{
+	const struct rat_leg *l = le->data;
+	const struct port_find *pf = arg;
+
+	return l->port == pf->port && !strcmp(l->side.hrac, pf->hrac);
+}
+
+/* An RTP or RTCP frame from an HRAC: a packet of one of its phones */
+void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
+{
+	struct port_find pf = { ss->id, f->relay_port };
+	struct rat_leg *l;
+	struct le *le;
+
+	le = hash_lookup(r->by_port, port_key(ss->id, f->relay_port), port_cmp,
+	                 &pf);
+	if (!le) {
+		r->st.drops_stranger++;
+		log_debug("%s frame from '%s' for port %u: no such call",
+		          frame_type_name(f->type), ss->id, f->relay_port);
+		return;
+	}
+	l = le->data;
+	l->pkts_in++;
+	l->bytes_in += f->len;
+	r->st.pkts++;
+	r->st.bytes += f->len;
+	l->st->e->last_media = mono_ms();
+	forward(r, &l->st->leg[1 - l->k], f->type == FRAME_RTCP, f->payload,
+	        f->len);
+}
+
+static bool reopen_one(struct le *le, void *arg)
+{
+	struct rat_leg *l = le->data;
+	const struct hrac_media *hm = arg;
+	char text[64];
+
+	if (strcmp(l->side.hrac, hm->hrac))
+		return false;
+	snprintf(text, sizeof(text), "media-open %u", l->port);
+	control_send(l->st->e->r, hm->hrac, text);
+	return false;
+}
+
+/* "lan-rtp IP LO-HI" from an HRAC (on every connect): where its media
+ * ports are; it is told again which ports its calls use */
+void rat_hrac_media(struct rat *r, struct session *ss, const char *arg)
+{
+	struct hrac_media *hm = rat_hrac_find(r, ss->id);
+	char ip[64], range[32];
+	uint16_t lo, hi;
+	struct sa sa;
+
+	if (sscanf(arg, "%63s %31s", ip, range) != 2 ||
+	    sa_set_str(&sa, ip, 0) || portpool_parse(range, &lo, &hi)) {
+		log_warn("HRAC '%s' sent bad media ports: %.60s", ss->id, arg);
+		return;
+	}
+	if (!hm) {
+		hm = mem_zalloc(sizeof(*hm), NULL);
+		if (!hm)
+			return;
+		snprintf(hm->hrac, sizeof(hm->hrac), "%s", ss->id);
+		hash_append(r->hracs, hash_joaat_str(hm->hrac), &hm->he, hm);
+	}
+	if (!hm->pool || hm->lo != lo || hm->hi != hi) {
+		struct portpool *pool = NULL;
+
+		if (portpool_alloc(&pool, lo, hi))
+			return;
+		/* ports of calls still up stay theirs in the new pool */
+		mem_deref(hm->pool);
+		hm->pool = pool;
+		hm->lo = lo;
+		hm->hi = hi;
+	}
+	if (!sa_cmp(&hm->ip, &sa, SA_ADDR))
+		log_info("HRAC '%s': media on %s, ports %u-%u", ss->id, ip, lo,
+		         hi);
+	hm->ip = sa;
+	control_send(r, ss->id, "media-reset");
+	hash_apply(r->by_port, reopen_one, hm);
+}

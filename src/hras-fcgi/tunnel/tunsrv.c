@@ -1,0 +1,87 @@
+/**
+ * @file tunsrv.c  The tunnel server: what the tunnel's endpoints share
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <re.h>
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "hracs.h"
+#include "nonces.h"
+#include "session.h"
+#include "inbox.h"
+#include "report.h"
+#include "workers.h"
+#include "tunsrv.h"
+
+enum {
+	NONCE_LIFETIME_MS = 30000,
+	NONCE_CACHE = 4096,
+	REL_MAX_FRAMES = 16384, /* signalling frames awaiting ack */
+	RTO_US = 1000000,
+};
+
+void tunsrv_chan_limits(const struct tunsrv_conf *cfg, struct chan_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->rel_max_bytes = cfg->sip_queue;
+	lim->rel_max_frames = REL_MAX_FRAMES;
+	lim->media_max_bytes = cfg->media_queue;
+	lim->media_max_age = (uint64_t)cfg->media_max_age * 1000;
+	lim->rto = RTO_US;
+	lim->max_payload = cfg->max_payload;
+}
+
+/**
+ * Everything but the workers; on the loop thread, whose loop the inbox
+ * rings.  @frameh is called on that thread for each frame that came up.
+ */
+int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
+                struct hracs *hracs, inbox_frame_h *frameh, void *arg)
+{
+	struct chan_limits lim;
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = cfg;
+	t->hracs = hracs;
+	tunsrv_chan_limits(cfg, &lim);
+	e = sessions_alloc(&t->sessions, cfg->max_sessions, &lim);
+	e = e ? e : nonces_alloc(&t->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
+	e = e ? e : report_alloc(&t->report);
+	e = e ? e : inbox_alloc(&t->inbox, cfg->inbox_bytes, frameh, arg);
+	if (e)
+		tunsrv_close(t);
+	return e;
+}
+
+/* The worker threads; they inherit the caller's signal mask */
+int tunsrv_start(struct tunsrv *t, int listen_fd)
+{
+	return workers_start(&t->workers, t, listen_fd, t->cfg->threads);
+}
+
+/* Every session closed, so requests end; then the workers */
+void tunsrv_stop(struct tunsrv *t)
+{
+	sessions_close_all(t->sessions);
+	workers_stop(t->workers);
+	t->workers = NULL;
+}
+
+void tunsrv_close(struct tunsrv *t)
+{
+	inbox_free(t->inbox);
+	sessions_free(t->sessions);
+	nonces_free(t->nonces);
+	report_free(t->report);
+	t->inbox = NULL;
+	t->sessions = NULL;
+	t->nonces = NULL;
+	t->report = NULL;
+}
