@@ -297,6 +297,67 @@ static int hash_hex(enum algo a, char *out, const char *fmt, ...)
 	return 0;
 }
 
+/* "MD5" or "SHA-256", case aside; none: MD5 (RFC 2617 §3.2.1) */
+static int algo_parse(const struct pl *name, enum algo *a)
+{
+	if (!name || !pl_isset(name) || !pl_strcasecmp(name, "MD5"))
+		*a = ALGO_MD5;
+	else if (!pl_strcasecmp(name, "SHA-256"))
+		*a = ALGO_SHA256;
+	else
+		return EINVAL;
+	return 0;
+}
+
+/**
+ * The response to a challenge (RFC 2617 §3.2.2.1, RFC 7616 §3.4.1):
+ * H(HA1:nonce:nc:cnonce:qop:H(method:uri)), or without qop the RFC 2069
+ * form H(HA1:nonce:H(method:uri))
+ *
+ * @param out        receives the response in lower-case hex
+ * @param outsz      33 (MD5) or 65 (SHA-256) bytes at least
+ * @param algorithm  "MD5" or "SHA-256", case aside; NULL or unset: MD5
+ * @param ha1        hex H(user:realm:password) in that algorithm
+ * @param qop        "auth" (hashed as "auth"), with @nc and @cnonce; NULL
+ *                   or unset: the RFC 2069 form, @nc and @cnonce unused
+ *
+ * @return 0, EINVAL (another algorithm or qop, or qop without nc and
+ *         cnonce), EMSGSIZE (inputs or @out too long), EIO
+ */
+int digest_response(char *out, size_t outsz, const struct pl *algorithm,
+                    const char *ha1, const struct pl *method,
+                    const struct pl *uri, const struct pl *nonce,
+                    const struct pl *qop, const struct pl *nc,
+                    const struct pl *cnonce)
+{
+	char ha2[65], hex[65];
+	bool with_qop = qop && pl_isset(qop);
+	enum algo a;
+	int e;
+
+	if (algo_parse(algorithm, &a))
+		return EINVAL;
+	if (with_qop && (pl_strcasecmp(qop, "auth") || !nc || !pl_isset(nc) ||
+	                 !cnonce || !pl_isset(cnonce)))
+		return EINVAL;
+
+	e = hash_hex(a, ha2, "%.*s:%.*s", (int)method->l, method->p,
+	             (int)uri->l, uri->p);
+	if (!e && with_qop)
+		e = hash_hex(a, hex, "%s:%.*s:%.*s:%.*s:auth:%s", ha1,
+		             (int)nonce->l, nonce->p, (int)nc->l, nc->p,
+		             (int)cnonce->l, cnonce->p, ha2);
+	else if (!e)
+		e = hash_hex(a, hex, "%s:%.*s:%s", ha1, (int)nonce->l, nonce->p,
+		             ha2);
+	if (e)
+		return e;
+	if (strlen(hex) >= outsz)
+		return EMSGSIZE;
+	memcpy(out, hex, strlen(hex) + 1);
+	return 0;
+}
+
 static int nonce_make(struct digest *d, char out[NONCE_HEX + 1])
 {
 	char head[33], mac[65], rnd[17];
@@ -481,7 +542,7 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
                                 bool proxy, char *user, size_t usersz)
 {
 	struct find_ctx fc = { .d = d, .result = ENOENT };
-	char ha2[65], expect[65];
+	char expect[65];
 	const struct user *u;
 	struct creds *c = &fc.c;
 	uint64_t issued;
@@ -498,11 +559,7 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 	if (fc.result)
 		return DIGEST_BAD;
 
-	if (!pl_isset(&c->algorithm) || !pl_strcasecmp(&c->algorithm, "MD5"))
-		a = ALGO_MD5;
-	else if (!pl_strcasecmp(&c->algorithm, "SHA-256"))
-		a = ALGO_SHA256;
-	else
+	if (algo_parse(&c->algorithm, &a))
 		return DIGEST_FAIL;
 	/* an answer to a challenge we never made: no downgrade */
 	if (!offered(d, a))
@@ -523,15 +580,9 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 	if (!u || !u->ha1[a][0])
 		return DIGEST_FAIL;
 
-	e = hash_hex(a, ha2, "%.*s:%.*s", (int)msg->met.l, msg->met.p,
-	             (int)c->uri.l, c->uri.p);
-	if (!e && pl_isset(&c->qop))
-		e = hash_hex(a, expect, "%s:%.*s:%.*s:%.*s:auth:%s", u->ha1[a],
-		             (int)c->nonce.l, c->nonce.p, (int)c->nc.l, c->nc.p,
-		             (int)c->cnonce.l, c->cnonce.p, ha2);
-	else if (!e)
-		e = hash_hex(a, expect, "%s:%.*s:%s", u->ha1[a],
-		             (int)c->nonce.l, c->nonce.p, ha2);
+	e = digest_response(expect, sizeof(expect), &c->algorithm, u->ha1[a],
+	                    &msg->met, &c->uri, &c->nonce, &c->qop, &c->nc,
+	                    &c->cnonce);
 	if (e || c->response.l != strlen(expect) ||
 	    !secret_equal(expect, c->response.p, c->response.l))
 		return DIGEST_FAIL;

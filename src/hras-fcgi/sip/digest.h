@@ -36,4 +36,9 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
                                 bool proxy, char *user, size_t usersz);
 int digest_challenge(struct digest *d, struct mbuf *mb, bool proxy, bool stale);
 bool digest_user_known(struct digest *d, const struct pl *user);
+int digest_response(char *out, size_t outsz, const struct pl *algorithm,
+                    const char *ha1, const struct pl *method,
+                    const struct pl *uri, const struct pl *nonce,
+                    const struct pl *qop, const struct pl *nc,
+                    const struct pl *cnonce);
 const char *digest_realm(const struct digest *d);
