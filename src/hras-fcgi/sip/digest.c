@@ -17,11 +17,13 @@
 #include "log.h"
 #include "mono.h"
 #include "secret.h"
+#include "token.h"
 #include "digest.h"
 
 enum {
 	USERS_MAX = 100000,
-	NONCE_HEX = 64,     /* 16 time + 16 random + 32 MAC */
+	NONCE_HEX = 64, /* 16 time + 16 random + 32 MAC */
+	NONCE_MAC_HEX = NONCE_HEX - TOKEN_HEAD_HEX,
 	SEEN_SLOTS = 65536, /* nonces whose counts are remembered */
 	PARAM_MAX = 512,
 };
@@ -39,7 +41,7 @@ struct user {
 
 /* the highest nonce count seen per nonce, in a fixed table */
 struct seen {
-	char rnd[17];
+	char rnd[TOKEN_RANDOM_HEX + 1];
 	uint64_t issued;
 	uint32_t nc;
 };
@@ -358,53 +360,39 @@ int digest_response(char *out, size_t outsz, const struct pl *algorithm,
 	return 0;
 }
 
+/* A nonce is a token (token.h) of 32 MAC digits, in monotonic time */
 static int nonce_make(struct digest *d, char out[NONCE_HEX + 1])
 {
-	char head[33], mac[65], rnd[17];
-	int e;
-
-	e = secret_random_hex(rnd, 8);
-	if (e)
-		return e;
-	snprintf(head, sizeof(head), "%016llx%s", (unsigned long long)mono_ms(),
-	         rnd);
-	e = secret_hmac_hex(mac, sizeof(mac), d->key, sizeof(d->key), head);
-	if (e)
-		return e;
-	snprintf(out, NONCE_HEX + 1, "%s%.32s", head, mac);
-	return 0;
+	return token_make(out, NONCE_HEX + 1, d->key, sizeof(d->key),
+	                  NONCE_MAC_HEX, mono_ms(), NULL);
 }
 
 /* @return 0 valid, ETIMEDOUT expired, EBADMSG not ours */
 static int nonce_check(struct digest *d, const struct pl *nonce,
                        uint64_t *issued)
 {
-	char head[33], mac[65], ts[17];
-
-	if (nonce->l != NONCE_HEX || !is_hex(nonce->p, NONCE_HEX))
-		return EBADMSG;
-	memcpy(head, nonce->p, 32);
-	head[32] = '\0';
-	if (secret_hmac_hex(mac, sizeof(mac), d->key, sizeof(d->key), head) ||
-	    !secret_equal(mac, nonce->p + 32, 32))
-		return EBADMSG;
-	memcpy(ts, head, 16);
-	ts[16] = '\0';
-	*issued = strtoull(ts, NULL, 16);
-	if (*issued > mono_ms() || mono_ms() - *issued > d->ttl)
+	switch (token_check(nonce->p, nonce->l, d->key, sizeof(d->key),
+	                    NONCE_MAC_HEX, NULL, mono_ms(), d->ttl, issued)) {
+	case TOKEN_OK:
+		return 0;
+	case TOKEN_EXPIRED:
 		return ETIMEDOUT;
-	return 0;
+	default:
+		return EBADMSG;
+	}
 }
 
 /* A nonce count must grow for each use of a nonce (no qop: used once) */
 static bool nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
                      uint32_t nc)
 {
-	uint32_t slot =
-	    hash_joaat((const uint8_t *)nonce->p + 16, 16) % SEEN_SLOTS;
+	uint32_t slot = hash_joaat((const uint8_t *)nonce->p + TOKEN_RANDOM_OFF,
+	                           TOKEN_RANDOM_HEX) %
+	                SEEN_SLOTS;
 	struct seen *s = &d->seen[slot];
 
-	if (s->issued == issued && !memcmp(s->rnd, nonce->p + 16, 16)) {
+	if (s->issued == issued &&
+	    !memcmp(s->rnd, nonce->p + TOKEN_RANDOM_OFF, TOKEN_RANDOM_HEX)) {
 		if (nc <= s->nc)
 			return false;
 		s->nc = nc;
@@ -413,8 +401,8 @@ static bool nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
 	/* a slot taken by a live nonce is given up: that nonce's later
 	 * uses will look unseen, which only costs the client a retry if
 	 * its count does not grow */
-	memcpy(s->rnd, nonce->p + 16, 16);
-	s->rnd[16] = '\0';
+	memcpy(s->rnd, nonce->p + TOKEN_RANDOM_OFF, TOKEN_RANDOM_HEX);
+	s->rnd[TOKEN_RANDOM_HEX] = '\0';
 	s->issued = issued;
 	s->nc = nc;
 	return true;

@@ -127,6 +127,42 @@ static int rank(uint16_t code)
 	return 10;
 }
 
+/* Is a branch's final @code better than the best so far (0: none)? */
+bool proxy_better(uint16_t code, uint16_t best)
+{
+	return !best || rank(code) > rank(best);
+}
+
+/**
+ * §16.7 steps 6-7: what goes upstream once every branch has answered
+ *
+ * @param have_best  a response of the best branch is at hand (not one
+ *                   we made up: Timer C, no answer)
+ * @param best       the best branch's code (0: no branch answered)
+ * @param cancelled  upstream sent CANCEL
+ */
+struct proxy_final proxy_final_for(bool have_best, uint16_t best,
+                                   bool cancelled)
+{
+	struct proxy_final f = { 0, NULL, false };
+
+	if (cancelled && (!have_best || best != 487)) {
+		f.code = 487;
+		f.reason = "Request Terminated";
+	} else if (best == 503 || !best) {
+		/* §16.7: a 503 is not passed on; no answer at all is ours */
+		f.code = best ? 500 : 408;
+		f.reason = best ? "Server Internal Error" : "Request Timeout";
+	} else if (!have_best) {
+		f.code = best; /* 408: our own timeout of every branch */
+		f.reason = "Request Timeout";
+	} else {
+		f.code = best;
+		f.relay = true;
+	}
+	return f;
+}
+
 static bool collect_challenge(const struct sip_hdr *hdr,
                               const struct sip_msg *msg, void *arg)
 {
@@ -209,29 +245,20 @@ static void cancel_others(struct ptx *t, const struct branch *keep)
 static void send_final(struct ptx *t)
 {
 	struct sipsrv *s = t->px->s;
-	uint16_t code = t->best_code;
+	struct proxy_final f;
 
 	if (t->final_sent)
 		return;
 	t->final_sent = true;
 
-	if (t->cancelled && (!t->best || code != 487)) {
-		sip_treply(&t->st, s->sip, t->req, 487, "Request Terminated");
-	} else if (!t->best || code == 503) {
-		/* our own failure, or §16.7: a 503 is not passed on */
-		if (code == 503 || !code)
-			sip_treply(&t->st, s->sip, t->req, code ? 500 : 408,
-			           code ? "Server Internal Error"
-			                : "Request Timeout");
-		else
-			sip_treply(&t->st, s->sip, t->req, code,
-			           code == 408 ? "Request Timeout"
-			                       : "Service Unavailable");
+	f = proxy_final_for(t->best != NULL, t->best_code, t->cancelled);
+	if (!f.relay) {
+		sip_treply(&t->st, s->sip, t->req, f.code, f.reason);
 	} else {
 		const char *challenges = NULL;
 
 		/* §16.7 step 7: every branch's challenge in one 401/407 */
-		if ((code == 401 || code == 407) && t->challenges &&
+		if ((f.code == 401 || f.code == 407) && t->challenges &&
 		    !mbuf_write_u8(t->challenges, 0))
 			challenges = (const char *)t->challenges->buf;
 		send_upstream(t, t->best, challenges, &t->best_side);
@@ -266,7 +293,7 @@ static void branch_final(struct branch *b, uint16_t code,
 			                      : SIP_HDR_PROXY_AUTHENTICATE,
 			                  collect_challenge, t);
 	}
-	if (!t->best_code || rank(code) > rank(t->best_code)) {
+	if (proxy_better(code, t->best_code)) {
 		t->best_code = code;
 		mem_deref(t->best);
 		t->best = msg ? mem_ref((void *)msg) : NULL;

@@ -29,6 +29,13 @@ struct fwd_opts {
 	bool authed;       /* we checked its Proxy-Authorization */
 };
 
+/* The final response of a transaction (§16.7) */
+struct proxy_final {
+	uint16_t code;
+	const char *reason; /* ours; NULL when the best response is relayed */
+	bool relay;         /* relay the best branch's response as it came */
+};
+
 struct proxy;
 
 int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
@@ -39,5 +46,8 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
                const struct fwd_opts *o, const struct target *t);
 bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg);
 uint64_t proxy_tx_life_ms(uint32_t timer_c);
+bool proxy_better(uint16_t code, uint16_t best);
+struct proxy_final proxy_final_for(bool have_best, uint16_t best,
+                                   bool cancelled);
 int proxy_target_outside(struct target *t, const char *ruri,
                          const struct sa *dst, enum sip_transp tp);

@@ -1,18 +1,21 @@
 /**
  * @file route.c  Where a SIP message comes from and where it goes
  *
- * Record-Route token: "o" for the outside interface, "i" followed by the
- * HRAC identity for the inside of a site, then "." and 12 hex digits of
- * HMAC-SHA256(key, token head "|" Call-ID).
+ * Record-Route token, sofw=SIDE.TOKEN: SIDE is "o" for the outside
+ * interface, "i" followed by the HRAC identity for the inside of a site;
+ * TOKEN (token.h, 16 MAC digits) is bound to SIDE "|" Call-ID under the
+ * key kept in the state file, in wall-clock time, so that it outlives a
+ * restart.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <re.h>
-#include "secret.h"
 #include "conf.h"
+#include "token.h"
 #include "hracs.h"
 #include "iface.h"
 #include "lan_gw.h"
@@ -20,8 +23,9 @@
 #include "route.h"
 
 enum {
-	MAC_HEX = 12,
-	TOKEN_MAX = HRACS_ID_MAX + MAC_HEX + 4,
+	MAC_HEX = 16,
+	SIDE_MAX = HRACS_ID_MAX + 1, /* "i" and an HRAC identity */
+	PARAM_MAX = SIDE_MAX + 1 + TOKEN_HEAD_HEX + MAC_HEX,
 };
 
 void route_origin(struct sipsrv *s, const struct sip_msg *msg, struct origin *o)
@@ -60,35 +64,36 @@ void route_iface_of_origin(const struct origin *o, struct iface *i)
 	i->af = o->inside ? 0 : sa_af(&o->addr);
 }
 
-static int mac(const struct sipsrv *s, const char *head,
-               const struct pl *callid, char out[MAC_HEX + 1])
+/* What a token is bound to: the side and the dialog's Call-ID */
+static int bound_of(char *out, size_t sz, const char *side,
+                    const struct pl *callid)
 {
-	char msg[1024], full[SECRET_PROOF_HEX + 1];
-	int e;
+	int n = snprintf(out, sz, "%s|%.*s", side, (int)callid->l, callid->p);
 
-	if (snprintf(msg, sizeof(msg), "%s|%.*s", head, (int)callid->l,
-	             callid->p) >= (int)sizeof(msg))
-		return EMSGSIZE;
-	e = secret_hmac_hex(full, sizeof(full), s->rr_key, sizeof(s->rr_key),
-	                    msg);
-	if (e)
-		return e;
-	memcpy(out, full, MAC_HEX);
-	out[MAC_HEX] = '\0';
-	return 0;
+	return n < 0 || (size_t)n >= sz ? EMSGSIZE : 0;
 }
 
-static int token(const struct sipsrv *s, const struct iface *i,
-                 const struct pl *callid, char out[TOKEN_MAX])
+static uint64_t wall_ms(void)
 {
-	char head[HRACS_ID_MAX + 2], m[MAC_HEX + 1];
+	return (uint64_t)time(NULL) * 1000;
+}
+
+/* "SIDE.TOKEN" for the party on @i */
+static int token(const struct sipsrv *s, const struct iface *i,
+                 const struct pl *callid, char out[PARAM_MAX + 1])
+{
+	char side[SIDE_MAX + 1], bound[TOKEN_BOUND_MAX + 1];
+	char tok[TOKEN_HEAD_HEX + MAC_HEX + 1];
 	int e;
 
-	snprintf(head, sizeof(head), "%s%s", i->inside ? "i" : "o",
+	snprintf(side, sizeof(side), "%s%s", i->inside ? "i" : "o",
 	         i->inside ? i->hrac : "");
-	e = mac(s, head, callid, m);
+	e = bound_of(bound, sizeof(bound), side, callid);
+	e = e ? e
+	      : token_make(tok, sizeof(tok), s->rr_key, sizeof(s->rr_key),
+	                   MAC_HEX, wall_ms(), bound);
 	if (!e)
-		snprintf(out, TOKEN_MAX, "%s.%s", head, m);
+		snprintf(out, PARAM_MAX + 1, "%s.%s", side, tok);
 	return e;
 }
 
@@ -108,7 +113,7 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
                     const struct pl *callid)
 {
 	const char *lan = i->inside ? sipsrv_lan_addr(s, i->hrac) : NULL;
-	char tok[TOKEN_MAX];
+	char tok[PARAM_MAX + 1];
 	int e;
 
 	e = token(s, i, callid, tok);
@@ -146,29 +151,34 @@ int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
 static bool route_ours(const struct sipsrv *s, const struct pl *val,
                        const struct pl *callid, struct iface *i)
 {
-	char head[HRACS_ID_MAX + 2], m[MAC_HEX + 1];
+	char side[SIDE_MAX + 1], bound[TOKEN_BOUND_MAX + 1];
 	struct sip_addr addr;
-	struct pl tok, tp;
-	size_t hlen;
+	struct pl param, tp;
+	const char *dot;
+	size_t slen;
 
 	if (sip_addr_decode(&addr, val) ||
-	    msg_param_decode(&addr.uri.params, "sofw", &tok))
+	    msg_param_decode(&addr.uri.params, "sofw", &param))
 		return false;
-	if (tok.l < MAC_HEX + 2 || tok.l > TOKEN_MAX - 1)
+	dot = pl_strchr(&param, '.');
+	if (!dot)
 		return false;
-	hlen = tok.l - MAC_HEX - 1;
-	if (tok.p[hlen] != '.' || (tok.p[0] != 'i' && tok.p[0] != 'o'))
+	slen = (size_t)(dot - param.p);
+	if (slen < 1 || slen > SIDE_MAX ||
+	    (param.p[0] != 'i' && param.p[0] != 'o'))
 		return false;
-	memcpy(head, tok.p, hlen);
-	head[hlen] = '\0';
-	if (mac(s, head, callid, m) ||
-	    !secret_equal(m, tok.p + hlen + 1, MAC_HEX))
+	memcpy(side, param.p, slen);
+	side[slen] = '\0';
+	if (bound_of(bound, sizeof(bound), side, callid) ||
+	    token_check(dot + 1, param.l - slen - 1, s->rr_key,
+	                sizeof(s->rr_key), MAC_HEX, bound, wall_ms(),
+	                TOKEN_NO_EXPIRY, NULL) != TOKEN_OK)
 		return false;
 
 	memset(i, 0, sizeof(i[0]));
-	i->inside = head[0] == 'i';
-	snprintf(i->hrac, sizeof(i->hrac), "%s", head + 1);
-	if (i->inside && !hracs_id_valid(i->hrac, strlen(i->hrac)))
+	i->inside = side[0] == 'i';
+	snprintf(i->hrac, sizeof(i->hrac), "%s", side + 1);
+	if (i->inside ? !hracs_id_valid(i->hrac, strlen(i->hrac)) : slen != 1)
 		return false;
 	i->tcp = !msg_param_decode(&addr.uri.params, "transport", &tp) &&
 	         !pl_strcasecmp(&tp, "tcp");

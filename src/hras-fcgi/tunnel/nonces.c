@@ -1,8 +1,7 @@
 /**
  * @file nonces.c  Challenge nonces for opening a session
  *
- * Layout (hex): 16 digits issue time (ms, monotonic), 16 random, 32 of
- * HMAC-SHA256(key, the first 32 digits).
+ * A nonce is a token (token.h) of 32 MAC digits, in monotonic time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,11 +13,15 @@
 #include <string.h>
 #include <sys/random.h>
 #include "mono.h"
-#include "secret.h"
+#include "token.h"
 #include "nonces.h"
 
+enum {
+	NONCE_MAC_HEX = NONCE_LEN - TOKEN_HEAD_HEX,
+};
+
 struct used {
-	char rnd[17];
+	char rnd[TOKEN_RANDOM_HEX + 1];
 	uint64_t issued;
 };
 
@@ -61,59 +64,28 @@ void nonces_free(struct nonces *n)
 	free(n);
 }
 
-static int mac(const struct nonces *n, const char *head, char out[33])
-{
-	char full[SECRET_PROOF_HEX + 1];
-	int e;
-
-	e = secret_hmac_hex(full, sizeof(full), n->key, sizeof(n->key), head);
-	if (e)
-		return e;
-	memcpy(out, full, 32);
-	out[32] = '\0';
-	return 0;
-}
-
 int nonces_make(struct nonces *n, char out[NONCE_LEN + 1])
 {
-	char head[33], m[33], rnd[17];
-	int e;
-
-	e = secret_random_hex(rnd, 8);
-	if (e)
-		return e;
-	snprintf(head, sizeof(head), "%016" PRIx64 "%s", mono_ms(), rnd);
-	e = mac(n, head, m);
-	if (e)
-		return e;
-	snprintf(out, NONCE_LEN + 1, "%s%s", head, m);
-	return 0;
+	return token_make(out, NONCE_LEN + 1, n->key, sizeof(n->key),
+	                  NONCE_MAC_HEX, mono_ms(), NULL);
 }
 
 enum nonce_verdict nonces_use(struct nonces *n, const char *nonce)
 {
 	enum nonce_verdict v = NONCE_OK;
-	char head[33], m[33];
+	const char *rnd = nonce + TOKEN_RANDOM_OFF;
 	uint64_t issued, now = mono_ms();
 	struct used *slot;
-	char *end;
 
-	if (strlen(nonce) != NONCE_LEN)
-		return NONCE_STALE;
-	memcpy(head, nonce, 32);
-	head[32] = '\0';
-	if (mac(n, head, m) || !secret_equal(m, nonce + 32, 32))
-		return NONCE_STALE;
-
-	head[16] = '\0';
-	issued = strtoull(head, &end, 16);
-	if (*end || issued > now || now - issued > n->lifetime)
+	if (token_check(nonce, strlen(nonce), n->key, sizeof(n->key),
+	                NONCE_MAC_HEX, NULL, now, n->lifetime,
+	                &issued) != TOKEN_OK)
 		return NONCE_STALE;
 
 	pthread_mutex_lock(&n->lock);
 	for (size_t i = 0; i < n->cap; i++) {
 		if (n->used[i].issued &&
-		    !memcmp(n->used[i].rnd, nonce + 16, 16)) {
+		    !memcmp(n->used[i].rnd, rnd, TOKEN_RANDOM_HEX)) {
 			v = NONCE_REPLAYED;
 			goto out;
 		}
@@ -123,8 +95,8 @@ enum nonce_verdict nonces_use(struct nonces *n, const char *nonce)
 		v = NONCE_BUSY;
 		goto out;
 	}
-	memcpy(slot->rnd, nonce + 16, 16);
-	slot->rnd[16] = '\0';
+	memcpy(slot->rnd, rnd, TOKEN_RANDOM_HEX);
+	slot->rnd[TOKEN_RANDOM_HEX] = '\0';
 	slot->issued = issued ? issued : 1;
 	n->next = (n->next + 1) % n->cap;
 out:
