@@ -11,6 +11,7 @@
  * Written to a temporary file, synced and renamed over the old one, so a
  * crash leaves either the old state or the new, never half of one.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -47,6 +48,14 @@ struct location {
 	bool dirty;
 	struct tmr sweep, save;
 };
+
+/* "user@host" as a key: the host part lower-cased (RFC 3261 §19.1.4:
+ * the user part is case-sensitive) */
+void location_aor_norm(char *aor)
+{
+	for (char *p = strchr(aor, '@'); p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
 
 uint64_t location_now(void)
 {

@@ -47,5 +47,6 @@ void location_remove_all(struct location *l, const char *aor);
 const struct list *location_lookup(struct location *l, const char *aor);
 uint32_t location_count(const struct location *l);
 bool location_aor_known(struct location *l, const char *aor);
+void location_aor_norm(char *aor);
 uint64_t location_now(void);
 int location_rr_key(struct location *l, uint8_t key[32]);

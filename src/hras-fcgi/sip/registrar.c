@@ -8,7 +8,6 @@
  * with Min-Expires, above the maximum is cut down.  The 200 lists every
  * current binding of the address of record.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -115,8 +114,7 @@ static int aor_of(const struct sip_taddr *to, char *out, size_t size)
 		return EINVAL;
 	if (re_snprintf(out, size, "%r@%r", &u->user, &u->host) < 0)
 		return EINVAL;
-	for (char *p = strchr(out, '@'); p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	location_aor_norm(out);
 	return 0;
 }
 
@@ -153,55 +151,6 @@ static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
 	return e;
 }
 
-static bool authenticate(struct sipsrv *s, const struct sip_msg *msg,
-                         const struct origin *o)
-{
-	char ob[96];
-	char user[DIGEST_USER_MAX], hdrs[512];
-	struct mbuf *mb;
-
-	if (!s->digest || (o->inside && !s->cfg->auth_inside))
-		return true;
-
-	switch (digest_check(s->digest, msg, false, user, sizeof(user))) {
-
-	case DIGEST_OK:
-		/* a user registers its own address of record only */
-		if (pl_strcmp(&msg->to.uri.user, user)) {
-			log_re_warn(
-			    "REGISTER from %s: user '%s' may not register "
-			    "%r",
-			    route_origin_str(o, ob, sizeof(ob)), user,
-			    &msg->to.uri.user);
-			s->st.refused_auth++;
-			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
-			return false;
-		}
-		return true;
-	case DIGEST_BAD:
-		sipsrv_reply(s, msg, 400, "Bad Authorization", NULL);
-		return false;
-	case DIGEST_FAIL:
-		log_re_warn("REGISTER for %r from %s: wrong credentials",
-		            &msg->to.uri.user,
-		            route_origin_str(o, ob, sizeof(ob)));
-		s->st.refused_auth++;
-		/* fall through: challenge again */
-	case DIGEST_NONE:
-	case DIGEST_STALE:
-		break;
-	}
-
-	mb = mbuf_alloc(512);
-	if (mb && !digest_challenge(s->digest, mb, false, false) &&
-	    !mbuf_write_u8(mb, 0)) {
-		snprintf(hdrs, sizeof(hdrs), "%s", (const char *)mb->buf);
-		sipsrv_reply(s, msg, 401, "Unauthorized", hdrs);
-	}
-	mem_deref(mb);
-	return false;
-}
-
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o)
 {
@@ -211,6 +160,7 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 	int64_t dflt;
 	uint64_t now;
 	struct pl callid;
+	bool authed;
 	int e;
 
 	s->st.registers++;
@@ -232,7 +182,7 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		return;
 	}
 
-	if (!authenticate(s, msg, o))
+	if (!sipsrv_authorize(s, msg, o, false, &authed))
 		return;
 
 	dflt = pl_isset(&msg->expires) ? (int64_t)pl_u32(&msg->expires)

@@ -8,7 +8,6 @@
  * Requests for foreign domains leave only for authenticated users of
  * ours, through --outbound: HRAS is never an open relay.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -209,59 +208,79 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 	return ours >= 2;
 }
 
-static bool need_proxy_auth(const struct sipsrv *s, const struct origin *o,
-                            const struct sip_msg *msg)
+/* Does this request have to prove who sends it? */
+static bool must_authenticate(const struct sipsrv *s, const struct origin *o,
+                              const struct sip_msg *msg, bool proxy)
 {
 	if (!s->digest || (o->inside && !s->cfg->auth_inside))
 		return false;
 	/* users of ours prove who they are; strangers may call them */
-	return sipsrv_domain_ours(s, &msg->from.uri.host);
+	return !proxy || sipsrv_domain_ours(s, &msg->from.uri.host);
 }
 
-/* @return true to go on; false when the request has been answered */
-static bool proxy_authorize(struct sipsrv *s, const struct sip_msg *msg,
-                            const struct origin *o, bool *authed)
+/**
+ * The one authentication gate (RFC 3261 §22): digest credentials for our
+ * realm, and the user they prove may speak only for itself
+ *
+ * @param proxy   true: a request we forward (Proxy-Authorization, 407,
+ *                the From user); false: a REGISTER (Authorization, 401,
+ *                the To user)
+ * @param authed  set: the sender proved who it is, or is trusted (an
+ *                inside phone that need not authenticate: the tunnel it
+ *                came by is authenticated)
+ * @return true to go on; false when the request has been answered
+ */
+bool sipsrv_authorize(struct sipsrv *s, const struct sip_msg *msg,
+                      const struct origin *o, bool proxy, bool *authed)
 {
-	char ob[96];
-	char user[DIGEST_USER_MAX];
-	struct mbuf *mb;
+	const struct pl *claimed =
+	    proxy ? &msg->from.uri.user : &msg->to.uri.user;
+	char ob[96], user[DIGEST_USER_MAX];
 	enum digest_result r;
+	struct mbuf *mb;
 
-	if (!need_proxy_auth(s, o, msg)) {
-		/* inside phones that need not authenticate are trusted: the
-		 * tunnel they come by is authenticated */
+	if (!must_authenticate(s, o, msg, proxy)) {
 		*authed = o->inside && (!s->digest || !s->cfg->auth_inside);
 		return true;
 	}
 	*authed = false;
 
-	r = digest_check(s->digest, msg, true, user, sizeof(user));
-	if (r == DIGEST_OK) {
-		if (pl_strcmp(&msg->from.uri.user, user)) {
-			log_re_warn("%r from %s: user '%s' may not send as %r",
-			            &msg->met,
-			            route_origin_str(o, ob, sizeof(ob)), user,
-			            &msg->from.uri.user);
-			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
-			return false;
+	r = digest_check(s->digest, msg, proxy, user, sizeof(user));
+	switch (r) {
+
+	case DIGEST_OK:
+		if (!pl_strcmp(claimed, user)) {
+			*authed = true;
+			return true;
 		}
-		*authed = true;
-		return true;
-	}
-	if (r == DIGEST_BAD) {
-		sipsrv_reply(s, msg, 400, "Bad Proxy-Authorization", NULL);
-		return false;
-	}
-	if (r == DIGEST_FAIL) {
-		log_re_warn("%r from %s for %r: wrong credentials", &msg->met,
-		            route_origin_str(o, ob, sizeof(ob)),
-		            &msg->from.uri.user);
+		log_re_warn("%r from %s: user '%s' may not %s %r", &msg->met,
+		            route_origin_str(o, ob, sizeof(ob)), user,
+		            proxy ? "send as" : "register", claimed);
 		s->st.refused_auth++;
+		sipsrv_reply(s, msg, 403, "Forbidden", NULL);
+		return false;
+	case DIGEST_BAD:
+		sipsrv_reply(s, msg, 400,
+		             proxy ? "Bad Proxy-Authorization"
+		                   : "Bad Authorization",
+		             NULL);
+		return false;
+	case DIGEST_FAIL:
+		log_re_warn("%r for %r from %s: wrong credentials", &msg->met,
+		            claimed, route_origin_str(o, ob, sizeof(ob)));
+		s->st.refused_auth++;
+		break;
+	case DIGEST_NONE:
+	case DIGEST_STALE:
+		break;
 	}
+
 	mb = mbuf_alloc(512);
-	if (mb && !digest_challenge(s->digest, mb, true, r == DIGEST_STALE) &&
+	if (mb && !digest_challenge(s->digest, mb, proxy, r == DIGEST_STALE) &&
 	    !mbuf_write_u8(mb, 0))
-		sipsrv_reply(s, msg, 407, "Proxy Authentication Required",
+		sipsrv_reply(s, msg, proxy ? 407 : 401,
+		             proxy ? "Proxy Authentication Required"
+		                   : "Unauthorized",
 		             (const char *)mb->buf);
 	mem_deref(mb);
 	return false;
@@ -369,9 +388,9 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		return;
 	}
 
-	if (!proxy_authorize(s, msg, o, &authed))
+	if (!sipsrv_authorize(s, msg, o, true, &authed))
 		return;
-	fo.authed = authed && need_proxy_auth(s, o, msg);
+	fo.authed = authed && must_authenticate(s, o, msg, true);
 
 	if (!ours_host) {
 		/* a foreign domain: only our users, only by the trunk */
@@ -400,8 +419,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	else
 		re_snprintf(aor, sizeof(aor), "%r@%s", &msg->uri.user,
 		            s->domains[0]);
-	for (char *p = strchr(aor, '@'); p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	location_aor_norm(aor);
 
 	n = lookup_targets(s, aor, tv, ARRAY_SIZE(tv));
 	if (!n) {

@@ -104,5 +104,7 @@ uint32_t sipsrv_registrations(const struct sipsrv *s);
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);
 bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri);
 const char *sipsrv_lan_addr(const struct sipsrv *s, const char *hrac);
+bool sipsrv_authorize(struct sipsrv *s, const struct sip_msg *msg,
+                      const struct origin *o, bool proxy, bool *authed);
 int sipsrv_reply(struct sipsrv *s, const struct sip_msg *msg, uint16_t code,
                  const char *reason, const char *extra);
