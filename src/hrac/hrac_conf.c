@@ -16,7 +16,7 @@
 #include "chan.h"
 #include "secret.h"
 #include "tunnel.h"
-#include "proxy_env.h"
+#include "httpproxy.h"
 #include "hrac.h"
 
 #define OPT(...) CONF_OPT(hrac_conf, __VA_ARGS__)

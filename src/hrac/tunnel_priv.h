@@ -5,7 +5,7 @@
  * tunnel_open.c  the open handshake (challenge, proof, parameters)
  * tunnel_down.c  the down GET: streaming or long polls, probe, rotation
  * tunnel_up.c    the up POST: streaming or batches, probe, keepalives
- * xfer.c         one HTTP request: curl options, proxy, TLS, errors
+ * tunnel_xfer.c  one HTTP request: curl options, proxy, TLS, errors
  */
 
 enum xfer_kind {

@@ -1,5 +1,5 @@
 /**
- * @file proxy_env.h  Which proxy a URL goes through, as curl users expect
+ * @file httpproxy.h  Which proxy a URL goes through, as curl users expect
  *
  * --proxy wins; otherwise https_proxy / HTTPS_PROXY for https URLs,
  * http_proxy for http URLs (lower case only, as curl does), all_proxy /

@@ -1,12 +1,12 @@
 /**
- * @file test_proxy_env.c  Which proxy a URL takes; address prefixes
+ * @file test_httpproxy.c  Which proxy a URL takes; address prefixes
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <re.h>
-#include "proxy_env.h"
+#include "httpproxy.h"
 #include "cidr.h"
 #include "unit.h"
 
@@ -141,5 +141,5 @@ int main(void)
 		UNIT_TEST(prefixes),
 	};
 
-	return unit_main("proxy_env", tests, ARRAY_SIZE(tests));
+	return unit_main("httpproxy", tests, ARRAY_SIZE(tests));
 }

@@ -1,5 +1,5 @@
 /**
- * @file proxy_env.c  Which proxy a URL goes through
+ * @file httpproxy.c  Which proxy a URL goes through
  */
 #include <ctype.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "proxy_env.h"
+#include "httpproxy.h"
 
 static const char *env(const char *a, const char *b)
 {

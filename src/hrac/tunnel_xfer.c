@@ -1,5 +1,5 @@
 /**
- * @file xfer.c  One HTTP request of the tunnel
+ * @file tunnel_xfer.c  One HTTP request of the tunnel
  *
  * Every request goes the same way: the same proxy, proxy authentication,
  * TLS verification and anti-caching headers.  Failures are turned into
