@@ -180,7 +180,8 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	n = strlen(cfg->server);
 	snprintf(r->server, sizeof(r->server), "%s%s", cfg->server,
 	         n && cfg->server[n - 1] == '/' ? "" : "/");
-	if (proxy_for_url(r->server, cfg->proxy, r->proxy, sizeof(r->proxy))) {
+	if (httpproxy_for_url(r->server, cfg->proxy, r->proxy,
+	                      sizeof(r->proxy))) {
 		snprintf(err, errsz, "cannot use server URL %s", r->server);
 		return 1;
 	}

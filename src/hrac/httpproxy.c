@@ -43,7 +43,7 @@ static void url_host(const char *url, char *host, size_t size)
  * no_proxy: comma-separated names; "*" matches all; a name matches itself
  * and its subdomains (".example.com" and "example.com" alike)
  */
-bool proxy_no_proxy_match(const char *no_proxy, const char *host)
+bool httpproxy_no_proxy_match(const char *no_proxy, const char *host)
 {
 	size_t hlen = strlen(host);
 	const char *p = no_proxy;
@@ -76,8 +76,8 @@ bool proxy_no_proxy_match(const char *no_proxy, const char *host)
  *
  * @return 0, or EINVAL for a URL that is neither http nor https
  */
-int proxy_for_url(const char *url, const char *configured, char *out,
-                  size_t size)
+int httpproxy_for_url(const char *url, const char *configured, char *out,
+                      size_t size)
 {
 	const char *p = NULL, *np;
 	char host[256];
@@ -101,7 +101,7 @@ int proxy_for_url(const char *url, const char *configured, char *out,
 
 	url_host(url, host, sizeof(host));
 	np = env("no_proxy", "NO_PROXY");
-	if (np && proxy_no_proxy_match(np, host))
+	if (np && httpproxy_no_proxy_match(np, host))
 		return 0;
 
 	snprintf(out, size, "%s", p);

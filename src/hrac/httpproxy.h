@@ -7,6 +7,6 @@
  * resolves this itself so that it can report the path it takes.
  */
 
-int proxy_for_url(const char *url, const char *configured, char *out,
-                  size_t size);
-bool proxy_no_proxy_match(const char *no_proxy, const char *host);
+int httpproxy_for_url(const char *url, const char *configured, char *out,
+                      size_t size);
+bool httpproxy_no_proxy_match(const char *no_proxy, const char *host);

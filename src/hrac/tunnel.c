@@ -132,8 +132,8 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 
 static void stop_streams(struct tunnel *t)
 {
-	down_stop(t);
-	up_stop(t);
+	tunnel_down_stop(t);
+	tunnel_up_stop(t);
 	tmr_cancel(&t->tmr_ka);
 	tmr_cancel(&t->tmr_rto);
 	tmr_cancel(&t->tmr_kick);
@@ -156,14 +156,14 @@ void tunnel_free(struct tunnel *t)
 
 static void open_retry(void *arg)
 {
-	open_start(arg, NULL);
+	tunnel_open_start(arg, NULL);
 }
 
 int tunnel_start(struct tunnel *t)
 {
 	t->stopped = false;
 	log_info("tunnel to %s: %s", t->conf.server, t->path);
-	open_start(t, NULL);
+	tunnel_open_start(t, NULL);
 	return 0;
 }
 
@@ -212,9 +212,9 @@ void tunnel_session_opened(struct tunnel *t)
 	tunnel_event(t, TUNNEL_OPENED, "keepalive %u s, down-max %u s",
 	             t->p.keepalive, t->p.down_max);
 
-	down_start(t);
-	up_start(t);
-	up_keepalive_start(t);
+	tunnel_down_start(t);
+	tunnel_up_start(t);
+	tunnel_up_keepalive_start(t);
 }
 
 /* HRAS no longer knows our session: open a new one */
@@ -244,7 +244,7 @@ static void rto_fire(void *arg)
 		log_debug("no ack in time: sending %u unacknowledged frames "
 		          "again",
 		          chan_unacked(&t->chan));
-		up_kick(t);
+		tunnel_up_kick(t);
 	}
 	tunnel_rto_arm(t);
 }
@@ -281,9 +281,9 @@ static void reprobe_fire(void *arg)
 		return;
 	}
 	if (down)
-		down_use_stream(t);
+		tunnel_down_use_stream(t);
 	if (up)
-		up_use_stream(t);
+		tunnel_up_use_stream(t);
 }
 
 void tunnel_reprobe_arm(struct tunnel *t)
@@ -311,13 +311,13 @@ void tunnel_rx(struct tunnel *t, const struct frame *f)
 	if (f->rel)
 		tunnel_rto_arm(t);
 	if (t->chan.ack_due)
-		up_kick(t);
+		tunnel_up_kick(t);
 	if (r != CHAN_DELIVER)
 		return;
 
 	if (f->type == FRAME_KEEPALIVE && (f->flags & FRAME_F_PONG) &&
 	    is_probe(f)) {
-		up_probe_answered(t, f);
+		tunnel_up_probe_answered(t, f);
 		return;
 	}
 	if (f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG))
@@ -355,7 +355,7 @@ int tunnel_send(struct tunnel *t, const struct frame *f)
 		return e;
 	}
 	if (!e && t->open)
-		up_kick(t);
+		tunnel_up_kick(t);
 	return e;
 }
 

@@ -90,7 +90,7 @@ static size_t down_write(char *buf, size_t size, size_t n, void *arg)
 
 static void retry_fire(void *arg)
 {
-	down_start(arg);
+	tunnel_down_start(arg);
 }
 
 static void retry_later(struct tunnel *t, const char *why)
@@ -137,7 +137,7 @@ static void down_done(struct curl_job *job, CURLcode res)
 		if (frame_reader_pending(&x->fr))
 			log_warn("down: response ended inside a frame");
 		xfer_free(x);
-		down_start(t);
+		tunnel_down_start(t);
 		return;
 	}
 
@@ -159,10 +159,10 @@ static void down_switch(struct tunnel *t, bool poll, const char *why)
 	tmr_cancel(&t->tmr_down);
 	tmr_cancel(&t->tmr_rotate_down);
 	tmr_cancel(&t->tmr_down_retry);
-	down_start(t);
+	tunnel_down_start(t);
 }
 
-void down_use_poll(struct tunnel *t, const char *why)
+void tunnel_down_use_poll(struct tunnel *t, const char *why)
 {
 	log_warn("down: %s: switching to long polling", why);
 	down_switch(t, true, why);
@@ -170,7 +170,7 @@ void down_use_poll(struct tunnel *t, const char *why)
 }
 
 /* After a fallback (--reprobe): the path may stream by now */
-void down_use_stream(struct tunnel *t)
+void tunnel_down_use_stream(struct tunnel *t)
 {
 	log_info("down: trying streaming again");
 	down_switch(t, false, "");
@@ -212,7 +212,7 @@ static void watch(void *arg)
 		         frame_late ? t->conf.probe_ms
 		                    : (unsigned)(hdr_max / 1000));
 		if (t->conf.down_pref == TUNNEL_AUTO && !t->down_poll) {
-			down_use_poll(t, why);
+			tunnel_down_use_poll(t, why);
 			return;
 		}
 	} else {
@@ -245,10 +245,10 @@ static void rotate(void *arg)
 	t->down_x = NULL;
 	tmr_cancel(&t->tmr_down);
 	log_debug("down: renewing the stream");
-	down_start(t);
+	tunnel_down_start(t);
 }
 
-void down_start(struct tunnel *t)
+void tunnel_down_start(struct tunnel *t)
 {
 	enum xfer_kind kind = t->down_poll ? X_POLL : X_DOWN;
 	struct xfer *x;
@@ -287,7 +287,7 @@ void down_start(struct tunnel *t)
 	}
 }
 
-void down_stop(struct tunnel *t)
+void tunnel_down_stop(struct tunnel *t)
 {
 	tmr_cancel(&t->tmr_down);
 	tmr_cancel(&t->tmr_down_retry);

@@ -134,7 +134,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 
 		snprintf(nonce, sizeof(nonce), "%s", x->nonce);
 		xfer_free(x);
-		open_start(t, nonce);
+		tunnel_open_start(t, nonce);
 		return;
 	}
 
@@ -158,7 +158,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 }
 
 /* Ask for a challenge (@nonce NULL) or answer one */
-void open_start(struct tunnel *t, const char *nonce)
+void tunnel_open_start(struct tunnel *t, const char *nonce)
 {
 	char proof[SECRET_PROOF_HEX + 1], hdr[256];
 	struct xfer *x;

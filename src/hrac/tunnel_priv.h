@@ -105,21 +105,21 @@ void tunnel_rto_arm(struct tunnel *t);
 void tunnel_reprobe_arm(struct tunnel *t);
 
 /* tunnel_open.c */
-void open_start(struct tunnel *t, const char *nonce);
+void tunnel_open_start(struct tunnel *t, const char *nonce);
 
 /* tunnel_down.c */
-void down_start(struct tunnel *t);
-void down_stop(struct tunnel *t);
-void down_use_poll(struct tunnel *t, const char *why);
-void down_use_stream(struct tunnel *t);
+void tunnel_down_start(struct tunnel *t);
+void tunnel_down_stop(struct tunnel *t);
+void tunnel_down_use_poll(struct tunnel *t, const char *why);
+void tunnel_down_use_stream(struct tunnel *t);
 
 /* tunnel_up.c */
-void up_start(struct tunnel *t);
-void up_stop(struct tunnel *t);
-void up_kick(struct tunnel *t);
-void up_probe_answered(struct tunnel *t, const struct frame *pong);
-void up_keepalive_start(struct tunnel *t);
-void up_use_stream(struct tunnel *t);
+void tunnel_up_start(struct tunnel *t);
+void tunnel_up_stop(struct tunnel *t);
+void tunnel_up_kick(struct tunnel *t);
+void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong);
+void tunnel_up_keepalive_start(struct tunnel *t);
+void tunnel_up_use_stream(struct tunnel *t);
 
 /* xfer.c */
 struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,

@@ -36,7 +36,7 @@ static void retry_fire(void *arg)
 	if (t->up_batch)
 		batch_send(t);
 	else
-		up_start(t);
+		tunnel_up_start(t);
 }
 
 static void retry_later(struct tunnel *t, const char *why)
@@ -121,7 +121,7 @@ static void up_switch(struct tunnel *t, bool batch, const char *why)
 		xfer_free(t->batch_x);
 		t->batch_x = NULL;
 	}
-	up_start(t);
+	tunnel_up_start(t);
 }
 
 static void up_use_batch(struct tunnel *t, const char *why)
@@ -132,7 +132,7 @@ static void up_use_batch(struct tunnel *t, const char *why)
 }
 
 /* After a fallback (--reprobe): the path may stream by now */
-void up_use_stream(struct tunnel *t)
+void tunnel_up_use_stream(struct tunnel *t)
 {
 	log_info("up: trying streaming again");
 	up_switch(t, false, "");
@@ -170,7 +170,7 @@ static void up_done(struct curl_job *job, CURLcode res)
 	}
 	if (res == CURLE_OK && status == 200) {
 		xfer_free(x);
-		up_start(t);
+		tunnel_up_start(t);
 		return;
 	}
 
@@ -197,7 +197,7 @@ static void rotate(void *arg)
 		curl_easy_pause(old->job.easy, CURLPAUSE_CONT);
 	}
 	log_debug("up: renewing the stream");
-	up_start(t);
+	tunnel_up_start(t);
 }
 
 static void probe_fire(void *arg)
@@ -243,7 +243,7 @@ static void probe_send(struct tunnel *t)
 	tmr_start(&t->tmr_up_probe, t->conf.probe_ms, probe_fire, t);
 }
 
-void up_probe_answered(struct tunnel *t, const struct frame *pong)
+void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong)
 {
 	(void)pong;
 
@@ -326,7 +326,7 @@ static void batch_send(struct tunnel *t)
 	t->st.batches++;
 }
 
-void up_start(struct tunnel *t)
+void tunnel_up_start(struct tunnel *t)
 {
 	struct xfer *x;
 	uint32_t margin;
@@ -375,7 +375,7 @@ void up_start(struct tunnel *t)
 	          rotate, t);
 }
 
-void up_stop(struct tunnel *t)
+void tunnel_up_stop(struct tunnel *t)
 {
 	tmr_cancel(&t->tmr_up_retry);
 	tmr_cancel(&t->tmr_rotate_up);
@@ -388,11 +388,11 @@ void up_stop(struct tunnel *t)
 
 static void kick_fire(void *arg)
 {
-	up_kick(arg);
+	tunnel_up_kick(arg);
 }
 
 /* There is something to send: wake the POST (or start a batch) */
-void up_kick(struct tunnel *t)
+void tunnel_up_kick(struct tunnel *t)
 {
 	if (!t->open || t->stopped)
 		return;
@@ -419,7 +419,7 @@ static void ka_fire(void *arg)
 
 	if (now - t->last_up_tx >= ka) {
 		t->ka_due = true;
-		up_kick(t);
+		tunnel_up_kick(t);
 		tmr_start(&t->tmr_ka, t->p.keepalive * 1000, ka_fire, t);
 		return;
 	}
@@ -427,7 +427,7 @@ static void ka_fire(void *arg)
 	          t);
 }
 
-void up_keepalive_start(struct tunnel *t)
+void tunnel_up_keepalive_start(struct tunnel *t)
 {
 	t->last_up_tx = mono_us();
 	tmr_start(&t->tmr_ka, t->p.keepalive * 1000, ka_fire, t);

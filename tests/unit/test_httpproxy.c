@@ -25,7 +25,7 @@ static int pick(const char *url, const char *conf, const char *want)
 {
 	char out[256];
 
-	TEST_EQ(proxy_for_url(url, conf, out, sizeof(out)), 0);
+	TEST_EQ(httpproxy_for_url(url, conf, out, sizeof(out)), 0);
 	TEST_STREQ(out, want);
 	return 0;
 }
@@ -59,7 +59,7 @@ static int selection(void)
 		return 1;
 
 	char out[64];
-	TEST_EQ(proxy_for_url("ftp://x/", NULL, out, sizeof(out)), EINVAL);
+	TEST_EQ(httpproxy_for_url("ftp://x/", NULL, out, sizeof(out)), EINVAL);
 	clear_env();
 	return 0;
 }

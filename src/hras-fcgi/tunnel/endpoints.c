@@ -35,7 +35,7 @@ static const struct endpoint endpoints[] = {
 	{ "status", "GET", ep_status },
 };
 
-void endpoint_serve(struct tunsrv *t, FCGX_Request *r)
+void ep_serve(struct tunsrv *t, FCGX_Request *r)
 {
 	struct hreq q;
 

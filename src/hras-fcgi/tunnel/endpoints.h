@@ -7,7 +7,7 @@
 struct tunsrv;
 struct hreq;
 
-void endpoint_serve(struct tunsrv *t, FCGX_Request *r);
+void ep_serve(struct tunsrv *t, FCGX_Request *r);
 
 void ep_open(struct hreq *q);
 void ep_down(struct hreq *q);

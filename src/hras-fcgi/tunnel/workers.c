@@ -86,7 +86,7 @@ static void *run(void *arg)
 			         strerror(errno));
 
 		atomic_store(&w->fd, req.ipcFd);
-		endpoint_serve(ws->t, &req);
+		ep_serve(ws->t, &req);
 		atomic_store(&w->fd, -1);
 		FCGX_Finish_r(&req);
 
