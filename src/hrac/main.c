@@ -313,9 +313,10 @@ int main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
-	/* libre_init() installs a one-shot SIGPIPE handler (it re-arms
-	 * itself, too late when two threads hit a closed peer at once):
-	 * ignore the signal, every write checks its EPIPE */
+	/* libre_init() installs a one-shot SIGPIPE handler that re-arms
+	 * itself only once it has run: a second write to a closed phone
+	 * or proxy connection before then would kill hrac.  Ignore the
+	 * signal; every write checks its EPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	fd_setsize(LOOP_FDS);
 	if (curl_loop_alloc(&h.cl)) {

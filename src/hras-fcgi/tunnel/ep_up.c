@@ -194,8 +194,12 @@ void ep_up(struct hreq *q)
 	if (!u.s)
 		return;
 
+	/* the check and the count in one critical section: two POSTs at
+	 * once must not both pass */
 	pthread_mutex_lock(&u.s->lock);
 	busy = u.s->up_active >= UP_PER_SESSION;
+	if (!busy)
+		u.s->up_active++;
 	pthread_mutex_unlock(&u.s->lock);
 	if (busy) {
 		/* each holds a worker thread: one HRAC must not take them all
@@ -211,23 +215,17 @@ void ep_up(struct hreq *q)
 
 	if (frame_reader_init(&fr, q->t->cfg->max_payload)) {
 		hreq_error(q, 500, "internal", NULL, "out of memory");
-		session_deref(u.s);
-		return;
+		goto out;
 	}
-
-	pthread_mutex_lock(&u.s->lock);
-	u.s->up_active++;
-	pthread_mutex_unlock(&u.s->lock);
 	log_debug("up %s of '%s' from %s",
 	          hreq_query_is(q, "mode", "batch") ? "batch" : "stream",
 	          u.s->id, q->peer);
 
 	serve(&u, &fr);
-
+	frame_reader_close(&fr);
+out:
 	pthread_mutex_lock(&u.s->lock);
 	u.s->up_active--;
 	pthread_mutex_unlock(&u.s->lock);
-
-	frame_reader_close(&fr);
 	session_deref(u.s);
 }
