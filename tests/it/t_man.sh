@@ -1,8 +1,17 @@
 #!/bin/bash
-# Every manual page renders without a warning, and every option of both
-# programs is documented in the program's page and its config-file page.
+# The documentation says what the programs do:
+#  - every manual page renders without a warning;
+#  - every option each program lists in --help (made from its options
+#    table) is in the program's page and, as a key, in its config page;
+#  - every default the table holds (--help prints "(default X)") is the
+#    default both pages state for that option, and the value the example
+#    config shows when it shows the key;
+#  - README's layout section names every directory of the tree, and only
+#    directories that exist.
 set -u
 cd "${SOFW_TOP:-$(dirname "$0")/../..}" || exit 2
+B=${B:-build}
+check=tests/tools/doc-check.py
 fail=0
 
 for page in man/*.[0-9]; do
@@ -15,19 +24,10 @@ for page in man/*.[0-9]; do
 	fi
 done
 
-check() { # source page confpage
-	local src=$1 page=$2 conf=$3 name
-	for name in $(grep -o 'OPT("[a-z-]*"' "$src" | sed 's/OPT("//; s/"//'); do
-		# in roff a hyphen in an option is written \-
-		grep -qF -- "\\-\\-${name//-/\\-}" "$page" ||
-			{ echo "FAIL: --$name not in $page"; fail=1; }
-		case $name in config | help | version) continue ;; esac
-		grep -qE "^\.B[RI]? $name( |$)" "$conf" ||
-			{ echo "FAIL: key $name not in $conf"; fail=1; }
-	done
-	echo "checked the options of $src against $page and $conf"
-}
-check src/hrac/hrac_conf.c man/hrac.8 man/hrac.conf.5
-check src/hras-fcgi/hras_conf.c man/hras-fcgi.8 man/hras-fcgi.conf.5
+python3 $check options "$B/hras-fcgi" man/hras-fcgi.8 man/hras-fcgi.conf.5 \
+	etc/hras-fcgi.conf.example || fail=1
+python3 $check options "$B/hrac" man/hrac.8 man/hrac.conf.5 \
+	etc/hrac.conf.example || fail=1
+python3 $check layout || fail=1
 
 exit $fail

@@ -33,6 +33,7 @@ struct cfg {
 	uint32_t mode;
 	bool flag;
 	int verbose;
+	char *config;
 };
 
 #define O(n, s, t, f, lo, hi)                                                  \
@@ -158,6 +159,79 @@ static int list_override(void)
 	return 0;
 }
 
+/* Defaults come from the table: scalars before the file, a list's only
+ * when neither the file nor the command line names one */
+static const struct conf_opt dflt_opts[] = {
+	CONF_OPT(cfg, "name", 'n', CONF_STR, name, 0, 0, "X", "n0", "help"),
+	CONF_OPT(cfg, "item", 0, CONF_LIST, list, 0, 0, "X", "a b", "help"),
+	CONF_OPT(cfg, "num", 0, CONF_U32, num, 5, 100, "X", "7", "help"),
+	CONF_OPT(cfg, "flag", 'f', CONF_BOOL, flag, 0, 0, NULL, "yes", "help"),
+	CONF_OPT(cfg, "config", 'c', CONF_STR, config, 0, 0, "F", NULL, "h"),
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static int defaults(void)
+{
+	char *none[] = { "prog", NULL };
+	char *args[] = { "prog", "-c", path, "--item", "z", NULL };
+	char *bad_args[] = { "prog", "--num", "200", NULL };
+	static const struct conf_opt bad[] = {
+		CONF_OPT(cfg, "num", 0, CONF_U32, num, 5, 100, "X", "1", "h"),
+		{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	};
+	struct cfg c = { 0 };
+	char err[256], out[4096];
+	FILE *f;
+
+	TEST_EQ(conf_load(dflt_opts, &c, 1, none, err, sizeof(err)), 0);
+	TEST_STREQ(c.name, "n0");
+	TEST_EQ(c.list.n, 2);
+	TEST_STREQ(c.list.v[0], "a");
+	TEST_STREQ(c.list.v[1], "b");
+	TEST_EQ(c.num, 7);
+	TEST_ASSERT(c.flag);
+	conf_free(dflt_opts, &c);
+
+	/* the file's list replaces the default; so does the command line's */
+	if (write_file("item x\nnum 9\nflag no\n"))
+		return 1;
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(dflt_opts, &c, 3, args, err, sizeof(err)), 0);
+	TEST_EQ(c.list.n, 1);
+	TEST_STREQ(c.list.v[0], "x");
+	TEST_EQ(c.num, 9);
+	TEST_ASSERT(!c.flag);
+	conf_free(dflt_opts, &c);
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(dflt_opts, &c, 5, args, err, sizeof(err)), 0);
+	TEST_EQ(c.list.n, 1);
+	TEST_STREQ(c.list.v[0], "z");
+	conf_free(dflt_opts, &c);
+	unlink(path);
+
+	/* a command line error is still reported as such */
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(dflt_opts, &c, 3, bad_args, err, sizeof(err)),
+	        EINVAL);
+	TEST_STREQ(err, "'num' takes a number from 5 to 100, not '200'");
+	conf_free(dflt_opts, &c);
+
+	/* a default outside its own range is a fault of the table */
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(bad, &c, 1, none, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "default of 'num': 'num' takes a number from 5 to "
+	                "100, not '1'");
+
+	/* usage prints each default */
+	f = fmemopen(out, sizeof(out), "w");
+	TEST_ASSERT(f != NULL);
+	conf_usage(f, "prog", "summary", dflt_opts);
+	fclose(f);
+	TEST_ASSERT(strstr(out, "--item X") && strstr(out, "(default a b)"));
+	TEST_ASSERT(strstr(out, "(default 7)"));
+	return 0;
+}
+
 static int command_line_errors(void)
 {
 	struct cfg c = { 0 };
@@ -278,10 +352,11 @@ static int hras_table(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(file_values),         UNIT_TEST(file_errors),
-		UNIT_TEST(command_line),        UNIT_TEST(list_override),
-		UNIT_TEST(command_line_errors), UNIT_TEST(file_arg),
-		UNIT_TEST(hrac_table),          UNIT_TEST(hras_table),
+		UNIT_TEST(file_values),  UNIT_TEST(file_errors),
+		UNIT_TEST(command_line), UNIT_TEST(list_override),
+		UNIT_TEST(defaults),     UNIT_TEST(command_line_errors),
+		UNIT_TEST(file_arg),     UNIT_TEST(hrac_table),
+		UNIT_TEST(hras_table),
 	};
 
 	return unit_main("conf", tests, ARRAY_SIZE(tests));
