@@ -54,14 +54,7 @@ static char path[64];
 
 static int write_file(const char *text)
 {
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/tmp/sofw-conf-%d", (int)getpid());
-	f = fopen(path, "w");
-	TEST_ASSERT(f != NULL);
-	fputs(text, f);
-	fclose(f);
-	return 0;
+	return unit_file(path, sizeof(path), "conf", text, 0600);
 }
 
 static int file_values(void)

@@ -158,16 +158,7 @@ static const char realm[] = "sofw.test";
 
 static int write_file(const char *text, mode_t mode)
 {
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/tmp/sofw-digest-%d", (int)getpid());
-	unlink(path);
-	f = fopen(path, "w");
-	TEST_ASSERT(f != NULL);
-	fputs(text, f);
-	fclose(f);
-	TEST_EQ(chmod(path, mode), 0);
-	return 0;
+	return unit_file(path, sizeof(path), "digest", text, mode);
 }
 
 /* alice has an MD5 and a SHA-256 line, bob MD5 only */

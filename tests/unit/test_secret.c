@@ -18,16 +18,7 @@ static char path[64];
 
 static int write_file(const char *text, mode_t mode)
 {
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/tmp/sofw-secret-%d", (int)getpid());
-	unlink(path);
-	f = fopen(path, "w");
-	TEST_ASSERT(f != NULL);
-	fputs(text, f);
-	fclose(f);
-	TEST_EQ(chmod(path, mode), 0);
-	return 0;
+	return unit_file(path, sizeof(path), "secret", text, mode);
 }
 
 static int secret_files(void)

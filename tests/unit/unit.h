@@ -7,6 +7,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+pid_t getpid(void); /* not <unistd.h>: its link() would clash with tests */
 
 struct unit_test {
 	const char *name;
@@ -45,6 +49,23 @@ struct unit_test {
 #define TEST_MEMEQ(a, b, n) TEST_ASSERT(memcmp((a), (b), (n)) == 0)
 
 #define UNIT_TEST(fn) { #fn, fn }
+
+/* A file of the test's own, /tmp/sofw-TAG-PID, holding @text, with
+ * @mode; its name goes to @path */
+static inline int unit_file(char *path, size_t size, const char *tag,
+			    const char *text, mode_t mode)
+{
+	FILE *f;
+
+	snprintf(path, size, "/tmp/sofw-%s-%d", tag, (int)getpid());
+	remove(path);
+	f = fopen(path, "w");
+	TEST_ASSERT(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	TEST_EQ(chmod(path, mode), 0);
+	return 0;
+}
 
 static inline int unit_main(const char *suite, const struct unit_test *tests,
 			    size_t n)
