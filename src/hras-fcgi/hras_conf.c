@@ -87,7 +87,7 @@ const struct conf_opt hras_opts[] = {
 	OPT("expires-default", 0, CONF_U32, sip.expires_default, 1, 86400, "S",
 	    "3600", "registration time when none is asked"),
 	OPT("expires-min", 0, CONF_U32, sip.expires_min, 1, 86400, "S", "60",
-	    "shortest registration (below: 423)"),
+	    "shortest registration; shorter asks get 423"),
 	OPT("expires-max", 0, CONF_U32, sip.expires_max, 1, 604800, "S", "7200",
 	    "longest registration"),
 	OPT("max-contacts", 0, CONF_U32, sip.max_contacts, 1, 100, "N", "10",
