@@ -1,16 +1,25 @@
 /**
- * @file ratelimit.c  Requests per second per source address
+ * @file ratelimit.c  Requests per second per source
+ *
+ * Tokens are counted in millionths, so a refill of any length of time
+ * is exact and a source calling very often still refills.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
 #include <re.h>
 #include "ratelimit.h"
 
+enum {
+	KEY_LEN = 16,
+	TOKEN = 1000000, /* one request, in millionths of a token */
+};
+
 struct bucket {
-	struct sa addr;
-	uint64_t last;   /* us */
-	uint64_t tokens; /* millitokens */
+	uint64_t last;   /* us; 0: never used */
+	uint64_t tokens; /* millionths */
 };
 
 struct ratelimit {
@@ -18,6 +27,7 @@ struct ratelimit {
 	uint32_t slots;
 	uint64_t rate; /* tokens per second */
 	uint64_t burst;
+	uint8_t key[KEY_LEN];
 };
 
 static void rl_destructor(void *arg)
@@ -30,12 +40,16 @@ static void rl_destructor(void *arg)
 int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
                     uint32_t slots)
 {
-	struct ratelimit *rl = mem_zalloc(sizeof(*rl), rl_destructor);
+	struct ratelimit *rl;
 
+	if (!slots)
+		return EINVAL;
+	rl = mem_zalloc(sizeof(*rl), rl_destructor);
 	if (!rl)
 		return ENOMEM;
 	rl->b = mem_zalloc(slots * sizeof(*rl->b), NULL);
-	if (!rl->b) {
+	if (!rl->b ||
+	    getrandom(rl->key, sizeof(rl->key), 0) != (ssize_t)sizeof(rl->key)) {
 		mem_deref(rl);
 		return ENOMEM;
 	}
@@ -46,27 +60,47 @@ int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
 	return 0;
 }
 
+/* The bucket of @src: its IPv4 address, or its IPv6 /64 */
+uint32_t ratelimit_slot(const struct ratelimit *rl, const struct sa *src)
+{
+	uint8_t in[KEY_LEN + 8];
+	size_t n = KEY_LEN;
+
+	memcpy(in, rl->key, KEY_LEN);
+	if (sa_af(src) == AF_INET6) {
+		memcpy(in + n, &src->u.in6.sin6_addr, 8);
+		n += 8;
+	} else {
+		memcpy(in + n, &src->u.in.sin_addr, 4);
+		n += 4;
+	}
+	return hash_joaat(in, n) % rl->slots;
+}
+
 /* One request from @src now: allowed, or over its rate? */
 bool ratelimit_allow(struct ratelimit *rl, const struct sa *src,
                      uint64_t now_us)
 {
-	struct bucket *b = &rl->b[sa_hash(src, SA_ADDR) % rl->slots];
-	uint64_t cap = rl->burst * 1000;
+	struct bucket *b = &rl->b[ratelimit_slot(rl, src)];
+	uint64_t cap = rl->burst * TOKEN;
 
 	if (!rl->rate)
 		return true;
-	if (!sa_cmp(&b->addr, src, SA_ADDR)) {
-		b->addr = *src;
-		b->last = now_us;
+	if (!b->last) {
 		b->tokens = cap;
+		b->last = now_us;
 	} else if (now_us > b->last) {
-		b->tokens += (now_us - b->last) * rl->rate / 1000;
-		if (b->tokens > cap)
+		uint64_t dt = now_us - b->last;
+
+		/* beyond the time a refill takes, the bucket is full */
+		if (dt >= cap / rl->rate)
 			b->tokens = cap;
+		else
+			b->tokens = min(cap, b->tokens + dt * rl->rate);
 		b->last = now_us;
 	}
-	if (b->tokens < 1000)
+	if (b->tokens < TOKEN)
 		return false;
-	b->tokens -= 1000;
+	b->tokens -= TOKEN;
 	return true;
 }

@@ -66,9 +66,10 @@ static int write_params(struct mbuf *mb, const struct pl *params)
 
 		while (q < end && *q != ';')
 			q++;
-		nlen = strcspn(p + 1, "=;");
-		if (nlen > (size_t)(q - p - 1))
-			nlen = (size_t)(q - p - 1);
+		/* the name: up to '=' within this parameter (the message
+		 * is not NUL-terminated: never look past @q) */
+		for (nlen = 0; p + 1 + nlen < q && p[1 + nlen] != '='; nlen++)
+			;
 		if (*p == ';' &&
 		    !((nlen == 8 && !strncasecmp(p + 1, "received", 8)) ||
 		      (nlen == 5 && !strncasecmp(p + 1, "rport", 5))))

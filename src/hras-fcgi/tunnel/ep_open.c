@@ -203,33 +203,17 @@ void ep_open(struct hreq *q)
 		return;
 	}
 
-	switch (nonces_use(q->t->nonces, pr.nonce)) {
-
-	case NONCE_OK:
-		break;
-	case NONCE_STALE:
+	/* the proof first: a wrong one must use up nothing that others
+	 * need (the cache of used nonces is bounded) */
+	if (nonces_check(q->t->nonces, pr.nonce) != NONCE_OK) {
 		log_info("open from %s for HRAC '%s': stale nonce, challenged "
 		         "again",
 		         q->peer, pr.id);
 		challenge(q, true, "nonce expired or unknown");
-		return;
-	case NONCE_REPLAYED:
-		log_warn("open from %s for HRAC '%s': replayed proof refused",
-		         q->peer, pr.id);
-		challenge(q, false, "nonce already used");
-		return;
-	case NONCE_BUSY:
-		log_warn("open from %s: too many opens at once, refused",
-		         q->peer);
-		hreq_error(q, 503, "busy", "Retry-After: 5\r\n",
-		           "too many sessions opening at once; try later");
-		return;
+		goto out;
 	}
-
 	verdict = hracs_verify(q->t->hracs, pr.id, pr.nonce, pr.proof);
-	if (verdict == HRACS_OK) {
-		open_session(q, &pr);
-	} else {
+	if (verdict != HRACS_OK) {
 		/* the client is not told which: the log is */
 		log_warn("open refused from %s: %s '%s'", q->peer,
 		         verdict == HRACS_UNKNOWN_ID ? "unknown HRAC identity"
@@ -237,6 +221,29 @@ void ep_open(struct hreq *q)
 		         pr.id);
 		hreq_error(q, 403, "forbidden", NULL,
 		           "identity or secret not accepted");
+		goto out;
 	}
+
+	switch (nonces_use(q->t->nonces, pr.nonce)) {
+
+	case NONCE_OK:
+		open_session(q, &pr);
+		break;
+	case NONCE_STALE:
+		challenge(q, true, "nonce expired or unknown");
+		break;
+	case NONCE_REPLAYED:
+		log_warn("open from %s for HRAC '%s': replayed proof refused",
+		         q->peer, pr.id);
+		challenge(q, false, "nonce already used");
+		break;
+	case NONCE_BUSY:
+		log_warn("open from %s: too many opens at once, refused",
+		         q->peer);
+		hreq_error(q, 503, "busy", "Retry-After: 5\r\n",
+		           "too many sessions opening at once; try later");
+		break;
+	}
+out:
 	explicit_bzero(&pr, sizeof(pr));
 }

@@ -70,6 +70,26 @@ int nonces_make(struct nonces *n, char out[NONCE_LEN + 1])
 	                  NONCE_MAC_HEX, mono_ms(), NULL);
 }
 
+static bool fresh(const struct nonces *n, const char *nonce, uint64_t now,
+                  uint64_t *issued)
+{
+	return token_check(nonce, strlen(nonce), n->key, sizeof(n->key),
+	                   NONCE_MAC_HEX, NULL, now, n->lifetime,
+	                   issued) == TOKEN_OK;
+}
+
+/* Ours and not expired (NONCE_OK), or NONCE_STALE; nothing is recorded */
+enum nonce_verdict nonces_check(const struct nonces *n, const char *nonce)
+{
+	uint64_t issued;
+
+	return fresh(n, nonce, mono_ms(), &issued) ? NONCE_OK : NONCE_STALE;
+}
+
+/*
+ * Use a nonce up: only for a proof already verified, so that no one
+ * without a secret can fill the cache of used nonces
+ */
 enum nonce_verdict nonces_use(struct nonces *n, const char *nonce)
 {
 	enum nonce_verdict v = NONCE_OK;
@@ -77,9 +97,7 @@ enum nonce_verdict nonces_use(struct nonces *n, const char *nonce)
 	uint64_t issued, now = mono_ms();
 	struct used *slot;
 
-	if (token_check(nonce, strlen(nonce), n->key, sizeof(n->key),
-	                NONCE_MAC_HEX, NULL, now, n->lifetime,
-	                &issued) != TOKEN_OK)
+	if (!fresh(n, nonce, now, &issued))
 		return NONCE_STALE;
 
 	pthread_mutex_lock(&n->lock);

@@ -3,8 +3,10 @@
  *
  * A nonce is self-validating (it carries its time and an HMAC under a key
  * made at start-up), so HRAS keeps no state per challenge; the nonces
- * already answered are remembered until they expire, so a proof seen on
- * the wire cannot be replayed.  Safe from any thread.
+ * answered with a right proof are remembered until they expire, so a
+ * proof seen on the wire cannot be replayed.  A wrong proof is checked
+ * against nonces_check() only: it uses nothing up (a stranger cannot
+ * fill the cache).  Safe from any thread.
  */
 
 enum {
@@ -23,4 +25,5 @@ struct nonces;
 int nonces_alloc(struct nonces **np, uint32_t lifetime_ms, size_t cache);
 void nonces_free(struct nonces *n);
 int nonces_make(struct nonces *n, char out[NONCE_LEN + 1]);
+enum nonce_verdict nonces_check(const struct nonces *n, const char *nonce);
 enum nonce_verdict nonces_use(struct nonces *n, const char *nonce);

@@ -21,7 +21,8 @@
 
 enum {
 	NONCE_LIFETIME_MS = 30000,
-	NONCE_CACHE = 4096,
+	OPENS_PER_SESSION = 4, /* answered challenges a lifetime, each */
+	NONCE_CACHE_MIN = 64,
 	REL_MAX_FRAMES = 16384, /* signalling frames awaiting ack */
 	RTO_US = 1000000,
 };
@@ -52,7 +53,11 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 	t->hracs = hracs;
 	tunsrv_chan_limits(cfg, &lim);
 	e = sessions_alloc(&t->sessions, cfg->max_sessions, &lim);
-	e = e ? e : nonces_alloc(&t->nonces, NONCE_LIFETIME_MS, NONCE_CACHE);
+	/* room for every HRAC to re-open a few times in a nonce lifetime */
+	e = e ? e
+	      : nonces_alloc(&t->nonces, NONCE_LIFETIME_MS,
+	                     max(NONCE_CACHE_MIN, (size_t)cfg->max_sessions *
+	                                              OPENS_PER_SESSION));
 	e = e ? e : report_alloc(&t->report);
 	e = e ? e : inbox_alloc(&t->inbox, cfg->inbox_bytes, frameh, arg);
 	if (e)
