@@ -160,6 +160,17 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len,
 	          s->id);
 }
 
+/* An HRAC identity removed, or given a new secret, by a reload */
+static void revoked(const char *id, void *arg)
+{
+	struct dispatch *d = arg;
+
+	log_warn("HRAC '%s' revoked (gone from the identities, or a new "
+	         "secret): its session ends",
+	         id);
+	sessions_drop_id(d->h->tun.sessions, id, "its identity was revoked");
+}
+
 static void tick(void *arg)
 {
 	struct dispatch *d = arg;
@@ -175,8 +186,8 @@ static void tick(void *arg)
 		char err[256];
 
 		d->reload = 0;
-		if (hracs_reload(d->h->tun.hracs, cfg->tunnel.hracs, err,
-		                 sizeof(err)))
+		if (hracs_reload(d->h->tun.hracs, cfg->tunnel.hracs, revoked, d,
+		                 err, sizeof(err)))
 			log_error("reload of HRAC identities failed, the old "
 			          "ones stay: %s",
 			          err);

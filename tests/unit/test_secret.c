@@ -21,6 +21,19 @@ static int write_file(const char *text, mode_t mode)
 	return unit_file(path, sizeof(path), "secret", text, mode);
 }
 
+static unsigned revoked_n;
+static char revoked_ids[256];
+
+static void on_revoked(const char *id, void *arg)
+{
+	(void)arg;
+	if (!revoked_n)
+		revoked_ids[0] = '\0';
+	revoked_n++;
+	snprintf(revoked_ids + strlen(revoked_ids),
+	         sizeof(revoked_ids) - strlen(revoked_ids), "[%s]", id);
+}
+
 static int secret_files(void)
 {
 	char buf[SECRET_MAX + 2], err[256];
@@ -85,9 +98,26 @@ static int identities(void)
 	/* a bad reload keeps the identities in force */
 	if (write_file("no colon here\n", 0600))
 		return 1;
-	TEST_EQ(hracs_reload(h, path, err, sizeof(err)), EINVAL);
+	TEST_EQ(hracs_reload(h, path, on_revoked, NULL, err, sizeof(err)),
+	        EINVAL);
 	TEST_ASSERT(strstr(err, "line 1: expected name:secret"));
 	TEST_EQ(hracs_verify(h, "site-a", nonce, proof), HRACS_OK);
+	TEST_EQ(revoked_n, 0);
+
+	/* a good one: site-a gone, site_b.x with a new secret, site-c new;
+	 * the first two are revoked, nothing else */
+	if (write_file("site-c:gamma\nsite_b.x:beta2\nsite-d:delta\n", 0600))
+		return 1;
+	TEST_EQ(hracs_reload(h, path, on_revoked, NULL, err, sizeof(err)), 0);
+	TEST_EQ(revoked_n, 2);
+	TEST_ASSERT(strstr(revoked_ids, "[site-a]"));
+	TEST_ASSERT(strstr(revoked_ids, "[site_b.x]"));
+	TEST_EQ(hracs_verify(h, "site-a", nonce, proof), HRACS_UNKNOWN_ID);
+	secret_proof(proof, "delta", nonce, "site-d");
+	TEST_EQ(hracs_verify(h, "site-d", nonce, proof), HRACS_OK);
+	revoked_n = 0;
+	TEST_EQ(hracs_reload(h, path, on_revoked, NULL, err, sizeof(err)), 0);
+	TEST_EQ(revoked_n, 0); /* the same file: nothing changed */
 	hracs_free(h);
 
 	static const struct {

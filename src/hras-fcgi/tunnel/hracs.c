@@ -147,6 +147,34 @@ static int load(const char *path, struct hrac_ident **vp, size_t *np, char *err,
 	return e;
 }
 
+static int ident_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hrac_ident *)a)->id,
+	              ((const struct hrac_ident *)b)->id);
+}
+
+/* The identity named @id in a sorted table, or NULL */
+static const struct hrac_ident *find(const struct hrac_ident *v, size_t n,
+                                     const char *id)
+{
+	struct hrac_ident key;
+
+	if (strlen(id) >= sizeof(key.id))
+		return NULL;
+	strcpy(key.id, id);
+	return n ? bsearch(&key, v, n, sizeof(*v), ident_cmp) : NULL;
+}
+
+static int load_sorted(const char *path, struct hrac_ident **vp, size_t *np,
+                       char *err, size_t errsz)
+{
+	int e = load(path, vp, np, err, errsz);
+
+	if (!e && *np)
+		qsort(*vp, *np, sizeof(**vp), ident_cmp);
+	return e;
+}
+
 int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz)
 {
 	struct hracs *h;
@@ -157,7 +185,7 @@ int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz)
 		return ENOMEM;
 	pthread_rwlock_init(&h->lock, NULL);
 
-	e = load(path, &h->v, &h->n, err, errsz);
+	e = load_sorted(path, &h->v, &h->n, err, errsz);
 	if (e) {
 		hracs_free(h);
 		return e;
@@ -167,14 +195,21 @@ int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz)
 	return 0;
 }
 
-/* Replace the identities; on error the old ones stay in force */
-int hracs_reload(struct hracs *h, const char *path, char *err, size_t errsz)
+/**
+ * Replace the identities; on error the old ones stay in force
+ *
+ * @param revokedh  called, after the new ones are in force, with each
+ *                  identity that is gone or whose secret changed: the
+ *                  sessions it opened must not outlive it
+ */
+int hracs_reload(struct hracs *h, const char *path, hracs_revoked_h *revokedh,
+                 void *arg, char *err, size_t errsz)
 {
 	struct hrac_ident *v, *old;
 	size_t n, oldn;
 	int e;
 
-	e = load(path, &v, &n, err, errsz);
+	e = load_sorted(path, &v, &n, err, errsz);
 	if (e)
 		return e;
 
@@ -185,6 +220,13 @@ int hracs_reload(struct hracs *h, const char *path, char *err, size_t errsz)
 	h->n = n;
 	pthread_rwlock_unlock(&h->lock);
 
+	/* only the loop thread replaces the table: v stays valid here */
+	for (size_t i = 0; revokedh && i < oldn; i++) {
+		const struct hrac_ident *now = find(v, n, old[i].id);
+
+		if (!now || strcmp(now->secret, old[i].secret))
+			revokedh(old[i].id, arg);
+	}
 	explicit_bzero(old, oldn * sizeof(*old));
 	free(old);
 	return 0;
@@ -225,13 +267,13 @@ enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
 	enum hracs_verdict v = HRACS_UNKNOWN_ID;
 	bool match;
 
+	const struct hrac_ident *ident;
+
 	pthread_rwlock_rdlock(&h->lock);
-	for (size_t i = 0; i < h->n; i++) {
-		if (!strcmp(h->v[i].id, id)) {
-			secret = h->v[i].secret;
-			v = HRACS_WRONG_PROOF;
-			break;
-		}
+	ident = find(h->v, h->n, id);
+	if (ident) {
+		secret = ident->secret;
+		v = HRACS_WRONG_PROOF;
 	}
 	if (secret_proof(expect, secret, nonce, id))
 		expect[0] = '\0';

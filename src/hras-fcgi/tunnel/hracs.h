@@ -2,7 +2,9 @@
  * @file hracs.h  The HRAC identities HRAS accepts (--hracs FILE)
  *
  * Lines "name:secret"; # starts a comment.  The file must not be readable
- * by others.  Reloaded on SIGHUP; lookups are safe from any thread.
+ * by others.  Reloaded on SIGHUP (by the loop thread only); an identity
+ * removed or given a new secret is revoked: its session ends at once.
+ * Lookups are safe from any thread.
  */
 
 enum {
@@ -17,8 +19,11 @@ enum hracs_verdict {
 
 struct hracs;
 
+typedef void(hracs_revoked_h)(const char *id, void *arg);
+
 int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz);
-int hracs_reload(struct hracs *h, const char *path, char *err, size_t errsz);
+int hracs_reload(struct hracs *h, const char *path, hracs_revoked_h *revokedh,
+                 void *arg, char *err, size_t errsz);
 void hracs_free(struct hracs *h);
 size_t hracs_count(struct hracs *h);
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,

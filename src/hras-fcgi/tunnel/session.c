@@ -244,6 +244,19 @@ void sessions_drop(struct sessions *t, struct session *s, const char *why)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Remove the session of HRAC @id, if there is one */
+void sessions_drop_id(struct sessions *t, const char *id, const char *why)
+{
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (!strcmp(t->v[i]->id, id)) {
+			close_locked(t, t->v[i], why);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 /* Drop sessions without a down stream for longer than @idle (us) */
 void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle)
 {

@@ -49,6 +49,7 @@ struct session *sessions_find(struct sessions *t, const char *token,
                               uint32_t *epoch);
 struct session *sessions_find_id(struct sessions *t, const char *id);
 void sessions_drop(struct sessions *t, struct session *s, const char *why);
+void sessions_drop_id(struct sessions *t, const char *id, const char *why);
 void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
 void sessions_close_all(struct sessions *t);
 size_t sessions_count(struct sessions *t);
