@@ -204,13 +204,36 @@ static int pool_of_one(void)
 	return 0;
 }
 
+/* A port carried over into a new pool is never handed out again */
+static int mark_carried_over(void)
+{
+	struct portpool *pp;
+	uint16_t port;
+
+	TEST_EQ(portpool_alloc(&pp, 20000, 20005), 0);
+	TEST_EQ(portpool_mark(pp, 20002), 0);
+	TEST_EQ(portpool_mark(pp, 20002), EALREADY);
+	TEST_EQ(portpool_mark(pp, 20003), ERANGE); /* odd: not a pair */
+	TEST_EQ(portpool_mark(pp, 30000), ERANGE);
+	TEST_EQ(portpool_take(pp, &port), 0);
+	TEST_EQ(port, 20000);
+	TEST_EQ(portpool_take(pp, &port), 0);
+	TEST_EQ(port, 20004);
+	TEST_EQ(portpool_take(pp, &port), ENOSPC);
+	portpool_give(pp, 20002);
+	TEST_EQ(portpool_take(pp, &port), 0);
+	TEST_EQ(port, 20002);
+	mem_deref(pp);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(parse_ranges),     UNIT_TEST(alloc_bounds),
 		UNIT_TEST(pairs_until_full), UNIT_TEST(holds),
 		UNIT_TEST(rotation),         UNIT_TEST(give_foreign),
-		UNIT_TEST(pool_of_one),
+		UNIT_TEST(pool_of_one),      UNIT_TEST(mark_carried_over),
 	};
 
 	return unit_main("portpool", tests, ARRAY_SIZE(tests));

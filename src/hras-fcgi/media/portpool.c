@@ -89,6 +89,26 @@ int portpool_take(struct portpool *pp, uint16_t *port)
 	return ENOSPC;
 }
 
+/**
+ * Take the pair of @port, which something already uses (a call's port
+ * carried over into a new pool)
+ *
+ * @return 0, EALREADY (taken), or ERANGE (not a pair of this pool)
+ */
+int portpool_mark(struct portpool *pp, uint16_t port)
+{
+	uint32_t i;
+
+	if (!portpool_holds(pp, port))
+		return ERANGE;
+	i = (uint32_t)(port - pp->lo) / 2;
+	if (pp->bits[i])
+		return EALREADY;
+	pp->bits[i] = 1;
+	pp->used++;
+	return 0;
+}
+
 bool portpool_holds(const struct portpool *pp, uint16_t port)
 {
 	return port >= pp->lo && !(port & 1) &&

@@ -103,6 +103,11 @@ static int leg_open_outside(struct rat *r, struct rat_leg *l)
 		}
 		l->us[0] = mem_deref(l->us[0]);
 		l->us[1] = mem_deref(l->us[1]);
+		if (e != EADDRINUSE) {
+			/* out of descriptors, say: the port is not to blame */
+			portpool_give(r->pool, port);
+			return e;
+		}
 		/* held by another program: leave it taken, try the next */
 		log_debug("relay port %u: %s", port, strerror(e));
 	}
@@ -308,6 +313,21 @@ static bool reopen_one(struct le *le, void *arg)
 	return false;
 }
 
+struct keep {
+	const char *hrac;
+	struct portpool *pool;
+};
+
+static bool keep_port(struct le *le, void *arg)
+{
+	const struct rat_leg *l = le->data;
+	const struct keep *k = arg;
+
+	if (!strcmp(l->side.hrac, k->hrac))
+		(void)portpool_mark(k->pool, l->port);
+	return false;
+}
+
 /* "lan-rtp IP LO-HI" from an HRAC (on every connect): where its media
  * ports are; it is told again which ports its calls use */
 void rat_hrac_media(struct rat *r, struct session *ss, const char *arg)
@@ -331,10 +351,13 @@ void rat_hrac_media(struct rat *r, struct session *ss, const char *arg)
 	}
 	if (!hm->pool || hm->lo != lo || hm->hi != hi) {
 		struct portpool *pool = NULL;
+		struct keep k = { ss->id, NULL };
 
 		if (portpool_alloc(&pool, lo, hi))
 			return;
 		/* ports of calls still up stay theirs in the new pool */
+		k.pool = pool;
+		hash_apply(r->by_port, keep_port, &k);
 		mem_deref(hm->pool);
 		hm->pool = pool;
 		hm->lo = lo;
