@@ -44,6 +44,10 @@ struct media_port {
 	struct udp_sock *us[2];
 	struct port_sock ps[2];
 	struct sa ok_dst[2]; /* last destination found to be a phone */
+	/* the call's phone, once HRAS has seen its SDP ("media-peer"): its
+	 * signalling and media addresses; none: any phone of this LAN */
+	bool has_peer;
+	struct sa peer[2];
 	uint64_t up, down, drops;
 };
 
@@ -81,6 +85,25 @@ static void port_destructor(void *arg)
 		p->m->st.ports--;
 }
 
+/* May this port exchange packets with @a?  Its call's phone only, once
+ * known; until then, a phone of this LAN (HRAS checks the rest) */
+static bool party_ok(const struct media_port *p, const struct sa *a)
+{
+	if (p->has_peer)
+		return sa_cmp(a, &p->peer[0], SA_ADDR) ||
+		       sa_cmp(a, &p->peer[1], SA_ADDR);
+	return sip_lan_is_phone(p->m->lan, a);
+}
+
+static void stranger(struct media_port *p, const struct sa *a, const char *dir)
+{
+	p->drops++;
+	if (p->m->st.drops_stranger++ % 1000 == 0)
+		log_re_warn("media %s %J on port %u dropped: not the call's "
+		            "phone",
+		            dir, a, p->port);
+}
+
 /* A packet from a phone: up the tunnel with its address */
 static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 {
@@ -88,6 +111,11 @@ static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	struct media_port *p = ps->mp;
 	struct media_lan *m = p->m;
 	struct frame f;
+
+	if (!party_ok(p, src)) {
+		stranger(p, src, "from");
+		return;
+	}
 
 	memset(&f, 0, sizeof(f));
 	f.type = ps->i ? FRAME_RTCP : FRAME_RTP;
@@ -147,11 +175,41 @@ static int port_open(struct media_lan *m, uint16_t port)
 	return 0;
 }
 
-/* "media-open PORT", "media-close PORT", "media-reset" from HRAS */
+/* "media-peer PORT SIG-IP MEDIA-IP": the phone a port's call is with */
+static void port_peer(struct media_lan *m, const char *text)
+{
+	char sig[64], media[64];
+	struct media_port *p;
+	struct sa a[2];
+	unsigned port;
+
+	if (sscanf(text, "media-peer %u %63s %63s", &port, sig, media) != 3 ||
+	    port > 65535 || sa_set_str(&a[0], sig, 0) ||
+	    sa_set_str(&a[1], media, 0)) {
+		log_warn("bad media-peer from HRAS: %.60s", text);
+		return;
+	}
+	p = port_find(m, (uint16_t)port);
+	if (!p)
+		return;
+	p->peer[0] = a[0];
+	p->peer[1] = a[1];
+	p->has_peer = true;
+	memset(p->ok_dst, 0, sizeof(p->ok_dst)); /* checked anew */
+	log_debug("media ports %u/%u: phone %s (media %s)", port, port + 1, sig,
+	          media);
+}
+
+/* "media-open PORT", "media-peer ...", "media-close PORT", "media-reset"
+ * from HRAS */
 void media_lan_control(struct media_lan *m, const char *text)
 {
 	unsigned port;
 
+	if (!strncmp(text, "media-peer ", 11)) {
+		port_peer(m, text);
+		return;
+	}
 	if (!strcmp(text, "media-reset")) {
 		hash_flush(m->ports);
 		return;
@@ -180,12 +238,8 @@ void media_lan_deliver(struct media_lan *m, const struct frame *f)
 		return;
 	}
 	if (!sa_cmp(&p->ok_dst[i], &f->addr, SA_ALL)) {
-		if (!sip_lan_is_phone(m->lan, &f->addr)) {
-			p->drops++;
-			if (m->st.drops_stranger++ % 1000 == 0)
-				log_re_warn("media for %J dropped: not a phone "
-				            "of this LAN",
-				            &f->addr);
+		if (!party_ok(p, &f->addr)) {
+			stranger(p, &f->addr, "to");
 			return;
 		}
 		p->ok_dst[i] = f->addr;

@@ -5,11 +5,15 @@
  * port pair on --rtp-ip that a call's inside phone sends its media to,
  * and tells hrac with a control frame before the SDP naming it goes
  * out: "media-open PORT", "media-close PORT", "media-reset" (after a
- * reconnect, followed by the ports of the calls still up).
+ * reconnect, followed by the ports of the calls still up), and, once
+ * HRAS has the inside phone's SDP, "media-peer PORT SIG-IP MEDIA-IP".
  *
  * Phone -> port: an RTP (even port) or RTCP (odd) frame with the phone's
  * address and the port; frame from HRAS -> the phone it names, from the
- * same port.  Media goes only to phones of this LAN (sip_lan.h).
+ * same port.  A port exchanges packets with its call's phone only (the
+ * addresses of media-peer); before HRAS knows it, with phones of this
+ * LAN only (sip_lan.h), and HRAS takes nothing from a port whose leg has
+ * no phone yet.
  */
 
 struct media_lan;

@@ -123,42 +123,54 @@ static bool pl_eq_str(const struct pl *pl, const char *s)
 
 struct find {
 	const struct sip_msg *msg;
-	const struct iface *callee; /* NULL: any */
+	const struct iface *from, *to;
 	struct rat_entry *e;
-	int k; /* the side the message's SDP comes from */
+	int k;            /* the side the message's SDP comes from */
+	bool dialog_ours; /* an entry of this dialog exists, of any sides */
 };
 
-static bool find_cmp(struct le *le, void *arg)
+/* Which party of @e sent @m, by its tags: 0 the caller, 1 the callee,
+ * -1 neither */
+static int party_of(const struct rat_entry *e, const struct sip_msg *m)
 {
-	struct rat_entry *e = le->data;
-	struct find *f = arg;
-	const struct sip_msg *m = f->msg;
 	bool from_is_caller;
 
 	if (pl_strcmp(&m->callid, e->callid))
-		return false;
+		return -1;
 	if (pl_eq_str(&m->from.tag, e->ftag))
 		from_is_caller = true;
 	else if (pl_eq_str(&m->to.tag, e->ftag))
 		from_is_caller = false;
 	else
-		return false;
-	if (f->callee && !iface_same(f->callee, &e->side[1]))
-		return false;
+		return -1;
 	/* a request comes from its From; a response from its To */
-	f->k = (m->req == from_is_caller) ? 0 : 1;
+	return (m->req == from_is_caller) ? 0 : 1;
+}
+
+/* The entry of the message's dialog whose sides are the ones it crosses:
+ * the tags say which party it claims to come from, the proxy says which
+ * side it really came from and goes to; both must agree */
+static bool find_cmp(struct le *le, void *arg)
+{
+	struct rat_entry *e = le->data;
+	struct find *f = arg;
+	int k = party_of(e, f->msg);
+
+	if (k < 0)
+		return false;
+	f->dialog_ours = true;
+	if (!iface_same(f->from, &e->side[k]) ||
+	    !iface_same(f->to, &e->side[1 - k]))
+		return false;
+	f->k = k;
 	f->e = e;
 	return true;
 }
 
-static struct rat_entry *entry_find(struct rat *r, const struct sip_msg *msg,
-                                    const struct iface *callee, int *k)
+static struct rat_entry *entry_find(struct rat *r, struct find *f)
 {
-	struct find f = { .msg = msg, .callee = callee };
-
-	hash_lookup(r->by_callid, hash_joaat_pl(&msg->callid), find_cmp, &f);
-	*k = f.k;
-	return f.e;
+	hash_lookup(r->by_callid, hash_joaat_pl(&f->msg->callid), find_cmp, f);
+	return f->e;
 }
 
 static struct rat_entry *entry_create(struct rat *r, const struct sip_msg *msg,
@@ -193,23 +205,30 @@ static struct rat_entry *entry_create(struct rat *r, const struct sip_msg *msg,
 	return e;
 }
 
-/* The SDP of party k says where it receives */
-static void leg_update(struct rat_leg *l, const struct sdp_rw_media *m,
-                       const struct sip_msg *msg)
+/*
+ * The SDP of the leg's party says where it receives; @party is where its
+ * signalling comes from (an inside phone: as its HRAC sees it)
+ */
+static void leg_update(struct rat *r, struct rat_leg *l,
+                       const struct sdp_rw_media *m, const struct sa *party)
 {
 	bool had = l->has_peer;
-	struct sa old = l->peer[0];
+	struct sa old = l->peer[0], old_sig = l->sig;
 
 	l->has_peer = !m->rejected && !m->hold;
 	if (l->has_peer) {
 		l->peer[0] = m->rtp;
 		l->peer[1] = m->rtcp;
 	}
+	l->sig = *party;
 	/* a new address (unhold, transfer, music on hold): latch anew */
 	if (!had || !sa_cmp(&old, &l->peer[0], SA_ALL))
 		l->is_latched[0] = l->is_latched[1] = false;
-	if (!l->side.inside)
-		l->sig = msg->src;
+	/* the HRAC lets this port talk to that phone only */
+	if (l->side.inside && l->has_peer &&
+	    (!had || !sa_cmp(&old, &l->peer[0], SA_ADDR) ||
+	     !sa_cmp(&old_sig, &l->sig, SA_ADDR)))
+		rat_leg_tell_peer(r, l);
 }
 
 static const struct sa *side_addr(struct rat *r, const struct iface *f)
@@ -226,15 +245,23 @@ static const struct sa *side_addr(struct rat *r, const struct iface *f)
  * An SDP passes from one side to the other: update the call's entry
  * (creating it and its relay ports) and write the SDP the receiver sees
  *
- * @param from, to  the sides; NULL for a response no transaction took
- *                  (a 2xx retransmission): the entry knows them
+ * Only the side a leg belongs to updates it: the message's tags must
+ * name the party of the side it came from.  A request inside a dialog
+ * of ours that crosses other sides is refused, not relayed.
+ *
+ * @param from, to  the sides it comes from and goes to (the proxy's)
+ * @param party     the sender's address: outside, its source; inside,
+ *                  the phone as its HRAC sees it
  * @return 0 (out holds the new body), ENOENT (no SDP, or not relayed:
- *         pass the body on as it is), or another error (passed on as it
- *         is too, after a log line)
+ *         pass the body on as it is), EPERM (not this party's to say:
+ *         send no SDP), or another error (the body is passed on as it
+ *         is, after a log line)
  */
 int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
-            const struct iface *from, const struct iface *to, struct mbuf *out)
+            const struct iface *from, const struct iface *to,
+            const struct sa *party, struct mbuf *out)
 {
+	struct find f = { .msg = msg, .from = from, .to = to };
 	struct sdp_rw_media mv[SDP_RW_MEDIA_MAX];
 	const struct sip_hdr *ct;
 	struct sdp_rw_to rw;
@@ -246,8 +273,7 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 	ct = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
 	if (!body->l || !ct || !sdp_rw_is_sdp(&ct->val))
 		return ENOENT;
-	if (from && to &&
-	    (iface_same(from, to) || (!from->inside && !to->inside)))
+	if (iface_same(from, to) || (!from->inside && !to->inside))
 		return ENOENT; /* no tunnel between them */
 
 	err = sdp_rw_read(body, mv, &n);
@@ -259,8 +285,20 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 		return err;
 	}
 
-	e = entry_find(r, msg, msg->req ? to : from, &k);
-	if (!e && from && to)
+	e = entry_find(r, &f);
+	k = f.k;
+	if (!e && f.dialog_ours && msg->req && pl_isset(&msg->to.tag)) {
+		char a[96], b[96];
+
+		log_re_warn(
+		    "%r in call %r: SDP from %s to %s, not the sides of "
+		    "the call: refused",
+		    &msg->met, &msg->callid, rat_side_name(from, a, sizeof(a)),
+		    rat_side_name(to, b, sizeof(b)));
+		r->st.refused_sdp++;
+		return EPERM;
+	}
+	if (!e)
 		e = entry_create(r, msg, from, to, &k);
 	if (!e)
 		return ENOENT;
@@ -286,7 +324,7 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 			e->st[i] = stream_alloc(e, (unsigned)i);
 		if (!e->st[i])
 			continue; /* rejected, or no port: the line stays */
-		leg_update(&e->st[i]->leg[k], &mv[i], msg);
+		leg_update(r, &e->st[i]->leg[k], &mv[i], party);
 		rw.ports[i] = e->st[i]->leg[1 - k].port;
 	}
 

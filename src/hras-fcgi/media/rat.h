@@ -48,7 +48,8 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
               struct sessions *sessions, const struct sa *sip_addr,
               uint64_t unanswered);
 int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
-            const struct iface *from, const struct iface *to, struct mbuf *out);
+            const struct iface *from, const struct iface *to,
+            const struct sa *party, struct mbuf *out);
 void rat_answered(struct rat *r, const struct sip_msg *resp,
                   const struct iface *callee);
 void rat_failed(struct rat *r, const struct sip_msg *req);

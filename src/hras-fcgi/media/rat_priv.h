@@ -16,6 +16,7 @@ struct rat_stats {
 	uint32_t calls, streams, ports; /* now */
 	uint64_t calls_total;
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
+	uint64_t refused_sdp;
 };
 
 struct rat_leg;
@@ -35,7 +36,8 @@ struct rat_leg {
 	struct relay_sock rs[2];
 	bool has_peer; /* its SDP gave an address (not hold) */
 	struct sa peer[2];
-	struct sa sig; /* outside: where its signalling comes from */
+	struct sa sig; /* where its signalling comes from (inside: the
+	                  phone as its HRAC sees it) */
 	bool is_latched[2];
 	struct sa latched[2];
 	struct le he;       /* inside: in rat->by_port */
@@ -90,3 +92,4 @@ const char *rat_side_name(const struct iface *f, char *buf, size_t sz);
 struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
 void rat_leg_close(struct rat *r, struct rat_leg *l);
+void rat_leg_tell_peer(struct rat *r, struct rat_leg *l);

@@ -114,6 +114,23 @@ static int leg_open_outside(struct rat *r, struct rat_leg *l)
 	return EADDRINUSE;
 }
 
+/*
+ * Tell the HRAC which phone an inside leg's port serves: "media-peer
+ * PORT SIG-IP MEDIA-IP", the addresses its signalling and its SDP name.
+ * The HRAC takes packets on that port from those addresses only, and
+ * sends to them only.
+ */
+void rat_leg_tell_peer(struct rat *r, struct rat_leg *l)
+{
+	char text[160];
+
+	if (!l->side.inside || !l->port || !l->has_peer)
+		return;
+	re_snprintf(text, sizeof(text), "media-peer %u %j %j", l->port, &l->sig,
+	            &l->peer[0]);
+	control_send(r, l->side.hrac, text);
+}
+
 static int leg_open_inside(struct rat *r, struct rat_leg *l)
 {
 	struct hrac_media *hm = rat_hrac_find(r, l->side.hrac);
@@ -184,7 +201,7 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 
 		memset(&f, 0, sizeof(f));
 		f.type = i ? FRAME_RTCP : FRAME_RTP;
-		f.addr = to->peer[i];
+		f.addr = to->is_latched[i] ? to->latched[i] : to->peer[i];
 		f.relay_port = to->port;
 		f.payload = p;
 		f.len = len;
@@ -224,7 +241,8 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 
 /* Latching: the first packet from the negotiated peer, or from the
  * address its signalling comes from (a phone behind NAT), fixes the
- * source; anything else is a stranger's */
+ * source; anything else is a stranger's.  Inside legs latch the same
+ * way, on the phone's address as its HRAC saw the packet. */
 static bool source_ok(struct rat_leg *l, int i, const struct sa *src)
 {
 	if (l->is_latched[i])
@@ -279,6 +297,7 @@ static bool port_cmp(struct le *le, void *arg)
 void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
 {
 	struct port_find pf = { ss->id, f->relay_port };
+	int i = f->type == FRAME_RTCP;
 	struct rat_leg *l;
 	struct le *le;
 
@@ -291,13 +310,21 @@ void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
 		return;
 	}
 	l = le->data;
+	if (!source_ok(l, i, &f->addr)) {
+		l->drops++;
+		if (r->st.drops_stranger++ % 1000 == 0)
+			log_re_info("call %s: packet from %J (site '%s') to "
+			            "port %u dropped: not the call's phone",
+			            l->st->e->callid, &f->addr, ss->id,
+			            l->port + i);
+		return;
+	}
 	l->pkts_in++;
 	l->bytes_in += f->len;
 	r->st.pkts++;
 	r->st.bytes += f->len;
 	l->st->e->last_media = mono_ms();
-	forward(r, &l->st->leg[1 - l->k], f->type == FRAME_RTCP, f->payload,
-	        f->len);
+	forward(r, &l->st->leg[1 - l->k], i, f->payload, f->len);
 }
 
 static bool reopen_one(struct le *le, void *arg)
@@ -310,6 +337,7 @@ static bool reopen_one(struct le *le, void *arg)
 		return false;
 	snprintf(text, sizeof(text), "media-open %u", l->port);
 	control_send(l->st->e->r, hm->hrac, text);
+	rat_leg_tell_peer(l->st->e->r, l);
 	return false;
 }
 

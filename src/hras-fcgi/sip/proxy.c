@@ -26,11 +26,35 @@
 enum {
 	BRANCHES_MAX = 16,
 	CANCEL_GRACE_MS = 32000, /* after a CANCEL, how long to wait */
+	ANSWERED_MS = 32000,     /* 64*T1: how long a UAS resends its 2xx */
+	BRANCH_MAX = 128,
+};
+
+/*
+ * A 2xx to an INVITE that went upstream: its retransmissions, which no
+ * transaction takes, go where it went, with the body it had (RFC 6026
+ * §7.1), and nowhere else: a response no transaction of ours and no
+ * answered 2xx expects is dropped, whatever its Vias say
+ */
+struct answered {
+	struct le he;
+	struct proxy *px;
+	char branch[BRANCH_MAX]; /* of our Via toward the UAS */
+	char callid[256];
+	uint32_t cseq;
+	struct sa dst; /* upstream */
+	enum sip_transp tp;
+	void *sock;        /* the upstream request's, referenced */
+	struct mbuf *body; /* as it went upstream */
+	struct tmr tmr;
 };
 
 struct proxy {
 	struct sipsrv *s;
 	struct list txl;
+	struct hash *answered; /* struct answered, by our branch */
+	uint32_t nanswered;
+	uint64_t strays_dropped;
 	uint32_t ntx, max_tx;
 	uint64_t timer_c; /* ms */
 	uint64_t life;    /* ms a transaction may live at most */
@@ -174,24 +198,97 @@ static bool collect_challenge(const struct sip_hdr *hdr,
 }
 
 /* The body a message passes on with: its SDP as the relay rewrites it
- * for the receiving side, or the body as it came */
+ * for the receiving side, the body as it came (not relayed), or none
+ * (an SDP that was not its sender's to give) */
 static const struct pl *relay_body(struct sipsrv *s, const struct sip_msg *msg,
                                    const struct pl *body,
                                    const struct iface *from,
                                    const struct iface *to, struct mbuf **sdp,
                                    struct pl *rewritten)
 {
+	static const struct pl none = PL_INIT;
+	struct sa party;
+	int e;
+
 	*sdp = NULL;
 	if (!s->rat || !body->l)
 		return body;
+	route_party(s, msg, &party);
 	*sdp = mbuf_alloc(body->l + 256);
-	if (!*sdp || rat_sdp(s->rat, msg, body, from, to, *sdp)) {
+	e = *sdp ? rat_sdp(s->rat, msg, body, from, to, &party, *sdp) : ENOMEM;
+	if (e) {
 		*sdp = mem_deref(*sdp);
-		return body;
+		return e == EPERM ? &none : body;
 	}
 	rewritten->p = (const char *)(*sdp)->buf;
 	rewritten->l = (*sdp)->end;
 	return rewritten;
+}
+
+static void answered_destructor(void *arg)
+{
+	struct answered *a = arg;
+
+	tmr_cancel(&a->tmr);
+	hash_unlink(&a->he);
+	if (a->px)
+		a->px->nanswered--;
+	mem_deref(a->sock);
+	mem_deref(a->body);
+}
+
+static void answered_expire(void *arg)
+{
+	mem_deref(arg);
+}
+
+static bool answered_cmp(struct le *le, void *arg)
+{
+	const struct answered *a = le->data;
+
+	return !pl_strcmp(arg, a->branch);
+}
+
+static struct answered *answered_find(struct proxy *px, const struct pl *branch)
+{
+	struct le *le = hash_lookup(px->answered, hash_joaat_pl(branch),
+	                            answered_cmp, (void *)branch);
+
+	return le ? le->data : NULL;
+}
+
+/* Remember a 2xx that went upstream, for its retransmissions */
+static void answered_add(struct ptx *t, const struct sip_msg *resp,
+                         const struct sa *dst, const struct pl *body)
+{
+	struct proxy *px = t->px;
+	struct answered *a;
+
+	if (answered_find(px, &resp->via.branch))
+		return; /* a retransmission of one we know */
+	if (px->nanswered >= px->max_tx ||
+	    resp->via.branch.l >= sizeof(a->branch) ||
+	    resp->callid.l >= sizeof(a->callid))
+		return;
+	a = mem_zalloc(sizeof(*a), answered_destructor);
+	if (!a)
+		return;
+	a->body = mbuf_alloc(body ? body->l : 0);
+	if (!a->body || (body && mbuf_write_pl(a->body, body))) {
+		mem_deref(a);
+		return;
+	}
+	a->px = px;
+	px->nanswered++;
+	pl_strcpy(&resp->via.branch, a->branch, sizeof(a->branch));
+	pl_strcpy(&resp->callid, a->callid, sizeof(a->callid));
+	a->cseq = resp->cseq.num;
+	a->dst = *dst;
+	a->tp = t->req->tp;
+	a->sock = mem_ref(t->req->sock);
+	hash_append(px->answered, hash_joaat_pl(&resp->via.branch), &a->he, a);
+	tmr_init(&a->tmr);
+	tmr_start(&a->tmr, ANSWERED_MS, answered_expire, a);
 }
 
 static void send_upstream(struct ptx *t, const struct sip_msg *resp,
@@ -210,6 +307,9 @@ static void send_upstream(struct ptx *t, const struct sip_msg *resp,
 		nb = relay_body(s, resp, &body, from, &t->o.in, &sdp,
 		                &rewritten);
 	e = sipfwd_response(mb, resp, challenges, challenges == NULL, nb);
+	sip_reply_addr(&dst, t->req, true);
+	if (!e && t->invite && resp->scode >= 200 && resp->scode < 300)
+		answered_add(t, resp, &dst, nb ? nb : &body);
 	mem_deref(sdp);
 	if (e) {
 		log_warn("response %u from downstream not relayed: %s",
@@ -217,7 +317,6 @@ static void send_upstream(struct ptx *t, const struct sip_msg *resp,
 		mem_deref(mb);
 		return;
 	}
-	sip_reply_addr(&dst, t->req, true);
 	if (t->st)
 		e = sip_strans_reply(&t->st, s->sip, t->req, &dst, resp->scode,
 		                     mb);
@@ -565,61 +664,37 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
 	mem_deref(mb);
 }
 
-/* A response no transaction took: a 2xx retransmission, a forked 2xx */
+/*
+ * A response no transaction took: a retransmission of a 2xx we relayed
+ * goes where the first one went, with the same body; anything else is
+ * dropped (never sent to an address the message itself names)
+ */
 bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg)
 {
 	struct sipsrv *s = px->s;
-	struct sip_via next;
+	struct answered *a = NULL;
 	struct mbuf *mb;
-	struct sa dst;
-	enum sip_transp tp;
-	struct le *le;
-	struct pl v;
-	int vias = 0;
+	struct pl body;
 
-	/* the top Via must be ours */
-	if (!sip_transp_isladdr(s->sip, SIP_TRANSP_NONE, &msg->via.addr))
+	if (msg->scode >= 200 && msg->scode < 300 &&
+	    sip_transp_isladdr(s->sip, SIP_TRANSP_NONE, &msg->via.addr))
+		a = answered_find(px, &msg->via.branch);
+	if (!a || pl_strcmp(&msg->callid, a->callid) ||
+	    msg->cseq.num != a->cseq) {
+		if (px->strays_dropped++ % 1000 == 0)
+			log_re_info("%u response from %J to no transaction of "
+			            "ours: dropped",
+			            msg->scode, &msg->src);
 		return true;
-
-	memset(&next, 0, sizeof(next));
-	LIST_FOREACH(&msg->hdrl, le)
-	{
-		const struct sip_hdr *hdr = le->data;
-
-		if (hdr->id == SIP_HDR_VIA && ++vias == 2) {
-			if (sip_via_decode(&next, &hdr->val))
-				return true;
-			break;
-		}
 	}
-	if (vias < 2)
-		return true;
-
-	dst = next.addr;
-	if (!msg_param_decode(&next.params, "received", &v))
-		sa_set(&dst, &v, sa_port(&next.addr));
-	if (!msg_param_decode(&next.params, "rport", &v) && pl_u32(&v))
-		sa_set_port(&dst, pl_u32(&v));
-	if (!sa_port(&dst))
-		sa_set_port(&dst, SIP_PORT);
-	tp = lan_gw_lookup(s->gw, &dst) ? SIP_TRANSP_UDP : next.tp;
 
 	mb = mbuf_alloc(1024);
 	if (!mb)
 		return true;
-	{
-		/* a 2xx again: its SDP as the relay wrote it the first time */
-		struct mbuf *sdp = NULL;
-		struct pl body, rewritten;
-		const struct pl *nb = NULL;
-
-		if (!sipfwd_body(msg, &body))
-			nb = relay_body(s, msg, &body, NULL, NULL, &sdp,
-			                &rewritten);
-		if (!sipfwd_response(mb, msg, NULL, true, nb))
-			sip_send(s->sip, NULL, tp, &dst, mb);
-		mem_deref(sdp);
-	}
+	body.p = (const char *)a->body->buf;
+	body.l = a->body->end;
+	if (!sipfwd_response(mb, msg, NULL, true, &body))
+		sip_send(s->sip, a->sock, a->tp, &a->dst, mb);
 	mem_deref(mb);
 	return true;
 }
@@ -643,10 +718,23 @@ uint64_t proxy_tx_life_ms(uint32_t timer_c)
 	return (uint64_t)timer_c * 2000 + 2 * CANCEL_GRACE_MS;
 }
 
+static bool answered_detach(struct le *le, void *arg)
+{
+	struct answered *a = le->data;
+
+	(void)arg;
+	a->px = NULL;
+	return false;
+}
+
 static void proxy_destructor(void *arg)
 {
 	struct proxy *px = arg;
 	struct le *le;
+
+	hash_apply(px->answered, answered_detach, NULL);
+	hash_flush(px->answered);
+	mem_deref(px->answered);
 
 	while ((le = list_head(&px->txl))) {
 		struct ptx *t = le->data;
@@ -664,6 +752,10 @@ int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
 
 	if (!px)
 		return ENOMEM;
+	if (hash_alloc(&px->answered, 1024)) {
+		mem_deref(px);
+		return ENOMEM;
+	}
 	px->s = s;
 	px->timer_c = (uint64_t)timer_c * 1000;
 	px->life = proxy_tx_life_ms(timer_c);

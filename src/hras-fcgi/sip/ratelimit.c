@@ -48,8 +48,8 @@ int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
 	if (!rl)
 		return ENOMEM;
 	rl->b = mem_zalloc(slots * sizeof(*rl->b), NULL);
-	if (!rl->b ||
-	    getrandom(rl->key, sizeof(rl->key), 0) != (ssize_t)sizeof(rl->key)) {
+	if (!rl->b || getrandom(rl->key, sizeof(rl->key), 0) !=
+	                  (ssize_t)sizeof(rl->key)) {
 		mem_deref(rl);
 		return ENOMEM;
 	}

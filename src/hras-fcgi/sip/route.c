@@ -45,6 +45,14 @@ void route_origin(struct sipsrv *s, const struct sip_msg *msg, struct origin *o)
 	}
 }
 
+/* Who sent @msg: an inside phone as its HRAC sees it, or the source */
+void route_party(struct sipsrv *s, const struct sip_msg *msg, struct sa *party)
+{
+	struct lan_peer *p = lan_gw_lookup(s->gw, &msg->src);
+
+	*party = p ? p->addr : msg->src;
+}
+
 /* "10.77.1.10:5060 via site-a" or "192.0.2.10:5060": for log lines */
 const char *route_origin_str(const struct origin *o, char *buf, size_t size)
 {

@@ -22,6 +22,7 @@ struct route_pre {
 
 void route_origin(struct sipsrv *s, const struct sip_msg *msg,
                   struct origin *o);
+void route_party(struct sipsrv *s, const struct sip_msg *msg, struct sa *party);
 const char *route_origin_str(const struct origin *o, char *buf, size_t size);
 void route_iface_of_origin(const struct origin *o, struct iface *i);
 int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
