@@ -19,6 +19,7 @@
 #include "lan_gw.h"
 #include "sipfwd.h"
 #include "sipsrv.h"
+#include "dialog.h"
 #include "route.h"
 #include "proxy.h"
 #include "rat.h"
@@ -291,6 +292,40 @@ static void answered_add(struct ptx *t, const struct sip_msg *resp,
 	tmr_start(&a->tmr, ANSWERED_MS, answered_expire, a);
 }
 
+/* The Contact URI of a message, or "" */
+static void contact_of(const struct sip_msg *msg, char *out, size_t size)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr a;
+
+	out[0] = '\0';
+	if (h && !sip_addr_decode(&a, &h->val))
+		re_snprintf(out, size, "%r", &a.auri);
+}
+
+/* A response with a To tag to a dialog-creating request: the dialog, as
+ * the proxy saw its parties */
+static void record_dialog(struct ptx *t, const struct sip_msg *resp,
+                          const struct iface *from)
+{
+	struct sipsrv *s = t->px->s;
+	struct dialog_party p[2];
+
+	if (!t->o.record_route || pl_isset(&t->req->to.tag) ||
+	    !pl_isset(&resp->to.tag) || resp->scode < 101 || resp->scode >= 300)
+		return;
+	memset(p, 0, sizeof(p));
+	p[0].side = t->o.in;
+	p[0].addr = t->o.party;
+	p[0].tp = t->o.tp;
+	contact_of(t->req, p[0].target, sizeof(p[0].target));
+	p[1].side = *from;
+	route_party(s, resp, &p[1].addr);
+	p[1].tp = resp->tp;
+	contact_of(resp, p[1].target, sizeof(p[1].target));
+	(void)dialogs_save(s->dialogs, resp, &p[0], &p[1]);
+}
+
 static void send_upstream(struct ptx *t, const struct sip_msg *resp,
                           const char *challenges, const struct iface *from)
 {
@@ -310,6 +345,8 @@ static void send_upstream(struct ptx *t, const struct sip_msg *resp,
 	sip_reply_addr(&dst, t->req, true);
 	if (!e && t->invite && resp->scode >= 200 && resp->scode < 300)
 		answered_add(t, resp, &dst, nb ? nb : &body);
+	if (!e)
+		record_dialog(t, resp, from);
 	mem_deref(sdp);
 	if (e) {
 		log_warn("response %u from downstream not relayed: %s",
@@ -365,9 +402,12 @@ static void send_final(struct ptx *t)
 	t->st = NULL;
 
 	/* the INVITE that would have set up a call failed */
-	if (t->invite && !pl_isset(&t->req->to.tag) && s->rat &&
-	    (!t->best || t->best_code >= 300))
-		rat_failed(s->rat, t->req);
+	if (t->invite && !pl_isset(&t->req->to.tag) &&
+	    (!t->best || t->best_code >= 300)) {
+		if (s->rat)
+			rat_failed(s->rat, t->req);
+		dialogs_failed(s->dialogs, t->req);
+	}
 }
 
 static void branch_final(struct branch *b, uint16_t code,
@@ -472,6 +512,20 @@ static void branch_resp(int err, const struct sip_msg *msg, void *arg)
 	branch_final(b, msg->scode, msg);
 }
 
+/* An address HRAS must never send a proxied request to: its own SIP
+ * addresses, loopback (the tunnel gateway's sockets live there), or no
+ * address at all */
+static bool forbidden_hop(const struct sipsrv *s, const struct sa *hop)
+{
+	if (sa_is_loopback(hop) || sa_is_any(hop))
+		return true;
+	for (size_t i = 0; i < s->nladdr; i++) {
+		if (sa_cmp(hop, &s->laddr[i], SA_ADDR))
+			return true;
+	}
+	return false;
+}
+
 /* The next hop of a target, as a SIP URI libre can send to */
 static int next_hop(struct sipsrv *s, struct branch *b)
 {
@@ -494,10 +548,19 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 	}
 	pl_set_str(&pl, b->route);
 	e = uri_decode(&b->route_uri, &pl);
+	if (e || b->tgt.out.inside || sa_set(&hop, &b->route_uri.host, 0))
+		return e;
+	/* an address, outside: never ourselves, unless it is the trunk
+	 * the configuration names */
+	if (forbidden_hop(s, &hop) &&
+	    !(s->cfg->outbound && !strcmp(b->tgt.route, s->cfg->outbound))) {
+		log_re_warn("%s: a next hop of our own or loopback: refused",
+		            b->route);
+		return EPERM;
+	}
 	/* a next hop given by address: our Record-Route in its family */
-	if (!e && !b->tgt.out.inside && !sa_set(&hop, &b->route_uri.host, 0))
-		b->tgt.out.af = sa_af(&hop);
-	return e;
+	b->tgt.out.af = sa_af(&hop);
+	return 0;
 }
 
 static int branch_start(struct ptx *t, const struct target *tgt)
@@ -528,7 +591,7 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 	}
 	if (!e && t->o.record_route)
 		e = route_rr_print(s, mb, &b->tgt.out, &t->o.in,
-		                   &t->req->callid);
+		                   &t->req->callid, &t->req->from.tag);
 	if (!e) {
 		nb = relay_body(s, t->req, &body, &t->o.in, &b->tgt.out, &sdp,
 		                &rewritten);

@@ -22,11 +22,14 @@ struct target {
 };
 
 struct fwd_opts {
-	uint32_t popped;   /* Route values of ours to drop */
-	bool record_route; /* the request creates a dialog */
-	struct iface in;   /* the side it came from */
-	int maxfwd;        /* Max-Forwards to send */
-	bool authed;       /* we checked its Proxy-Authorization */
+	uint32_t popped;    /* Route values of ours to drop */
+	bool record_route;  /* the request creates a dialog */
+	struct iface in;    /* the side it came from */
+	struct sa party;    /* its sender: an inside phone as its HRAC sees
+	                       it, an outside party its source */
+	enum sip_transp tp; /* outside: the sender's transport */
+	int maxfwd;         /* Max-Forwards to send */
+	bool authed;        /* we checked its Proxy-Authorization */
 };
 
 /* The final response of a transaction (§16.7) */

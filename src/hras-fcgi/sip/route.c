@@ -3,9 +3,11 @@
  *
  * Record-Route token, sofw=SIDE.TOKEN: SIDE is "o" for the outside
  * interface, "i" followed by the HRAC identity for the inside of a site;
- * TOKEN (token.h, 16 MAC digits) is bound to SIDE "|" Call-ID under the
- * key kept in the state file, in wall-clock time, so that it outlives a
- * restart.
+ * TOKEN (token.h, 16 MAC digits) is bound to SIDE "|" Call-ID "|" the
+ * caller's tag under the key kept in the state file, in wall-clock time
+ * so that it outlives a restart, and expires after --dialog-max.  A
+ * token is only the first check: the dialog table (dialog.h) decides
+ * where an in-dialog request may go.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -72,11 +74,13 @@ void route_iface_of_origin(const struct origin *o, struct iface *i)
 	i->af = o->inside ? 0 : sa_af(&o->addr);
 }
 
-/* What a token is bound to: the side and the dialog's Call-ID */
+/* What a token is bound to: the side, the dialog's Call-ID and the
+ * caller's tag */
 static int bound_of(char *out, size_t sz, const char *side,
-                    const struct pl *callid)
+                    const struct pl *callid, const struct pl *tag)
 {
-	int n = snprintf(out, sz, "%s|%.*s", side, (int)callid->l, callid->p);
+	int n = snprintf(out, sz, "%s|%.*s|%.*s", side, (int)callid->l,
+	                 callid->p, (int)tag->l, tag->p);
 
 	return n < 0 || (size_t)n >= sz ? EMSGSIZE : 0;
 }
@@ -88,7 +92,8 @@ static uint64_t wall_ms(void)
 
 /* "SIDE.TOKEN" for the party on @i */
 static int token(const struct sipsrv *s, const struct iface *i,
-                 const struct pl *callid, char out[PARAM_MAX + 1])
+                 const struct pl *callid, const struct pl *tag,
+                 char out[PARAM_MAX + 1])
 {
 	char side[SIDE_MAX + 1], bound[TOKEN_BOUND_MAX + 1];
 	char tok[TOKEN_HEAD_HEX + MAC_HEX + 1];
@@ -96,7 +101,7 @@ static int token(const struct sipsrv *s, const struct iface *i,
 
 	snprintf(side, sizeof(side), "%s%s", i->inside ? "i" : "o",
 	         i->inside ? i->hrac : "");
-	e = bound_of(bound, sizeof(bound), side, callid);
+	e = bound_of(bound, sizeof(bound), side, callid, tag);
 	e = e ? e
 	      : token_make(tok, sizeof(tok), s->rr_key, sizeof(s->rr_key),
 	                   MAC_HEX, wall_ms(), bound);
@@ -118,13 +123,13 @@ static const struct sa *own_laddr(const struct sipsrv *s, int af)
 
 /* One Record-Route value: where the party on @i sends its requests */
 static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
-                    const struct pl *callid)
+                    const struct pl *callid, const struct pl *tag)
 {
 	const char *lan = i->inside ? sipsrv_lan_addr(s, i->hrac) : NULL;
 	char tok[PARAM_MAX + 1];
 	int e;
 
-	e = token(s, i, callid, tok);
+	e = token(s, i, callid, tag, tok);
 	if (e)
 		return e;
 	if (lan)
@@ -141,25 +146,39 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
  * facing @out on top
  */
 int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
-                   const struct iface *in, const struct pl *callid)
+                   const struct iface *in, const struct pl *callid,
+                   const struct pl *tag)
 {
 	int e;
 
 	e = mbuf_write_str(mb, "Record-Route: ");
-	e |= rr_value(s, mb, out, callid);
+	e |= rr_value(s, mb, out, callid, tag);
 	if (!iface_same(out, in)) {
 		e |= mbuf_write_str(mb, "\r\nRecord-Route: ");
-		e |= rr_value(s, mb, in, callid);
+		e |= rr_value(s, mb, in, callid, tag);
 	}
 	e |= mbuf_write_str(mb, "\r\n");
 	return e;
 }
 
+static bool token_ok(const struct sipsrv *s, const char *side, const char *tok,
+                     size_t len, const struct pl *callid, const struct pl *tag)
+{
+	char bound[TOKEN_BOUND_MAX + 1];
+
+	return pl_isset(tag) &&
+	       !bound_of(bound, sizeof(bound), side, callid, tag) &&
+	       token_check(tok, len, s->rr_key, sizeof(s->rr_key), MAC_HEX,
+	                   bound, wall_ms(),
+	                   (uint64_t)s->cfg->dialog_max * 1000,
+	                   NULL) == TOKEN_OK;
+}
+
 /* A Route value of ours: parse and verify its token */
 static bool route_ours(const struct sipsrv *s, const struct pl *val,
-                       const struct pl *callid, struct iface *i)
+                       const struct sip_msg *msg, struct iface *i)
 {
-	char side[SIDE_MAX + 1], bound[TOKEN_BOUND_MAX + 1];
+	char side[SIDE_MAX + 1];
 	struct sip_addr addr;
 	struct pl param, tp;
 	const char *dot;
@@ -177,10 +196,12 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 		return false;
 	memcpy(side, param.p, slen);
 	side[slen] = '\0';
-	if (bound_of(bound, sizeof(bound), side, callid) ||
-	    token_check(dot + 1, param.l - slen - 1, s->rr_key,
-	                sizeof(s->rr_key), MAC_HEX, bound, wall_ms(),
-	                TOKEN_NO_EXPIRY, NULL) != TOKEN_OK)
+	/* bound to the caller's tag: the From tag of the caller's requests,
+	 * the To tag of the callee's */
+	if (!token_ok(s, side, dot + 1, param.l - slen - 1, &msg->callid,
+	              &msg->from.tag) &&
+	    !token_ok(s, side, dot + 1, param.l - slen - 1, &msg->callid,
+	              &msg->to.tag))
 		return false;
 
 	memset(i, 0, sizeof(i[0]));
@@ -210,7 +231,7 @@ int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
 
 		if (hdr->id != SIP_HDR_ROUTE)
 			continue;
-		if (!route_ours(s, &hdr->val, &msg->callid, &i))
+		if (!route_ours(s, &hdr->val, msg, &i))
 			break;
 		rp->popped++;
 		rp->have_last = true;

@@ -28,4 +28,5 @@ void route_iface_of_origin(const struct origin *o, struct iface *i);
 int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
                      struct route_pre *rp);
 int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
-                   const struct iface *in, const struct pl *callid);
+                   const struct iface *in, const struct pl *callid,
+                   const struct pl *tag);

@@ -31,6 +31,7 @@
 #include "ratelimit.h"
 #include "sipfwd.h"
 #include "sipsrv.h"
+#include "dialog.h"
 #include "route.h"
 #include "proxy.h"
 #include "registrar.h"
@@ -366,6 +367,8 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	memset(&fo, 0, sizeof(fo));
 	fo.popped = rp->popped;
 	route_iface_of_origin(o, &fo.in);
+	fo.party = o->addr;
+	fo.tp = o->tp;
 	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
 	fo.record_route = dialog_creating(&msg->met);
 
@@ -440,7 +443,27 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	proxy_request(s->px, msg, &fo, tv, n);
 }
 
-/* A request inside a dialog: it follows the route we recorded */
+/* A dialog's party may send this request: who it is, and how */
+static const char *not_the_party(const struct dialog *d, int k,
+                                 const struct iface *in, const struct origin *o,
+                                 const struct route_pre *rp)
+{
+	if (!o->inside && !rp->have_last)
+		return "in-dialog but not routed through us";
+	if (!d)
+		return "in-dialog but no dialog of ours has these tags";
+	if (!iface_same(in, &d->party[k].side))
+		return "in-dialog from another side than the party's";
+	if (o->inside && !sa_cmp(&o->addr, &d->party[k].addr, SA_ADDR))
+		return "in-dialog from another phone than the party";
+	return NULL;
+}
+
+/*
+ * A request inside a dialog: only from a party of a dialog we recorded,
+ * from its side (and, inside, from its phone), and only to the other
+ * party, where we recorded it - never where the request says
+ */
 static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o, const struct route_pre *rp,
                       int maxfwd)
@@ -449,36 +472,25 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 	struct target t;
 	struct fwd_opts fo;
 	bool ack = !pl_strcmp(&msg->met, "ACK");
-	const struct sip_hdr *next = NULL;
-	uint32_t routes = 0;
-	struct le *le;
+	const struct dialog_party *to;
+	struct dialog *d;
+	const char *why;
+	int k = 0;
 
 	memset(&fo, 0, sizeof(fo));
 	fo.popped = rp->popped;
 	route_iface_of_origin(o, &fo.in);
+	fo.party = o->addr;
+	fo.tp = o->tp;
 	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
 
-	/* the Route value after ours, if the route set goes further */
-	LIST_FOREACH(&msg->hdrl, le)
-	{
-		const struct sip_hdr *hdr = le->data;
-
-		if (hdr->id == SIP_HDR_ROUTE && routes++ == rp->popped) {
-			next = hdr;
-			break;
-		}
-	}
-
-	memset(&t, 0, sizeof(t));
-	re_snprintf(t.ruri, sizeof(t.ruri), "%r", &msg->ruri);
-
-	if (!rp->have_last && !o->inside) {
-		/* not a dialog of ours: no relaying for strangers */
+	d = dialogs_find(s->dialogs, msg, &k);
+	why = not_the_party(d, k, &fo.in, o, rp);
+	if (why) {
 		if (!ack) {
-			log_re_info(
-			    "%r from %s: in-dialog but not routed through "
-			    "us: 403",
-			    &msg->met, route_origin_str(o, ob, sizeof(ob)));
+			log_re_info("%r from %s: %s: 403 (call %r)", &msg->met,
+			            route_origin_str(o, ob, sizeof(ob)), why,
+			            &msg->callid);
 			s->st.refused_relay++;
 			sipsrv_reply(s, msg, 403, "Not A Dialog Routed Here",
 			             NULL);
@@ -486,29 +498,35 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 		return;
 	}
 
-	if (!pl_strcmp(&msg->met, "BYE") && s->rat)
-		rat_bye(s->rat, msg);
-
-	if (rp->have_last && rp->last.inside && !next) {
-		/* to a phone of a site: the Request-URI holds its address */
-		t.out = rp->last;
-		if (sa_set(&t.addr, &msg->uri.host,
-		           msg->uri.port ? msg->uri.port : SIP_PORT)) {
-			sipsrv_reply(s, msg, 404, "Not Found", NULL);
-			return;
-		}
-	} else if (next) {
+	if (!pl_strcmp(&msg->met, "BYE")) {
+		if (s->rat)
+			rat_bye(s->rat, msg);
+		dialogs_bye(s->dialogs, d);
+	} else {
+		dialogs_touch(s->dialogs, d);
+	}
+	/* a target refresh (RFC 3261 §12.2.2): the party's new Contact */
+	if (!pl_strcmp(&msg->met, "INVITE") ||
+	    !pl_strcmp(&msg->met, "UPDATE")) {
+		const struct sip_hdr *c = sip_msg_hdr(msg, SIP_HDR_CONTACT);
 		struct sip_addr a;
 
-		if (sip_addr_decode(&a, &next->val)) {
-			sipsrv_reply(s, msg, 400, "Bad Route", NULL);
-			return;
-		}
-		re_snprintf(t.route, sizeof(t.route), "%r", &a.auri);
+		if (c && !sip_addr_decode(&a, &c->val))
+			re_snprintf(d->party[k].target,
+			            sizeof(d->party[k].target), "%r", &a.auri);
+	}
+
+	to = &d->party[1 - k];
+	memset(&t, 0, sizeof(t));
+	if (to->side.inside) {
+		re_snprintf(t.ruri, sizeof(t.ruri), "%r", &msg->ruri);
+		t.out = to->side;
+		t.addr = to->addr;
 	} else {
-		re_snprintf(t.route, sizeof(t.route), "%r", &msg->ruri);
-		if (rp->have_last)
-			t.out = rp->last;
+		char ruri[SIPSRV_URI_MAX];
+
+		re_snprintf(ruri, sizeof(ruri), "%r", &msg->ruri);
+		proxy_target_outside(&t, ruri, &to->addr, to->tp);
 	}
 
 	if (ack)
@@ -587,6 +605,7 @@ static void sipsrv_destructor(void *arg)
 	struct sipsrv *s = arg;
 
 	mem_deref(s->px);
+	mem_deref(s->dialogs);
 	mem_deref(s->rat);
 	mem_deref(s->lsnr_req);
 	mem_deref(s->lsnr_resp);
@@ -672,6 +691,8 @@ int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
 	                       cfg->state);
 	e = e ? e : location_rr_key(s->loc, s->rr_key);
 	e = e ? e : proxy_alloc(&s->px, s, cfg->timer_c, cfg->max_transactions);
+	e = e ? e
+	      : dialogs_alloc(&s->dialogs, cfg->max_dialogs, cfg->dialog_max);
 	e = e ? e
 	      : ratelimit_alloc(&s->rl, cfg->rate_limit, cfg->rate_burst,
 	                        RATE_SLOTS);

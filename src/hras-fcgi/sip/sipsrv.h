@@ -25,6 +25,7 @@ struct location;
 struct digest;
 struct proxy;
 struct ratelimit;
+struct dialogs;
 struct session;
 struct frame;
 struct rat;
@@ -68,6 +69,8 @@ struct sipsrv_conf {
 	uint32_t timer_c;                /* s */
 	uint32_t nonce_ttl;              /* s */
 	uint32_t max_transactions;
+	uint32_t max_dialogs;
+	uint32_t dialog_max; /* s a dialog lives after its last request */
 };
 
 struct sipsrv {
@@ -84,6 +87,7 @@ struct sipsrv {
 	struct location *loc;
 	struct digest *digest; /* NULL: no --users, no authentication */
 	struct proxy *px;
+	struct dialogs *dialogs;
 	struct ratelimit *rl;
 	struct rat *rat;        /* the media relay, referenced */
 	struct hash *lan_addrs; /* HRAC id -> its advertised LAN SIP address */
