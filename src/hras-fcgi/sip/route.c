@@ -153,7 +153,9 @@ int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
 
 	e = mbuf_write_str(mb, "Record-Route: ");
 	e |= rr_value(s, mb, out, callid, tag);
-	if (!iface_same(out, in)) {
+	/* two entries also between outside parties of another address
+	 * family or transport: each must reach us its own way */
+	if (!iface_same(out, in) || out->tcp != in->tcp || out->af != in->af) {
 		e |= mbuf_write_str(mb, "\r\nRecord-Route: ");
 		e |= rr_value(s, mb, in, callid, tag);
 	}
@@ -187,9 +189,12 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 	if (sip_addr_decode(&addr, val) ||
 	    msg_param_decode(&addr.uri.params, "sofw", &param))
 		return false;
-	dot = pl_strchr(&param, '.');
-	if (!dot)
+	/* the side may hold dots (an HRAC id), the token is hex: the last */
+	for (dot = param.p + param.l; dot > param.p && dot[-1] != '.'; dot--)
+		;
+	if (dot == param.p)
 		return false;
+	dot--;
 	slen = (size_t)(dot - param.p);
 	if (slen < 1 || slen > SIDE_MAX ||
 	    (param.p[0] != 'i' && param.p[0] != 'o'))
