@@ -4,6 +4,7 @@
  *
  * Option names are a contract with deployers' scripts: add, never rename.
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -3,6 +3,7 @@
  * option tables of both programs
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -170,7 +170,7 @@ static void open_session(struct hreq *q, const struct proof *pr)
 	session_deref(s);
 }
 
-void ep_open(struct hreq *q)
+static void serve_open(struct hreq *q)
 {
 	enum hracs_verdict verdict;
 	struct proof pr;
@@ -246,4 +246,21 @@ void ep_open(struct hreq *q)
 	}
 out:
 	explicit_bzero(&pr, sizeof(pr));
+}
+
+void ep_open(struct hreq *q)
+{
+	struct tunsrv *t = q->t;
+
+	if (atomic_fetch_add(&t->opening, 1) >= t->open_max) {
+		atomic_fetch_sub(&t->opening, 1);
+		log_warn("open from %s: %u opens at once already, refused "
+		         "(the other threads are for sessions)",
+		         q->peer, t->open_max);
+		hreq_error(q, 503, "busy", "Retry-After: 2\r\n",
+		           "too many sessions opening at once; try later");
+		return;
+	}
+	serve_open(q);
+	atomic_fetch_sub(&t->opening, 1);
 }

@@ -23,6 +23,8 @@ enum {
 	NONCE_LIFETIME_MS = 30000,
 	OPENS_PER_SESSION = 4, /* answered challenges a lifetime, each */
 	NONCE_CACHE_MIN = 64,
+	OPEN_SHARE = 8, /* of the worker threads, at most, serve opens */
+	OPEN_MIN = 2,
 	REL_MAX_FRAMES = 16384, /* signalling frames awaiting ack */
 	RTO_US = 1000000,
 };
@@ -51,6 +53,10 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 	memset(t, 0, sizeof(*t));
 	t->cfg = cfg;
 	t->hracs = hracs;
+	/* opens come before authentication: however many, and however slow,
+	 * they must leave the threads that sessions need */
+	atomic_init(&t->opening, 0);
+	t->open_max = max((uint32_t)OPEN_MIN, cfg->threads / OPEN_SHARE);
 	tunsrv_chan_limits(cfg, &lim);
 	e = sessions_alloc(&t->sessions, cfg->max_sessions, &lim);
 	/* room for every HRAC to re-open a few times in a nonce lifetime */

@@ -40,6 +40,8 @@ struct tunsrv_conf {
 
 struct tunsrv {
 	const struct tunsrv_conf *cfg; /* read-only once workers run */
+	atomic_uint opening; /* open requests being served */
+	uint32_t open_max;   /* ... at most: the rest is for sessions */
 	struct hracs *hracs;           /* replaced under its own lock */
 	struct nonces *nonces;
 	struct sessions *sessions;
