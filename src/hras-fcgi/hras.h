@@ -39,6 +39,7 @@ struct hras {
 	struct sipsrv *sip;        /* NULL: --echo without --sip */
 	struct rat *relay;         /* the media relay; with the SIP service */
 	int listen_fd;
+	uint64_t started; /* us, monotonic */
 };
 
 extern const struct conf_opt hras_opts[];

@@ -25,6 +25,7 @@
 #include "chan.h"
 #include "daemon.h"
 #include "log.h"
+#include "mono.h"
 #include "hracs.h"
 #include "session.h"
 #include "inbox.h"
@@ -209,6 +210,7 @@ int main(int argc, char *argv[])
 
 	memset(&h, 0, sizeof(h));
 	h.listen_fd = -1;
+	h.started = mono_us();
 
 	if (load_options(&h.cfg, argc, argv)) {
 		rc = 2;

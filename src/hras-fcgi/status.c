@@ -1,5 +1,8 @@
 /**
  * @file status.c  What hras-fcgi reports at GET {base}/status, as JSON
+ *
+ * Built as a libre odict and encoded by libre's JSON encoder, so every
+ * string (an HRAC's peer, a side's name) is escaped.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,30 +27,49 @@
 #include "hras.h"
 #include "status.h"
 
-static int print_report(struct re_printf *pf, struct hras *h)
+static int build(struct odict **op, struct hras *h, bool details)
 {
+	struct odict *o;
 	int err;
 
-	err = re_hprintf(pf, "{\"uptime_s\":%llu,\"sessions\":%H",
-	                 (unsigned long long)(mono_us() / 1000000),
-	                 sessions_status, h->tun.sessions);
+	err = odict_alloc(&o, 16);
+	if (err)
+		return err;
+	/* how long this process has run, not the host */
+	err |= odict_entry_add(o, "uptime_s", ODICT_INT,
+	                       (int64_t)((mono_us() - h->started) / 1000000));
+	err |= sessions_status(o, h->tun.sessions);
 	if (h->sip)
-		err |= re_hprintf(pf, ",\"registrations\":%u",
-		                  sipsrv_registrations(h->sip));
+		err |= sipsrv_status(o, h->sip);
 	if (h->relay)
-		err |= re_hprintf(pf, ",%H", rat_status, h->relay);
-	return err | re_hprintf(pf, "}\n");
+		err |= rat_status(o, h->relay, details);
+	if (err) {
+		mem_deref(o);
+		return err;
+	}
+	*op = o;
+	return 0;
 }
 
-/* Render the report and publish it; a failure keeps the last one */
+static void publish(struct hras *h, bool details)
+{
+	struct odict *o = NULL;
+	struct mbuf *mb;
+
+	if (build(&o, h, details))
+		return;
+	mb = mbuf_alloc(4096);
+	if (mb && !mbuf_printf(mb, "%H\n", json_encode_odict, o))
+		(void)report_publish(h->tun.report, details,
+		                     (const char *)mb->buf, mb->end);
+	mem_deref(mb);
+	mem_deref(o);
+}
+
+/* Render the report, in both versions, and publish it; a failure keeps
+ * the last one */
 void status_refresh(struct hras *h)
 {
-	struct mbuf *mb = mbuf_alloc(4096);
-
-	if (!mb)
-		return;
-	if (!mbuf_printf(mb, "%H", print_report, h))
-		(void)report_publish(h->tun.report, (const char *)mb->buf,
-		                     mb->end);
-	mem_deref(mb);
+	publish(h, false);
+	publish(h, true);
 }

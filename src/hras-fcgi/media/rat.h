@@ -56,4 +56,4 @@ void rat_failed(struct rat *r, const struct sip_msg *req);
 void rat_bye(struct rat *r, const struct sip_msg *req);
 void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f);
 void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
-int rat_status(struct re_printf *pf, struct rat *r);
+int rat_status(struct odict *o, struct rat *r, bool details);

@@ -730,9 +730,37 @@ const struct sa *sipsrv_laddr(const struct sipsrv *s)
 	return &s->laddr[0];
 }
 
-uint32_t sipsrv_registrations(const struct sipsrv *s)
+/* Add "registrations", "dialogs" and "sip" (the counters) to the report */
+int sipsrv_status(struct odict *o, const struct sipsrv *s)
 {
-	return location_count(s->loc);
+	const struct sipsrv_stats *st = &s->st;
+	struct odict *c;
+	int err;
+
+	err = odict_alloc(&c, 16);
+	if (err)
+		return err;
+	err |= odict_entry_add(c, "requests", ODICT_INT, (int64_t)st->requests);
+	err |=
+	    odict_entry_add(c, "responses", ODICT_INT, (int64_t)st->responses);
+	err |=
+	    odict_entry_add(c, "registers", ODICT_INT, (int64_t)st->registers);
+	err |= odict_entry_add(c, "calls", ODICT_INT, (int64_t)st->calls);
+	err |= odict_entry_add(c, "refused_rate", ODICT_INT,
+	                       (int64_t)st->refused_rate);
+	err |= odict_entry_add(c, "refused_bad", ODICT_INT,
+	                       (int64_t)st->refused_bad);
+	err |= odict_entry_add(c, "refused_auth", ODICT_INT,
+	                       (int64_t)st->refused_auth);
+	err |= odict_entry_add(c, "refused_relay", ODICT_INT,
+	                       (int64_t)st->refused_relay);
+	err |= odict_entry_add(o, "registrations", ODICT_INT,
+	                       (int64_t)location_count(s->loc));
+	err |= odict_entry_add(o, "dialogs", ODICT_INT,
+	                       (int64_t)dialogs_count(s->dialogs));
+	err |= odict_entry_add(o, "sip", ODICT_OBJECT, c);
+	mem_deref(c);
+	return err;
 }
 
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz)

@@ -103,7 +103,7 @@ void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
                        const struct frame *f);
 void sipsrv_lan_sip(struct sipsrv *s, const char *hrac, const char *addr);
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz);
-uint32_t sipsrv_registrations(const struct sipsrv *s);
+int sipsrv_status(struct odict *o, const struct sipsrv *s);
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);
 bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri);

@@ -56,7 +56,9 @@ void ep_status(struct hreq *q)
 		           "--status-allow)");
 		return;
 	}
-	e = report_copy(q->t->report, &json, &len);
+	/* the calls' identifiers only for whoever asks for them */
+	e = report_copy(q->t->report, hreq_query_is(q, "calls", "1"), &json,
+	                &len);
 	if (e) {
 		hreq_error(q, 503, "not-ready", "Retry-After: 1\r\n",
 		           "no status yet: try again in a second");

@@ -1,6 +1,7 @@
 /**
  * @file hreq.c  One FastCGI request of the tunnel, as a worker sees it
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -83,6 +84,12 @@ void hreq_init(struct hreq *q, FCGX_Request *r, struct tunsrv *t,
 	snprintf(q->peer, sizeof(q->peer), "%s%s%s%s%.40s%s", addr ? addr : "?",
 	         port ? ":" : "", port ? port : "", xff ? " (for " : "",
 	         xff ? xff : "", xff ? ")" : "");
+	/* the client writes X-Forwarded-For: it reaches logs and the status
+	 * report as address characters only */
+	for (char *p = q->peer; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr(".:[]()%, -_", *p))
+			*p = '?';
+	}
 }
 
 /* Exact match of one key=value pair in the query string */

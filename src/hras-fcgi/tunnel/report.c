@@ -3,14 +3,15 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
 
 struct report {
 	pthread_mutex_t lock;
-	char *json; /* latest snapshot, NUL-terminated */
-	size_t len;
+	char *json[2]; /* latest snapshots (1: with details), NUL-ended */
+	size_t len[2];
 };
 
 int report_alloc(struct report **rp)
@@ -29,12 +30,13 @@ void report_free(struct report *r)
 	if (!r)
 		return;
 	pthread_mutex_destroy(&r->lock);
-	free(r->json);
+	free(r->json[0]);
+	free(r->json[1]);
 	free(r);
 }
 
 /* Loop thread: the new snapshot replaces the old */
-int report_publish(struct report *r, const char *json, size_t len)
+int report_publish(struct report *r, bool details, const char *json, size_t len)
 {
 	char *copy;
 
@@ -46,26 +48,26 @@ int report_publish(struct report *r, const char *json, size_t len)
 	memcpy(copy, json, len);
 	copy[len] = '\0';
 	pthread_mutex_lock(&r->lock);
-	free(r->json);
-	r->json = copy;
-	r->len = len;
+	free(r->json[details]);
+	r->json[details] = copy;
+	r->len[details] = len;
 	pthread_mutex_unlock(&r->lock);
 	return 0;
 }
 
 /* Worker: a copy of the latest snapshot (free() it); EAGAIN: none yet */
-int report_copy(struct report *r, char **json, size_t *len)
+int report_copy(struct report *r, bool details, char **json, size_t *len)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&r->lock);
-	if (!r->json) {
+	if (!r->json[details]) {
 		err = EAGAIN;
 	} else {
-		*json = malloc(r->len + 1);
+		*json = malloc(r->len[details] + 1);
 		if (*json) {
-			memcpy(*json, r->json, r->len + 1);
-			*len = r->len;
+			memcpy(*json, r->json[details], r->len[details] + 1);
+			*len = r->len[details];
 		} else {
 			err = ENOMEM;
 		}

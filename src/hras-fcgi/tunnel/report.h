@@ -3,8 +3,9 @@
  *
  * The loop thread owns what the report describes (sessions, registrations,
  * calls), the workers serve HTTP: the loop thread renders the report
- * (status.c) into a snapshot here, and the status endpoint copies the
- * latest snapshot under its lock.  Safe from any thread.
+ * (status.c) into a snapshot here, in two versions (without and with
+ * each call's identifiers), and the status endpoint copies the one it
+ * was asked for under the lock.  Safe from any thread.
  */
 
 enum {
@@ -15,5 +16,6 @@ struct report;
 
 int report_alloc(struct report **rp);
 void report_free(struct report *r);
-int report_publish(struct report *r, const char *json, size_t len);
-int report_copy(struct report *r, char **json, size_t *len);
+int report_publish(struct report *r, bool details, const char *json,
+                   size_t len);
+int report_copy(struct report *r, bool details, char **json, size_t *len);

@@ -292,32 +292,46 @@ void sessions_close_all(struct sessions *t)
 }
 
 /* The sessions as a JSON array */
-int sessions_status(struct re_printf *pf, struct sessions *t)
+/* Add "sessions": one object per HRAC session, to the report @o */
+int sessions_status(struct odict *o, struct sessions *t)
 {
 	uint64_t now = mono_us();
+	struct odict *arr;
 	int err;
 
+	err = odict_alloc(&arr, 64);
+	if (err)
+		return err;
 	pthread_mutex_lock(&t->lock);
-	err = re_hprintf(pf, "[");
-	for (uint32_t i = 0; i < t->n; i++) {
+	for (uint32_t i = 0; i < t->n && !err; i++) {
 		struct session *s = t->v[i];
+		struct odict *so;
+		char key[16];
 
+		err = odict_alloc(&so, 16);
+		if (err)
+			break;
 		pthread_mutex_lock(&s->lock);
-		err |=
-		    re_hprintf(pf,
-		               "%s{\"hrac\":\"%s\",\"peer\":\"%s\","
-		               "\"age_s\":%llu,\"down_streams\":%u,"
-		               "\"up_streams\":%u,\"bytes_up\":%llu,"
-		               "\"bytes_down\":%llu}",
-		               i ? "," : "", s->id, s->peer,
-		               (unsigned long long)(now - s->opened) / 1000000,
-		               s->down_active, s->up_active,
-		               (unsigned long long)s->bytes_up,
-		               (unsigned long long)s->bytes_down);
+		err |= odict_entry_add(so, "hrac", ODICT_STRING, s->id);
+		err |= odict_entry_add(so, "peer", ODICT_STRING, s->peer);
+		err |= odict_entry_add(so, "age_s", ODICT_INT,
+		                       (int64_t)((now - s->opened) / 1000000));
+		err |= odict_entry_add(so, "down_streams", ODICT_INT,
+		                       (int64_t)s->down_active);
+		err |= odict_entry_add(so, "up_streams", ODICT_INT,
+		                       (int64_t)s->up_active);
+		err |= odict_entry_add(so, "bytes_up", ODICT_INT,
+		                       (int64_t)s->bytes_up);
+		err |= odict_entry_add(so, "bytes_down", ODICT_INT,
+		                       (int64_t)s->bytes_down);
 		pthread_mutex_unlock(&s->lock);
+		snprintf(key, sizeof(key), "%u", i);
+		err |= odict_entry_add(arr, key, ODICT_OBJECT, so);
+		mem_deref(so);
 	}
-	err |= re_hprintf(pf, "]");
 	pthread_mutex_unlock(&t->lock);
+	err |= odict_entry_add(o, "sessions", ODICT_ARRAY, arr);
+	mem_deref(arr);
 	return err;
 }
 

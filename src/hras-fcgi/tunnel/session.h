@@ -53,7 +53,7 @@ void sessions_drop_id(struct sessions *t, const char *id, const char *why);
 void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
 void sessions_close_all(struct sessions *t);
 size_t sessions_count(struct sessions *t);
-int sessions_status(struct re_printf *pf, struct sessions *t);
+int sessions_status(struct odict *o, struct sessions *t);
 
 struct session *session_ref(struct session *s);
 void session_deref(struct session *s);

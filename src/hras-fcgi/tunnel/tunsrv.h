@@ -40,9 +40,9 @@ struct tunsrv_conf {
 
 struct tunsrv {
 	const struct tunsrv_conf *cfg; /* read-only once workers run */
-	atomic_uint opening; /* open requests being served */
+	atomic_uint opening;           /* open requests being served */
 	uint32_t open_max;   /* ... at most: the rest is for sessions */
-	struct hracs *hracs;           /* replaced under its own lock */
+	struct hracs *hracs; /* replaced under its own lock */
 	struct nonces *nonces;
 	struct sessions *sessions;
 	struct inbox *inbox;   /* frames up: workers -> loop thread */
