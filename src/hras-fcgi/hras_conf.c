@@ -81,6 +81,8 @@ const struct conf_opt hras_opts[] = {
 	    "keep registrations here across restarts"),
 	OPT("outbound", 0, CONF_STR, sip.outbound, 0, 0, "SIP-URI", NULL,
 	    "route for domains not served here (a trunk)"),
+	OPT("open-registrar", 0, CONF_BOOL, sip.open_registrar, 0, 0, NULL,
+	    NULL, "run without --users: anyone may register anything"),
 	OPT("auth-inside", 0, CONF_BOOL, sip.auth_inside, 0, 0, NULL, "yes",
 	    "inside phones authenticate too"),
 	OPT("digest-algorithms", 0, CONF_STR, sip.digest_algorithms, 0, 0,
@@ -144,6 +146,14 @@ int hras_conf_check(const struct hras_conf *cfg, char *err, size_t errsz)
 		snprintf(err, errsz,
 		         "base-path must start and end with '/', not '%s'",
 		         cfg->tunnel.base_path);
+		return 1;
+	}
+	if (!cfg->sip.users && !cfg->sip.open_registrar &&
+	    (cfg->sip.listen.n || !cfg->echo)) {
+		snprintf(err, errsz,
+		         "no --users: without them anyone could register any "
+		         "address of record and call out; give --users FILE, "
+		         "or --open-registrar to run so on purpose");
 		return 1;
 	}
 	if (cfg->sip.expires_min > cfg->sip.expires_max ||

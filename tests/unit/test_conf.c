@@ -311,16 +311,25 @@ static int hrac_table(void)
 
 static int hras_table(void)
 {
-	char *argv[] = {
-		"hras-fcgi",     "-f",   "-s",          "unix:/run/x.sock",
-		"--hracs",       "/h",   "--keepalive", "15",
-		"--socket-mode", "0600", "-vv",         NULL
-	};
+	char *argv[] = { "hras-fcgi",
+		         "-f",
+		         "-s",
+		         "unix:/run/x.sock",
+		         "--hracs",
+		         "/h",
+		         "--keepalive",
+		         "15",
+		         "--socket-mode",
+		         "0600",
+		         "-vv",
+		         "--users",
+		         "/u",
+		         NULL };
 	struct hras_conf c;
 	char err[256];
 
 	memset(&c, 0, sizeof(c));
-	TEST_EQ(conf_load(hras_opts, &c, 11, argv, err, sizeof(err)), 0);
+	TEST_EQ(conf_load(hras_opts, &c, 13, argv, err, sizeof(err)), 0);
 	TEST_EQ(hras_conf_check(&c, err, sizeof(err)), 0);
 	TEST_EQ(c.tunnel.keepalive, 15);
 	TEST_EQ(c.socket_mode, 0600);
@@ -333,6 +342,18 @@ static int hras_table(void)
 	conf_set_str(&c.tunnel.base_path, "sofw");
 	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
 	TEST_ASSERT(strstr(err, "base-path must start and end with '/'"));
+	conf_free(hras_opts, &c);
+
+	/* a registrar without users only when asked for, or echo only */
+	memset(&c, 0, sizeof(c));
+	TEST_EQ(conf_load(hras_opts, &c, 11, argv, err, sizeof(err)), 0);
+	TEST_ASSERT(hras_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_ASSERT(strstr(err, "--open-registrar"));
+	c.sip.open_registrar = true;
+	TEST_EQ(hras_conf_check(&c, err, sizeof(err)), 0);
+	c.sip.open_registrar = false;
+	c.echo = true;
+	TEST_EQ(hras_conf_check(&c, err, sizeof(err)), 0);
 	conf_free(hras_opts, &c);
 
 	memset(&c, 0, sizeof(c));

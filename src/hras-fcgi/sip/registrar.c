@@ -151,6 +151,41 @@ static int reply_ok(struct sipsrv *s, const struct sip_msg *msg,
 	return e;
 }
 
+/*
+ * An inside phone that need not authenticate (--auth-inside no, or no
+ * --users) speaks for its site only: it may register an address of
+ * record nobody else holds, or one held by phones of its own site.
+ * @return false when the request has been answered (403)
+ */
+static bool own_site_aor(struct sipsrv *s, const struct sip_msg *msg,
+                         const struct origin *o, const char *aor)
+{
+	const struct list *l;
+	struct le *le;
+	char ob[96];
+
+	if (!o->inside || (s->digest && s->cfg->auth_inside))
+		return true;
+	l = location_lookup(s->loc, aor);
+	LIST_FOREACH(l, le)
+	{
+		const struct binding *b = le->data;
+
+		if (b->expires > location_now() &&
+		    (!b->inside || strcmp(b->hrac, o->hrac))) {
+			log_warn("REGISTER from %s for %s refused: bound %s%s, and "
+			         "the phone did not authenticate",
+			         route_origin_str(o, ob, sizeof(ob)), aor,
+			         b->inside ? "through HRAC " : "outside",
+			         b->inside ? b->hrac : "");
+			s->st.refused_auth++;
+			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
+			return false;
+		}
+	}
+	return true;
+}
+
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o)
 {
@@ -183,6 +218,8 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 	}
 
 	if (!sipsrv_authorize(s, msg, o, false, &authed))
+		return;
+	if (!own_site_aor(s, msg, o, aor))
 		return;
 
 	dflt = pl_isset(&msg->expires) ? (int64_t)pl_u32(&msg->expires)

@@ -60,6 +60,7 @@ struct sipsrv_conf {
 	char *state;             /* bindings survive restarts here */
 	char *outbound;          /* trunk for foreign domains */
 	bool auth_inside;        /* inside phones authenticate too */
+	bool open_registrar;     /* no --users, on purpose */
 	char *digest_algorithms; /* challenged with, preferred first */
 	uint32_t expires_default, expires_min, expires_max;
 	uint32_t max_contacts; /* per address of record */
