@@ -60,7 +60,7 @@ static int on_frame(const struct frame *f, void *arg)
 
 	/* refuse before accepting: a reliable frame not acknowledged is
 	 * resent by the HRAC once the loop thread has caught up */
-	if (carries && !inbox_room(u->ib, len)) {
+	if (carries && !inbox_room(u->ib, u->s, len)) {
 		inbox_count_refused(u->ib);
 		u->refused++;
 		return 0;

@@ -21,16 +21,18 @@
 
 enum {
 	REC_HDR = 16,
+	SHARE = 4, /* one HRAC fills a quarter of the inbox at most */
 };
 
 struct inbox {
 	pthread_mutex_t lock;
 	uint8_t *buf[2];
 	size_t cap;
-	size_t len; /* bytes in buf[fill] */
-	int fill;   /* the buffer workers append to */
-	bool ring;  /* a frame was put since the doorbell last rang */
-	bool rung;  /* the loop thread has not drained since */
+	size_t len;   /* bytes in buf[fill] */
+	int fill;     /* the buffer workers append to */
+	bool ring;    /* a frame was put since the doorbell last rang */
+	bool rung;    /* the loop thread has not drained since */
+	uint32_t gen; /* bumped at each swap: sessions' shares start anew */
 	uint64_t refused;
 	struct mqueue *mq;
 	inbox_frame_h *frameh;
@@ -56,6 +58,7 @@ static void drain(int id, void *data, void *arg)
 	len = ib->len;
 	ib->fill ^= 1;
 	ib->len = 0;
+	ib->gen++;
 	ib->rung = false;
 	pthread_mutex_unlock(&ib->lock);
 
@@ -141,13 +144,30 @@ void inbox_unlock(struct inbox *ib)
 	}
 }
 
-/* With the lock held: would a frame of @len bytes fit? */
-bool inbox_room(const struct inbox *ib, size_t len)
+/* The bytes @s has in the buffer being filled (both locks held) */
+static size_t *share_of(const struct inbox *ib, struct session *s)
 {
-	return ib->len + rec_size(len) <= ib->cap;
+	if (s->inbox_gen != ib->gen) {
+		s->inbox_gen = ib->gen;
+		s->inbox_bytes = 0;
+	}
+	return &s->inbox_bytes;
 }
 
-/* With the lock held, after inbox_room(): append, referencing @s */
+/*
+ * With the inbox and the session locked: would a frame of @len bytes
+ * from @s fit?  One HRAC gets a quarter of the inbox at most, so that a
+ * burst from one site leaves room for the others.
+ */
+bool inbox_room(const struct inbox *ib, struct session *s, size_t len)
+{
+	size_t rec = rec_size(len);
+
+	return ib->len + rec <= ib->cap &&
+	       *share_of(ib, s) + rec <= ib->cap / SHARE;
+}
+
+/* With both locks held, after inbox_room(): append, referencing @s */
 void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
                size_t len)
 {
@@ -159,6 +179,7 @@ void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
 	memcpy(rec + 8, &flen, sizeof(flen));
 	memcpy(rec + REC_HDR, frame, len);
 	ib->len += rec_size(len);
+	*share_of(ib, s) += rec_size(len);
 	ib->ring = true;
 }
 

@@ -6,8 +6,8 @@
  * frame after a drain rings libre's mqueue once, so a burst costs one
  * pipe write, not one per frame.  The loop thread swaps the two buffers
  * and processes the full one without the lock.  Bounded: when the inbox
- * is full, callers refuse the frame (a reliable one is then resent by
- * the HRAC, a media one is lost).
+ * is full, or one HRAC holds a quarter of it, callers refuse the frame
+ * (a reliable one is then resent by the HRAC, a media one is lost).
  */
 
 struct session;
@@ -22,7 +22,7 @@ int inbox_alloc(struct inbox **ip, size_t cap, inbox_frame_h *frameh,
 void inbox_free(struct inbox *ib);
 void inbox_lock(struct inbox *ib);
 void inbox_unlock(struct inbox *ib);
-bool inbox_room(const struct inbox *ib, size_t len);
+bool inbox_room(const struct inbox *ib, struct session *s, size_t len);
 void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
                size_t len);
 uint64_t inbox_refused(struct inbox *ib);

@@ -36,6 +36,10 @@ struct session {
 	uint64_t opened;      /* us */
 	char peer[96];        /* where the last open came from */
 	uint64_t bytes_up, bytes_down;
+
+	/* under the inbox lock and the session's */
+	uint32_t inbox_gen;
+	size_t inbox_bytes;
 };
 
 struct sessions;
