@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "log.h"
 #include "daemon.h"
@@ -61,4 +63,25 @@ void daemon_pidfile(const char *path)
 	}
 	fprintf(f, "%d\n", (int)getpid());
 	fclose(f);
+}
+
+/**
+ * Raise the soft limit of open files to the hard one: every call, relay
+ * port, phone and tunnel request holds descriptors, and the usual soft
+ * limit of 1024 is reached long before the programs' own bounds
+ *
+ * @return the limit now in force
+ */
+uint64_t daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
 }

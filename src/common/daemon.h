@@ -4,3 +4,4 @@
 
 int daemon_detach(bool keep_stdin);
 void daemon_pidfile(const char *path);
+uint64_t daemon_raise_nofile(void);

@@ -36,6 +36,7 @@ enum {
 	STATUS_MS = 5000,
 	STATUS_FRESH_S = 15, /* --status: older means hrac is not running */
 	LOOP_FDS = 65536,
+	FD_RESERVE = 64, /* the loop, libcurl's connections, files */
 };
 
 static const char summary[] =
@@ -55,6 +56,33 @@ struct hrac {
 	bool closing;
 	bool closed;
 };
+
+/*
+ * Raise the open-files limit; if the phones' TCP connections and the
+ * media ports (two per pair) still need more, fewer TCP connections are
+ * taken than --sip-tcp-max says, and the log says so
+ */
+static void fit_descriptors(struct hrac_conf *cfg)
+{
+	uint64_t nofile = daemon_raise_nofile(), pairs, want;
+	unsigned lo, hi;
+
+	if (sscanf(cfg->rtp_ports, "%u-%u", &lo, &hi) != 2 || hi < lo)
+		return;
+	pairs = (hi - lo + 1) / 2;
+	want = FD_RESERVE + cfg->sip_tcp_max + 2 * pairs;
+	if (nofile >= want)
+		return;
+	if (nofile > FD_RESERVE + 2 * pairs + 16)
+		cfg->sip_tcp_max = (uint32_t)(nofile - FD_RESERVE - 2 * pairs);
+	else
+		cfg->sip_tcp_max = 16;
+	log_warn("open files: the limit is %llu, the bounds need %llu: at most "
+	         "%u phones' TCP connections (raise the limit, e.g. "
+	         "LimitNOFILE, or narrow --rtp-ports)",
+	         (unsigned long long)nofile, (unsigned long long)want,
+	         cfg->sip_tcp_max);
+}
 
 static int load_options(struct hrac_conf *cfg, int argc, char *argv[])
 {
@@ -297,6 +325,8 @@ int main(int argc, char *argv[])
 
 	log_init("hrac", h.cfg.foreground || h.cfg.diagnose,
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
+	if (!h.cfg.diagnose)
+		fit_descriptors(&h.cfg);
 
 	if (!h.cfg.foreground && !h.cfg.diagnose) {
 		int e = daemon_detach(false);

@@ -32,6 +32,7 @@
 #include "tunsrv.h"
 #include "iface.h"
 #include "rat.h"
+#include "portpool.h"
 #include "sipsrv.h"
 #include "proxy.h"
 #include "hras.h"
@@ -43,6 +44,7 @@
 #endif
 
 enum {
+	FD_RESERVE = 256, /* the loop, logs, SIP TCP, state files */
 	FCGI_BACKLOG = 256,
 	LOOP_FDS = 65536,
 };
@@ -75,6 +77,36 @@ static int load_options(struct hras_conf *cfg, int argc, char *argv[])
 		return EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Raise the open-files limit, and if the bounds still need more than it
+ * allows (a worker thread's request, an inside phone's gateway socket,
+ * two per relay port pair), size the phones and pairs down to fit: a
+ * bound that can be reached should not fail with EMFILE half-way
+ */
+static void fit_descriptors(struct hras_conf *cfg)
+{
+	uint64_t nofile = daemon_raise_nofile(), fixed, want, budget;
+	uint64_t phones = cfg->sip.max_phones, pairs;
+	uint16_t lo, hi;
+
+	if (portpool_parse(cfg->media.rtp_ports, &lo, &hi))
+		return;
+	pairs = (uint64_t)(hi - lo + 1) / 2;
+	fixed = FD_RESERVE + cfg->tunnel.threads;
+	want = phones + 2 * pairs;
+	if (nofile >= fixed + want)
+		return;
+	budget = nofile > fixed ? nofile - fixed : 0;
+	cfg->sip.max_phones = (uint32_t)max(16, phones * budget / want);
+	cfg->media.max_pairs = (uint32_t)max(1, pairs * budget / want);
+	log_warn("open files: the limit is %llu, the bounds need %llu: at most "
+	         "%u inside phones and %u relay port pairs (raise the limit, "
+	         "e.g. LimitNOFILE, or lower --max-phones, --rtp-ports or "
+	         "--threads)",
+	         (unsigned long long)nofile, (unsigned long long)(fixed + want),
+	         cfg->sip.max_phones, cfg->media.max_pairs);
 }
 
 /* A unix socket left by an earlier run would make bind() fail */
@@ -233,6 +265,7 @@ int main(int argc, char *argv[])
 	}
 
 	log_init("hras-fcgi", h.cfg.foreground, h.cfg.verbose);
+	fit_descriptors(&h.cfg);
 
 	if (FCGX_Init()) {
 		log_error("FCGX_Init failed");

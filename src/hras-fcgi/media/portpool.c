@@ -13,8 +13,9 @@ struct portpool {
 	uint16_t lo;    /* even */
 	uint32_t pairs; /* in the range */
 	uint32_t used;
-	uint32_t next; /* where the search starts */
-	uint8_t *bits; /* one per pair */
+	uint32_t limit; /* pairs in use at most (descriptors) */
+	uint32_t next;  /* where the search starts */
+	uint8_t *bits;  /* one per pair */
 };
 
 /* "LO-HI": at least one even/odd pair inside 1024..65535 */
@@ -59,6 +60,7 @@ int portpool_alloc(struct portpool **ppp, uint16_t lo, uint16_t hi)
 		return ENOMEM;
 	pp->lo = lo;
 	pp->pairs = (uint32_t)(hi - lo + 1) / 2;
+	pp->limit = pp->pairs;
 	pp->bits = mem_zalloc(pp->pairs, NULL);
 	if (!pp->bits) {
 		mem_deref(pp);
@@ -75,6 +77,8 @@ int portpool_alloc(struct portpool **ppp, uint16_t lo, uint16_t hi)
  */
 int portpool_take(struct portpool *pp, uint16_t *port)
 {
+	if (pp->used >= pp->limit)
+		return ENOSPC;
 	for (uint32_t n = 0; n < pp->pairs; n++) {
 		uint32_t i = (pp->next + n) % pp->pairs;
 
@@ -107,6 +111,18 @@ int portpool_mark(struct portpool *pp, uint16_t port)
 	pp->bits[i] = 1;
 	pp->used++;
 	return 0;
+}
+
+/* At most @limit pairs in use at once (each costs two descriptors) */
+void portpool_limit(struct portpool *pp, uint32_t limit)
+{
+	pp->limit = min(limit, pp->pairs);
+}
+
+/* The pairs in the range */
+uint32_t portpool_pairs(const struct portpool *pp)
+{
+	return pp->pairs;
 }
 
 bool portpool_holds(const struct portpool *pp, uint16_t port)

@@ -12,5 +12,7 @@ int portpool_parse(const char *s, uint16_t *lo, uint16_t *hi);
 int portpool_alloc(struct portpool **pp, uint16_t lo, uint16_t hi);
 int portpool_take(struct portpool *pp, uint16_t *port);
 int portpool_mark(struct portpool *pp, uint16_t port);
+void portpool_limit(struct portpool *pp, uint32_t limit);
+uint32_t portpool_pairs(const struct portpool *pp);
 void portpool_give(struct portpool *pp, uint16_t port);
 bool portpool_holds(const struct portpool *pp, uint16_t port);

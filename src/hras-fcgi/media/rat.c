@@ -497,6 +497,8 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
 	sa_init(&r->bind, sa_af(&r->public_ip));
 	e = e ? e : portpool_parse(cfg->rtp_ports, &lo, &hi);
 	e = e ? e : portpool_alloc(&r->pool, lo, hi);
+	if (!e && cfg->max_pairs)
+		portpool_limit(r->pool, cfg->max_pairs);
 	e = e ? e : hash_alloc(&r->by_callid, 1024);
 	e = e ? e : hash_alloc(&r->by_port, 1024);
 	e = e ? e : hash_alloc(&r->hracs, 64);

@@ -42,6 +42,8 @@ struct rat_conf {
 	char *public_ip;        /* put in SDP toward outside phones */
 	char *rtp_ports;        /* LO-HI of the relay ports */
 	uint32_t media_timeout; /* s without RTP before a call's relay goes */
+	uint32_t max_pairs;     /* relay pairs open at once (not an option: what
+	                           the open-files limit allows); 0: all */
 };
 
 int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
