@@ -16,6 +16,7 @@
 #include "chan.h"
 #include "log.h"
 #include "mono.h"
+#include "quota.h"
 #include "hracs.h"
 #include "session.h"
 #include "inbox.h"

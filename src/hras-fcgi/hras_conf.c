@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "frame.h"
 #include "cidr.h"
+#include "quota.h"
 #include "hracs.h"
 #include "inbox.h"
 #include "tunsrv.h"

@@ -25,6 +25,7 @@
 #include "chan.h"
 #include "daemon.h"
 #include "log.h"
+#include "quota.h"
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"

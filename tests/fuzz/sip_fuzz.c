@@ -34,6 +34,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "quota.h"
 #include "hracs.h"
 #include "session.h"
 #include "inbox.h"

@@ -18,6 +18,7 @@
 #include "secret.h"
 #include "tunnel.h"
 #include "hrac.h"
+#include "quota.h"
 #include "hracs.h"
 #include "inbox.h"
 #include "tunsrv.h"

@@ -11,6 +11,7 @@
 #include <re.h>
 #include "conf.h"
 #include "log.h"
+#include "quota.h"
 #include "hracs.h"
 #include "iface.h"
 #include "lan_gw.h"

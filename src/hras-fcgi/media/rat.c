@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "quota.h"
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
@@ -61,6 +62,8 @@ static void entry_destructor(void *arg)
 	list_unlink(&e->le);
 	hash_unlink(&e->he);
 	e->r->st.calls--;
+	quota_give(e->party[0] == 'i' ? e->r->q_site : e->r->q_source,
+	           e->party);
 }
 
 static void entry_end(struct rat_entry *e, const char *why)
@@ -173,19 +176,47 @@ static struct rat_entry *entry_find(struct rat *r, struct find *f)
 	return f->e;
 }
 
+/* The party a side and address are, in the quotas: "i:" and the site's
+ * HRAC, or "o:" and the address (IPv6: its /64) */
+void rat_party_key(char out[QUOTA_KEY_MAX], const struct iface *side,
+                   const struct sa *addr)
+{
+	if (side->inside)
+		snprintf(out, QUOTA_KEY_MAX, "i:%s", side->hrac);
+	else
+		quota_key_addr(out, addr);
+}
+
 static struct rat_entry *entry_create(struct rat *r, const struct sip_msg *msg,
                                       const struct iface *from,
-                                      const struct iface *to, int *k)
+                                      const struct iface *to,
+                                      const struct sa *party, int *k)
 {
 	struct rat_entry *e;
-	char a[96], b[96];
+	char a[96], b[96], key[QUOTA_KEY_MAX];
+	struct quota *q;
 
 	if (msg->callid.l >= sizeof(e->callid) ||
 	    msg->from.tag.l >= sizeof(e->ftag))
 		return NULL;
-	e = mem_zalloc(sizeof(*e), entry_destructor);
-	if (!e)
+	/* the party that sets a call up holds it, within its share */
+	rat_party_key(key, from, party);
+	q = from->inside ? r->q_site : r->q_source;
+	if (!quota_take(q, key)) {
+		if (r->st.refused_quota++ % 100 == 0)
+			log_warn(
+			    "call %.*s not relayed: %s holds %u calls, its "
+			    "share",
+			    (int)msg->callid.l, msg->callid.p, key,
+			    quota_limit(q));
 		return NULL;
+	}
+	e = mem_zalloc(sizeof(*e), entry_destructor);
+	if (!e) {
+		quota_give(q, key);
+		return NULL;
+	}
+	memcpy(e->party, key, sizeof(key));
 	e->r = r;
 	pl_strcpy(&msg->callid, e->callid, sizeof(e->callid));
 	pl_strcpy(&msg->from.tag, e->ftag, sizeof(e->ftag));
@@ -299,7 +330,7 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 		return EPERM;
 	}
 	if (!e)
-		e = entry_create(r, msg, from, to, &k);
+		e = entry_create(r, msg, from, to, party, &k);
 	if (!e)
 		return ENOENT;
 	if (!msg->req && !e->ttag[0] && msg->to.tag.l < sizeof(e->ttag))
@@ -461,6 +492,8 @@ static void rat_destructor(void *arg)
 	hash_flush(r->hracs);
 	mem_deref(r->hracs);
 	mem_deref(r->pool);
+	mem_deref(r->q_source);
+	mem_deref(r->q_site);
 }
 
 /**
@@ -499,6 +532,14 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
 	e = e ? e : portpool_alloc(&r->pool, lo, hi);
 	if (!e && cfg->max_pairs)
 		portpool_limit(r->pool, cfg->max_pairs);
+	/* one outside source may hold a tenth of the relay, a site half */
+	if (!e) {
+		uint32_t pairs =
+		    cfg->max_pairs ? cfg->max_pairs : portpool_pairs(r->pool);
+
+		e = quota_alloc(&r->q_source, max(8u, pairs / 10));
+		e = e ? e : quota_alloc(&r->q_site, max(8u, pairs / 2));
+	}
 	e = e ? e : hash_alloc(&r->by_callid, 1024);
 	e = e ? e : hash_alloc(&r->by_port, 1024);
 	e = e ? e : hash_alloc(&r->hracs, 64);

@@ -58,4 +58,6 @@ void rat_failed(struct rat *r, const struct sip_msg *req);
 void rat_bye(struct rat *r, const struct sip_msg *req);
 void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f);
 void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
+void rat_party_key(char out[QUOTA_KEY_MAX], const struct iface *side,
+                   const struct sa *addr);
 int rat_status(struct odict *o, struct rat *r, bool details);

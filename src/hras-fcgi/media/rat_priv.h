@@ -16,7 +16,7 @@ struct rat_stats {
 	uint32_t calls, streams, ports; /* now */
 	uint64_t calls_total;
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
-	uint64_t refused_sdp;
+	uint64_t refused_sdp, refused_quota;
 };
 
 struct rat_leg;
@@ -55,6 +55,7 @@ struct rat_entry {
 	struct le le; /* rat->entries */
 	struct le he; /* rat->by_callid */
 	struct rat *r;
+	char party[QUOTA_KEY_MAX]; /* who set it up, in the quotas */
 	char callid[256];
 	char ftag[128]; /* the caller's */
 	char ttag[128]; /* the callee's, once answered */
@@ -85,6 +86,7 @@ struct rat {
 	uint64_t timeout;    /* ms */
 	uint64_t unanswered; /* ms an unanswered entry may live */
 	struct tmr sweep;
+	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
 };
 

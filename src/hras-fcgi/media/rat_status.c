@@ -20,6 +20,7 @@
 #include "chan.h"
 #include "log.h"
 #include "mono.h"
+#include "quota.h"
 #include "hracs.h"
 #include "session.h"
 #include "iface.h"
@@ -155,6 +156,7 @@ int rat_status(struct odict *o, struct rat *r, bool details)
 	err |= put_int(relay, "drops_no_peer", r->st.drops_nopeer);
 	err |= put_int(relay, "drops_tunnel", r->st.drops_tunnel);
 	err |= put_int(relay, "refused_sdp", r->st.refused_sdp);
+	err |= put_int(relay, "refused_quota", r->st.refused_quota);
 	err |= odict_entry_add(o, "calls", ODICT_ARRAY, calls);
 	err |= odict_entry_add(o, "relay", ODICT_OBJECT, relay);
 out:

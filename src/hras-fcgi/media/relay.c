@@ -22,6 +22,7 @@
 #include "chan.h"
 #include "log.h"
 #include "mono.h"
+#include "quota.h"
 #include "hracs.h"
 #include "session.h"
 #include "iface.h"

@@ -14,6 +14,7 @@
 #include <re.h>
 #include "conf.h"
 #include "log.h"
+#include "quota.h"
 #include "hracs.h"
 #include "iface.h"
 #include "lan_gw.h"
@@ -53,7 +54,8 @@ struct answered {
 struct proxy {
 	struct sipsrv *s;
 	struct list txl;
-	struct hash *answered; /* struct answered, by our branch */
+	struct hash *answered;           /* struct answered, by our branch */
+	struct quota *q_source, *q_site; /* transactions per party */
 	uint32_t nanswered;
 	uint64_t strays_dropped;
 	uint32_t ntx, max_tx;
@@ -64,6 +66,7 @@ struct proxy {
 struct ptx {
 	struct le le;
 	struct proxy *px;
+	char party[QUOTA_KEY_MAX]; /* who holds it, in the quotas */
 	struct sip_msg *req;
 	struct sip_strans *st;
 	struct list branches;
@@ -105,8 +108,11 @@ static void ptx_destructor(void *arg)
 	tmr_cancel(&t->life);
 	list_flush(&t->branches);
 	list_unlink(&t->le);
-	if (t->px)
+	if (t->px) {
 		t->px->ntx--;
+		quota_give(t->party[0] == 'i' ? t->px->q_site : t->px->q_source,
+		           t->party);
+	}
 	mem_deref(t->st);
 	mem_deref(t->best);
 	mem_deref(t->challenges);
@@ -648,6 +654,9 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 	struct ptx *t;
 	size_t started = 0;
 
+	char party[QUOTA_KEY_MAX];
+	struct quota *q;
+
 	if (px->ntx >= px->max_tx) {
 		log_re_warn(
 		    "%u proxy transactions in progress: %r refused (503)",
@@ -656,13 +665,25 @@ void proxy_request(struct proxy *px, const struct sip_msg *msg,
 		             "Retry-After: 5\r\n");
 		return;
 	}
+	rat_party_key(party, &o->in, &o->party);
+	q = party[0] == 'i' ? px->q_site : px->q_source;
+	if (!quota_take(q, party)) {
+		log_re_warn("%s holds %u proxy transactions, its share: %r "
+		            "refused (503)",
+		            party, quota_limit(q), &msg->met);
+		sipsrv_reply(s, msg, 503, "Service Unavailable",
+		             "Retry-After: 5\r\n");
+		return;
+	}
 
 	t = mem_zalloc(sizeof(*t), ptx_destructor);
 	if (!t) {
+		quota_give(q, party);
 		sipsrv_reply(s, msg, 500, "Server Internal Error", NULL);
 		return;
 	}
 	t->px = px;
+	memcpy(t->party, party, sizeof(party));
 	px->ntx++;
 	list_append(&px->txl, &t->le, t);
 	t->req = mem_ref((void *)msg);
@@ -806,6 +827,8 @@ static void proxy_destructor(void *arg)
 		list_unlink(&t->le);
 		mem_deref(t);
 	}
+	mem_deref(px->q_source);
+	mem_deref(px->q_site);
 }
 
 int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
@@ -815,7 +838,10 @@ int proxy_alloc(struct proxy **pp, struct sipsrv *s, uint32_t timer_c,
 
 	if (!px)
 		return ENOMEM;
-	if (hash_alloc(&px->answered, 1024)) {
+	/* one source may hold a tenth of the transactions, a site half */
+	if (hash_alloc(&px->answered, 1024) ||
+	    quota_alloc(&px->q_source, max(16, max_tx / 10)) ||
+	    quota_alloc(&px->q_site, max(16, max_tx / 2))) {
 		mem_deref(px);
 		return ENOMEM;
 	}

@@ -173,11 +173,12 @@ static bool own_site_aor(struct sipsrv *s, const struct sip_msg *msg,
 
 		if (b->expires > location_now() &&
 		    (!b->inside || strcmp(b->hrac, o->hrac))) {
-			log_warn("REGISTER from %s for %s refused: bound %s%s, and "
-			         "the phone did not authenticate",
-			         route_origin_str(o, ob, sizeof(ob)), aor,
-			         b->inside ? "through HRAC " : "outside",
-			         b->inside ? b->hrac : "");
+			log_warn(
+			    "REGISTER from %s for %s refused: bound %s%s, and "
+			    "the phone did not authenticate",
+			    route_origin_str(o, ob, sizeof(ob)), aor,
+			    b->inside ? "through HRAC " : "outside",
+			    b->inside ? b->hrac : "");
 			s->st.refused_auth++;
 			sipsrv_reply(s, msg, 403, "Forbidden", NULL);
 			return false;

@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "quota.h"
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
