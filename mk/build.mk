@@ -110,6 +110,13 @@ $(B)/fuzz/sip_fuzz: tests/fuzz/sip_fuzz.c $(COMMON_SRCS) $(HRAS_SRCS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(HRAS_INC) -o $@ $< $(COMMON_SRCS) \
 		$(HRAS_SRCS) $(HRAS_LIBS)
 
+# HRAS's SIP parsers without the service: fast enough for long runs
+$(B)/fuzz/sip_parse_fuzz: tests/fuzz/sip_parse_fuzz.c $(COMMON_SRCS) \
+		$(HRAS_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(HRAS_INC) -o $@ $< $(COMMON_SRCS) \
+		$(HRAS_SRCS) $(HRAS_LIBS)
+
 $(B)/fuzz/sip_stream_fuzz: tests/fuzz/sip_stream_fuzz.c $(COMMON_SRCS) \
 		src/hrac/sip_stream.c
 	@mkdir -p $(@D)
