@@ -52,7 +52,7 @@ fw_squid() {
 	chown proxy:proxy "$d"/*
 	ip netns exec "$(fw_ns "proxy-$x")" squid -N -f "$d/squid.conf" \
 		>>"$T/squid-$x.log" 2>&1 &
-	track $!
+	track $! "squid of proxy-$x"
 	for _ in $(seq 200); do
 		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
 		sleep 0.05
@@ -78,7 +78,7 @@ fw_hrac() {
 		--status-file "$T/hrac-$x.status" "$@" >>"$T/hrac-$x.log" 2>&1 &
 	FW_HRAC_PID=$!
 	printf -v "FW_HRAC_$x" %s $!
-	track $FW_HRAC_PID
+	track $FW_HRAC_PID "hrac site-$x"
 	wait_log "$T/hras.log" "HRAC 'site-$x': media on $FW_PLAN.10" 200
 }
 

@@ -28,11 +28,11 @@ log "== a hracs file others can read is refused"
 make_identity site-a
 make_identity site-b
 chmod 644 "$T/hracs"
-if "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs" 2>"$T/refuse.err"; then
-	fail "hras-fcgi started with a world-readable identities file"
-fi
-grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.err" ||
-	fail "no actionable message: $(cat "$T/refuse.err")"
+# a configuration error (identities file): exit 2 (hras-fcgi.8)
+ours refuse timeout 10 "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs"
+expect_rc 2 $? "hras-fcgi with a world-readable identities file"
+grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.out" ||
+	fail "no actionable message: $(cat "$T/refuse.out")"
 chmod 600 "$T/hracs"
 
 start_hras --echo --frame-timeout 3
@@ -42,7 +42,7 @@ log "== site-b exchanges frames all along"
 probe site-b --server $URL --sip 1000 --rtp 1000 --rate 200 --timeout 60 \
 	>"$T/probe.out" 2>&1 &
 PROBE_PID=$!
-track $PROBE_PID
+track $PROBE_PID sofw-probe
 sleep 1
 
 log "== opening"

@@ -71,7 +71,7 @@ HRAS_SOCKET=unix:$T/spawned.sock
 spawn-fcgi -n -s "$T/spawned.sock" -M 0666 -- "$BIN/hras-fcgi" -f \
 	--hracs "$T/hracs" --echo -v >>"$T/hras-spawned.log" 2>&1 &
 SPAWN_PID=$!
-track $SPAWN_PID
+track $SPAWN_PID "hras-fcgi (spawn-fcgi -n execs it)"
 wait_log "$T/hras-spawned.log" "FastCGI on fd 0" 200
 start_nginx
 diagnose site-b --server $URL || fail "diagnose through the spawned hras-fcgi"

@@ -67,8 +67,9 @@ assert r["relay"]["calls_total"] >= 3, r["relay"]  # re-INVITEs after a timeout 
 print("status:", json.dumps(r["relay"]))' || fail "the status report is wrong"
 code=$(curl -s -o /dev/null -w '%{http_code}' --interface 198.51.100.1 http://192.0.2.1/sofw/status)
 [ "$code" = 403 ] || fail "the status was served outside --status-allow ($code)"
-out=$(in_ns lan-a "$BIN/hrac" --status --status-file "$T/hrac-a.status") ||
-	fail "hrac --status: $out"
+ours hrac-status in_ns lan-a "$BIN/hrac" --status --status-file "$T/hrac-a.status" ||
+	fail "hrac --status: $(cat "$T/hrac-status.out")"
+out=$(cat "$T/hrac-status.out")
 grep -q "^tunnel: open to http://192.0.2.1/sofw/, path plain HTTP proxy" <<<"$out" ||
 	fail "hrac --status says: $out"
 grep -q "^media on $FW_PLAN.10 ports 40000-40999: 0 pairs open" <<<"$out" ||
