@@ -187,11 +187,20 @@ kill_expect() {
 cleanup() {
 	local rc=$? i p n
 	local -A alive=() killed=()
-	# the tracked processes, the last started first (hrac before the
-	# nginx and hras-fcgi it talks to): none may have died on its own,
-	# each must end cleanly on SIGTERM
+	# the tracked processes, one at a time: none may have died on its
+	# own, each must end cleanly on SIGTERM.  The clients (hrac, probes,
+	# phones) go first, then the servers (hras-fcgi, nginx, Squid), each
+	# group the last started first: so a server is never stopped under a
+	# client that would reconnect while it shuts down.
+	local order=() servers=()
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		p=${PIDS[i]}
+		case ${PID_NAME[$p]:-} in
+		hras-fcgi* | nginx* | squid*) servers+=("$p") ;;
+		*) order+=("$p") ;;
+		esac
+	done
+	for p in "${order[@]}" "${servers[@]}"; do
 		alive[$p]=1 killed[$p]=0
 		kill -0 "$p" 2>/dev/null || alive[$p]=0
 		if [ "${alive[$p]}" = 1 ]; then
