@@ -124,7 +124,9 @@ media_answer() {
 		--bind "$ip:$mport" --seconds "${ECHO_SECONDS:-20}" \
 		>"$T/echo-$user.out" 2>&1 &
 	ECHO_PID=$!
-	sleep 0.3
+	wait_udp "$where" "$ip" 5060
+	wait_udp "$where" "$ip" "$mport"
+	wait_udp "$where" "$ip" $((mport + 1))
 }
 
 # media_call WHERE USER IP CALLEE MPORT [SCENARIO [sipp args]]: USER
@@ -150,8 +152,12 @@ call_ended() {
 	wait "$UAC_PID" || fail "$1: the caller's scenario failed"
 	wait_uas "$1"
 	relay_idle
+	# the echoes end on SIGTERM (or by themselves) with exit 0
 	kill "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
-	wait "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
+	wait "$ECHO_PID" || fail "$1: the called phone's echo failed"
+	if [ -n "${VIDEO_ECHO:-}" ]; then
+		wait "$VIDEO_ECHO" || fail "$1: the video echo failed"
+	fi
 }
 
 # wait_step NAME STEP: the sipp run NAME logged "step STEP"

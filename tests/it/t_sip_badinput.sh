@@ -58,10 +58,11 @@ out=$(raw --from 192.0.2.11 ping)
 [ "$out" = "status 200" ] || fail "another source was not served: $out"
 
 log "== our users reach other domains through --outbound only"
+sipp_fresh uas-trunk
 sipp_at - uas-trunk -sf "$SIPP_SCEN/uas.xml" -s trunk -m 1 -i 192.0.2.12 \
 	-p 5080 >"$T/trunk.out" 2>&1 &
 trunk=$!
-sleep 0.3
+wait_udp - 192.0.2.12 5080
 call site-a alice 10.77.1.10 someone uac.xml -set domain elsewhere.test ||
 	fail "alice could not call through the trunk"
 wait $trunk || fail "the trunk's scenario failed"
