@@ -145,6 +145,31 @@ media_call() {
 	UAC_PID=$!
 }
 
+# voice_call WHERE USER IP MPORT CWHERE CALLEE CIP CMPORT [SCENARIO [sipp
+# args]]: the call of the voice tests.  CALLEE answers at CIP (media
+# echoed at CIP:CMPORT; scenario UAS_SCEN, default uas_media.xml, with the
+# words of UAS_ARGS), USER calls it from IP with media at IP:MPORT
+# (media_call's SCENARIO and args), and once the caller is talking, RTP
+# and RTCP go to the media address its 200 OK names and come back intact;
+# that address is left in PEER, which must match the pattern PEER_LIKE if
+# set.  UAC_PID, UAS_PID, ECHO_PID as media_call and media_answer set them.
+voice_call() {
+	local where=$1 user=$2 ip=$3 mport=$4 cwhere=$5 callee=$6 cip=$7 cmport=$8
+	shift 8
+	# shellcheck disable=SC2086
+	media_answer "$cwhere" "$callee" "$cip" "$cmport" \
+		"${UAS_SCEN:-uas_media.xml}" ${UAS_ARGS:-}
+	media_call "$where" "$user" "$ip" "$callee" "$mport" "$@"
+	wait_step "uac-$user-$callee" talking
+	PEER=$(media_peer "uac-$user-$callee")
+	# shellcheck disable=SC2254
+	case $PEER in
+	${PEER_LIKE:-?*}) ;;
+	*) fail "$user -> $callee: the 200 OK names '$PEER' for media, not ${PEER_LIKE:-an address}" ;;
+	esac
+	talk "$where" "$ip" "$mport" "$PEER"
+}
+
 # call_ended WHAT: the caller's and the called phone's scenarios
 # completed, HRAS is back to no call and no relay port, the echoes stop
 # (the phone's, and VIDEO_ECHO if set)
@@ -193,6 +218,16 @@ talk() {
 	[ "$(field_of rtcp "$out")" -ge 4 ] || fail "RTCP lost: $out"
 }
 field_of() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+# wait_status NAME VALUE: HRAS's relay totals say NAME is VALUE, within
+# 3 s (the report is refreshed every second); returns 1 if not
+wait_status() {
+	for _ in $(seq 30); do
+		[ "$(status_field "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # relay_idle: HRAS reports no call and no open relay port (within 3 s)
 relay_idle() {
