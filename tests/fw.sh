@@ -204,18 +204,30 @@ media_peer() {
 		index($0, m " ") == 1 { split($0, f, " "); print ip ":" f[2]; exit }'
 }
 
-# talk WHERE IP MPORT DST: send 50 RTP packets (and RTCP) to DST and
-# expect them all back, intact (the far phone echoes)
+# talk WHERE IP MPORT DST [MUX]: send 50 RTP packets (and RTCP) to DST
+# and expect them all back, intact (the far phone echoes).  MUX: the
+# call negotiated rtcp-mux.  "mux" sends RTCP on the RTP port (RFC 5761)
+# and it must come back on the RTP port, never on the port above;
+# "mux-odd" sends it from and to the ports above RTP, to see where HRAS
+# sends it on to the far phone (the test checks the far echo: its RTP
+# port), and takes it back on either port (replies go where the RTCP
+# came from: latching)
 talk() {
-	local where=$1 ip=$2 mport=$3 dst=$4 run=() out
+	local where=$1 ip=$2 mport=$3 dst=$4 mux=${5:-} run=() out args=()
 	[ "$where" != - ] && run=(in_ns "$where")
+	[ "$mux" = mux ] && args=(--rtcp-mux)
 	out=$("${run[@]}" timeout 30 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" \
-		send --bind "$ip:$mport" --to "$dst" --count 50)
-	log "RTP $ip:$mport -> $dst and back: $out"
+		send --bind "$ip:$mport" --to "$dst" --count 50 "${args[@]}")
+	log "RTP $ip:$mport -> $dst and back${mux:+ ($mux)}: $out"
 	[ "$(field_of received "$out")" -ge 49 ] || fail "RTP lost: $out"
 	[ "$(field_of intact "$out")" -ge 49 ] || fail "RTP not intact: $out"
 	[ "$(field_of corrupt "$out")" = 0 ] || fail "RTP corrupted: $out"
 	[ "$(field_of rtcp "$out")" -ge 4 ] || fail "RTCP lost: $out"
+	if [ "$mux" = mux ]; then
+		[ "$(field_of rtcp_on_rtp "$out")" -ge 4 ] &&
+			[ "$(field_of rtcp_on_odd "$out")" = 0 ] ||
+			fail "rtcp-mux: RTCP did not come back on the RTP port alone: $out"
+	fi
 }
 field_of() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
