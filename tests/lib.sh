@@ -346,6 +346,9 @@ start_squid() {
 	openssl passwd -apr1 wonderland | sed 's/^/alice:/' >"$T/squid/squid-passwd"
 	echo "alice:wonderland" >"$T/squid/squid-digest-passwd"
 	chown proxy:proxy "$T"/squid/*
+	# each Squid's access log of its own: a check of it sees only what
+	# went through this one
+	rm -f "$T/squid/squid-access.log"
 	squid -N -f "$T/squid/squid.conf" >>"$T/squid.log" 2>&1 &
 	SQUID_PID=$!
 	track $SQUID_PID squid
