@@ -22,12 +22,27 @@ try:
 except OSError as e:
     print("UDP from the LAN:", e.strerror); sys.exit(0)
 sys.exit(1)' || fail "UDP from the LAN left it"
+# Without a route that proves little: give the LAN one through its proxy
+# host, and the outside one back to the LAN through the same host, which
+# does not forward (IP forwarding off).  The phone's REGISTER now leaves
+# the LAN, and no answer comes back; nor does TCP get through.
+in_ns lan-a ip route add default via $FW_PLAN.1 || fail "a route through proxy-a"
+ip route add $FW_PLAN.0/24 via 198.51.100.2 || fail "a route back through proxy-a"
+if in_ns lan-a timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null; then
+	fail "TCP from the LAN went through the proxy host"
+fi
 if sipp_at lan-a reg-direct 192.0.2.1:5060 -sf "$SIPP_SCEN/register.xml" \
 	-s alice -au alice -ap alice-pw -set domain $DOMAIN -set expires 300 \
 	-m 1 -i $FW_PLAN.11 -p 5060 -timeout 3 -timeout_error >"$T/direct.out" 2>&1; then
 	fail "a phone registered to HRAS without SoFW"
 fi
-log "a phone cannot register to HRAS directly: the firewall holds"
+grep -q "^REGISTER sip:" "$T"/sipp-reg-direct/*_messages.log ||
+	fail "the direct REGISTER was not even sent: $(tail -3 "$T/direct.out")"
+grep -q "message received" "$T"/sipp-reg-direct/*_messages.log &&
+	fail "the phone got an answer from outside without SoFW"
+in_ns lan-a ip route del default via $FW_PLAN.1
+ip route del $FW_PLAN.0/24 via 198.51.100.2
+log "a phone cannot register to HRAS directly, even routed through the proxy host: the firewall holds"
 
 log "== through hrac and Squid (plain HTTP proxy)"
 fw_hrac a plain
