@@ -330,6 +330,24 @@ start_nginx() {
 
 stop_nginx() { stop_pid "$NGINX_PID"; }
 
+# reload_nginx: SIGHUP, then wait until the workers of the old
+# configuration have exited: until then a new connection may still be
+# served by one of them (with long-lived connections open, they linger)
+reload_nginx() {
+	local old p left
+	old=$(pgrep -P "$NGINX_PID")
+	kill -HUP "$NGINX_PID" || fail "nginx is gone"
+	for _ in $(seq 200); do
+		left=
+		for p in $old; do
+			kill -0 "$p" 2>/dev/null && left=1
+		done
+		[ -z "$left" ] && [ -n "$(pgrep -P "$NGINX_PID")" ] && return 0
+		sleep 0.05
+	done
+	fail "nginx's old workers did not exit within 10 s of SIGHUP"
+}
+
 SQUID_PID=
 SQUID_AUTH=none
 start_squid() {

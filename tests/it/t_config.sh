@@ -23,15 +23,10 @@ track $HRAS_PID hras-fcgi
 wait_log "$T/hras.log" "info: ready: 1 HRAC identities, endpoints under /tunnel/" 200
 start_nginx
 sed -i 's|location /sofw/ {|location /tunnel/ {|' "$T/sofw.conf"
-kill -HUP "$NGINX_PID"
-# the reload is done when /tunnel/ reaches hras-fcgi (405 to a GET of
-# open) instead of nginx's 404
-for _ in $(seq 100); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/tunnel/open)" = 405 ] && break
-	sleep 0.05
-done
-[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/tunnel/open)" = 405 ] ||
-	fail "nginx did not take /tunnel/ after SIGHUP"
+reload_nginx
+# /tunnel/ now reaches hras-fcgi (405 to a GET of open), not nginx's 404
+code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/tunnel/open)
+[ "$code" = 405 ] || fail "nginx did not take /tunnel/ after SIGHUP: $code"
 
 log "== hrac from a config file"
 cat >"$T/hrac.conf" <<CONF
