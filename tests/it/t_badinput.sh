@@ -28,8 +28,11 @@ log "== a hracs file others can read is refused"
 make_identity site-a
 make_identity site-b
 chmod 644 "$T/hracs"
-# a configuration error (identities file): exit 2 (hras-fcgi.8)
-ours refuse timeout 10 "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs"
+# a configuration error (identities file): exit 2 (hras-fcgi.8); with a
+# users file, so that it is the identities file that is refused
+make_user alice alice-pw
+ours refuse timeout 10 "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs" \
+	--users "$T/users"
 expect_rc 2 $? "hras-fcgi with a world-readable identities file"
 grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.out" ||
 	fail "no actionable message: $(cat "$T/refuse.out")"
