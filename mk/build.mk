@@ -96,7 +96,7 @@ $(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)
 # libFuzzer needs clang; the fuzz targets are built with their own flags
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-D_GNU_SOURCE $(RE_CFLAGS) -Isrc/common
+	-fno-sanitize-recover=all -D_GNU_SOURCE $(RE_CFLAGS) -Isrc/common
 
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS)
 	@mkdir -p $(@D)

@@ -9,7 +9,7 @@ set -u
 purpose=${1:-check}
 
 build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
-run="nginx squid openssl curl iproute2 procps psmisc python3 groff-base"
+run="nginx squid spawn-fcgi openssl curl iproute2 procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
 tools="clang libclang-rt-14-dev"
 

@@ -52,7 +52,7 @@ fw_squid() {
 	chown proxy:proxy "$d"/*
 	ip netns exec "$(fw_ns "proxy-$x")" squid -N -f "$d/squid.conf" \
 		>>"$T/squid-$x.log" 2>&1 &
-	track $!
+	track $! "squid of proxy-$x"
 	for _ in $(seq 200); do
 		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
 		sleep 0.05
@@ -78,7 +78,7 @@ fw_hrac() {
 		--status-file "$T/hrac-$x.status" "$@" >>"$T/hrac-$x.log" 2>&1 &
 	FW_HRAC_PID=$!
 	printf -v "FW_HRAC_$x" %s $!
-	track $FW_HRAC_PID
+	track $FW_HRAC_PID "hrac site-$x"
 	wait_log "$T/hras.log" "HRAC 'site-$x': media on $FW_PLAN.10" 200
 }
 
@@ -124,7 +124,9 @@ media_answer() {
 		--bind "$ip:$mport" --seconds "${ECHO_SECONDS:-20}" \
 		>"$T/echo-$user.out" 2>&1 &
 	ECHO_PID=$!
-	sleep 0.3
+	wait_udp "$where" "$ip" 5060
+	wait_udp "$where" "$ip" "$mport"
+	wait_udp "$where" "$ip" $((mport + 1))
 }
 
 # media_call WHERE USER IP CALLEE MPORT [SCENARIO [sipp args]]: USER
@@ -143,6 +145,31 @@ media_call() {
 	UAC_PID=$!
 }
 
+# voice_call WHERE USER IP MPORT CWHERE CALLEE CIP CMPORT [SCENARIO [sipp
+# args]]: the call of the voice tests.  CALLEE answers at CIP (media
+# echoed at CIP:CMPORT; scenario UAS_SCEN, default uas_media.xml, with the
+# words of UAS_ARGS), USER calls it from IP with media at IP:MPORT
+# (media_call's SCENARIO and args), and once the caller is talking, RTP
+# and RTCP go to the media address its 200 OK names and come back intact;
+# that address is left in PEER, which must match the pattern PEER_LIKE if
+# set.  UAC_PID, UAS_PID, ECHO_PID as media_call and media_answer set them.
+voice_call() {
+	local where=$1 user=$2 ip=$3 mport=$4 cwhere=$5 callee=$6 cip=$7 cmport=$8
+	shift 8
+	# shellcheck disable=SC2086
+	media_answer "$cwhere" "$callee" "$cip" "$cmport" \
+		"${UAS_SCEN:-uas_media.xml}" ${UAS_ARGS:-}
+	media_call "$where" "$user" "$ip" "$callee" "$mport" "$@"
+	wait_step "uac-$user-$callee" talking
+	PEER=$(media_peer "uac-$user-$callee")
+	# shellcheck disable=SC2254
+	case $PEER in
+	${PEER_LIKE:-?*}) ;;
+	*) fail "$user -> $callee: the 200 OK names '$PEER' for media, not ${PEER_LIKE:-an address}" ;;
+	esac
+	talk "$where" "$ip" "$mport" "$PEER"
+}
+
 # call_ended WHAT: the caller's and the called phone's scenarios
 # completed, HRAS is back to no call and no relay port, the echoes stop
 # (the phone's, and VIDEO_ECHO if set)
@@ -150,8 +177,12 @@ call_ended() {
 	wait "$UAC_PID" || fail "$1: the caller's scenario failed"
 	wait_uas "$1"
 	relay_idle
+	# the echoes end on SIGTERM (or by themselves) with exit 0
 	kill "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
-	wait "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
+	wait "$ECHO_PID" || fail "$1: the called phone's echo failed"
+	if [ -n "${VIDEO_ECHO:-}" ]; then
+		wait "$VIDEO_ECHO" || fail "$1: the video echo failed"
+	fi
 }
 
 # wait_step NAME STEP: the sipp run NAME logged "step STEP"
@@ -173,20 +204,42 @@ media_peer() {
 		index($0, m " ") == 1 { split($0, f, " "); print ip ":" f[2]; exit }'
 }
 
-# talk WHERE IP MPORT DST: send 50 RTP packets (and RTCP) to DST and
-# expect them all back, intact (the far phone echoes)
+# talk WHERE IP MPORT DST [MUX]: send 50 RTP packets (and RTCP) to DST
+# and expect them all back, intact (the far phone echoes).  MUX: the
+# call negotiated rtcp-mux.  "mux" sends RTCP on the RTP port (RFC 5761)
+# and it must come back on the RTP port, never on the port above;
+# "mux-odd" sends it from and to the ports above RTP, to see where HRAS
+# sends it on to the far phone (the test checks the far echo: its RTP
+# port), and takes it back on either port (replies go where the RTCP
+# came from: latching)
 talk() {
-	local where=$1 ip=$2 mport=$3 dst=$4 run=() out
+	local where=$1 ip=$2 mport=$3 dst=$4 mux=${5:-} run=() out args=()
 	[ "$where" != - ] && run=(in_ns "$where")
+	[ "$mux" = mux ] && args=(--rtcp-mux)
 	out=$("${run[@]}" timeout 30 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" \
-		send --bind "$ip:$mport" --to "$dst" --count 50)
-	log "RTP $ip:$mport -> $dst and back: $out"
+		send --bind "$ip:$mport" --to "$dst" --count 50 "${args[@]}")
+	log "RTP $ip:$mport -> $dst and back${mux:+ ($mux)}: $out"
 	[ "$(field_of received "$out")" -ge 49 ] || fail "RTP lost: $out"
 	[ "$(field_of intact "$out")" -ge 49 ] || fail "RTP not intact: $out"
 	[ "$(field_of corrupt "$out")" = 0 ] || fail "RTP corrupted: $out"
 	[ "$(field_of rtcp "$out")" -ge 4 ] || fail "RTCP lost: $out"
+	if [ "$mux" = mux ]; then
+		[ "$(field_of rtcp_on_rtp "$out")" -ge 4 ] &&
+			[ "$(field_of rtcp_on_odd "$out")" = 0 ] ||
+			fail "rtcp-mux: RTCP did not come back on the RTP port alone: $out"
+	fi
 }
 field_of() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+# wait_status NAME VALUE: HRAS's relay totals say NAME is VALUE, within
+# 3 s (the report is refreshed every second); returns 1 if not
+wait_status() {
+	for _ in $(seq 30); do
+		[ "$(status_field "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # relay_idle: HRAS reports no call and no open relay port (within 3 s)
 relay_idle() {

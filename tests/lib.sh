@@ -28,7 +28,14 @@ ip link set lo up
 
 T=$(mktemp -d /tmp/sofw-test.XXXXXX)
 chmod 755 "$T"
-PIDS=()
+
+# Known leaks of our programs that LeakSanitizer must not fail a test on,
+# each until it is fixed: keep this list short, and say why.
+#  - hras-fcgi: the HRACs' media-port records (rat.c rat_hrac_media) and
+#    their port pools are left at exit in every test with an HRAC that
+#    told its media ports (found with issue 9's exit-status checks)
+printf '%s\n' "leak:rat_hrac_media" >"$T/lsan.supp"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp:print_suppressions=1"
 SAN_FAIL=0
 
 log() { echo "[$(date +%T.%3N)] $*"; }
@@ -54,48 +61,45 @@ fail() {
 }
 
 # Sanitizer reports in any log fail the test, even if everything else passed
+SAN_RE="ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:"
 check_sanitizers() {
-	local files=("$T"/*.log "$T"/*.out "$T"/*.err)
-	if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
-		"${files[@]}" 2>/dev/null; then
-		echo "FAIL: sanitizer report in the files above"
-		grep -hE -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
-			"${files[@]}" 2>/dev/null | head -60
+	local files hits
+	# only the files that exist: grep's status is 2 when one is missing
+	# (no *.err, say), even when another matched
+	files=$(compgen -G "$T/*.log"; compgen -G "$T/*.out"; compgen -G "$T/*.err")
+	[ -n "$files" ] || return 0
+	hits=$(grep -lE "$SAN_RE" $files)
+	if [ -n "$hits" ]; then
+		echo "FAIL: sanitizer report in: $(echo $hits)"
+		# shellcheck disable=SC2086
+		grep -hE -A20 "$SAN_RE" $hits | head -60
 		SAN_FAIL=1
 	fi
 }
 
 NETNS=()
 
-cleanup() {
-	local rc=$?
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	for n in "${NETNS[@]}"; do
-		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-		ip netns del "$n" 2>/dev/null
-	done
-	check_sanitizers
-	if [ "${KEEP:-}" = 1 ]; then
-		echo "kept $T"
-	else
-		rm -rf "$T"
-	fi
-	[ $SAN_FAIL = 1 ] && exit 1
-	exit $rc
-}
-trap cleanup EXIT
+# ---- the processes a test starts ----------------------------------------
+# track PID NAME [STATUS...]: a process started in the background that
+# must run until the test stops it (a daemon).  stop_pid, or cleanup at
+# the end, then requires that it was still running (did not crash or exit
+# on its own), that it ended within 5 s of SIGTERM (no SIGKILL needed)
+# and that it exited with one of the STATUS values (default 0: hras-fcgi,
+# hrac, nginx, Squid and sipp all exit 0 on SIGTERM).  Anything else
+# fails the test, with the status and the logs.  A test that ends a
+# process on purpose in another way says so with kill_expect.
+PIDS=()
+declare -A PID_NAME=() PID_OK=()
+DAEMON_FAIL=0
 
-track() { PIDS+=("$1"); }
+track() {
+	local p=$1
+	PIDS+=("$p")
+	PID_NAME[$p]=${2:-pid $p}
+	shift
+	[ $# -gt 0 ] && shift
+	PID_OK[$p]=${*:-0}
+}
 
 untrack() {
 	local p keep=()
@@ -105,18 +109,131 @@ untrack() {
 	PIDS=("${keep[@]}")
 }
 
-# Stop one process we started, by PID, and wait for it
-stop_pid() {
-	local p=$1
-	kill -TERM "$p" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$p" 2>/dev/null || break
+# status_name N: " (killed by SIGSEGV)" for a status over 128
+status_name() {
+	[ "$1" -gt 128 ] && [ "$1" -lt 160 ] && echo " (killed by SIG$(kill -l "$(($1 - 128))"))"
+}
+
+# ended PID WAS_ALIVE KILLED: collect the status of a tracked process
+# that was signalled (or found dead: WAS_ALIVE 0; KILLED 1 if it needed
+# SIGKILL); returns 1, with the reason in $WHY, unless it ended as it
+# should.  (Not in $(...): only this shell can wait for its children.)
+WHY=
+ended() {
+	local p=$1 was_alive=$2 killed=$3 st name ok
+	name=${PID_NAME[$p]:-pid $p} ok=${PID_OK[$p]:-0}
+	wait "$p" 2>/dev/null
+	st=$?
+	untrack "$p"
+	if [ "$was_alive" = 0 ]; then
+		WHY="$name (pid $p) had already ended, with status $st$(status_name "$st"), before the test stopped it"
+		return 1
+	fi
+	if [ "$killed" = 1 ]; then
+		WHY="$name (pid $p) did not end within 5 s of SIGTERM: SIGKILLed"
+		return 1
+	fi
+	case " $ok " in *" $st "*) return 0 ;; esac
+	WHY="$name (pid $p) exited with status $st$(status_name "$st") after SIGTERM (expected ${ok// / or })"
+	return 1
+}
+
+# kill_hard PID: SIGKILL for a process that ignored SIGTERM, and for its
+# children (nginx's workers would outlive their master)
+kill_hard() {
+	local kids
+	kids=$(pgrep -P "$1")
+	# shellcheck disable=SC2086
+	kill -KILL "$1" $kids 2>/dev/null
+}
+
+# gone PID [TRIES]: wait (0.05 s a try, 100 tries) until PID has ended
+gone() {
+	for _ in $(seq "${2:-100}"); do
+		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.05
 	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	untrack "$p"
+	return 1
 }
+
+# Stop one process we started (tracked), by PID, and check how it ended
+stop_pid() {
+	local p=$1 alive=1 killed=0
+	kill -0 "$p" 2>/dev/null || alive=0
+	if [ $alive = 1 ]; then
+		kill -TERM "$p" 2>/dev/null
+		gone "$p" || { kill_hard "$p"; killed=1; }
+	fi
+	ended "$p" $alive $killed || fail "$WHY"
+	log "stopped ${PID_NAME[$p]:-pid $p}: it ended cleanly"
+}
+
+# kill_expect PID SIGNAL STATUS...: the test ends a tracked process on
+# purpose with SIGNAL; it must end within 5 s with one of STATUS
+kill_expect() {
+	local p=$1 sig=$2 st
+	shift 2
+	kill -0 "$p" 2>/dev/null ||
+		fail "${PID_NAME[$p]:-pid $p} had already ended before SIG$sig"
+	kill "-$sig" "$p"
+	gone "$p" || { kill_hard "$p"; wait "$p" 2>/dev/null; untrack "$p"; fail "${PID_NAME[$p]:-pid $p} did not end within 5 s of SIG$sig"; }
+	wait "$p" 2>/dev/null
+	st=$?
+	untrack "$p"
+	case " $* " in *" $st "*) ;; *) fail "${PID_NAME[$p]:-pid $p} exited with status $st$(status_name "$st") after SIG$sig (expected ${*// / or })" ;; esac
+	log "SIG$sig: ${PID_NAME[$p]:-pid $p} exited with status $st, as expected"
+}
+
+cleanup() {
+	local rc=$? i p n
+	local -A alive=() killed=()
+	# the tracked processes, one at a time: none may have died on its
+	# own, each must end cleanly on SIGTERM.  The clients (hrac, probes,
+	# phones) go first, then the servers (hras-fcgi, nginx, Squid), each
+	# group the last started first: so a server is never stopped under a
+	# client that would reconnect while it shuts down.
+	local order=() servers=()
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		p=${PIDS[i]}
+		case ${PID_NAME[$p]:-} in
+		hras-fcgi* | nginx* | squid*) servers+=("$p") ;;
+		*) order+=("$p") ;;
+		esac
+	done
+	for p in "${order[@]}" "${servers[@]}"; do
+		alive[$p]=1 killed[$p]=0
+		kill -0 "$p" 2>/dev/null || alive[$p]=0
+		if [ "${alive[$p]}" = 1 ]; then
+			kill -TERM "$p" 2>/dev/null
+			gone "$p" || { kill_hard "$p"; killed[$p]=1; }
+		fi
+	done
+	for p in "${PIDS[@]}"; do
+		if ! ended "$p" "${alive[$p]}" "${killed[$p]}"; then
+			echo "FAIL: $WHY"
+			DAEMON_FAIL=1
+		fi
+	done
+	# what is left in the test's namespaces (phones, echoes) goes
+	for n in "${NETNS[@]}"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	done
+	wait 2>/dev/null
+	for n in "${NETNS[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	check_sanitizers
+	[ $DAEMON_FAIL = 1 ] && [ $rc = 0 ] && dump_logs
+	if [ "${KEEP:-}" = 1 ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	[ $SAN_FAIL = 1 ] && exit 1
+	[ $DAEMON_FAIL = 1 ] && exit 1
+	exit $rc
+}
+trap cleanup EXIT
 
 # benchmarks: CPU time so far
 cpu_ticks() { # utime + stime of a PID and its children, in clock ticks
@@ -178,7 +295,7 @@ start_hras() {
 	"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 \
 		--hracs "$T/hracs" -v "$@" >>"$T/hras.log" 2>&1 &
 	HRAS_PID=$!
-	track $HRAS_PID
+	track $HRAS_PID hras-fcgi
 	wait_more "$T/hras.log" "info: ready" "${before:-0}"
 }
 
@@ -206,12 +323,30 @@ start_nginx() {
 		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
 	NGINX_PID=$!
-	track $NGINX_PID
+	track $NGINX_PID nginx
 	wait_tcp "$NGINX_ADDR" 80
 	wait_tcp "$NGINX_ADDR" 443
 }
 
 stop_nginx() { stop_pid "$NGINX_PID"; }
+
+# reload_nginx: SIGHUP, then wait until the workers of the old
+# configuration have exited: until then a new connection may still be
+# served by one of them (with long-lived connections open, they linger)
+reload_nginx() {
+	local old p left
+	old=$(pgrep -P "$NGINX_PID")
+	kill -HUP "$NGINX_PID" || fail "nginx is gone"
+	for _ in $(seq 200); do
+		left=
+		for p in $old; do
+			kill -0 "$p" 2>/dev/null && left=1
+		done
+		[ -z "$left" ] && [ -n "$(pgrep -P "$NGINX_PID")" ] && return 0
+		sleep 0.05
+	done
+	fail "nginx's old workers did not exit within 10 s of SIGHUP"
+}
 
 SQUID_PID=
 SQUID_AUTH=none
@@ -229,9 +364,12 @@ start_squid() {
 	openssl passwd -apr1 wonderland | sed 's/^/alice:/' >"$T/squid/squid-passwd"
 	echo "alice:wonderland" >"$T/squid/squid-digest-passwd"
 	chown proxy:proxy "$T"/squid/*
+	# each Squid's access log of its own: a check of it sees only what
+	# went through this one
+	rm -f "$T/squid/squid-access.log"
 	squid -N -f "$T/squid/squid.conf" >>"$T/squid.log" 2>&1 &
 	SQUID_PID=$!
-	track $SQUID_PID
+	track $SQUID_PID squid
 	wait_tcp 127.0.0.1 3128 200
 }
 
@@ -239,13 +377,40 @@ stop_squid() { stop_pid "$SQUID_PID"; }
 
 PROXY=http://127.0.0.1:3128
 
-# hrac --diagnose with the test's identity; output in $T/diag.out
-diagnose() {
-	local id=$1
+# ours NAME command...: run one of our programs in the foreground with
+# its output (stdout and stderr) in a file of its own, $T/NAME-N.out for
+# the Nth run, and $T/NAME.out pointing to the latest; returns its exit
+# status.  No run's output is overwritten, so that cleanup scans every
+# one for sanitizer reports; a report fails the test at once.
+declare -A OURS_N=()
+ours() {
+	local name=$1 n rc
 	shift
-	"$BIN/hrac" --id "$id" --secret-file "$T/$id.secret" --diagnose \
-		--pings 10 "$@" >"$T/diag.out" 2>&1
-	local rc=$?
+	n=$((${OURS_N[$name]:-0} + 1))
+	OURS_N[$name]=$n
+	"$@" >"$T/$name-$n.out" 2>&1
+	rc=$?
+	ln -sfn "$name-$n.out" "$T/$name.out"
+	if grep -qE "$SAN_RE" "$T/$name-$n.out"; then
+		grep -E -A20 "$SAN_RE" "$T/$name-$n.out" | head -40
+		fail "sanitizer report in the output of $*"
+	fi
+	return $rc
+}
+
+# expect_rc WANT GOT WHAT: an exit status is the one the manual promises
+expect_rc() {
+	[ "$2" = "$1" ] || fail "$3: exit status $2$(status_name "$2"), expected $1"
+}
+
+# hrac --diagnose with the test's identity; output in $T/diag.out (a
+# link to this run's own $T/diag-N.out); returns hrac's exit status
+diagnose() {
+	local id=$1 rc
+	shift
+	ours diag "$BIN/hrac" --id "$id" --secret-file "$T/$id.secret" \
+		--diagnose --pings 10 "$@"
+	rc=$?
 	sed 's/^/    diag: /' "$T/diag.out"
 	return $rc
 }
@@ -257,7 +422,7 @@ start_hrac() {
 	"$BIN/hrac" -f -v --id "$id" --secret-file "$T/$id.secret" "$@" \
 		>>"$T/hrac-$id.log" 2>&1 &
 	HRAC_PID=$!
-	track $HRAC_PID
+	track $HRAC_PID "hrac $id"
 }
 
 # sofw-probe: hrac's tunnel code in a test harness (tests/tools/sofw-probe.c)
@@ -314,7 +479,7 @@ start_site_hrac() {
 		--secret-file "$T/$name.secret" --sip 10.77.1.1:5060 "$@" \
 		>>"$T/hrac-$name.log" 2>&1 &
 	printf -v "SITE_HRAC_${name//-/_}" %s $!
-	track $!
+	track $! "hrac $name"
 	wait_log "$T/hrac-$name.log" "up: (streaming|batch POST) works" 300
 }
 

@@ -31,6 +31,20 @@ sipp_at() { # WHERE NAME sipp-args...
 
 server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo 10.77.1.1:5060; }
 
+# wait_udp WHERE IP PORT: a socket is bound to UDP IP:PORT in the site or
+# LAN WHERE (- for the wan): the phone or echo started there is ready
+wait_udp() {
+	local where=$1 want=$2:$3 run=()
+	[ "$where" != - ] && run=(ip netns exec "sofw-$$-$where")
+	case $2 in *:*) want="[$2]:$3" ;; esac
+	for _ in $(seq 200); do
+		"${run[@]}" ss -Hlun | awk -v a="$want" '$4 == a { f = 1 } END { exit !f }' &&
+			return 0
+		sleep 0.05
+	done
+	fail "nothing listens on UDP $want (${where/#-/wan})"
+}
+
 # register SITE|- USER IP [EXPIRES]: the phone USER registers from IP:5060
 register() {
 	local where=$1 user=$2 ip=$3 exp=${4:-300}
@@ -42,14 +56,16 @@ register() {
 	log "$user registered from $ip ($where)"
 }
 
-# answer SITE|- USER IP SCENARIO: a phone waiting for one call; sets UAS_PID
+# answer SITE|- USER IP SCENARIO [sipp args]: a phone waiting for one
+# call, returns once its SIP socket is bound; sets UAS_PID
 answer() {
 	local where=$1 user=$2 ip=$3 scen=$4
+	shift 4
 	sipp_fresh "uas-$user"
 	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" -m 1 \
-		-i "$ip" -p 5060 >"$T/uas-$user.out" 2>&1 &
+		-i "$ip" -p 5060 "$@" >"$T/uas-$user.out" 2>&1 &
 	UAS_PID=$!
-	sleep 0.3
+	wait_udp "$where" "$ip" 5060
 }
 
 # call SITE|- USER IP CALLEE [SCENARIO [sipp args]]: USER calls from IP:5061

@@ -6,7 +6,8 @@
  *  - a frame that decodes re-encodes to exactly the same bytes (the
  *    wire format is canonical), and frame_wire() points at them;
  *  - the stream reader, fed the input in pieces, yields the same frames
- *    and the same verdict as decoding the frames one after another.
+ *    (the same header fields, payload bytes and wire bytes) and the
+ *    same verdict as decoding the frames one after another.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,19 +20,46 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct seen {
+enum { MAXF = 4096 };
+
+/* what the one-shot decode found: frame i is at data + offs[i] */
+struct oneshot {
+	const uint8_t *data;
 	size_t n;
-	size_t lens[4096];
+	size_t offs[MAXF], lens[MAXF];
+	struct frame f[MAXF];
 };
 
+struct seen {
+	const struct oneshot *want;
+	size_t n;
+};
+
+static bool same_frame(const struct frame *a, const struct frame *b)
+{
+	return a->type == b->type && a->flags == b->flags &&
+	       sa_cmp(&a->addr, &b->addr, SA_ALL) &&
+	       a->relay_port == b->relay_port && a->rel == b->rel &&
+	       a->seq == b->seq && a->ack == b->ack && a->len == b->len &&
+	       !memcmp(a->payload, b->payload, a->len);
+}
+
+/* each frame the reader delivers is, field for field and byte for
+ * byte, the frame the one-shot decode found at the same place */
 static int on_frame(const struct frame *f, void *arg)
 {
 	struct seen *s = arg;
+	const struct oneshot *w = s->want;
+	const uint8_t *wire;
 	size_t len;
 
-	frame_wire(f, &len);
-	if (s->n < 4096)
-		s->lens[s->n] = len;
+	wire = frame_wire(f, &len);
+	if (s->n < MAXF) {
+		if (s->n >= w->n || len != w->lens[s->n] ||
+		    memcmp(wire, w->data + w->offs[s->n], len) ||
+		    !same_frame(f, &w->f[s->n]))
+			abort();
+	}
 	s->n++;
 	return 0;
 }
@@ -54,9 +82,10 @@ static void check_canonical(const struct frame *f, const uint8_t *wire,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t max = size ? 1 + (size_t)data[0] * 257 : FRAME_MAX_PAYLOAD;
-	size_t off = 0, nframes = 0, lens[4096];
+	size_t off = 0, nframes = 0;
+	static struct oneshot want;
 	struct frame_reader fr;
-	struct seen seen = { 0 };
+	struct seen seen = { &want, 0 };
 	int oneshot = 0, stream = 0;
 	struct frame f;
 
@@ -71,11 +100,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (oneshot)
 			break;
 		check_canonical(&f, data + off, len);
-		if (nframes < 4096)
-			lens[nframes] = len;
+		if (nframes < MAXF) {
+			want.offs[nframes] = off;
+			want.lens[nframes] = len;
+			want.f[nframes] = f;
+		}
 		nframes++;
 		off += len;
 	}
+
+	want.data = data;
+	want.n = nframes < MAXF ? nframes : MAXF;
 
 	/* the same bytes in pieces whose sizes come from the data */
 	if (frame_reader_init(&fr, max))
@@ -95,9 +130,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (seen.n != nframes)
 		abort();
-	for (size_t i = 0; i < nframes && i < 4096; i++)
-		if (seen.lens[i] != lens[i])
-			abort();
 	/* a hard error one way is the same error the other way; a
 	 * one-shot ENODATA (truncated tail) leaves the reader waiting */
 	if (oneshot && oneshot != ENODATA && stream != oneshot)

@@ -28,11 +28,14 @@ log "== a hracs file others can read is refused"
 make_identity site-a
 make_identity site-b
 chmod 644 "$T/hracs"
-if "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs" 2>"$T/refuse.err"; then
-	fail "hras-fcgi started with a world-readable identities file"
-fi
-grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.err" ||
-	fail "no actionable message: $(cat "$T/refuse.err")"
+# a configuration error (identities file): exit 2 (hras-fcgi.8); with a
+# users file, so that it is the identities file that is refused
+make_user alice alice-pw
+ours refuse timeout 10 "$BIN/hras-fcgi" -f -s "unix:$T/x.sock" --hracs "$T/hracs" \
+	--users "$T/users"
+expect_rc 2 $? "hras-fcgi with a world-readable identities file"
+grep -q "readable by others (mode 0644); run: chmod 600" "$T/refuse.out" ||
+	fail "no actionable message: $(cat "$T/refuse.out")"
 chmod 600 "$T/hracs"
 
 start_hras --echo --frame-timeout 3
@@ -42,12 +45,18 @@ log "== site-b exchanges frames all along"
 probe site-b --server $URL --sip 1000 --rtp 1000 --rate 200 --timeout 60 \
 	>"$T/probe.out" 2>&1 &
 PROBE_PID=$!
-track $PROBE_PID
-sleep 1
+track $PROBE_PID sofw-probe 0 143 # a test tool: SIGTERM (a test that failed) ends it
+wait_log "$T/hras.log" "session of HRAC 'site-b' opened" 200
 
 log "== opening"
 expect 401 auth-required open-raw
-H open-raw | grep -q . # a challenge carries a nonce
+# a challenge carries a nonce (sofw-tunnel.7: WWW-Authenticate: SoFW
+# nonce="..."), a fresh one each time
+n1=$(H open-raw | sed -n 's/^challenge SoFW nonce="\([0-9a-f]\{16,\}\)"$/\1/p')
+n2=$(H open-raw | sed -n 's/^challenge SoFW nonce="\([0-9a-f]\{16,\}\)"$/\1/p')
+log "challenge nonces: $n1 $n2"
+[ -n "$n1" ] && [ -n "$n2" ] || fail "a 401 to open without a SoFW nonce challenge (got: '$n1', '$n2')"
+[ "$n1" != "$n2" ] || fail "two challenges with the same nonce"
 expect 400 bad-authorization open-raw 'SoFW id="site-a"'
 expect 401 auth-required open-raw 'SoFW id="site-a", nonce="00", proof="00"'
 expect 403 forbidden open site-a "not-the-secret"

@@ -7,13 +7,13 @@ start_hras --echo
 start_nginx
 start_squid basic
 
-# expect_diag "sentence regex" -- hrac options
+# expect_diag "sentence regex" -- hrac options: exit 1 (hrac.8: "1 when
+# something failed (the tunnel, for --diagnose)") and the sentence
 expect_diag() {
 	local want=$1
 	shift
-	if diagnose site-a "$@"; then
-		fail "diagnose succeeded but should have failed with: $want"
-	fi
+	diagnose site-a "$@"
+	expect_rc 1 $? "diagnose that should fail with: $want"
 	grep -qE "^result: FAILED: .*$want" "$T/diag.out" ||
 		fail "diagnose did not say: $want"
 }
@@ -52,18 +52,19 @@ expect_diag "no SoFW endpoint at http://127.0.0.1/wrong/ \(404\)" \
 log "== wrong secret"
 printf 'not-the-secret\n' >"$T/wrong.secret"
 chmod 600 "$T/wrong.secret"
-if "$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
-	--server http://127.0.0.1/sofw/ >"$T/diag.out" 2>&1; then
-	fail "diagnose succeeded with a wrong secret"
-fi
+ours diag "$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
+	--server http://127.0.0.1/sofw/
+expect_rc 1 $? "diagnose with a wrong secret"
 cat "$T/diag.out"
 grep -q "result: FAILED: HRAS refused identity 'site-a': identity or secret not accepted" "$T/diag.out" ||
 	fail "wrong secret not reported"
 
 log "== a secret file others can read"
 chmod 644 "$T/wrong.secret"
-"$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
-	--server http://127.0.0.1/sofw/ >"$T/diag.out" 2>&1 && fail "accepted a world-readable secret"
+# a configuration error: exit 2 (hrac.8)
+ours diag "$BIN/hrac" --id site-a --secret-file "$T/wrong.secret" --diagnose \
+	--server http://127.0.0.1/sofw/
+expect_rc 2 $? "a world-readable secret file"
 grep -q "readable by others (mode 0644); run: chmod 600" "$T/diag.out" ||
 	fail "no actionable message for the secret file: $(cat "$T/diag.out")"
 

@@ -21,6 +21,8 @@ check() {
 	[ $rc = 0 ] || fail "$what: frames"
 }
 
+# each test Squid offers one scheme; another: one it does not offer
+declare -A OTHER=([digest]=basic [ntlm]=digest [basic]=ntlm)
 for scheme in digest ntlm basic; do
 	start_squid $scheme
 	check "$scheme, plain proxy" --server http://127.0.0.1/sofw/ \
@@ -30,8 +32,19 @@ for scheme in digest ntlm basic; do
 	# the scheme is forced when the deployer knows it
 	check "$scheme forced with --proxy-auth" --server http://127.0.0.1/sofw/ \
 		--proxy $PROXY --proxy-user alice:wonderland --proxy-auth $scheme
-	grep -qiE "(Proxy-Authorization|authenticated|alice)" "$T/squid/squid-access.log" ||
-		fail "$scheme: Squid logged no authenticated user"
+	# and forcing one the proxy does not offer fails: the forced scheme
+	# is the one used
+	log "== ${OTHER[$scheme]} forced on a proxy that offers only $scheme"
+	diagnose site-a --server http://127.0.0.1/sofw/ --proxy $PROXY \
+		--proxy-user alice:wonderland --proxy-auth "${OTHER[$scheme]}"
+	expect_rc 1 $? "--proxy-auth ${OTHER[$scheme]} on a $scheme proxy"
+	grep -q "^result: FAILED: proxy answered 407" "$T/diag.out" ||
+		fail "--proxy-auth ${OTHER[$scheme]} on a $scheme proxy: not refused by the proxy"
+	# this Squid's own log (lib.sh starts each with a new one): requests
+	# of the user alice let through (native format: the 8th field is the
+	# user; ntlm_fake_auth logs it as DOMAIN\\alice)
+	awk '$8 ~ /alice/ && $4 ~ /\/200$/' "$T/squid/squid-access.log" | grep -q . ||
+		fail "$scheme: Squid logged no request of the authenticated user alice: $(tail -5 "$T/squid/squid-access.log")"
 	stop_squid
 done
 

@@ -9,8 +9,8 @@ start_hras --echo
 start_nginx
 start_squid none
 
-phone() {
-	python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 "$1" "$2" 900 40 40
+phone() { # 600 datagrams at 40/s: 15 s in flight; progress each 20
+	python3 "$SOFW_TOP/tests/tools/sip-udp-echo.py" 127.0.0.1 "$1" "$2" 900 40 40 20
 }
 
 run() {
@@ -22,20 +22,28 @@ run() {
 	wait_log "$T/hrac-site-a.log" "up: streaming works" 200
 
 	phone $sipport 600 >"$T/phone.out" 2>&1 &
-	local ph=$!
-	sleep 3
+	local ph=$! L=$T/hrac-site-a.log cut back
+	# 2 s of datagrams have come back: the next ones are in flight
+	wait_log "$T/phone.out" "progress received=80" 200
 	log "restarting Squid"
+	cut=$(grep -cE "warning: (down|up): " "$L")
+	back=$(grep -c "down: streaming again" "$L")
 	stop_squid
-	sleep 1
+	wait_more "$L" "warning: (down|up): " "$cut" 200 # hrac saw it go
 	start_squid
-	sleep 4
+	wait_more "$L" "down: streaming again" "$back" 300 # and recovered
 	log "restarting nginx"
+	cut=$(grep -cE "warning: (down|up): " "$L")
+	back=$(grep -c "down: streaming again" "$L")
 	stop_nginx
-	sleep 1
+	wait_more "$L" "warning: (down|up): " "$cut" 200
 	start_nginx
+	wait_more "$L" "down: streaming again" "$back" 300
+	grep -q "result " "$T/phone.out" &&
+		fail "$what: the phone was done before the restarts were"
 	wait $ph
 	local rc=$?
-	sed 's/^/    phone: /' "$T/phone.out"
+	grep -v '^progress' "$T/phone.out" | sed 's/^/    phone: /'
 	[ $rc = 0 ] || fail "$what: SIP datagrams lost, duplicated or reordered"
 	grep -q "received=600 duplicates=0 damaged=0 in_order=1" "$T/phone.out" ||
 		fail "$what: not every datagram came back once, in order"

@@ -43,9 +43,16 @@ log "== 64 KiB: the largest message passes, over it is refused"
 out=$(raw --from 192.0.2.13 --tcp big 65000)
 log "65000-byte body over TCP -> $out"
 [ "$out" = "status 480" ] || fail "a large MESSAGE: $out"
-out=$(raw --from 192.0.2.13 --tcp big 70000)
-log "70000-byte body over TCP -> $out"
-case "$out" in "status none" | "status closed" | "status 413") ;; *) fail "over 64 KiB: $out" ;; esac
+# hras-fcgi.8 promises 413 for a body over 64 KiB.  libre's SIP over TCP
+# (1.1.0) closes a connection whose message body is over 64 KiB before
+# hras-fcgi sees the message, so over TCP the answer is the connection
+# closed (over UDP such a message cannot be sent).  No answer at all (a
+# server that hangs or ignores it) fails.
+for size in 65537 70000; do
+	out=$(raw --from 192.0.2.13 --tcp big $size)
+	log "$size-byte body over TCP -> $out"
+	case "$out" in "status closed" | "status 413") ;; *) fail "over 64 KiB ($size): $out" ;; esac
+done
 
 log "== a flood from one source: 503 beyond the rate, others still served"
 out=$(raw --from 192.0.2.13 --count 400 --rate 2000 ping)
@@ -58,10 +65,11 @@ out=$(raw --from 192.0.2.11 ping)
 [ "$out" = "status 200" ] || fail "another source was not served: $out"
 
 log "== our users reach other domains through --outbound only"
+sipp_fresh uas-trunk
 sipp_at - uas-trunk -sf "$SIPP_SCEN/uas.xml" -s trunk -m 1 -i 192.0.2.12 \
 	-p 5080 >"$T/trunk.out" 2>&1 &
 trunk=$!
-sleep 0.3
+wait_udp - 192.0.2.12 5080
 call site-a alice 10.77.1.10 someone uac.xml -set domain elsewhere.test ||
 	fail "alice could not call through the trunk"
 wait $trunk || fail "the trunk's scenario failed"

@@ -33,9 +33,11 @@ cat >"$B/accounts" <<ACC
 ACC
 
 log "== baresip registers through hrac over TCP"
-in_site site-a timeout 60 baresip -f "$B" -t 50 </dev/null >"$T/baresip.log" 2>&1 &
+# -t: baresip quits by itself long after any run of this test (the test
+# stops it); under timeout(1), SIGTERM ends it with 143
+in_site site-a timeout 600 baresip -f "$B" -t 540 </dev/null >"$T/baresip.log" 2>&1 &
 BARESIP=$!
-track $BARESIP
+track $BARESIP baresip 0 143
 wait_log "$T/hras.log" "carol@$DOMAIN registered sip:carol[^ ]*transport=tcp[^ ]* via HRAC site-a" 200
 
 log "== an outside phone calls baresip: it answers over its TCP connection"

@@ -30,15 +30,33 @@ out=$(digest --password carol-pw --algorithm MD5)
 out=$(digest --password wrong --algorithm SHA-256)
 [ "$out" = "status 401" ] || fail "a wrong SHA-256 password: $out"
 
+# state_lines AOR: the bindings of AOR in the state file (rewritten at
+# most once a second after a change)
+state_lines() { grep "^b	$1	" "$T/state" 2>/dev/null; }
+# wait_state AOR OLD: until AOR's lines in the state file are no longer
+# OLD (within 5 s)
+wait_state() {
+	for _ in $(seq 100); do
+		[ "$(state_lines "$1")" != "$2" ] && return 0
+		sleep 0.05
+	done
+	fail "the state file still has for $1: ${2:-nothing}"
+}
+
 log "== register, and register again"
 register site-a alice 10.77.1.10
 received reg-alice "SIP/2.0 401" | grep "^WWW-Authenticate:" >"$T/chal" || true
 sed -n 's/.*algorithm=\([A-Z0-9-]*\).*/\1/p' "$T/chal" | tr '\n' ' ' | grep -qx "MD5 SHA-256 " ||
 	fail "challenges are not MD5 then SHA-256: $(cat "$T/chal")"
+wait_state alice@example.test ""
+before=$(state_lines alice@example.test)
 register site-a alice 10.77.1.10
-sleep 1.5 # the state file is written at most once a second
-[ "$(grep -c "^b	alice@example.test" "$T/state")" = 1 ] ||
-	fail "re-registration made a second binding"
+# the refresh is saved (a new Call-ID and expiry): the binding was
+# updated, not doubled
+wait_state alice@example.test "$before"
+log "alice's bindings after registering again: $(state_lines alice@example.test | cut -f1-4)"
+[ "$(state_lines alice@example.test | wc -l)" = 1 ] ||
+	fail "re-registration made a second binding: $(state_lines alice@example.test)"
 
 log "== below the minimum: 423 with Min-Expires"
 sipp_at - brief 192.0.2.1:5060 -sf "$SIPP_SCEN/register_brief.xml" -s olivia \
@@ -47,7 +65,18 @@ sipp_at - brief 192.0.2.1:5060 -sf "$SIPP_SCEN/register_brief.xml" -s olivia \
 
 log "== a short registration expires"
 register - oscar 192.0.2.11 3
-sleep 6
+registered=${EPOCHREALTIME/./}
+wait_state oscar@example.test ""
+# the binding goes from the state file when it has expired: at the next
+# sweep (every 5 s) and save (1 s later)
+for _ in $(seq 300); do
+	[ -z "$(state_lines oscar@example.test)" ] && break
+	sleep 0.05
+done
+[ -z "$(state_lines oscar@example.test)" ] || fail "oscar's 3 s binding did not leave the state file within 15 s"
+gone_ms=$(((${EPOCHREALTIME/./} - registered) / 1000))
+log "oscar's 3 s binding left the state file after $gone_ms ms"
+[ "$gone_ms" -ge 2500 ] || fail "oscar's 3 s binding expired after $gone_ms ms"
 expect_final 480 site-a alice 10.77.1.10 oscar
 
 log "== Contact: * removes every binding"

@@ -25,16 +25,13 @@ sipp_at - reg-olivia "[$HRAS6]:5060" -sf "$SIPP_SCEN/register.xml" \
 wait_log "$T/hras.log" "olivia@$DOMAIN registered sip:olivia@\[$OLIVIA6\]:5060"
 
 log "== alice (IPv4, inside) calls olivia (IPv6, outside)"
-media_answer - olivia $OLIVIA6 16000
-TALK_MS=2500 media_call lan-a alice $FW_PLAN.11 olivia 7000
-wait_step uac-alice-olivia talking
+# alice's 200 must name hrac
+TALK_MS=2500 PEER_LIKE="$FW_PLAN.10:4*" voice_call \
+	lan-a alice $FW_PLAN.11 7000 - olivia $OLIVIA6 16000
 invite=$(received uas-olivia INVITE | tr -d '\r')
 grep -q "^c=IN IP6 $HRAS6$" <<<"$invite" ||
 	fail "olivia's SDP does not name HRAS's IPv6 address: $(grep '^c=' <<<"$invite")"
 grep -q "^Record-Route: <sip:\[$HRAS6\]:5060;lr;" <<<"$invite" ||
 	fail "olivia's Record-Route is not IPv6: $(grep '^Record-Route' <<<"$invite")"
-peer=$(media_peer uac-alice-olivia)
-case $peer in $FW_PLAN.10:4*) ;; *) fail "alice's 200 does not name hrac: '$peer'" ;; esac
-talk lan-a $FW_PLAN.11 7000 "$peer"
 call_ended "olivia over IPv6"
 log "an IPv6 outside phone talks to an IPv4 inside phone"

@@ -15,47 +15,35 @@ register lan-a alice $FW_PLAN.11
 register - olivia 192.0.2.10
 
 log "== a late offer: the 200 OK carries the offer, the ACK the answer"
-media_answer - olivia 192.0.2.10 16000
-TALK_MS=3000 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_late.xml
-wait_step uac-alice-olivia talking
-peer=$(media_peer uac-alice-olivia)
-case $peer in $FW_PLAN.10:4*) ;; *) fail "the offer alice got does not name hrac: '$peer'" ;; esac
+# the offer alice gets must name hrac
+TALK_MS=3000 PEER_LIKE="$FW_PLAN.10:4*" voice_call \
+	lan-a alice $FW_PLAN.11 7000 - olivia 192.0.2.10 16000 uac_late.xml
 received uas-olivia ACK | tr -d '\r' | grep -q "^c=IN IP4 192.0.2.1$" ||
 	fail "the answer in the ACK olivia got does not name HRAS"
-talk lan-a $FW_PLAN.11 7000 "$peer"
 call_ended "olivia, late offer"
 
 log "== a call without media: its relay goes after --media-timeout"
+answer - olivia 192.0.2.10 uas_media.xml -set mip 192.0.2.10 -set mport 16000
 TALK_MS=14000 media_call lan-a alice $FW_PLAN.11 olivia 7000
-sipp_fresh uas-olivia
-sipp_at - uas-olivia -sf "$SIPP_SCEN/uas_media.xml" -s olivia \
-	-set mip 192.0.2.10 -set mport 16000 -m 1 -i 192.0.2.10 -p 5060 \
-	>"$T/uas.out" 2>&1 &
-UAS_PID=$!
 wait_step uac-alice-olivia talking
-[ "$(status_field calls)" = 1 ] || sleep 1.2
-[ "$(status_field calls)" = 1 ] || fail "the call has no row"
+wait_status calls 1 || fail "the call has no row"
 [ "$(status_field open_relay_ports)" = 4 ] || fail "not 2 + 2 relay ports: $(status_field open_relay_ports)"
 wait_log "$T/hras.log" "relay closed \(no media either way for media-timeout\)" 300
 relay_idle
 log "the row went while the call was still up"
 # the call itself goes on, and ends with its BYE
 wait "$UAC_PID" || fail "the call did not end well"
-wait "$UAS_PID"
+wait_uas "olivia, in a call without media"
 
 log "== a session timer that runs out"
+answer - olivia 192.0.2.10 uas_se.xml -set mip 192.0.2.10 -set mport 16000 -set se 2
 TALK_MS=14000 media_call lan-a alice $FW_PLAN.11 olivia 7000
-sipp_fresh uas-olivia
-sipp_at - uas-olivia -sf "$SIPP_SCEN/uas_se.xml" -s olivia \
-	-set mip 192.0.2.10 -set mport 16000 -set se 2 -m 1 -i 192.0.2.10 \
-	-p 5060 >"$T/uas.out" 2>&1 &
-UAS_PID=$!
 wait_step uac-alice-olivia talking
 wait_log "$T/hras.log" "relay closed \(its session timer ran out\)" 300
 relay_idle
 # the call itself goes on, and ends with its BYE
 wait "$UAC_PID" || fail "the call did not end well"
-wait "$UAS_PID"
+wait_uas "olivia, whose session timer ran out"
 
 log "== the reports"
 status | python3 -c '
@@ -67,8 +55,9 @@ assert r["relay"]["calls_total"] >= 3, r["relay"]  # re-INVITEs after a timeout 
 print("status:", json.dumps(r["relay"]))' || fail "the status report is wrong"
 code=$(curl -s -o /dev/null -w '%{http_code}' --interface 198.51.100.1 http://192.0.2.1/sofw/status)
 [ "$code" = 403 ] || fail "the status was served outside --status-allow ($code)"
-out=$(in_ns lan-a "$BIN/hrac" --status --status-file "$T/hrac-a.status") ||
-	fail "hrac --status: $out"
+ours hrac-status in_ns lan-a "$BIN/hrac" --status --status-file "$T/hrac-a.status" ||
+	fail "hrac --status: $(cat "$T/hrac-status.out")"
+out=$(cat "$T/hrac-status.out")
 grep -q "^tunnel: open to http://192.0.2.1/sofw/, path plain HTTP proxy" <<<"$out" ||
 	fail "hrac --status says: $out"
 grep -q "^media on $FW_PLAN.10 ports 40000-40999: 0 pairs open" <<<"$out" ||

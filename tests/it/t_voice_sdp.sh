@@ -16,7 +16,8 @@ echo_at() {
 	timeout 60 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" echo \
 		--bind 192.0.2.10:$1 --seconds 15 >"$T/echo-$1.out" 2>&1 &
 	VIDEO_ECHO=$!
-	sleep 0.3
+	wait_udp - 192.0.2.10 "$1"
+	wait_udp - 192.0.2.10 $(($1 + 1))
 }
 
 log "== early media: the 183's SDP is relayed, voice flows before the answer"
@@ -32,28 +33,30 @@ talk lan-a $FW_PLAN.11 7000 "$peer"
 call_ended "early media"
 
 log "== UPDATE moves alice's media to another port"
-media_answer - olivia 192.0.2.10 16000
-TALK_MS=2500 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_update.xml \
-	-set mport2 7010
-wait_step uac-alice-olivia talking
-peer=$(media_peer uac-alice-olivia)
-talk lan-a $FW_PLAN.11 7000 "$peer"
+TALK_MS=2500 voice_call lan-a alice $FW_PLAN.11 7000 - olivia 192.0.2.10 16000 \
+	uac_update.xml -set mport2 7010
 wait_step uac-alice-olivia updated
 received uas-olivia UPDATE | tr -d '\r' | grep -q "^c=IN IP4 192.0.2.1$" ||
 	fail "the UPDATE olivia got does not name HRAS"
-talk lan-a $FW_PLAN.11 7010 "$peer"
+talk lan-a $FW_PLAN.11 7010 "$PEER"
 call_ended "UPDATE"
 
 log "== audio and video (rtcp-mux): every m= line is relayed"
 echo_at 16010
-media_answer - olivia 192.0.2.10 16000 uas_av.xml -set vport 16010
-TALK_MS=6000 media_call lan-a alice $FW_PLAN.11 olivia 7000 uac_av.xml \
-	-set vport 7020
-wait_step uac-alice-olivia talking
-audio=$(media_peer uac-alice-olivia)
+TALK_MS=6000 UAS_SCEN=uas_av.xml UAS_ARGS="-set vport 16010" voice_call \
+	lan-a alice $FW_PLAN.11 7000 - olivia 192.0.2.10 16000 uac_av.xml -set vport 7020
 video=$(media_peer uac-alice-olivia "SIP/2.0 200" video)
-[ -n "$video" ] && [ "$video" != "$audio" ] || fail "no relay port for video: '$video'"
-talk lan-a $FW_PLAN.11 7000 "$audio"
-talk lan-a $FW_PLAN.11 7020 "$video"
+[ -n "$video" ] && [ "$video" != "$PEER" ] || fail "no relay port for video: '$video'"
+# video negotiated rtcp-mux both ways: RTCP sent on the RTP port comes
+# back on it; RTCP that reaches hrac and HRAS on the ports above RTP (a
+# phone that sends it there) is still sent on to each phone's RTP port
+# (hras-fcgi.8: "RTCP goes on the port above RTP, or on the RTP port with
+# rtcp-mux"), never to the port above
+talk lan-a $FW_PLAN.11 7020 "$video" mux
+talk lan-a $FW_PLAN.11 7020 "$video" mux-odd
 call_ended "audio and video"
+v=$(cat "$T/echo-16010.out")
+log "olivia's video echo got: $v"
+[ "$(field_of rtcp_on_rtp "$v")" -ge 8 ] && [ "$(field_of rtcp_on_odd "$v")" = 0 ] ||
+	fail "rtcp-mux: olivia's video RTCP did not come to its RTP port alone: $v"
 log "early media, UPDATE and audio+video are relayed"

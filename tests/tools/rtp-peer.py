@@ -2,17 +2,19 @@
 """An RTP/RTCP endpoint for the voice tests: sends known packets and
 checks what comes back.
 
-rtp-peer.py send --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--count N] [--ptime MS]
+rtp-peer.py send --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--count N] [--ptime MS] [--rtcp-mux]
     Sends N RTP packets (PCMU, 160 bytes of payload that depend on the
     sequence number) and an RTCP packet every 10th from PORT+1 to the
-    destination's port+1; counts the packets that come back (the far
-    end echoes) and checks each payload.
+    destination's port+1 (with --rtcp-mux, RFC 5761: from PORT to the
+    destination's port); counts the packets that come back (the far end
+    echoes) and checks each payload.
 rtp-peer.py echo --bind IP:PORT [--seconds S]
-    Sends every RTP and RTCP packet back to where it came from, after
-    checking its payload; stops after S seconds.
+    Sends every RTP and RTCP packet back to where it came from (from the
+    port it came to), after checking its payload; stops after S seconds.
 
 Both print one line of counts: sent, received, intact, corrupt, rtcp,
-strangers (packets whose SSRC is not the sender's).  Exit 0.
+rtcp_on_rtp and rtcp_on_odd (the RTCP packets that came to PORT and to
+PORT+1), strangers (packets whose SSRC is not the sender's).  Exit 0.
 """
 import argparse
 import select
@@ -85,6 +87,7 @@ def main():
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--ptime", type=float, default=20)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--rtcp-mux", action="store_true")
     a = ap.parse_args()
 
     host, port = addr(a.bind)
@@ -96,7 +99,8 @@ def main():
         s.bind((host, p))
         s.setblocking(False)
         socks.append(s)
-    n = {"sent": 0, "received": 0, "intact": 0, "corrupt": 0, "rtcp": 0, "strangers": 0}
+    n = {"sent": 0, "received": 0, "intact": 0, "corrupt": 0, "rtcp": 0,
+         "rtcp_on_rtp": 0, "rtcp_on_odd": 0, "strangers": 0}
     oneway = []  # ms: the far end's send time to our arrival
 
     def receive(timeout, echo):
@@ -113,6 +117,7 @@ def main():
             n["received"] += 1
             if is_rtcp:
                 n["rtcp"] += 1
+                n["rtcp_on_odd" if s is socks[1] else "rtcp_on_rtp"] += 1
             elif ok:
                 n["intact"] += 1
                 oneway.append(age_ms(data))
@@ -137,7 +142,10 @@ def main():
             socks[0].sendto(rtp(i), (th, tp))
             n["sent"] += 1
             if i % 10 == 0:
-                socks[1].sendto(rtcp(i), (th, tp + 1))
+                if a.rtcp_mux:
+                    socks[0].sendto(rtcp(i), (th, tp))
+                else:
+                    socks[1].sendto(rtcp(i), (th, tp + 1))
             while True:
                 left = t0 + (i + 1) * a.ptime / 1000 - time.monotonic()
                 if left <= 0:

@@ -3,8 +3,10 @@
 hrac's SIP port and checks that hras-fcgi's echo brings every one back
 exactly once, in order, byte for byte.
 
-usage: sip-udp-echo.py HOST PORT COUNT SIZE RATE TIMEOUT
-Prints one "result ..." line; exit 0 when every check passed.
+usage: sip-udp-echo.py HOST PORT COUNT SIZE RATE TIMEOUT [EVERY]
+Prints one "result ..." line; exit 0 when every check passed.  With
+EVERY, also a line "progress received=N" (flushed) each EVERY datagrams
+that come back, for a test to act while datagrams are in flight.
 """
 import select
 import socket
@@ -22,6 +24,7 @@ def main():
     host, port, count, size, rate, timeout = sys.argv[1:7]
     port, count, size = int(port), int(count), int(size)
     rate, timeout = float(rate), float(timeout)
+    every = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -48,6 +51,8 @@ def main():
             if seq < 1 or data != payload(seq, size):
                 bad += 1
             got.append(seq)
+            if every and len(got) % every == 0:
+                print("progress received=%d" % len(got), flush=True)
             r, _, _ = select.select([s], [], [], 0)
 
     in_order = got == list(range(1, len(got) + 1))

@@ -4,7 +4,8 @@ sofw-tunnel(7), for tests that need to send what hrac never would.
 
 usage: sofw-http.py BASE_URL COMMAND [ARGS]
   open ID SECRET            challenge + proof; prints "token TOKEN"
-  open-raw [AUTH]           one open with this Authorization header
+  open-raw [AUTH]           one open with this Authorization header; first
+                            prints "challenge " and its WWW-Authenticate
   replay ID SECRET          open, then the same proof again
   up TOKEN HEX|@FILE        POST the body to up
   down TOKEN                GET down, print the status
@@ -75,7 +76,13 @@ def main():
         if m:
             print("token", m.group(1).decode())
     elif cmd == "open-raw":
-        request(base, "POST", "open", b"", {"Authorization": args[0]} if args else {})
+        c, p = conn(base)
+        c.request("POST", p + "open", body=b"",
+                  headers={"Authorization": args[0]} if args else {})
+        r = c.getresponse()
+        b = r.read()
+        print("challenge", r.getheader("WWW-Authenticate") or "none")
+        show(r, b)
     elif cmd == "replay":
         ident, secret = args
         nonce = challenge(base)

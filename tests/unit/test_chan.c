@@ -22,6 +22,8 @@ struct end {
 	uint32_t got[4096]; /* numbers of delivered SIP frames */
 	size_t ngot;
 	size_t media, consumed;
+	uint32_t mid[4096]; /* first 4 payload bytes of delivered media */
+	bool mintact[4096]; /* the rest of that payload as it was sent */
 };
 
 static uint8_t wire[1 << 20];
@@ -67,6 +69,16 @@ static int deliver(const struct frame *f, void *arg)
 			if (e->ngot < 4096)
 				e->got[e->ngot++] = n;
 		} else {
+			if (e->media < 4096 && f->len >= 4) {
+				uint32_t id;
+
+				memcpy(&id, f->payload, sizeof(id));
+				e->mid[e->media] = id;
+				e->mintact[e->media] = true;
+				for (size_t i = 4; i < f->len; i++)
+					if (f->payload[i] != (uint8_t)(id + i))
+						e->mintact[e->media] = false;
+			}
 			e->media++;
 		}
 		break;
@@ -161,7 +173,11 @@ static int lost_stream_then_rewind(void)
 	for (unsigned i = 11; i <= 20; i++)
 		push_sip(&a, i);
 	link(&a, &b, 2, true); /* 11..20 are lost with the stream */
-	TEST_ASSERT(!chan_pending(&a.ch) || a.ch.ack_due);
+	/* all 20 went out, none is acknowledged yet, nothing is left to
+	 * send (a received nothing: it owes no ack) */
+	TEST_EQ(chan_unacked(&a.ch), 20);
+	TEST_ASSERT(!a.ch.ack_due);
+	TEST_ASSERT(!chan_pending(&a.ch));
 
 	chan_rewind(&a.ch); /* the new stream */
 	link(&a, &b, 3, false);
@@ -298,12 +314,13 @@ static int media_ageing(void)
 	return 0;
 }
 
-/* A full media queue makes room by dropping the oldest */
+/* A full media queue makes room by dropping the oldest: of 40 frames
+ * numbered 0..39, only the last ones that fit (30..39) are sent, in
+ * order and intact */
 static int media_overflow_drops_oldest(void)
 {
 	struct chan_limits lim;
 	struct chan ch;
-	struct frame_reader fr;
 	struct end b;
 	size_t n, each = 12 + 4 + 172 + 12, fit;
 	unsigned total = 40;
@@ -314,10 +331,15 @@ static int media_overflow_drops_oldest(void)
 	if (end_init(&b))
 		return 1;
 	fit = lim.media_max_bytes / each;
+	TEST_EQ(fit, 10);
 	for (unsigned i = 0; i < total; i++) {
-		static const uint8_t rtp[172];
+		uint8_t rtp[172];
+		uint32_t id = 0x5f000000 + i;
 		struct frame f;
 
+		memcpy(rtp, &id, sizeof(id));
+		for (size_t k = 4; k < sizeof(rtp); k++)
+			rtp[k] = (uint8_t)(id + k);
 		memset(&f, 0, sizeof(f));
 		f.type = FRAME_RTP;
 		f.relay_port = 40000;
@@ -330,7 +352,10 @@ static int media_overflow_drops_oldest(void)
 	n = chan_fill(&ch, wire, sizeof(wire), 2, false);
 	frame_reader_feed(&b.fr, wire, n, deliver, &b);
 	TEST_EQ(b.media, fit);
-	(void)fr;
+	for (size_t k = 0; k < fit; k++) {
+		TEST_EQ(b.mid[k], 0x5f000000 + total - fit + k);
+		TEST_ASSERT(b.mintact[k]);
+	}
 	chan_close(&ch);
 	end_close(&b);
 	return 0;

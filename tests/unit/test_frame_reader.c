@@ -15,11 +15,35 @@ enum { NFRAMES = 40 };
 struct got {
 	size_t n;
 	size_t lens[NFRAMES + 2];
+	bool same[NFRAMES + 2]; /* the frame as it was sent, byte for byte */
 	int stop_at; /* handler returns an error at this frame (1-based) */
 };
 
 static uint8_t stream[NFRAMES * 1200];
-static size_t stream_len, lens[NFRAMES];
+static size_t stream_len, lens[NFRAMES], offs[NFRAMES];
+
+/* Is the delivered frame @f the i-th of the stream: the same header
+ * fields, the same payload bytes, and frame_wire() the same bytes? */
+static bool same_as_sent(const struct frame *f, size_t i)
+{
+	struct frame want;
+	const uint8_t *w;
+	size_t len, wlen;
+
+	if (i >= NFRAMES ||
+	    frame_decode(&want, stream + offs[i], lens[i], FRAME_MAX_PAYLOAD,
+	                 &len) ||
+	    len != lens[i])
+		return false;
+	w = frame_wire(f, &wlen);
+	return f->type == want.type && f->flags == want.flags &&
+	       sa_cmp(&f->addr, &want.addr, SA_ALL) &&
+	       f->relay_port == want.relay_port && f->rel == want.rel &&
+	       f->seq == want.seq && f->ack == want.ack &&
+	       f->len == want.len &&
+	       !memcmp(f->payload, want.payload, want.len) &&
+	       wlen == lens[i] && !memcmp(w, stream + offs[i], wlen);
+}
 
 static int on_frame(const struct frame *f, void *arg)
 {
@@ -27,6 +51,7 @@ static int on_frame(const struct frame *f, void *arg)
 	size_t len;
 
 	frame_wire(f, &len);
+	g->same[g->n] = same_as_sent(f, g->n);
 	g->lens[g->n++] = len;
 	return g->stop_at && (int)g->n == g->stop_at ? ECANCELED : 0;
 }
@@ -34,12 +59,15 @@ static int on_frame(const struct frame *f, void *arg)
 /* A stream of mixed frames: SIP up to 1 KiB, RTP, keepalives, IPv6 */
 static int build(void)
 {
-	static uint8_t pl[1100];
+	static uint8_t pl[NFRAMES][1100];
 	struct frame f;
 	size_t n;
 
-	for (size_t i = 0; i < sizeof(pl); i++)
-		pl[i] = (uint8_t)i;
+	/* each frame's payload is its own: bytes that depend on the
+	 * frame's number and the position */
+	for (int i = 0; i < NFRAMES; i++)
+		for (size_t k = 0; k < sizeof(pl[i]); k++)
+			pl[i][k] = (uint8_t)(k * 13 + (size_t)i * 71 + 5);
 	stream_len = 0;
 	for (int i = 0; i < NFRAMES; i++) {
 		memset(&f, 0, sizeof(f));
@@ -68,10 +96,11 @@ static int build(void)
 			f.len = 16;
 			break;
 		}
-		f.payload = pl;
+		f.payload = pl[i];
 		TEST_EQ(frame_encode(stream + stream_len,
 		                     sizeof(stream) - stream_len, &f, &n),
 		        0);
+		offs[i] = stream_len;
 		lens[i] = n;
 		stream_len += n;
 	}
@@ -81,8 +110,14 @@ static int build(void)
 static int check_all(const struct got *g)
 {
 	TEST_EQ(g->n, NFRAMES);
-	for (int i = 0; i < NFRAMES; i++)
+	for (int i = 0; i < NFRAMES; i++) {
 		TEST_EQ(g->lens[i], lens[i]);
+		if (!g->same[i]) {
+			fprintf(stderr, "frame %d differs from the one sent\n",
+			        i);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -161,6 +196,8 @@ static int corrupt_byte_stops(void)
 	    frame_reader_feed(&fr, stream + 10, stream_len - 10, on_frame, &g),
 	    EPROTONOSUPPORT);
 	TEST_EQ(g.n, 3);
+	for (int i = 0; i < 3; i++)
+		TEST_ASSERT(g.same[i]);
 	TEST_EQ(fr.offset, at);
 	frame_reader_close(&fr);
 	return 0;
@@ -193,6 +230,7 @@ static int handler_stops_feed(void)
 	TEST_EQ(frame_reader_feed(&fr, stream, stream_len, on_frame, &g),
 	        ECANCELED);
 	TEST_EQ(g.n, 2);
+	TEST_ASSERT(g.same[0] && g.same[1]);
 	frame_reader_close(&fr);
 	return 0;
 }
