@@ -347,6 +347,14 @@ struct keep {
 	struct portpool *pool;
 };
 
+static void hrac_media_destructor(void *arg)
+{
+	struct hrac_media *hm = arg;
+
+	hash_unlink(&hm->he);
+	mem_deref(hm->pool);
+}
+
 static bool keep_port(struct le *le, void *arg)
 {
 	const struct rat_leg *l = le->data;
@@ -372,7 +380,7 @@ void rat_hrac_media(struct rat *r, struct session *ss, const char *arg)
 		return;
 	}
 	if (!hm) {
-		hm = mem_zalloc(sizeof(*hm), NULL);
+		hm = mem_zalloc(sizeof(*hm), hrac_media_destructor);
 		if (!hm)
 			return;
 		snprintf(hm->hrac, sizeof(hm->hrac), "%s", ss->id);

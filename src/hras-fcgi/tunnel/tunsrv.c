@@ -77,9 +77,12 @@ int tunsrv_start(struct tunsrv *t, int listen_fd)
 	return workers_start(&t->workers, t, listen_fd, t->cfg->threads);
 }
 
-/* Every session closed, so requests end; then the workers */
+/* No new request; every session closed, so that the requests waiting
+ * for frames end too (and no session can be opened meanwhile); then the
+ * workers */
 void tunsrv_stop(struct tunsrv *t)
 {
+	workers_halt(t->workers);
 	sessions_close_all(t->sessions);
 	workers_stop(t->workers);
 	t->workers = NULL;

@@ -168,24 +168,36 @@ int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
 }
 
 /* Stop every thread: sessions must already be closed (writers wake) */
+/* Stop taking requests, and cut every request's connection: the reads
+ * and writes of the workers fail from now on */
+void workers_halt(struct workers *ws)
+{
+	if (!ws)
+		return;
+	atomic_store(&ws->stopping, true);
+	shutdown(ws->listen_fd, SHUT_RDWR);
+
+	pthread_mutex_lock(&ws->lock);
+	for (uint32_t i = 0; i < ws->n; i++) {
+		int fd = atomic_load(&ws->v[i]->fd);
+
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* After workers_halt(), and once nothing makes a worker wait any more
+ * (every session closed): wait for the threads, and free them */
 void workers_stop(struct workers *ws)
 {
 	uint32_t n;
 
 	if (!ws)
 		return;
-
-	atomic_store(&ws->stopping, true);
-	shutdown(ws->listen_fd, SHUT_RDWR);
-
+	workers_halt(ws);
 	pthread_mutex_lock(&ws->lock);
 	n = ws->n;
-	for (uint32_t i = 0; i < n; i++) {
-		int fd = atomic_load(&ws->v[i]->fd);
-
-		if (fd >= 0)
-			shutdown(fd, SHUT_RDWR);
-	}
 	pthread_mutex_unlock(&ws->lock);
 
 	/* no thread is added once stopping is set and accept fails */
