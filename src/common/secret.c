@@ -183,3 +183,45 @@ int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
 	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
 	                       strlen(secret), msg);
 }
+
+/*
+ * The key of a session's requests: HMAC-SHA256(secret, "SoFW-1 key "
+ * nonce " " id) in hex.  Both ends have it after the open; the path saw
+ * the nonce and the proof but cannot make it without the secret.
+ */
+int secret_session_key(char out[SECRET_PROOF_HEX + 1], const char *secret,
+                       const char *nonce, const char *id)
+{
+	char msg[512];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "SoFW-1 key %s %s", nonce, id);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return EMSGSIZE;
+	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
+	                       strlen(secret), msg);
+}
+
+/*
+ * The proof one request of a session carries (X-SoFW-Auth: N MAC): the
+ * first SECRET_REQ_MAC_HEX digits of HMAC-SHA256(key, "SoFW-1 " method
+ * " " endpoint " " token " " N)
+ */
+int secret_request_mac(char out[SECRET_REQ_MAC_HEX + 1], const char *key,
+                       const char *method, const char *endpoint,
+                       const char *token, uint64_t n)
+{
+	char msg[512], full[SECRET_PROOF_HEX + 1];
+	int len, e;
+
+	len = snprintf(msg, sizeof(msg), "SoFW-1 %s %s %s %llu", method,
+	               endpoint, token, (unsigned long long)n);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		return EMSGSIZE;
+	e = secret_hmac_hex(full, sizeof(full), key, strlen(key), msg);
+	if (e)
+		return e;
+	memcpy(out, full, SECRET_REQ_MAC_HEX);
+	out[SECRET_REQ_MAC_HEX] = '\0';
+	return 0;
+}

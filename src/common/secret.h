@@ -4,11 +4,16 @@
  * An HRAC proves its identity without sending its secret: HRAS hands out a
  * nonce and the HRAC answers HMAC-SHA256(secret, "SoFW-1 " nonce " " id),
  * compared in constant time (sofw-tunnel(7), "Opening a session").
+ * Both ends then derive the session's key from the secret and the nonce,
+ * and every request of the session carries a MAC under it with a number
+ * that never repeats, so what a proxy on the path sees cannot be replayed
+ * or reused.
  */
 
 enum {
-	SECRET_MAX = 256,      /* longest secret or credential line */
-	SECRET_PROOF_HEX = 64, /* hex digits of an HMAC-SHA256 */
+	SECRET_MAX = 256,        /* longest secret or credential line */
+	SECRET_PROOF_HEX = 64,   /* hex digits of an HMAC-SHA256 */
+	SECRET_REQ_MAC_HEX = 32, /* of a request's MAC */
 };
 
 int secret_file_check(const char *path, int fd, char *err, size_t errsz);
@@ -21,5 +26,10 @@ void secret_hex(char *out, const uint8_t *in, size_t n);
 bool secret_equal(const char *a, const char *b, size_t n);
 int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
                  const char *nonce, const char *id);
+int secret_session_key(char out[SECRET_PROOF_HEX + 1], const char *secret,
+                       const char *nonce, const char *id);
+int secret_request_mac(char out[SECRET_REQ_MAC_HEX + 1], const char *key,
+                       const char *method, const char *endpoint,
+                       const char *token, uint64_t n);
 int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
                     const char *msg);

@@ -107,8 +107,12 @@ static void on_frame(const struct frame *f, void *arg)
 	if (f->type != FRAME_KEEPALIVE || !(f->flags & FRAME_F_PONG) ||
 	    !d->pinging)
 		return;
+	/* the answer to the ping in flight, once: "diagnose:1" must not
+	 * match "diagnose:10", nor a duplicate PONG count twice */
 	n = snprintf(want, sizeof(want), "diagnose:%u", d->sent);
-	if (f->len < (size_t)n || memcmp(f->payload, want, (size_t)n))
+	if (d->answered >= d->sent || d->answered >= d->pings ||
+	    f->len < (size_t)n || memcmp(f->payload, want, (size_t)n) ||
+	    (f->len > (size_t)n && f->payload[n] >= '0' && f->payload[n] <= '9'))
 		return;
 
 	d->rtt[d->answered++] = mono_us() - d->ping_at;
@@ -146,6 +150,7 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 		}
 		break;
 	case TUNNEL_ERROR:
+	case TUNNEL_REFUSED:
 		fail(d, msg);
 		break;
 	case TUNNEL_CLOSED:
@@ -207,6 +212,8 @@ int diagnose_run(const struct hrac_conf *cfg, struct tunnel_conf *tc,
 
 	tc->once = true;
 	tc->certinfo = true;
+	/* a session of its own: a running hrac of this site keeps its own */
+	tc->probe = true;
 	e = tunnel_alloc(&d.t, tc, cl, on_frame, on_event, &d);
 	if (e) {
 		free(d.rtt);

@@ -18,6 +18,7 @@ struct hrac_conf {
 	char *id;
 	char *secret_file;
 	bool diagnose;
+	bool takeover; /* replace another hrac's session of this identity */
 	uint32_t pings;
 	int verbose;
 	char *pidfile;

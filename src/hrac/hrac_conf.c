@@ -44,6 +44,8 @@ const struct conf_opt hrac_opts[] = {
 	    "this HRAC's identity at HRAS"),
 	OPT("secret-file", 0, CONF_STR, secret_file, 0, 0, "FILE", NULL,
 	    "file holding this HRAC's secret (mode 0600)"),
+	OPT("takeover", 0, CONF_BOOL, takeover, 0, 0, NULL, NULL,
+	    "replace the session another hrac holds for this identity"),
 	OPT("diagnose", 0, CONF_BOOL, diagnose, 0, 0, NULL, NULL,
 	    "test the path to HRAS once, report, exit"),
 	OPT("pings", 0, CONF_U32, pings, 1, 10000, "N", "20",
@@ -192,6 +194,7 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	tc->proxy_user = cfg->proxy_user;
 	auth_scheme(cfg->proxy_auth, &tc->proxy_auth);
 	tc->proxy_tunnel = cfg->proxy_tunnel;
+	tc->takeover = cfg->takeover;
 	tc->cacert = cfg->cacert;
 	tc->insecure = cfg->insecure;
 	tc->id = cfg->id;

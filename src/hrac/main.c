@@ -55,6 +55,7 @@ struct hrac {
 	uint64_t started; /* s */
 	bool closing;
 	bool closed;
+	bool refused; /* HRAS: the identity is another hrac's */
 };
 
 /*
@@ -137,6 +138,11 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 		media_lan_announce(h->media);
 	if (ev == TUNNEL_CLOSED && h->closing) {
 		h->closed = true;
+		re_cancel();
+	}
+	if (ev == TUNNEL_REFUSED) {
+		/* another hrac holds this identity: stop, do not fight */
+		h->refused = true;
 		re_cancel();
 	}
 	(void)msg;
@@ -277,6 +283,13 @@ static int run(struct hrac *h)
 
 	tunnel_start(h->t);
 	re_main(on_signal);
+	if (h->refused) {
+		/* never had the session: nothing to close */
+		tmr_cancel(&h->status);
+		if (h->cfg.status_file)
+			unlink(h->cfg.status_file);
+		return EBUSY;
+	}
 
 	/* tell HRAS to free the session now, but do not wait long */
 	log_info("shutting down");

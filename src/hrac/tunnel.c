@@ -21,6 +21,7 @@
 #include "frame_reader.h"
 #include "chan.h"
 #include "log.h"
+#include "secret.h"
 #include "mono.h"
 #include "curl_loop.h"
 #include "tunnel.h"
@@ -101,6 +102,9 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 	t->up_batch = conf->up_pref == TUNNEL_FALLBACK;
 
 	e = chan_init(&t->chan, &conf->lim);
+	if (!e)
+		e = secret_random_hex(t->instance,
+		                      (sizeof(t->instance) - 1) / 2);
 	if (e) {
 		free(t);
 		return e;
@@ -162,6 +166,7 @@ static void open_retry(void *arg)
 int tunnel_start(struct tunnel *t)
 {
 	t->stopped = false;
+	t->started = mono_us();
 	log_info("tunnel to %s: %s", t->conf.server, t->path);
 	tunnel_open_start(t, NULL);
 	return 0;
@@ -200,6 +205,7 @@ void tunnel_session_opened(struct tunnel *t)
 {
 	t->fail_open = 0;
 	t->open = true;
+	t->ever_opened = true;
 	t->last_error[0] = '\0';
 	t->st.opens++;
 

@@ -26,6 +26,8 @@ enum tunnel_event {
 	TUNNEL_PATH_OK,   /* both directions proved to carry frames */
 	TUNNEL_ERROR,     /* message: what failed, for a person to act on */
 	TUNNEL_CLOSED,    /* tunnel_close() finished */
+	TUNNEL_REFUSED,   /* the identity is another hrac's: nothing will
+	                     change by trying again (message: why) */
 };
 
 struct tunnel_conf {
@@ -44,6 +46,8 @@ struct tunnel_conf {
 	uint32_t backoff_max_ms;
 	bool once;     /* no reconnects: report the first failure */
 	bool certinfo; /* keep the TLS peer's certificate details */
+	bool probe;    /* a diagnose probe session: never the site's */
+	bool takeover; /* replace a live session of another hrac */
 	struct chan_limits lim;
 };
 

@@ -77,6 +77,8 @@ static void tls_peer(struct tunnel *t, struct xfer *x)
 	}
 }
 
+#define REFUSED_GRACE_US (5 * 1000000ull) /* at start: still trying */
+
 static bool parse_u32(const char *body, const char *key, uint32_t *v)
 {
 	char k[40];
@@ -118,6 +120,26 @@ static int parse_params(struct tunnel *t, const char *body)
 	return 0;
 }
 
+/*
+ * 409 in-use: another hrac holds the identity.  At start, a few tries
+ * (an hrac that was just killed leaves its session for a moment), then
+ * hrac stops and says why: nothing will change it.  Once it has had the
+ * session, someone took it over on purpose: this one waits at the
+ * longest backoff, quietly, never pushing back.
+ */
+static void refused(struct tunnel *t, const char *why)
+{
+	if (!t->ever_opened &&
+	    (t->conf.once || mono_us() - t->started > REFUSED_GRACE_US)) {
+		log_error("HRAS refused this hrac: %s", why);
+		tunnel_event(t, TUNNEL_REFUSED, "%s", why);
+		return;
+	}
+	if (t->ever_opened)
+		t->fail_open = 100; /* the longest backoff */
+	tunnel_failed(t, "open", why);
+}
+
 static void open_done(struct curl_job *job, CURLcode res)
 {
 	struct xfer *x = job->arg;
@@ -138,8 +160,21 @@ static void open_done(struct curl_job *job, CURLcode res)
 		return;
 	}
 
+	if (res == CURLE_OK && x->status == 409 &&
+	    !strcmp(x->sofw_error, "in-use")) {
+		/* another hrac has this identity: trying again changes
+		 * nothing, and must not push it out */
+		snprintf(why, sizeof(why), "%.400s", x->body);
+		why[strcspn(why, "\r\n")] = '\0';
+		xfer_free(x);
+		refused(t, why);
+		return;
+	}
+
 	if (res == CURLE_OK && x->status == 200) {
-		if (parse_params(t, x->body)) {
+		if (parse_params(t, x->body) ||
+		    secret_session_key(t->key, t->conf.secret, t->open_nonce,
+		                       t->conf.id)) {
 			tunnel_failed(t, "open",
 			              "HRAS answered open with no usable "
 			              "session parameters");
@@ -147,6 +182,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 			return;
 		}
 		xfer_free(x);
+		t->req_n = 0;
 		t->open_took = mono_us() - t->open_started;
 		tunnel_session_opened(t);
 		return;
@@ -174,7 +210,16 @@ void tunnel_open_start(struct tunnel *t, const char *nonce)
 	if (!nonce)
 		t->open_started = mono_us();
 
+	snprintf(hdr, sizeof(hdr), "X-SoFW-Instance: %s", t->instance);
+	if (xfer_add_header(x, hdr) ||
+	    (t->conf.probe && xfer_add_header(x, "X-SoFW-Probe: 1")) ||
+	    (t->conf.takeover && xfer_add_header(x, "X-SoFW-Takeover: 1"))) {
+		xfer_free(x);
+		tunnel_failed(t, "open", "out of memory");
+		return;
+	}
 	if (nonce) {
+		snprintf(t->open_nonce, sizeof(t->open_nonce), "%s", nonce);
 		if (secret_proof(proof, t->conf.secret, nonce, t->conf.id)) {
 			xfer_free(x);
 			tunnel_failed(t, "open", "cannot compute the proof");

@@ -91,6 +91,14 @@ struct tunnel {
 	uint64_t open_took;    /* us, challenge to session: the path's pace */
 	bool ka_due;
 	char last_error[256];
+
+	/* the session's request proofs (sofw-tunnel(7)) */
+	char instance[17];    /* this process, to HRAS */
+	char open_nonce[129]; /* the nonce the session's open answered */
+	char key[SECRET_PROOF_HEX + 1];
+	uint64_t req_n;   /* the last request number used */
+	bool ever_opened; /* a session was had since the start */
+	uint64_t started; /* us, tunnel_start() */
 };
 
 /* tunnel.c */

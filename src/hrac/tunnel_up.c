@@ -20,6 +20,7 @@
 #include "frame_reader.h"
 #include "chan.h"
 #include "log.h"
+#include "secret.h"
 #include "mono.h"
 #include "curl_loop.h"
 #include "tunnel.h"

@@ -20,6 +20,7 @@
 #include "frame_reader.h"
 #include "chan.h"
 #include "log.h"
+#include "secret.h"
 #include "mono.h"
 #include "curl_loop.h"
 #include "tunnel.h"
@@ -109,6 +110,24 @@ static int add_header(struct xfer *x, const char *fmt, ...)
 	return 0;
 }
 
+/* X-SoFW-Auth: a request number never used in this session, and the
+ * MAC of the method, the endpoint, the token and it under the session's
+ * key: a request seen on the path is no use to anyone else */
+static int add_request_proof(struct xfer *x, const char *endpoint)
+{
+	struct tunnel *t = x->t;
+	char ep[32], mac[SECRET_REQ_MAC_HEX + 1];
+	const char *method =
+	    x->kind == X_DOWN || x->kind == X_POLL ? "GET" : "POST";
+	uint64_t n = ++t->req_n;
+
+	snprintf(ep, sizeof(ep), "%.*s", (int)strcspn(endpoint, "?"), endpoint);
+	if (secret_request_mac(mac, t->key, method, ep, t->p.token, n))
+		return ENOMEM;
+	return add_header(x, "X-SoFW-Auth: %llu %s", (unsigned long long)n,
+	                  mac);
+}
+
 struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
                       const char *endpoint, curl_done_h *doneh)
 {
@@ -176,8 +195,10 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 	err |= add_header(x, "Expect:");
 	err |= add_header(x, "Cache-Control: no-cache, no-store");
 	err |= add_header(x, "Pragma: no-cache");
-	if (kind != X_OPEN)
+	if (kind != X_OPEN) {
 		err |= add_header(x, "X-SoFW-Session: %s", t->p.token);
+		err |= add_request_proof(x, endpoint);
+	}
 	if (kind == X_UP || kind == X_BATCH)
 		err |= add_header(x, "Content-Type: application/octet-stream");
 	if (kind == X_UP)

@@ -131,6 +131,12 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len,
 		echo(s, &f, now);
 		return;
 	}
+	if (s->probe) {
+		/* hrac --diagnose: round trips only, never the site's SIP or
+		 * media (a probe is not the site's session) */
+		d->unrouted++;
+		return;
+	}
 
 	switch (f.type) {
 

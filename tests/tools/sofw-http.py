@@ -3,7 +3,12 @@
 sofw-tunnel(7), for tests that need to send what hrac never would.
 
 usage: sofw-http.py BASE_URL COMMAND [ARGS]
-  open ID SECRET            challenge + proof; prints "token TOKEN"
+  open ID SECRET [probe|takeover]
+                            challenge + proof; prints "token CRED", where
+                            CRED is TOKEN.KEY: the session token and the
+                            key its requests are proved with
+                            (X-SoFW-Instance: $SOFW_INSTANCE, default
+                            sofw-http)
   open-raw [AUTH]           one open with this Authorization header; first
                             prints "challenge " and its WWW-Authenticate
   replay ID SECRET          open, then the same proof again
@@ -13,13 +18,20 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
   slow-up TOKEN SECONDS     POST up chunked, one byte per second
   slow-open SECONDS         POST open chunked, one byte per second
   hold-ups TOKEN N          hold N streamed up POSTs open; status of the last
+  wrong-proofs ID N         N challenges answered with a wrong proof;
+                            prints "STATUS xCOUNT" for each status seen
+  replay-down CRED          GET down with a right proof, then again with
+                            the very same headers (a proxy replaying it)
+  close CRED                POST close
   get PATH / post PATH      a bare request
+CRED is TOKEN.KEY as open prints it; a bare TOKEN sends no proof.
 Each request prints "status N", the X-SoFW-Error code and the body's
 first line; exit 0 unless the connection itself failed.
 """
 import hashlib
 import hmac
 import http.client
+import os
 import re
 import socket
 import sys
@@ -60,6 +72,30 @@ def challenge(base):
     return m.group(1)
 
 
+def session_key(secret, nonce, ident):
+    msg = ("SoFW-1 key %s %s" % (nonce, ident)).encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+REQ = [time.time_ns() // 1000]  # request numbers: never used before
+
+
+def session_headers(cred, method, endpoint):
+    """X-SoFW-Session, and X-SoFW-Auth when CRED holds the key"""
+    token, _, key = cred.partition(".")
+    h = {"X-SoFW-Session": token}
+    if key:
+        REQ[0] += 1
+        msg = ("SoFW-1 %s %s %s %d" % (method, endpoint, token, REQ[0])).encode()
+        mac = hmac.new(key.encode(), msg, hashlib.sha256).hexdigest()[:32]
+        h["X-SoFW-Auth"] = "%d %s" % (REQ[0], mac)
+    return h
+
+
+def raw_headers(h):
+    return "".join("%s: %s\r\n" % kv for kv in h.items())
+
+
 def auth(ident, nonce, pf):
     return {"Authorization": 'SoFW id="%s", nonce="%s", proof="%s"' % (ident, nonce, pf)}
 
@@ -69,12 +105,18 @@ def main():
     if not base.endswith("/"):
         base += "/"
     if cmd == "open":
-        ident, secret = args
+        ident, secret = args[0], args[1]
         nonce = challenge(base)
-        r, b = request(base, "POST", "open", b"", auth(ident, nonce, proof(secret, nonce, ident)))
+        h = auth(ident, nonce, proof(secret, nonce, ident))
+        h["X-SoFW-Instance"] = os.environ.get("SOFW_INSTANCE", "sofw-http")
+        if args[2:] == ["probe"]:
+            h["X-SoFW-Probe"] = "1"
+        if args[2:] == ["takeover"]:
+            h["X-SoFW-Takeover"] = "1"
+        r, b = request(base, "POST", "open", b"", h)
         m = re.search(rb"session: ([0-9a-f]{32})", b)
         if m:
-            print("token", m.group(1).decode())
+            print("token %s.%s" % (m.group(1).decode(), session_key(secret, nonce, ident)))
     elif cmd == "open-raw":
         c, p = conn(base)
         c.request("POST", p + "open", body=b"",
@@ -92,18 +134,41 @@ def main():
     elif cmd == "up":
         token, data = args
         body = open(data[1:], "rb").read() if data.startswith("@") else bytes.fromhex(data)
-        request(base, "POST", "up", body, {"X-SoFW-Session": token})
+        request(base, "POST", "up", body, session_headers(token, "POST", "up"))
     elif cmd == "down":
         c, p = conn(base)
-        c.request("GET", p + "down", headers={"X-SoFW-Session": args[0]})
+        c.request("GET", p + "down", headers=session_headers(args[0], "GET", "down"))
         r = c.getresponse()
         print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
+    elif cmd == "wrong-proofs":
+        ident, n, seen = args[0], int(args[1]), {}
+        for _ in range(n):
+            c, p = conn(base)
+            c.request("POST", p + "open", body=b"")
+            r = c.getresponse()
+            r.read()
+            m = re.search(r'nonce="([0-9a-f]+)"', r.getheader("WWW-Authenticate") or "")
+            c.request("POST", p + "open", body=b"", headers=auth(ident, m.group(1), "00" * 32))
+            r = c.getresponse()
+            r.read()
+            seen[r.status] = seen.get(r.status, 0) + 1
+        print(" ".join("%d x%d" % kv for kv in sorted(seen.items())))
+    elif cmd == "replay-down":
+        h = session_headers(args[0], "GET", "down")
+        for _ in range(2):
+            c, p = conn(base)
+            c.request("GET", p + "down?mode=poll&probe=1", headers=h)
+            r = c.getresponse()
+            r.read()
+            print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
+    elif cmd == "close":
+        request(base, "POST", "close", b"", session_headers(args[0], "POST", "close"))
     elif cmd == "down-count":
         token, seconds = args[0], float(args[1])
         u = urllib.parse.urlsplit(base)
         s = socket.create_connection((u.hostname, u.port or 80))
-        s.sendall(("GET %sdown HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n\r\n"
-                   % (u.path, token)).encode())
+        s.sendall(("GET %sdown HTTP/1.1\r\nHost: x\r\n%s\r\n"
+                   % (u.path, raw_headers(session_headers(token, "GET", "down")))).encode())
         end = time.monotonic() + seconds
         raw, body, frames, ended, status = b"", b"", 0, False, 0
         s.settimeout(0.2)
@@ -143,8 +208,9 @@ def main():
         socks = []
         for _ in range(n):
             s = socket.create_connection((u.hostname, u.port or 80))
-            s.sendall(("POST %sup HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n" % (u.path, token)).encode())
+            s.sendall(("POST %sup HTTP/1.1\r\nHost: x\r\n%s"
+                       "Transfer-Encoding: chunked\r\n\r\n"
+                       % (u.path, raw_headers(session_headers(token, "POST", "up")))).encode())
             socks.append(s)
             time.sleep(0.2)
         s = socks[-1]
@@ -163,9 +229,10 @@ def main():
         seconds = int(args[-1])
         u = urllib.parse.urlsplit(base)
         s = socket.create_connection((u.hostname, u.port or 80))
-        s.sendall(("POST %s%s HTTP/1.1\r\nHost: x\r\nX-SoFW-Session: %s\r\n"
+        h = session_headers(token, "POST", cmd[5:]) if token else {}
+        s.sendall(("POST %s%s HTTP/1.1\r\nHost: x\r\n%s"
                    "Transfer-Encoding: chunked\r\n\r\n"
-                   % (u.path, cmd[5:], token)).encode())
+                   % (u.path, cmd[5:], raw_headers(h))).encode())
         # a valid frame header announcing 100 bytes, then one byte a second
         frame = bytes([1, 5, 4, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]) + b"x" * 100
         start = time.monotonic()

@@ -383,6 +383,9 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 	case TUNNEL_ERROR:
 		printf("error: %s\n", msg);
 		break;
+	case TUNNEL_REFUSED:
+		done(p, "refused: %s", msg);
+		return;
 	case TUNNEL_CLOSED:
 		re_cancel();
 		break;

@@ -79,6 +79,17 @@ static unsigned fill(struct inbox *ib, struct session *s, uint8_t *seq)
 	return n;
 }
 
+/* Open as one HRAC process would ("i1"), with a fixed request key */
+static int sopen(struct sessions *t, const char *id, const char *peer,
+                 struct session **sp, bool *replaced)
+{
+	struct session_open o = {
+		.id = id, .peer = peer, .instance = "i1", .key = "k"
+	};
+
+	return sessions_open(t, &o, sp, replaced);
+}
+
 static int share_per_hrac(void)
 {
 	struct chan_limits lim;
@@ -97,8 +108,8 @@ static int share_per_hrac(void)
 	memset(&sn, 0, sizeof(sn));
 	sn.order_ok = true;
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
-	TEST_EQ(sessions_open(t, "site-a", "p", &sn.s[0], &replaced), 0);
-	TEST_EQ(sessions_open(t, "site-b", "p", &sn.s[1], &replaced), 0);
+	TEST_EQ(sopen(t, "site-a", "p", &sn.s[0], &replaced), 0);
+	TEST_EQ(sopen(t, "site-b", "p", &sn.s[1], &replaced), 0);
 	TEST_EQ(inbox_alloc(&ib, CAP, on_frame, &sn), 0);
 
 	/* one HRAC gets a quarter, and the other one still gets room */

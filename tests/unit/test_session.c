@@ -12,6 +12,7 @@
 #include "chan.h"
 #include "log.h"
 #include "mono.h"
+#include "secret.h"
 #include "hracs.h"
 #include "session.h"
 #include "unit.h"
@@ -40,6 +41,17 @@ static int push_sip(struct session *s)
 	return session_send(s, &f, mono_us());
 }
 
+/* Open as one HRAC process would ("i1"), with a fixed request key */
+static int sopen(struct sessions *t, const char *id, const char *peer,
+                 struct session **sp, bool *replaced)
+{
+	struct session_open o = {
+		.id = id, .peer = peer, .instance = "i1", .key = "k"
+	};
+
+	return sessions_open(t, &o, sp, replaced);
+}
+
 static int open_replace_find(void)
 {
 	struct chan_limits lim;
@@ -51,7 +63,7 @@ static int open_replace_find(void)
 
 	limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 2, &lim), 0);
-	TEST_EQ(sessions_open(t, "site-a", "1.2.3.4:5", &s, &replaced), 0);
+	TEST_EQ(sopen(t, "site-a", "1.2.3.4:5", &s, &replaced), 0);
 	TEST_ASSERT(!replaced);
 	TEST_EQ(strlen(s->token), SESSION_TOKEN_LEN);
 	memcpy(tok1, s->token, sizeof(tok1));
@@ -69,7 +81,7 @@ static int open_replace_find(void)
 
 	/* the same identity again: same session, new epoch and token,
 	 * queued signalling kept and numbered from 1 */
-	TEST_EQ(sessions_open(t, "site-a", "1.2.3.4:6", &s2, &replaced), 0);
+	TEST_EQ(sopen(t, "site-a", "1.2.3.4:6", &s2, &replaced), 0);
 	TEST_ASSERT(replaced);
 	TEST_ASSERT(s2 == s);
 	TEST_ASSERT(strcmp(s2->token, tok1) != 0);
@@ -82,9 +94,9 @@ static int open_replace_find(void)
 	session_deref(s2);
 
 	/* table full */
-	TEST_EQ(sessions_open(t, "site-b", "x", &s2, &replaced), 0);
+	TEST_EQ(sopen(t, "site-b", "x", &s2, &replaced), 0);
 	session_deref(s2);
-	TEST_EQ(sessions_open(t, "site-c", "x", &s2, &replaced), ENOSPC);
+	TEST_EQ(sopen(t, "site-c", "x", &s2, &replaced), ENOSPC);
 	TEST_EQ(sessions_count(t), 2);
 
 	session_deref(s);
@@ -102,8 +114,8 @@ static int expire_and_drop(void)
 
 	limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
-	TEST_EQ(sessions_open(t, "a", "x", &a, &replaced), 0);
-	TEST_EQ(sessions_open(t, "b", "x", &b, &replaced), 0);
+	TEST_EQ(sopen(t, "a", "x", &a, &replaced), 0);
+	TEST_EQ(sopen(t, "b", "x", &b, &replaced), 0);
 
 	/* a has a down stream attached, b has been idle for 70 s */
 	pthread_mutex_lock(&a->lock);
@@ -133,11 +145,153 @@ static int expire_and_drop(void)
 	return 0;
 }
 
+/* One identity, two hrac processes: the second is refused while the
+ * first's down stream is live, unless it takes over; the same process
+ * re-opens freely; probes are sessions of their own, two at most */
+static int instances_and_probes(void)
+{
+	struct session_open o = {
+		.id = "site-a", .peer = "p1", .instance = "i1", .key = "k1"
+	};
+	struct chan_limits lim;
+	struct sessions *t;
+	struct session *s, *s2, *p1, *p2, *f;
+	bool replaced;
+
+	limits(&lim);
+	TEST_EQ(sessions_alloc(&t, 8, &lim), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	pthread_mutex_lock(&s->lock);
+	s->down_active = 1; /* its down stream is live */
+	pthread_mutex_unlock(&s->lock);
+
+	o.instance = "i2";
+	o.peer = "p2";
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced), EBUSY);
+	TEST_ASSERT(s2 == s); /* the one in the way */
+	TEST_STREQ(s2->peer, "p1");
+	session_deref(s2);
+	o.instance = "i1";
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	TEST_ASSERT(replaced && s2 == s);
+	session_deref(s2);
+	o.instance = "i2";
+	o.takeover = true;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	TEST_ASSERT(replaced && s2 == s);
+	TEST_STREQ(s->instance, "i2");
+	session_deref(s2);
+	/* no down stream: a new process may open (a restart) */
+	o.takeover = false;
+	o.instance = "i3";
+	pthread_mutex_lock(&s->lock);
+	s->down_active = 0;
+	pthread_mutex_unlock(&s->lock);
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	session_deref(s2);
+
+	/* probes: separate, never what the site's frames go to */
+	o.probe = true;
+	TEST_EQ(sessions_open(t, &o, &p1, &replaced), 0);
+	TEST_ASSERT(!replaced && p1 != s && p1->probe);
+	TEST_EQ(sessions_open(t, &o, &p2, &replaced), 0);
+	TEST_ASSERT(p2 != p1);
+	TEST_EQ(sessions_open(t, &o, &f, &replaced), EBUSY);
+	TEST_ASSERT(f == NULL);
+	f = sessions_find_id(t, "site-a");
+	TEST_ASSERT(f == s);
+	session_deref(f);
+	TEST_EQ(sessions_count(t), 3);
+	/* a revoked identity loses its probes too */
+	sessions_drop_id(t, "site-a", "revoked");
+	TEST_EQ(sessions_count(t), 0);
+	session_deref(p1);
+	session_deref(p2);
+	session_deref(s);
+	sessions_free(t);
+	return 0;
+}
+
+/* X-SoFW-Auth of a request, as hrac makes it */
+static void auth_of(char *out, size_t sz, const char *key, const char *method,
+                    const char *ep, const char *token, uint64_t n)
+{
+	char mac[SECRET_REQ_MAC_HEX + 1];
+
+	if (secret_request_mac(mac, key, method, ep, token, n))
+		mac[0] = '\0';
+	snprintf(out, sz, "%llu %s", (unsigned long long)n, mac);
+}
+
+/* A request proves it is the HRAC's, and is used once */
+static int request_proofs(void)
+{
+	struct session_open o = {
+		.id = "site-a", .peer = "p", .instance = "i1", .key = "0123key"
+	};
+	struct chan_limits lim;
+	struct sessions *t;
+	struct session *s;
+	char a[96], tok[SESSION_TOKEN_LEN + 1];
+	uint32_t epoch;
+	bool replaced;
+
+	limits(&lim);
+	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	memcpy(tok, s->token, sizeof(tok));
+	epoch = s->epoch;
+
+	auth_of(a, sizeof(a), "0123key", "GET", "down", tok, 1);
+	TEST_ASSERT(session_request_ok(s, epoch, "GET", "down", a));
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
+	/* the same number for another request is still a replay */
+	auth_of(a, sizeof(a), "0123key", "POST", "up", tok, 1);
+	TEST_ASSERT(!session_request_ok(s, epoch, "POST", "up", a));
+	/* out of order within 64: fine, once each */
+	auth_of(a, sizeof(a), "0123key", "POST", "up", tok, 40);
+	TEST_ASSERT(session_request_ok(s, epoch, "POST", "up", a));
+	auth_of(a, sizeof(a), "0123key", "POST", "up", tok, 3);
+	TEST_ASSERT(session_request_ok(s, epoch, "POST", "up", a));
+	TEST_ASSERT(!session_request_ok(s, epoch, "POST", "up", a));
+	auth_of(a, sizeof(a), "0123key", "POST", "up", tok, 100);
+	TEST_ASSERT(session_request_ok(s, epoch, "POST", "up", a));
+	auth_of(a, sizeof(a), "0123key", "POST", "up", tok, 36);
+	TEST_ASSERT(!session_request_ok(s, epoch, "POST", "up", a));
+	/* the MAC covers the method, the endpoint, the token, the key */
+	auth_of(a, sizeof(a), "0123key", "GET", "down", tok, 101);
+	TEST_ASSERT(!session_request_ok(s, epoch, "POST", "down", a));
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "close", a));
+	auth_of(a, sizeof(a), "other", "GET", "down", tok, 102);
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
+	auth_of(a, sizeof(a), "0123key", "GET", "down", "0123", 103);
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
+	/* malformed or missing */
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", NULL));
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", "104"));
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", "0 00"));
+	auth_of(a, sizeof(a), "0123key", "GET", "down", tok, 105);
+	strcat(a, "x");
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
+	/* a re-open: new key, numbers from 1 again, old epoch refused */
+	o.key = "newkey";
+	session_deref(s);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	auth_of(a, sizeof(a), "newkey", "GET", "down", s->token, 1);
+	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
+	TEST_ASSERT(session_request_ok(s, s->epoch, "GET", "down", a));
+	session_deref(s);
+	sessions_free(t);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(open_replace_find),
 		UNIT_TEST(expire_and_drop),
+		UNIT_TEST(instances_and_probes),
+		UNIT_TEST(request_proofs),
 	};
 
 	log_init("test_session", true, -2);

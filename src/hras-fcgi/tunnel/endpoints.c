@@ -77,8 +77,9 @@ void ep_serve(struct tunsrv *t, FCGX_Request *r)
 }
 
 /**
- * The session named by the request's X-SoFW-Session header, referenced;
- * answers 404 unknown-session itself when there is none
+ * The session named by the request's X-SoFW-Session header, referenced,
+ * if its X-SoFW-Auth proves the request is the HRAC's and new; answers
+ * 404 unknown-session itself otherwise (the HRAC opens a new session)
  */
 struct session *ep_session(struct hreq *q, uint32_t *epoch)
 {
@@ -86,11 +87,19 @@ struct session *ep_session(struct hreq *q, uint32_t *epoch)
 	struct session *s;
 
 	s = sessions_find(q->t->sessions, token, epoch);
-	if (s)
+	if (s && session_request_ok(s, *epoch, q->method, q->endpoint,
+	                            hreq_param(q, "HTTP_X_SOFW_AUTH")))
 		return s;
-
-	log_warn("%s from %s: %s session: answered 404", q->endpoint, q->peer,
-	         token ? "unknown or expired" : "no");
+	if (s) {
+		/* a replay, a forgery, or a request of an older open */
+		log_warn("%s from %s for '%s': no valid request proof "
+		         "(X-SoFW-Auth): answered 404",
+		         q->endpoint, q->peer, s->id);
+		session_deref(s);
+	} else {
+		log_warn("%s from %s: %s session: answered 404", q->endpoint,
+		         q->peer, token ? "unknown or expired" : "no");
+	}
 	hreq_error(q, 404, "unknown-session", NULL,
 	           "unknown or expired session: open a new one");
 	return NULL;

@@ -13,6 +13,7 @@
  * them with a Content-Length.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -35,6 +36,7 @@
 
 enum {
 	DOWN_BUF_MIN = 65536,
+	GONE_CHECK_US = 1000000, /* how late a vanished client is seen */
 };
 
 struct down {
@@ -49,6 +51,15 @@ struct down {
 	uint8_t *buf;
 	size_t bufsz;
 };
+
+/* nginx closed the request's connection: the client went away */
+static bool client_gone(const struct down *d)
+{
+	struct pollfd p = { .fd = d->q->r->ipcFd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
 
 static void wait_until(struct session *s, uint64_t deadline)
 {
@@ -76,6 +87,8 @@ static ssize_t next_batch(struct down *d)
 		now = mono_us();
 		if (!session_current(s, d->epoch) || s->down_gen != d->gen)
 			return -1;
+		if (client_gone(d))
+			return 0;
 
 		chan_timeout(&s->chan, now);
 		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
@@ -87,6 +100,10 @@ static ssize_t next_batch(struct down *d)
 		deadline = min(d->end, chan_next_deadline(&s->chan));
 		if (!d->poll)
 			deadline = min(deadline, d->next_ka);
+		/* look at the connection now and then: a client that went
+		 * away must not hold the session (and its identity) until
+		 * the next keepalive */
+		deadline = min(deadline, now + GONE_CHECK_US);
 		wait_until(s, deadline);
 	}
 

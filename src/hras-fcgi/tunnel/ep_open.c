@@ -3,8 +3,12 @@
  *
  * Challenge and response (sofw-tunnel(7)): without a valid proof the
  * answer is 401 with a fresh nonce; a wrong proof or an unknown identity
- * is 403.  The secret never crosses the wire, so a plain-HTTP proxy that
- * logs headers learns nothing it can reuse (answered nonces are refused).
+ * is 403.  The secret never crosses the wire; both ends derive the
+ * session's request key from it and the nonce, so a plain-HTTP proxy
+ * that logs headers learns nothing it can reuse (answered nonces and
+ * request numbers are refused).  X-SoFW-Instance names the HRAC process,
+ * X-SoFW-Probe: 1 asks for a diagnose probe session, X-SoFW-Takeover: 1
+ * replaces a live session of another process.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +38,8 @@
 enum {
 	OPEN_BODY_MAX = 4096,
 };
+
+#define CONFLICT_LOG_US (300 * 1000000ull)
 
 struct proof {
 	char id[HRACS_ID_MAX + 1];
@@ -122,15 +128,82 @@ static int drain_body(struct hreq *q)
 	return n < 0 ? ETIMEDOUT : 0;
 }
 
+/* A header value of at most @max characters from [0-9a-zA-Z_.-], or "" */
+static const char *token_param(const struct hreq *q, const char *name,
+                               size_t max)
+{
+	const char *v = hreq_param(q, name);
+
+	if (!v || strlen(v) > max ||
+	    strspn(v, "0123456789abcdefghijklmnop"
+	              "qrstuvwxyzABCDEFGHIJKLMNOP"
+	              "QRSTUVWXYZ_.-") != strlen(v))
+		return "";
+	return v;
+}
+
+/* 409: another HRAC process holds this identity's live session; logged
+ * once in CONFLICT_LOG_US per identity, however often the other tries */
+static void refuse_conflict(struct hreq *q, const struct proof *pr,
+                            struct session *other)
+{
+	char peer[96];
+	bool say;
+
+	pthread_mutex_lock(&other->lock);
+	snprintf(peer, sizeof(peer), "%s", other->peer);
+	say = !other->conflict_logged ||
+	      mono_us() - other->conflict_logged > CONFLICT_LOG_US;
+	if (say)
+		other->conflict_logged = mono_us();
+	pthread_mutex_unlock(&other->lock);
+	if (say)
+		log_warn("open from %s for HRAC '%s' refused: that identity is "
+		         "connected from %s by another hrac (two processes "
+		         "with one identity; --takeover replaces)",
+		         q->peer, pr->id, peer);
+	hreq_error(q, 409, "in-use", NULL,
+	           "identity '%s' is connected from %s by another hrac: "
+	           "stop that one, or start this one with --takeover",
+	           pr->id, peer);
+}
+
 static void open_session(struct hreq *q, const struct proof *pr)
 {
 	const struct tunsrv_conf *cfg = q->t->cfg;
+	struct session_open o;
 	struct session *s = NULL;
-	char body[512];
+	char body[512], key[SECRET_PROOF_HEX + 1];
 	bool replaced = false;
 	int e, n;
 
-	e = sessions_open(q->t->sessions, pr->id, q->peer, &s, &replaced);
+	if (hracs_session_key(q->t->hracs, pr->id, pr->nonce, key)) {
+		hreq_error(q, 403, "forbidden", NULL,
+		           "identity or secret not accepted");
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.id = pr->id;
+	o.peer = q->peer;
+	o.key = key;
+	o.instance =
+	    token_param(q, "HTTP_X_SOFW_INSTANCE", SESSION_INSTANCE_MAX);
+	o.probe = !strcmp(token_param(q, "HTTP_X_SOFW_PROBE", 1), "1");
+	o.takeover = !strcmp(token_param(q, "HTTP_X_SOFW_TAKEOVER", 1), "1");
+	e = sessions_open(q->t->sessions, &o, &s, &replaced);
+	explicit_bzero(key, sizeof(key));
+	if (e == EBUSY && s) {
+		refuse_conflict(q, pr, s);
+		session_deref(s);
+		return;
+	}
+	if (e == EBUSY) {
+		hreq_error(q, 503, "busy", "Retry-After: 10\r\n",
+		           "this identity has %d diagnose probes running; try "
+		           "later",
+		           SESSION_PROBES_MAX);
+		return;
+	}
 	if (e == ENOSPC) {
 		log_error("open from %s for HRAC '%s': all %u sessions in use "
 		          "(raise max-sessions)",
@@ -160,8 +233,12 @@ static void open_session(struct hreq *q, const struct proof *pr)
 	             cfg->media_max_age);
 	pthread_mutex_unlock(&s->lock);
 
-	log_info("session of HRAC '%s' %s from %s", pr->id,
-	         replaced ? "re-opened (replaces the earlier one)" : "opened",
+	log_info("%s of HRAC '%s' %s from %s",
+	         o.probe ? "probe session" : "session", pr->id,
+	         replaced
+	             ? (o.takeover ? "taken over"
+	                           : "re-opened (replaces the earlier one)")
+	             : "opened",
 	         q->peer);
 
 	if (hreq_start(q, 200, "text/plain", n, NULL) == 0)

@@ -287,3 +287,20 @@ enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
 		return HRACS_OK;
 	return v;
 }
+
+/* The request key of a session opened with @nonce (secret.h), into
+ * SECRET_PROOF_HEX + 1 bytes; call only after hracs_verify() said
+ * HRACS_OK.  @return 0 or ENOENT */
+int hracs_session_key(struct hracs *h, const char *id, const char *nonce,
+                      char *out)
+{
+	const struct hrac_ident *ident;
+	int e = ENOENT;
+
+	pthread_rwlock_rdlock(&h->lock);
+	ident = find(h->v, h->n, id);
+	if (ident)
+		e = secret_session_key(out, ident->secret, nonce, id);
+	pthread_rwlock_unlock(&h->lock);
+	return e;
+}

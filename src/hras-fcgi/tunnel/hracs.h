@@ -29,3 +29,5 @@ size_t hracs_count(struct hracs *h);
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
                                 const char *nonce, const char *proof);
 bool hracs_id_valid(const char *id, size_t len);
+int hracs_session_key(struct hracs *h, const char *id, const char *nonce,
+                      char *out);

@@ -26,6 +26,7 @@ struct sessions {
 	struct session **v;
 	uint32_t max, n;
 	struct chan_limits lim;
+	bool closing; /* shutting down */
 };
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
@@ -76,7 +77,7 @@ void session_deref(struct session *s)
 	free(s);
 }
 
-static struct session *session_new(const char *id,
+static struct session *session_new(const char *id, bool probe,
                                    const struct chan_limits *lim)
 {
 	pthread_condattr_t ca;
@@ -96,12 +97,14 @@ static struct session *session_new(const char *id,
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->probe = probe;
 	s->opened = s->idle_since = mono_us();
 	return s;
 }
 
-/* A new epoch: fresh token and numbering; queued signalling is kept */
-static int session_new_epoch(struct session *s, const char *peer)
+/* A new epoch: fresh token, key and numbering; queued signalling is
+ * kept */
+static int session_new_epoch(struct session *s, const struct session_open *o)
 {
 	char token[SESSION_TOKEN_LEN + 1];
 	int e;
@@ -114,7 +117,10 @@ static int session_new_epoch(struct session *s, const char *peer)
 	memcpy(s->token, token, sizeof(token));
 	s->epoch++;
 	chan_renumber(&s->chan);
-	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	snprintf(s->peer, sizeof(s->peer), "%s", o->peer);
+	snprintf(s->instance, sizeof(s->instance), "%s", o->instance);
+	snprintf(s->key, sizeof(s->key), "%s", o->key);
+	s->req_top = s->req_seen = 0;
 	if (!s->down_active)
 		s->idle_since = mono_us();
 	pthread_cond_broadcast(&s->cond);
@@ -124,38 +130,85 @@ static int session_new_epoch(struct session *s, const char *peer)
 	return 0;
 }
 
+/* The site's session of @id (not a probe), locked table */
+static struct session *find_id_locked(struct sessions *t, const char *id)
+{
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (!t->v[i]->probe && !strcmp(t->v[i]->id, id))
+			return t->v[i];
+	}
+	return NULL;
+}
+
+static unsigned probes_locked(struct sessions *t, const char *id)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < t->n; i++)
+		n += t->v[i]->probe && !strcmp(t->v[i]->id, id);
+	return n;
+}
+
+/* Another HRAC process holds @s with a live down stream (s locked) */
+static bool held_by_other(const struct session *s, const struct session_open *o)
+{
+	return s->down_active > 0 && strcmp(s->instance, o->instance);
+}
+
 /**
  * Open (or re-open) the session of an authenticated identity
  *
- * @return 0 with a reference in *sp, or ENOSPC when the table is full
+ * @return 0 with a reference in *sp; ENOSPC when the table is full;
+ *         EBUSY when another HRAC process holds the session (or the
+ *         identity has its probes already); @sp then holds the session
+ *         in the way, referenced, if there is one
  */
-int sessions_open(struct sessions *t, const char *id, const char *peer,
+int sessions_open(struct sessions *t, const struct session_open *o,
                   struct session **sp, bool *replaced)
 {
 	struct session *s = NULL;
 	int e;
 
+	*sp = NULL;
 	pthread_mutex_lock(&t->lock);
-	for (uint32_t i = 0; i < t->n; i++) {
-		if (!strcmp(t->v[i]->id, id)) {
-			s = t->v[i];
-			break;
+	if (t->closing) {
+		pthread_mutex_unlock(&t->lock);
+		return ESHUTDOWN;
+	}
+	if (o->probe) {
+		if (probes_locked(t, o->id) >= SESSION_PROBES_MAX) {
+			pthread_mutex_unlock(&t->lock);
+			return EBUSY;
 		}
+	} else {
+		s = find_id_locked(t, o->id);
 	}
 	*replaced = s != NULL;
+	if (s && !o->takeover) {
+		bool busy;
+
+		pthread_mutex_lock(&s->lock);
+		busy = held_by_other(s, o);
+		pthread_mutex_unlock(&s->lock);
+		if (busy) {
+			*sp = session_ref(s);
+			pthread_mutex_unlock(&t->lock);
+			return EBUSY;
+		}
+	}
 	if (!s) {
 		if (t->n >= t->max) {
 			pthread_mutex_unlock(&t->lock);
 			return ENOSPC;
 		}
-		s = session_new(id, &t->lim);
+		s = session_new(o->id, o->probe, &t->lim);
 		if (!s) {
 			pthread_mutex_unlock(&t->lock);
 			return ENOMEM;
 		}
 		t->v[t->n++] = s;
 	}
-	e = session_new_epoch(s, peer);
+	e = session_new_epoch(s, o);
 	if (!e)
 		*sp = session_ref(s);
 	pthread_mutex_unlock(&t->lock);
@@ -191,17 +244,15 @@ struct session *sessions_find(struct sessions *t, const char *token,
 }
 
 /* The session of an HRAC identity, referenced, if it is connected */
+/* The site's session of HRAC @id (never a probe), referenced */
 struct session *sessions_find_id(struct sessions *t, const char *id)
 {
-	struct session *found = NULL;
+	struct session *found;
 
 	pthread_mutex_lock(&t->lock);
-	for (uint32_t i = 0; i < t->n; i++) {
-		if (!strcmp(t->v[i]->id, id)) {
-			found = session_ref(t->v[i]);
-			break;
-		}
-	}
+	found = find_id_locked(t, id);
+	if (found)
+		session_ref(found);
 	pthread_mutex_unlock(&t->lock);
 
 	return found;
@@ -244,15 +295,16 @@ void sessions_drop(struct sessions *t, struct session *s, const char *why)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Remove the session of HRAC @id, if there is one */
+/* Remove the sessions of HRAC @id, probes included */
 void sessions_drop_id(struct sessions *t, const char *id, const char *why)
 {
 	pthread_mutex_lock(&t->lock);
-	for (uint32_t i = 0; i < t->n; i++) {
-		if (!strcmp(t->v[i]->id, id)) {
-			close_locked(t, t->v[i], why);
-			break;
-		}
+	for (uint32_t i = 0; i < t->n;) {
+		if (!strcmp(t->v[i]->id, id))
+			close_locked(t, t->v[i],
+			             why); /* moves the last into i */
+		else
+			i++;
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -286,6 +338,7 @@ void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle)
 void sessions_close_all(struct sessions *t)
 {
 	pthread_mutex_lock(&t->lock);
+	t->closing = true; /* shutting down: no session opens any more */
 	while (t->n)
 		close_locked(t, t->v[0], "shutting down");
 	pthread_mutex_unlock(&t->lock);
@@ -343,6 +396,56 @@ size_t sessions_count(struct sessions *t)
 	n = t->n;
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+/* Record request number @n (locked): false if seen, or too old */
+static bool number_fresh(struct session *s, uint64_t n)
+{
+	uint64_t d;
+
+	if (n > s->req_top) {
+		d = n - s->req_top;
+		s->req_seen = d >= 64 ? 0 : s->req_seen << d;
+		s->req_seen |= 1;
+		s->req_top = n;
+		return true;
+	}
+	d = s->req_top - n;
+	if (d >= 64 || (s->req_seen & ((uint64_t)1 << d)))
+		return false;
+	s->req_seen |= (uint64_t)1 << d;
+	return true;
+}
+
+/**
+ * Does a request of @epoch carry a right X-SoFW-Auth ("N MAC")?  Its
+ * number is used up if so.
+ */
+bool session_request_ok(struct session *s, uint32_t epoch, const char *method,
+                        const char *endpoint, const char *auth)
+{
+	char key[SECRET_PROOF_HEX + 1], token[SESSION_TOKEN_LEN + 1];
+	char mac[SECRET_REQ_MAC_HEX + 1], want[SECRET_REQ_MAC_HEX + 1];
+	unsigned long long n;
+	bool ok;
+	int len;
+
+	if (!auth || sscanf(auth, "%20llu %32[0-9a-f]%n", &n, mac, &len) != 2 ||
+	    auth[len] || !n || strlen(mac) != SECRET_REQ_MAC_HEX)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	memcpy(key, s->key, sizeof(key));
+	memcpy(token, s->token, sizeof(token));
+	pthread_mutex_unlock(&s->lock);
+	ok = !secret_request_mac(want, key, method, endpoint, token, n) &&
+	     secret_equal(want, mac, SECRET_REQ_MAC_HEX);
+	explicit_bzero(key, sizeof(key));
+	if (!ok)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	ok = session_current(s, epoch) && number_fresh(s, n);
+	pthread_mutex_unlock(&s->lock);
+	return ok;
 }
 
 /* Whether a request of @epoch still speaks for the session (locked) */

@@ -9,11 +9,22 @@
  *
  * A second open for the same identity starts a new epoch of the same
  * session: a new token, numbering from 1, unacknowledged signalling kept.
- * Requests of an older epoch end on their next wake-up.
+ * Requests of an older epoch end on their next wake-up.  Only the same
+ * HRAC process (its instance name) may re-open a session whose down
+ * stream is live, unless it asks to take over: two processes with one
+ * identity do not fight.  hrac --diagnose opens probe sessions of its
+ * own, which never touch the site's.
+ *
+ * Each request of an epoch carries a number and a MAC under the epoch's
+ * key (secret.h); a number seen before, or more than 64 below the
+ * highest, is refused, so a request seen on the path is no use again.
  */
 
 enum {
 	SESSION_TOKEN_LEN = 32,
+	SESSION_INSTANCE_MAX = 32, /* an HRAC process's own random name */
+	SESSION_PROBES_MAX = 2,    /* diagnose probes per identity at once */
+	SESSION_KEY_HEX = 64,      /* a request key: SECRET_PROOF_HEX */
 };
 
 struct session {
@@ -23,6 +34,7 @@ struct session {
 
 	/* constant while the session lives */
 	char id[HRACS_ID_MAX + 1];
+	bool probe; /* a diagnose probe's: pings only, never the site's */
 
 	/* under lock */
 	char token[SESSION_TOKEN_LEN + 1];
@@ -35,6 +47,11 @@ struct session {
 	uint64_t idle_since;  /* us, when the last down request ended */
 	uint64_t opened;      /* us */
 	char peer[96];        /* where the last open came from */
+	char instance[SESSION_INSTANCE_MAX + 1]; /* the HRAC process's */
+	char key[SESSION_KEY_HEX + 1];           /* this epoch's request key */
+	uint64_t req_top;         /* the highest request number seen */
+	uint64_t req_seen;        /* bit i: number req_top - i seen */
+	uint64_t conflict_logged; /* us: when a refused open was logged */
 	uint64_t bytes_up, bytes_down;
 
 	/* under the inbox lock and the session's */
@@ -42,12 +59,22 @@ struct session {
 	size_t inbox_bytes;
 };
 
+/* What an authenticated open asks for */
+struct session_open {
+	const char *id;
+	const char *peer;
+	const char *instance; /* "" if the HRAC sent none */
+	const char *key;      /* the epoch's request key */
+	bool probe;           /* a separate session for hrac --diagnose */
+	bool takeover;        /* replace a live session of another process */
+};
+
 struct sessions;
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
                    const struct chan_limits *lim);
 void sessions_free(struct sessions *t);
-int sessions_open(struct sessions *t, const char *id, const char *peer,
+int sessions_open(struct sessions *t, const struct session_open *o,
                   struct session **sp, bool *replaced);
 struct session *sessions_find(struct sessions *t, const char *token,
                               uint32_t *epoch);
@@ -62,4 +89,6 @@ int sessions_status(struct odict *o, struct sessions *t);
 struct session *session_ref(struct session *s);
 void session_deref(struct session *s);
 bool session_current(const struct session *s, uint32_t epoch);
+bool session_request_ok(struct session *s, uint32_t epoch, const char *method,
+                        const char *endpoint, const char *auth);
 int session_send(struct session *s, const struct frame *f, uint64_t now);
