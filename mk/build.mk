@@ -98,27 +98,28 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE $(RE_CFLAGS) -Isrc/common
 
-$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS)
+$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) mk/build.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRCS) $(RE_LIBS) \
 		$(CRYPTO_LIBS)
 
 # the SIP target runs HRAS's whole SIP service, and the stream target
 # hrac's TCP message splitter
-$(B)/fuzz/sip_fuzz: tests/fuzz/sip_fuzz.c $(COMMON_SRCS) $(HRAS_SRCS)
+$(B)/fuzz/sip_fuzz: tests/fuzz/sip_fuzz.c $(COMMON_SRCS) $(HRAS_SRCS) \
+		mk/build.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(HRAS_INC) -o $@ $< $(COMMON_SRCS) \
 		$(HRAS_SRCS) $(HRAS_LIBS)
 
 # HRAS's SIP parsers without the service: fast enough for long runs
 $(B)/fuzz/sip_parse_fuzz: tests/fuzz/sip_parse_fuzz.c $(COMMON_SRCS) \
-		$(HRAS_SRCS)
+		$(HRAS_SRCS) mk/build.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(HRAS_INC) -o $@ $< $(COMMON_SRCS) \
 		$(HRAS_SRCS) $(HRAS_LIBS)
 
 $(B)/fuzz/sip_stream_fuzz: tests/fuzz/sip_stream_fuzz.c $(COMMON_SRCS) \
-		src/hrac/sip_stream.c
+		src/hrac/sip_stream.c mk/build.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/hrac -o $@ $< src/hrac/sip_stream.c \
 		$(RE_LIBS)

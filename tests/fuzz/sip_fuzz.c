@@ -55,6 +55,7 @@ struct world {
 	struct sockaddr_in server;
 	uint16_t callee_port, caller_port;
 	uint32_t n;
+	uint32_t answered, unanswered; /* response-path inputs fuzzed, not */
 	char buf[MSG_MAX + 1024];
 	char fwd[MSG_MAX];
 };
@@ -156,6 +157,18 @@ static void register_callee(void)
 	}
 }
 
+/* A run that fuzzed the response path with nothing, and said nothing,
+ * would look like a pass: say how many, and fail if none */
+static void report(void)
+{
+	fprintf(stderr,
+	        "sip_fuzz: response path: %u inputs fuzzed, %u not "
+	        "(the INVITE was refused)\n",
+	        W->answered, W->unanswered);
+	if (W->unanswered && !W->answered)
+		_exit(1);
+}
+
 static void setup(void)
 {
 	char port[32];
@@ -196,6 +209,7 @@ static void setup(void)
 	W->callee = udp_sock(&W->callee_port);
 	W->stranger = udp_sock(NULL);
 	register_callee();
+	atexit(report);
 }
 
 /* The top Via line of a message, with its line end */
@@ -231,8 +245,11 @@ static void invite_and_answer(const uint8_t *data, size_t size)
 	             W->caller_port, W->n, W->n, W->n, W->caller_port);
 	send_to_server(W->caller, W->buf, (size_t)n);
 	snprintf(W->buf, sizeof(W->buf), "Call-ID: call%u@fuzz", W->n);
-	if (!recv_match(W->callee, W->buf, W->fwd, sizeof(W->fwd)))
-		return; /* refused (e.g. transactions full): nothing to fuzz */
+	if (!recv_match(W->callee, W->buf, W->fwd, sizeof(W->fwd))) {
+		W->unanswered++; /* refused (transactions full, say) */
+		return;
+	}
+	W->answered++;
 	via = top_via(W->fwd, &vlen);
 	if (!via)
 		abort(); /* the proxy forwarded a request without a Via */

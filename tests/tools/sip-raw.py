@@ -33,6 +33,8 @@ def build(kind, arg, src, sport, tp, server):
              headers="", clen=None, body="")
     if kind == "options":
         pass
+    elif kind == "options-to":
+        f["ruri"] = f["to"] = "sip:%s@example.test" % arg
     elif kind == "ping":
         f["ruri"] = f["to"] = "sip:" + server
     elif kind == "no-callid":

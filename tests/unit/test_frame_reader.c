@@ -39,10 +39,9 @@ static bool same_as_sent(const struct frame *f, size_t i)
 	return f->type == want.type && f->flags == want.flags &&
 	       sa_cmp(&f->addr, &want.addr, SA_ALL) &&
 	       f->relay_port == want.relay_port && f->rel == want.rel &&
-	       f->seq == want.seq && f->ack == want.ack &&
-	       f->len == want.len &&
-	       !memcmp(f->payload, want.payload, want.len) &&
-	       wlen == lens[i] && !memcmp(w, stream + offs[i], wlen);
+	       f->seq == want.seq && f->ack == want.ack && f->len == want.len &&
+	       !memcmp(f->payload, want.payload, want.len) && wlen == lens[i] &&
+	       !memcmp(w, stream + offs[i], wlen);
 }
 
 static int on_frame(const struct frame *f, void *arg)

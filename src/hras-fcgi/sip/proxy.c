@@ -518,18 +518,22 @@ static void branch_resp(int err, const struct sip_msg *msg, void *arg)
 	branch_final(b, msg->scode, msg);
 }
 
-/* An address HRAS must never send a proxied request to: its own SIP
- * addresses, loopback (the tunnel gateway's sockets live there), or no
- * address at all */
+/* An address HRAS must never send a proxied request to: one of its own
+ * SIP addresses, a socket of the tunnel gateway (that would reach an
+ * inside phone of any site), no address at all, or loopback - unless
+ * HRAS serves SIP on loopback itself (a test, a box of its own) */
 static bool forbidden_hop(const struct sipsrv *s, const struct sa *hop)
 {
-	if (sa_is_loopback(hop) || sa_is_any(hop))
+	bool own_loopback = false;
+
+	if (sa_is_any(hop) || lan_gw_lookup(s->gw, hop))
 		return true;
 	for (size_t i = 0; i < s->nladdr; i++) {
-		if (sa_cmp(hop, &s->laddr[i], SA_ADDR))
+		if (sa_cmp(hop, &s->laddr[i], SA_ALL))
 			return true;
+		own_loopback |= sa_is_loopback(&s->laddr[i]);
 	}
-	return false;
+	return sa_is_loopback(hop) && !own_loopback;
 }
 
 /* The next hop of a target, as a SIP URI libre can send to */
@@ -554,7 +558,9 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 	}
 	pl_set_str(&pl, b->route);
 	e = uri_decode(&b->route_uri, &pl);
-	if (e || b->tgt.out.inside || sa_set(&hop, &b->route_uri.host, 0))
+	if (e || b->tgt.out.inside ||
+	    sa_set(&hop, &b->route_uri.host,
+	           b->route_uri.port ? b->route_uri.port : SIP_PORT))
 		return e;
 	/* an address, outside: never ourselves, unless it is the trunk
 	 * the configuration names */

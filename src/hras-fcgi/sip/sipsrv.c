@@ -183,8 +183,12 @@ static bool validate(struct sipsrv *s, const struct sip_msg *msg, int *maxfwd)
 
 	preq = sip_msg_hdr(msg, SIP_HDR_PROXY_REQUIRE);
 	if (preq) {
-		re_snprintf(unsup, sizeof(unsup), "Unsupported: %r\r\n",
-		            &preq->val);
+		/* the whole header line, CRLF included, or none at all */
+		int n = re_snprintf(unsup, sizeof(unsup), "Unsupported: %r\r\n",
+		                    &preq->val);
+
+		if (n < 0 || n >= (int)sizeof(unsup))
+			unsup[0] = '\0';
 		sipsrv_reply(s, msg, 420, "Bad Extension", unsup);
 		return false;
 	}
@@ -455,15 +459,18 @@ static const char *not_the_party(const struct dialog *d, int k,
 		return "in-dialog but no dialog of ours has these tags";
 	if (!iface_same(in, &d->party[k].side))
 		return "in-dialog from another side than the party's";
-	if (o->inside && !sa_cmp(&o->addr, &d->party[k].addr, SA_ADDR))
-		return "in-dialog from another phone than the party";
+	if (!sa_cmp(&o->addr, &d->party[k].addr, SA_ADDR))
+		return o->inside ? "in-dialog from another phone than the party"
+		                 : "in-dialog from another address than the "
+		                   "party's";
 	return NULL;
 }
 
 /*
  * A request inside a dialog: only from a party of a dialog we recorded,
- * from its side (and, inside, from its phone), and only to the other
- * party, where we recorded it - never where the request says
+ * from its side and its address (inside: the phone as its HRAC sees
+ * it), and only to the other party, where we recorded it - never where
+ * the request says
  */
 static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o, const struct route_pre *rp,
