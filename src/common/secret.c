@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,19 +170,30 @@ int secret_hmac_hex(char *out, size_t outsz, const void *key, size_t keylen,
 	return 0;
 }
 
+/* HMAC-SHA256 in hex, keyed with the string @key, of a message made
+ * from @fmt */
+static int __attribute__((format(printf, 3, 4)))
+hmac_printf(char out[SECRET_PROOF_HEX + 1], const char *key, const char *fmt,
+            ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return EMSGSIZE;
+	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, key, strlen(key),
+	                       msg);
+}
+
 /* The proof an HRAC sends to open a session (sofw-tunnel(7)) */
 int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
                  const char *nonce, const char *id)
 {
-	char msg[512];
-	int n;
-
-	n = snprintf(msg, sizeof(msg), "SoFW-1 %s %s", nonce, id);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return EMSGSIZE;
-
-	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
-	                       strlen(secret), msg);
+	return hmac_printf(out, secret, "SoFW-1 %s %s", nonce, id);
 }
 
 /*
@@ -192,14 +204,7 @@ int secret_proof(char out[SECRET_PROOF_HEX + 1], const char *secret,
 int secret_session_key(char out[SECRET_PROOF_HEX + 1], const char *secret,
                        const char *nonce, const char *id)
 {
-	char msg[512];
-	int n;
-
-	n = snprintf(msg, sizeof(msg), "SoFW-1 key %s %s", nonce, id);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return EMSGSIZE;
-	return secret_hmac_hex(out, SECRET_PROOF_HEX + 1, secret,
-	                       strlen(secret), msg);
+	return hmac_printf(out, secret, "SoFW-1 key %s %s", nonce, id);
 }
 
 /*
@@ -211,14 +216,11 @@ int secret_request_mac(char out[SECRET_REQ_MAC_HEX + 1], const char *key,
                        const char *method, const char *endpoint,
                        const char *token, uint64_t n)
 {
-	char msg[512], full[SECRET_PROOF_HEX + 1];
-	int len, e;
+	char full[SECRET_PROOF_HEX + 1];
+	int e;
 
-	len = snprintf(msg, sizeof(msg), "SoFW-1 %s %s %s %llu", method,
-	               endpoint, token, (unsigned long long)n);
-	if (len < 0 || (size_t)len >= sizeof(msg))
-		return EMSGSIZE;
-	e = secret_hmac_hex(full, sizeof(full), key, strlen(key), msg);
+	e = hmac_printf(full, key, "SoFW-1 %s %s %s %llu", method, endpoint,
+	                token, (unsigned long long)n);
 	if (e)
 		return e;
 	memcpy(out, full, SECRET_REQ_MAC_HEX);

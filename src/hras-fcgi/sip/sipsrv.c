@@ -356,6 +356,19 @@ static void answer_options(struct sipsrv *s, const struct sip_msg *msg)
 	sipsrv_reply(s, msg, 200, "OK", hdrs);
 }
 
+/* How a request from @o goes on: its side, its sender, the Route values
+ * of ours to drop, and one hop less */
+static void fwd_opts_init(struct fwd_opts *fo, const struct origin *o,
+                          const struct route_pre *rp, int maxfwd)
+{
+	memset(fo, 0, sizeof(*fo));
+	fo->popped = rp->popped;
+	route_iface_of_origin(o, &fo->in);
+	fo->party = o->addr;
+	fo->tp = o->tp;
+	fo->maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
+}
+
 /* A request with no To tag: a new transaction, maybe a new dialog */
 static void initial(struct sipsrv *s, const struct sip_msg *msg,
                     const struct origin *o, const struct route_pre *rp,
@@ -369,12 +382,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 	bool ours_host, authed;
 	size_t n;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.popped = rp->popped;
-	route_iface_of_origin(o, &fo.in);
-	fo.party = o->addr;
-	fo.tp = o->tp;
-	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
+	fwd_opts_init(&fo, o, rp, maxfwd);
 	fo.record_route = dialog_creating(&msg->met);
 
 	if (!pl_strcmp(&msg->met, "ACK"))
@@ -485,13 +493,7 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 	const char *why;
 	int k = 0;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.popped = rp->popped;
-	route_iface_of_origin(o, &fo.in);
-	fo.party = o->addr;
-	fo.tp = o->tp;
-	fo.maxfwd = maxfwd < 0 ? SIPFWD_MAXFWD_DEFAULT : maxfwd - 1;
-
+	fwd_opts_init(&fo, o, rp, maxfwd);
 	d = dialogs_find(s->dialogs, msg, &k);
 	why = not_the_party(d, k, &fo.in, o, rp);
 	if (why) {
