@@ -26,7 +26,7 @@ register - olivia 192.0.2.10
 # the sinks: a wan host and a LAN host that nothing may be made to reach
 $FORGE sink --bind 192.0.2.12:5090 --seconds 120 --tcp >"$T/sink-wan.out" &
 SINK_WAN=$!
-in_ns lan-a $FORGE sink --bind $FW_PLAN.12:5090 --seconds 120 >"$T/sink-lan.out" &
+ip netns exec "$(fw_ns lan-a)" $FORGE sink --bind $FW_PLAN.12:5090 --seconds 120 >"$T/sink-lan.out" &
 SINK_LAN=$!
 wait_udp - 192.0.2.12 5090
 wait_udp lan-a $FW_PLAN.12 5090

@@ -96,7 +96,9 @@ def sink(args):
         end = 0
     signal.signal(signal.SIGTERM, stop)
     while time.monotonic() < end:
-        r, _, _ = select.select(socks, [], [], max(0, end - time.monotonic()))
+        # a short wait: SIGTERM must end it at once (select is resumed
+        # after a signal, with its full timeout)
+        r, _, _ = select.select(socks, [], [], min(0.5, max(0, end - time.monotonic())))
         for x in r:
             if x.type == socket.SOCK_STREAM and x is not u and x in socks[1:2]:
                 c, _ = x.accept()
