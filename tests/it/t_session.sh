@@ -47,6 +47,17 @@ out=$(H close "$tok")
 [[ "$out" == "status 200 error=None body=closed"* ]] || fail "close: $out"
 expect_log "$T/hras.log" "session of HRAC 'site-b' dropped: closed by the HRAC"
 
+log "== a long poll when all that is queued is media too old to send"
+tok=$(open_token site-b)
+# an RTP frame up: the echo queues it down, where nothing takes it
+out=$(H up "$tok" 01020000000000041f409c400a00000172747021)
+[[ "$out" == "status 200"* ]] || fail "an RTP frame up: $out"
+sleep 0.3 # the frame is older than media-max-age (60 ms): that is the case
+out=$(H poll "$tok")
+log "poll -> $out"
+# a keepalive, never a response without a frame (nginx's 502)
+[ "$out" = "status 200 frames 1" ] || fail "a poll with only stale media queued: $out"
+
 log "== streams renewed every 10 s: 25 s of SIP through the real hrac, nothing lost"
 start_hrac site-a --server $URL --sip 127.0.0.1:5060
 wait_log "$T/hrac-site-a.log" "up: streaming works" 200

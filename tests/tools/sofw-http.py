@@ -23,6 +23,7 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
   replay-down CRED          GET down with a right proof, then again with
                             the very same headers (a proxy replaying it)
   close CRED                POST close
+  poll CRED                 one long poll: "status N frames K"
   get PATH / post PATH      a bare request
 CRED is TOKEN.KEY as open prints it; a bare TOKEN sends no proof.
 Each request prints "status N", the X-SoFW-Error code and the body's
@@ -161,6 +162,19 @@ def main():
             r = c.getresponse()
             r.read()
             print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
+    elif cmd == "poll":
+        c, p = conn(base)
+        c.request("GET", p + "down?mode=poll", headers=session_headers(args[0], "GET", "down"))
+        r = c.getresponse()
+        body, frames = r.read(), 0
+        while len(body) >= 8:
+            flags, length = body[2], int.from_bytes(body[4:8], "big")
+            need = 12 + (16 if flags & 1 else 4) + (8 if flags & 2 else 0) + length
+            if len(body) < need:
+                break
+            frames += 1
+            body = body[need:]
+        print("status %d frames %d" % (r.status, frames))
     elif cmd == "close":
         request(base, "POST", "close", b"", session_headers(args[0], "POST", "close"))
     elif cmd == "down-count":

@@ -79,6 +79,7 @@ static ssize_t next_batch(struct down *d)
 {
 	struct session *s = d->s;
 	uint64_t now;
+	size_t n;
 	bool ka;
 
 	for (;;) {
@@ -107,7 +108,13 @@ static ssize_t next_batch(struct down *d)
 		wait_until(s, deadline);
 	}
 
-	return (ssize_t)chan_fill(&s->chan, d->buf, d->bufsz, now, ka);
+	n = chan_fill(&s->chan, d->buf, d->bufsz, now, ka);
+	/* all that was queued was media too old to send: a keepalive goes
+	 * instead, so that a stream does not end and a long poll is never
+	 * left without an answer (nginx would send 502) */
+	if (!n)
+		n = chan_fill(&s->chan, d->buf, d->bufsz, now, true);
+	return (ssize_t)n;
 }
 
 static void attach(struct down *d)
