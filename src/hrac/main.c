@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "daemon.h"
+#include "wholefile.h"
 #include "log.h"
 #include "mono.h"
 #include "secret.h"
@@ -55,7 +56,8 @@ struct hrac {
 	uint64_t started; /* s */
 	bool closing;
 	bool closed;
-	bool refused; /* HRAS: the identity is another hrac's */
+	bool refused;   /* HRAS: the identity is another hrac's */
+	int status_err; /* the status file's last error, said once */
 };
 
 /*
@@ -189,11 +191,15 @@ static int status_print(struct re_printf *pf, struct hrac *h)
 	return err;
 }
 
+static int write_status(FILE *f, void *arg)
+{
+	return re_fprintf(f, "%H", status_print, arg) < 0 ? EIO : 0;
+}
+
 static void status_tick(void *arg)
 {
 	struct hrac *h = arg;
-	char tmp[1024];
-	FILE *f;
+	int e;
 
 	tmr_start(&h->status, status_asked ? 1000 : STATUS_MS, status_tick, h);
 	if (status_asked) {
@@ -208,14 +214,11 @@ static void status_tick(void *arg)
 	}
 	if (!h->cfg.status_file)
 		return;
-	/* written whole, then renamed: a reader never sees half */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", h->cfg.status_file);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	re_fprintf(f, "%H", status_print, h);
-	if (fclose(f) == 0)
-		rename(tmp, h->cfg.status_file);
+	/* written whole: a reader never sees half; it holds no secret */
+	e = wholefile_replace(h->cfg.status_file, 0644, false, write_status, h);
+	if (e && e != h->status_err)
+		log_warn("status file %s: %s", h->cfg.status_file, strerror(e));
+	h->status_err = e;
 }
 
 /* hrac --status: what the running hrac last wrote */

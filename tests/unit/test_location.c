@@ -7,6 +7,7 @@
  * too, so no loop has to run here.
  */
 #include <errno.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,21 @@
 #include "unit.h"
 
 static char path[64], tmp[80];
+
+/* Files beside the state file whose name starts with its own */
+static int leftovers(void)
+{
+	char pattern[96];
+	glob_t g;
+	int n;
+
+	snprintf(pattern, sizeof(pattern), "%s.*", path);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
 
 static void paths(void)
 {
@@ -233,7 +249,7 @@ static int state_round_trip(void)
 
 	TEST_EQ(stat(path, &st), 0);
 	TEST_EQ(st.st_mode & 0777, 0600);
-	TEST_ASSERT(access(tmp, F_OK) != 0);
+	TEST_EQ(leftovers(), 0); /* no temporary file left beside it */
 
 	TEST_EQ(location_alloc(&l2, 100, 10, path), 0);
 	TEST_EQ(location_count(l2), 4);

@@ -8,8 +8,8 @@
  *   b <aor> <contact> <expires> <q> <call-id> <cseq> <in|out> <hrac|->
  *     <addr> <udp|tcp|tls> <user-agent>       (one line, tab-separated)
  *
- * Written to a temporary file, synced and renamed over the old one, so a
- * crash leaves either the old state or the new, never half of one.
+ * Written whole (wholefile.h): a crash leaves either the old state or the
+ * new, never half of one.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include <re.h>
 #include "log.h"
 #include "secret.h"
+#include "wholefile.h"
 #include "hracs.h"
 #include "location.h"
 
@@ -182,36 +183,27 @@ static bool save_aor(struct le *le, void *arg)
 }
 
 /* Write the state file atomically: temporary file, fsync, rename */
-int location_save(struct location *l)
+static int write_state(FILE *f, void *arg)
 {
-	char tmp[1024], hex[65];
-	FILE *f;
-	int fd, e = 0;
-
-	if (!l->path)
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		log_error("state file %s: %s", tmp, strerror(e));
-		return e;
-	}
+	struct location *l = arg;
+	char hex[65];
 
 	secret_hex(hex, l->key, sizeof(l->key));
 	fprintf(f, "# sofw-state 1\nkey\t%s\n", hex);
 	hash_apply(l->aors, save_aor, f);
-	if (fflush(f) || fsync(fd))
-		e = errno;
-	if (fclose(f) && !e)
-		e = errno;
-	if (!e && rename(tmp, l->path) < 0)
-		e = errno;
+	explicit_bzero(hex, sizeof(hex));
+	return ferror(f) ? EIO : 0;
+}
+
+int location_save(struct location *l)
+{
+	int e;
+
+	if (!l->path)
+		return 0;
+	e = wholefile_replace(l->path, 0600, true, write_state, l);
 	if (e) {
 		log_error("state file %s not saved: %s", l->path, strerror(e));
-		unlink(tmp);
 		return e;
 	}
 	l->dirty = false;
