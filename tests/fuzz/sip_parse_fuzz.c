@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sipfwd_maxfwd(msg);
 	if (!sipfwd_body(msg, &body)) {
 		if (out && msg->req) {
-			(void)sipfwd_vias(out, msg);
+			(void)sipfwd_vias(out, msg, &msg->src);
 			(void)sipfwd_headers(out, msg, 1, 69, true, &body);
 		} else if (out) {
 			(void)sipfwd_response(out, msg, NULL, true, &body);

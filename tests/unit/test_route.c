@@ -580,8 +580,12 @@ static int not_recognised(void)
 	TEST_EQ(pre(&other, ROUTES(rr.val[0]), callid, &rp), 0);
 	TEST_EQ(pre(&other, ROUTES(rro.val[0], rro.val[1]), callid, &rp), 2);
 
-	/* no sofw=, or a sofw= without its dot, or empty parts */
-	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr>"), callid, &rp), 0);
+	/* no sofw=: a phone's outbound proxy, us (RFC 3261 §16.4): popped,
+	 * but it names no side; naming another host it is not ours */
+	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr>"), callid, &rp), 1);
+	TEST_ASSERT(!rp.have_last);
+	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.7:5060;lr>"), callid, &rp), 0);
+	/* a sofw= without its dot, or empty parts */
 	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr;sofw>"), callid, &rp),
 	        0);
 	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr;sofw=>"), callid, &rp),
@@ -595,10 +599,11 @@ static int not_recognised(void)
 	TEST_EQ(pre(&s, ROUTES(v), callid, &rp), 0);
 	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr;sofw=o.>"), callid, &rp),
 	        0);
-	/* the token in another parameter */
+	/* the token in another parameter: a plain route to us, no side */
 	snprintf(v, sizeof(v), "<sip:192.0.2.1:5060;lr;sofx=o.%.*s>", TOK_HEX,
 	         tok);
-	TEST_EQ(pre(&s, ROUTES(v), callid, &rp), 0);
+	TEST_EQ(pre(&s, ROUTES(v), callid, &rp), 1);
+	TEST_ASSERT(!rp.have_last);
 	/* not a SIP address at all */
 	TEST_EQ(pre(&s, ROUTES("garbage"), callid, &rp), 0);
 
@@ -607,9 +612,11 @@ static int not_recognised(void)
 	            ROUTES("<sip:proxy.example.com;lr>", rr.val[0], rr.val[1]),
 	            callid, &rp),
 	        0);
+	/* ... but a plain one naming us (an outbound proxy) does not */
 	TEST_EQ(pre(&s, ROUTES("<sip:192.0.2.1:5060;lr>", rr.val[0], rr.val[1]),
 	            callid, &rp),
-	        0);
+	        3);
+	TEST_ASSERT(rp.have_last);
 	srv_close(&s);
 	srv_close(&other);
 	return 0;

@@ -162,7 +162,7 @@ static int vias(void)
 	TEST_ASSERT(mb);
 	msg = decode_str(REQ_HEAD "Content-Length: 0\r\n\r\n", SIP_TRANSP_UDP);
 	TEST_ASSERT(msg);
-	TEST_EQ(sipfwd_vias(mb, msg), 0);
+	TEST_EQ(sipfwd_vias(mb, msg, &msg->src), 0);
 	if (mb_is(mb, "Via: SIP/2.0/UDP "
 	              "10.1.0.5:5060;branch=z9hG4bK-a;received="
 	              "198.51.100.20;rport=40000\r\n"
@@ -184,7 +184,7 @@ static int vias(void)
 	                 "Content-Length: 0\r\n\r\n",
 	                 SIP_TRANSP_UDP);
 	TEST_ASSERT(msg);
-	TEST_EQ(sipfwd_vias(mb, msg), 0);
+	TEST_EQ(sipfwd_vias(mb, msg, &msg->src), 0);
 	if (mb_is(mb, "Via: SIP/2.0/UDP 10.1.0.5:5060;branch=z9hG4bK-a;"
 	              "x;received=198.51.100.20;rport=40000\r\n"))
 		return 1;
@@ -196,7 +196,7 @@ static int vias(void)
 	msg = decode(direct_rport, strlen(direct_rport), SIP_TRANSP_UDP,
 	             "198.51.100.20:5062");
 	TEST_ASSERT(msg);
-	TEST_EQ(sipfwd_vias(mb, msg), 0);
+	TEST_EQ(sipfwd_vias(mb, msg, &msg->src), 0);
 	if (mb_is(mb, "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-a;"
 	              "received=198.51.100.20;rport=5062\r\n"))
 		return 1;
@@ -207,7 +207,7 @@ static int vias(void)
 	msg = decode(direct, strlen(direct), SIP_TRANSP_UDP,
 	             "198.51.100.20:5060");
 	TEST_ASSERT(msg);
-	TEST_EQ(sipfwd_vias(mb, msg), 0);
+	TEST_EQ(sipfwd_vias(mb, msg, &msg->src), 0);
 	if (mb_is(mb,
 	          "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-a\r\n"))
 		return 1;

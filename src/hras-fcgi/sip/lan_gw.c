@@ -110,6 +110,39 @@ static void fix_via(struct lan_peer *p, struct mbuf *mb)
 	mbuf_set_pos(out, 0);
 }
 
+/*
+ * A request from a phone whose top Via has no rport (RFC 3581 is
+ * optional): libre would answer to the Via's port on the gateway's
+ * loopback address, where nobody listens.  hrac is, in effect, the
+ * phone's NAT: ";rport" is added, so the answer comes back to the
+ * phone's gateway socket (and fix_via() gives the phone its own address
+ * on the way down).  @return true if @out holds the new message.
+ */
+static bool ask_rport(struct mbuf *out, const uint8_t *msg, size_t len)
+{
+	const char *buf = (const char *)msg, *end;
+	struct pl via;
+
+	if (len < 8 || !strncmp(buf, "SIP/2.0 ", 8))
+		return false;
+	if (re_regex(buf, len, "\nVia:[^\r\n]+", &via) &&
+	    re_regex(buf, len, "\nv:[^\r\n]+", &via))
+		return false;
+	/* the top value: up to a comma, or the end of the line */
+	end = pl_strchr(&via, ',');
+	if (!end)
+		end = via.p + via.l;
+	via.l = (size_t)(end - via.p);
+	if (!re_regex(via.p, via.l, ";[Rr][Pp][Oo][Rr][Tt]"))
+		return false;
+	mbuf_rewind(out);
+	mbuf_write_mem(out, msg, (size_t)(end - buf));
+	mbuf_write_str(out, ";rport");
+	mbuf_write_mem(out, (const uint8_t *)end, (size_t)(buf + len - end));
+	mbuf_set_pos(out, 0);
+	return true;
+}
+
 /* What libre sent to a peer's socket: down the tunnel to the phone */
 static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
 {
@@ -224,8 +257,12 @@ int lan_gw_peer(struct lan_gw *gw, const char *hrac, const struct sa *addr,
 /* The peer behind a source address, if it is one of the gateway's */
 struct lan_peer *lan_gw_lookup(struct lan_gw *gw, const struct sa *src)
 {
-	struct le *le = hash_lookup(gw->by_port, sa_hash(src, SA_ALL), port_cmp,
-	                            (void *)src);
+	struct le *le;
+
+	if (!gw)
+		return NULL;
+	le = hash_lookup(gw->by_port, sa_hash(src, SA_ALL), port_cmp,
+	                 (void *)src);
 
 	return le ? le->data : NULL;
 }
@@ -252,8 +289,12 @@ void lan_gw_from_tunnel(struct lan_gw *gw, struct session *s,
 		return;
 	}
 
-	pktbuf_view(&mb, f->payload, f->len);
-	e = udp_send(p->us, &gw->sip_laddr, &mb);
+	if (ask_rport(gw->via_mb, f->payload, f->len))
+		e = udp_send(p->us, &gw->sip_laddr, gw->via_mb);
+	else {
+		pktbuf_view(&mb, f->payload, f->len);
+		e = udp_send(p->us, &gw->sip_laddr, &mb);
+	}
 	if (e)
 		log_warn("gateway: SIP from a phone of '%s' not passed on: %s",
 		         s->id, strerror(e));

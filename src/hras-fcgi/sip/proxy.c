@@ -599,7 +599,9 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 	 * received Vias, Record-Route and the rest */
 	if (!e) {
 		mb = mbuf_alloc(1024);
-		e = mb ? sipfwd_vias(mb, t->req) : ENOMEM;
+		/* received/rport tell where it came from: an inside phone
+		 * as its HRAC saw it, never the gateway's loopback socket */
+		e = mb ? sipfwd_vias(mb, t->req, &t->o.party) : ENOMEM;
 	}
 	if (!e && t->o.record_route)
 		e = route_rr_print(s, mb, &b->tgt.out, &t->o.in,
@@ -741,7 +743,7 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
 		return;
 	/* an ACK may carry the answer to an offer in a 2xx */
 	nb = relay_body(s, msg, &body, &o->in, &tgt->out, &sdp, &rewritten);
-	e = sipfwd_vias(mb, msg);
+	e = sipfwd_vias(mb, msg, &o->party);
 	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, false, nb);
 	mem_deref(sdp);
 	mbuf_set_pos(mb, 0);

@@ -219,6 +219,34 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 	return true;
 }
 
+/*
+ * A Route value naming this server without a token of ours: a phone that
+ * has HRAS (outside) or its site's HRAC (inside) as outbound proxy.  For
+ * RFC 3261 §16.4 it indicates this proxy: HRAS and its HRACs are one.
+ */
+static bool names_us(struct sipsrv *s, const struct sip_msg *msg,
+                     const struct pl *val)
+{
+	struct sip_addr addr;
+	struct origin o;
+	const char *lan;
+	struct sa a, l;
+	struct pl tok;
+
+	/* a token that does not verify is a forgery, not a plain route */
+	if (sip_addr_decode(&addr, val) ||
+	    !msg_param_exists(&addr.uri.params, "sofw", &tok))
+		return false;
+	if (sipsrv_addr_ours(s, &addr.uri))
+		return true;
+	route_origin(s, msg, &o);
+	lan = o.inside ? sipsrv_lan_addr(s, o.hrac) : NULL;
+	return lan && !sa_decode(&l, lan, strlen(lan)) &&
+	       !sa_set(&a, &addr.uri.host,
+	               addr.uri.port ? addr.uri.port : SIP_PORT) &&
+	       sa_cmp(&a, &l, SA_ALL);
+}
+
 /**
  * RFC 3261 §16.4: the Route values at the top that are ours are to be
  * removed; the last of them tells which interface the request leaves by
@@ -227,6 +255,7 @@ int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
                      struct route_pre *rp)
 {
 	struct le *le;
+	bool first = true;
 
 	memset(rp, 0, sizeof(*rp));
 	LIST_FOREACH(&msg->hdrl, le)
@@ -236,11 +265,17 @@ int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
 
 		if (hdr->id != SIP_HDR_ROUTE)
 			continue;
-		if (!route_ours(s, &hdr->val, msg, &i))
+		if (route_ours(s, &hdr->val, msg, &i)) {
+			rp->popped++;
+			rp->have_last = true;
+			rp->last = i;
+		} else if (first && names_us(s, msg, &hdr->val)) {
+			/* a phone's outbound proxy: us, without a token */
+			rp->popped++;
+		} else {
 			break;
-		rp->popped++;
-		rp->have_last = true;
-		rp->last = i;
+		}
+		first = false;
 	}
 	return 0;
 }

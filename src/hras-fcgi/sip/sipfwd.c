@@ -85,7 +85,8 @@ static int write_params(struct mbuf *mb, const struct pl *params)
  * and rport as RFC 3261 §18.2.1 and RFC 3581 §4 say, so responses find
  * their way back through NATs and the tunnel gateway
  */
-int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
+int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
+                const struct sa *src)
 {
 	bool first = true;
 	struct le *le;
@@ -108,7 +109,7 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
 		if (sip_via_decode(&via, &hdr->val))
 			return EBADMSG;
 		rport = via_has_param(&via, "rport");
-		recv = !sa_cmp(&via.addr, &msg->src, SA_ADDR);
+		recv = !sa_cmp(&via.addr, src, SA_ADDR);
 
 		if (!via.params.p) {
 			err |= mbuf_printf(mb, "Via: %r", &hdr->val);
@@ -118,9 +119,9 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg)
 			err |= write_params(mb, &via.params);
 		}
 		if (recv || rport)
-			err |= mbuf_printf(mb, ";received=%j", &msg->src);
+			err |= mbuf_printf(mb, ";received=%j", src);
 		if (rport)
-			err |= mbuf_printf(mb, ";rport=%u", sa_port(&msg->src));
+			err |= mbuf_printf(mb, ";rport=%u", sa_port(src));
 		err |= mbuf_write_str(mb, "\r\n");
 	}
 	return err;

@@ -14,7 +14,8 @@ enum {
 struct pl;
 
 int sipfwd_body(const struct sip_msg *msg, struct pl *body);
-int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg);
+int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
+                const struct sa *src);
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
                    uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
                    const struct pl *body);
