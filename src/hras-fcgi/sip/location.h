@@ -4,8 +4,8 @@
  * A binding says where a registered phone is reachable: for an inside
  * phone, the HRAC identity and the phone's address as that HRAC sees it
  * (never the address alone: two sites may share a private plan); for an
- * outside phone, the address and transport it registered from (RFC 3581:
- * behind NAT, the source, not the Contact, reaches it).
+ * outside phone, the address and transport that reach it: its Contact,
+ * or behind NAT where it registered from (registrar.c reach_of()).
  *
  * Loop thread only.  Bounded in total and per address of record.
  * Persisted to a state file with atomic writes, so a restart keeps the

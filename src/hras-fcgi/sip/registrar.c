@@ -1,9 +1,10 @@
 /**
  * @file registrar.c  REGISTER (RFC 3261 §10.3)
  *
- * The binding of an inside phone is its HRAC's identity and the phone's
- * address as that HRAC sees it; an outside phone's is the source it
- * registered from (RFC 3581).  Expires: the contact's expires parameter,
+ * The binding of an inside phone is its HRAC's identity and an address on
+ * its LAN; an outside phone's an address outside: the Contact it names
+ * (RFC 3261 §10.2), or, behind NAT or asked for (RFC 5626), where the
+ * REGISTER came from (reach_of()).  Expires: the contact's expires parameter,
  * else the Expires header, else the default; below the minimum is 423
  * with Min-Expires, above the maximum is cut down.  The 200 lists every
  * current binding of the address of record.
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "hracs.h"
 #include "iface.h"
+#include "sdp_rw.h"
 #include "location.h"
 #include "digest.h"
 #include "sipsrv.h"
@@ -187,6 +189,56 @@ static bool own_site_aor(struct sipsrv *s, const struct sip_msg *msg,
 	return true;
 }
 
+/* An address a party elsewhere cannot be reached at: a private,
+ * link-local, loopback or unspecified one */
+static bool unreachable(const struct sa *a)
+{
+	return sa_is_any(a) || sa_is_loopback(a) || sa_is_linklocal(a) ||
+	       sdp_rw_private(a);
+}
+
+/*
+ * Where a binding reaches its phone (RFC 3261 §10.2: the Contact it
+ * names, which may be another device than the one registering), unless
+ * the phone asks to be reached the way it registered (RFC 5626: ";ob",
+ * reg-id), its transport is a connection, or NAT is evident, as
+ * kamailio's nat_uac_test has it: the Contact or the top Via names
+ * another address than the source, and the Contact cannot be reached as
+ * given (a private address the source is not, no address at all).  An
+ * inside phone's source is its address as its HRAC sees it.
+ */
+static void reach_of(const struct sip_msg *msg, const struct origin *o,
+                     const char *contact, struct sa *addr, enum sip_transp *tp)
+{
+	struct pl pl, v;
+	struct uri u;
+	struct sa c;
+
+	*addr = o->addr;
+	*tp = o->tp;
+	pl_set_str(&pl, contact);
+	if (uri_decode(&u, &pl) ||
+	    sa_set(&c, &u.host, u.port ? u.port : SIP_PORT))
+		return; /* a name, or no contact at all: the source */
+	if (!msg_param_exists(&u.params, "ob", &v) ||
+	    !msg_param_exists(&u.params, "reg-id", &v) ||
+	    (!o->inside && o->tp != SIP_TRANSP_UDP) || (o->inside && o->tcp))
+		return; /* a flow, or a connection: the way it came */
+	if (sa_cmp(&c, &o->addr, SA_ALL))
+		return;
+	/* NAT: the phone does not know the address it is seen from */
+	if (!sa_cmp(&msg->via.addr, &o->addr, SA_ALL))
+		return;
+	if (!o->inside && unreachable(&c) && !unreachable(&o->addr))
+		return;
+	*addr = c;
+	if (!msg_param_decode(&u.params, "transport", &v) &&
+	    !pl_strcasecmp(&v, "tcp"))
+		*tp = SIP_TRANSP_TCP;
+	else
+		*tp = SIP_TRANSP_UDP;
+}
+
 void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
                       const struct origin *o)
 {
@@ -302,8 +354,7 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		b.inside = o->inside;
 		snprintf(b.hrac, sizeof(b.hrac), "%s", o->hrac);
 		b.tcp = o->tcp;
-		b.addr = o->addr;
-		b.tp = o->tp;
+		reach_of(msg, o, c->uri, &b.addr, &b.tp);
 
 		e = location_set(s->loc, &b);
 		if (e == E2BIG) {
