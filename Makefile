@@ -13,11 +13,16 @@
 
 BUILD_MK = $(MAKE) --no-print-directory -f mk/build.mk
 
+# the steps run one after another (make -j is for mk/build.mk, which gets
+# the job slots through the + lines): two sub-makes building the same
+# files at once would race
+.NOTPARALLEL:
+
 .PHONY: all check demo bench fuzz install deps clean distclean format \
 	tests check-build
 
 all: config.mk
-	@$(BUILD_MK) all
+	+@$(BUILD_MK) all
 
 config.mk:
 	./configure
@@ -28,33 +33,33 @@ deps:
 check-build:
 	@scripts/deps.sh check
 	@test -f config.mk || ./configure
-	@$(BUILD_MK) all tests
+	+@$(BUILD_MK) all tests
 
 check: check-build
-	@$(BUILD_MK) run-check
+	+@$(BUILD_MK) run-check
 
 demo:
 	@scripts/deps.sh demo
 	@test -f config.mk || ./configure
-	@$(BUILD_MK) all tests
-	@$(BUILD_MK) run-demo
+	+@$(BUILD_MK) all tests
+	+@$(BUILD_MK) run-demo
 
 bench:
 	@scripts/deps.sh bench
 	@test -f config.mk || ./configure
-	@$(BUILD_MK) all tests
-	@$(BUILD_MK) run-bench
+	+@$(BUILD_MK) all tests
+	+@$(BUILD_MK) run-bench
 
 fuzz:
 	@scripts/deps.sh check
 	@test -f config.mk || ./configure
-	@$(BUILD_MK) run-fuzz
+	+@$(BUILD_MK) run-fuzz
 
 tests: config.mk
-	@$(BUILD_MK) all tests
+	+@$(BUILD_MK) all tests
 
 install: config.mk
-	@$(BUILD_MK) install
+	+@$(BUILD_MK) install
 
 format:
 	clang-format -i src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch]

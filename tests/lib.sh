@@ -26,7 +26,7 @@ if [ "${SOFW_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 
-T=$(mktemp -d /tmp/sofw-test.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/sofw-test.XXXXXX")
 chmod 755 "$T"
 
 # Known leaks of our programs that LeakSanitizer must not fail a test on,

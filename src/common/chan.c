@@ -324,6 +324,7 @@ static void process_ack(struct chan *ch, uint32_t ack)
 		list_unlink(le);
 		ch->rel_bytes -= rf->f.len;
 		ch->rel_frames--;
+		ch->st.acked++;
 		free(rf);
 		progress = true;
 	}
@@ -367,6 +368,39 @@ enum chan_rx chan_rx(struct chan *ch, const struct frame *f)
 		ch->st.rx_media++;
 		return CHAN_DELIVER;
 	}
+}
+
+/**
+ * Where a session that is being replaced stood, for the next one to
+ * resume from (sofw-tunnel(7), Resuming): the next sequence number this
+ * end expects, and the number of its oldest frame awaiting ack
+ */
+struct chan_mark chan_mark(const struct chan *ch)
+{
+	const struct le *le = list_head(&ch->rel);
+	struct chan_mark m = { .rx_next = ch->rx_next, .first = ch->next_seq };
+
+	if (le)
+		m.first = ((const struct rel_frame *)le->data)->f.seq;
+	return m;
+}
+
+/**
+ * The peer says it delivered every frame numbered below @next (in the
+ * numbering of @was, the mark taken when that numbering ended, or of the
+ * current one if @was is NULL): they are not sent again
+ */
+void chan_peer_delivered(struct chan *ch, uint32_t next,
+                         const struct chan_mark *was)
+{
+	if (was) {
+		/* renumbered since: frame @was->first is now number 1 */
+		if (!seq_lt(was->first, next))
+			return;
+		next = next - was->first + 1;
+	}
+	if (next != 1 && seq_lt(next - 1, ch->next_seq))
+		process_ack(ch, next - 1);
 }
 
 /* Send every unacknowledged frame again (after a reconnect) */

@@ -36,6 +36,7 @@ struct chan_stats {
 	uint64_t drop_overflow; /* media dropped for queue space */
 	uint64_t rel_refused;   /* reliable frames refused: queue full */
 	uint64_t bad_ack;       /* acks for frames never sent */
+	uint64_t acked;         /* reliable frames the peer acknowledged */
 };
 
 struct chan {
@@ -59,6 +60,12 @@ struct chan {
 	bool ack_due;     /* the peer has not yet been told rx_next-1 */
 };
 
+/* Where one numbering of a channel ended (chan_mark) */
+struct chan_mark {
+	uint32_t rx_next; /* the next frame it expected */
+	uint32_t first;   /* its oldest frame awaiting ack (or next_seq) */
+};
+
 enum chan_rx {
 	CHAN_DELIVER,   /* new frame: hand it to the application */
 	CHAN_DUPLICATE, /* seen before: drop */
@@ -75,6 +82,9 @@ size_t chan_fill(struct chan *ch, uint8_t *buf, size_t size, uint64_t now,
                  bool keepalive);
 enum chan_rx chan_rx(struct chan *ch, const struct frame *f);
 void chan_rewind(struct chan *ch);
+struct chan_mark chan_mark(const struct chan *ch);
+void chan_peer_delivered(struct chan *ch, uint32_t next,
+                         const struct chan_mark *was);
 bool chan_timeout(struct chan *ch, uint64_t now);
 uint64_t chan_next_deadline(const struct chan *ch);
 bool chan_pending(const struct chan *ch);

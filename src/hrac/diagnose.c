@@ -112,7 +112,8 @@ static void on_frame(const struct frame *f, void *arg)
 	n = snprintf(want, sizeof(want), "diagnose:%u", d->sent);
 	if (d->answered >= d->sent || d->answered >= d->pings ||
 	    f->len < (size_t)n || memcmp(f->payload, want, (size_t)n) ||
-	    (f->len > (size_t)n && f->payload[n] >= '0' && f->payload[n] <= '9'))
+	    (f->len > (size_t)n && f->payload[n] >= '0' &&
+	     f->payload[n] <= '9'))
 		return;
 
 	d->rtt[d->answered++] = mono_us() - d->ping_at;

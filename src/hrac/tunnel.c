@@ -29,8 +29,13 @@
 
 enum {
 	BACKOFF_BASE_MS = 500,
+	RETRY_MIN_MS = 100,
+	RETRY_FRACTION = 10,
 	REPROBE_QUIET_MS = 5000, /* no data this long: no call to disturb */
 };
+
+/* a request that lived this long had the path working */
+#define RETRY_PROVEN_US (2 * 1000000ull)
 
 void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt, ...)
 {
@@ -158,11 +163,6 @@ void tunnel_free(struct tunnel *t)
 	free(t);
 }
 
-static void open_retry(void *arg)
-{
-	tunnel_open_start(arg, NULL);
-}
-
 int tunnel_start(struct tunnel *t)
 {
 	t->stopped = false;
@@ -173,10 +173,10 @@ int tunnel_start(struct tunnel *t)
 }
 
 /**
- * Something failed: say so once, then retry after a backoff (or, with
- * conf.once, stop and let the caller report it)
+ * Something failed: say so once, and tell the caller whether to try
+ * again (not with conf.once, nor once stopped)
  */
-void tunnel_failed(struct tunnel *t, const char *what, const char *why)
+bool tunnel_failed(struct tunnel *t, const char *what, const char *why)
 {
 	bool repeat = !strcmp(t->last_error, why);
 
@@ -190,20 +190,75 @@ void tunnel_failed(struct tunnel *t, const char *what, const char *why)
 	if (t->conf.once || t->stopped) {
 		stop_streams(t);
 		t->stopped = true;
-		return;
+		return false;
 	}
+	return true;
+}
 
-	if (!strcmp(what, "open")) {
-		uint32_t ms = tunnel_backoff(t, ++t->fail_open);
+/**
+ * How long to wait before trying a request again after it failed
+ *
+ * When the path itself is gone (a proxy or nginx restarting, HRAS not
+ * answering: @transient), a try costs one refused connection or one
+ * error page, and every moment waited is a moment of silence in a call:
+ * hrac tries again after about a tenth of the outage so far, at least
+ * RETRY_MIN_MS, at most backoff-max, jittered so that many HRACs do not
+ * come back in step.  The first usable moment is caught within about
+ * 10 % of the outage.  Anything else (credentials or a certificate
+ * refused, a path that rewrites frames) will not mend by itself: the
+ * exponential backoff.  A request that had lived RETRY_PROVEN_US starts
+ * a new run of failures.
+ *
+ * @param started When the failed request was started (us)
+ */
+uint32_t tunnel_retry_in(const struct tunnel *t, struct retry *r,
+                         uint64_t started, bool transient)
+{
+	uint64_t now = mono_us(), wait;
+	uint32_t rnd = 0;
 
-		log_debug("opening again in %u ms", ms);
-		tmr_start(&t->tmr_open, ms, open_retry, t);
-	}
+	if (r->fails && started && now > started &&
+	    now - started > RETRY_PROVEN_US)
+		r->fails = 0;
+	if (!r->fails++)
+		r->since = now;
+	if (!transient)
+		return tunnel_backoff(t, r->fails);
+
+	wait = (now - r->since) / 1000 / RETRY_FRACTION;
+	if (wait < RETRY_MIN_MS)
+		wait = RETRY_MIN_MS;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = 0;
+	if (wait >= t->conf.backoff_max_ms) /* jittered below the bound */
+		return t->conf.backoff_max_ms / 2 +
+		       rnd % (t->conf.backoff_max_ms / 2 + 1);
+	wait = wait / 2 + rnd % (wait + 1);
+	return (uint32_t)min(wait, (uint64_t)t->conf.backoff_max_ms);
+}
+
+static void retry_now(struct tmr *tmr)
+{
+	if (tmr_isrunning(tmr))
+		tmr_start(tmr, 0, tmr->th, tmr->arg);
+}
+
+/*
+ * A request of kind @r went through: the path works again.  Requests of
+ * the other kinds waiting to retry go now, not when their wait ends.
+ */
+void tunnel_proven(struct tunnel *t, struct retry *r)
+{
+	r->fails = 0;
+	retry_now(&t->tmr_down_retry);
+	retry_now(&t->tmr_up_retry);
+	if (!t->open)
+		retry_now(&t->tmr_open);
 }
 
 void tunnel_session_opened(struct tunnel *t)
 {
-	t->fail_open = 0;
+	tunnel_proven(t, &t->r_open);
 	t->open = true;
 	t->ever_opened = true;
 	t->last_error[0] = '\0';
@@ -239,7 +294,7 @@ void tunnel_lost_session(struct tunnel *t, const char *why)
 	ms = tunnel_backoff(t, t->lost++);
 	log_warn("session lost (%s): opening a new one%s", why,
 	         ms ? " after a pause" : "");
-	tmr_start(&t->tmr_open, ms, open_retry, t);
+	tunnel_open_later(t, ms);
 }
 
 static void rto_fire(void *arg)
@@ -312,8 +367,11 @@ static bool is_probe(const struct frame *f)
 /* Every frame that came down, from the down or poll write callback */
 void tunnel_rx(struct tunnel *t, const struct frame *f)
 {
+	uint64_t acked = t->chan.st.acked;
 	enum chan_rx r = chan_rx(&t->chan, f);
 
+	if (t->r_up.fails && t->chan.st.acked != acked)
+		tunnel_up_proven(t);
 	if (f->rel)
 		tunnel_rto_arm(t);
 	if (t->chan.ack_due)

@@ -55,6 +55,8 @@ struct tunnel_params {
 	char token[33];
 	uint32_t keepalive, down_max, session_idle, poll_hold, max_payload,
 	    media_max_age;
+	uint32_t resume; /* HRAS delivered our frames below this in the
+	                    session we came back from; 0: none */
 };
 
 struct tunnel_stats {

@@ -42,11 +42,13 @@ static int down_frame(const struct frame *f, void *arg)
 
 static void verified(struct tunnel *t, struct xfer *x)
 {
-	if (t->fail_down)
-		log_info("down: %s again after %u failed attempts",
+	if (t->r_down.fails)
+		log_info("down: %s again after %u failed attempts (%llu ms)",
 		         x->kind == X_POLL ? "polling" : "streaming",
-		         t->fail_down);
-	t->fail_down = 0;
+		         t->r_down.fails,
+		         (unsigned long long)(mono_us() - t->r_down.since) /
+		             1000);
+	tunnel_proven(t, &t->r_down);
 	if (t->down_verified)
 		return;
 	t->down_verified = true;
@@ -94,19 +96,22 @@ static void retry_fire(void *arg)
 	tunnel_down_start(arg);
 }
 
-static void retry_later(struct tunnel *t, const char *why)
+/* @started: when the failed request began (0: it never did) */
+static void retry_later(struct tunnel *t, const char *why, uint64_t started,
+                        bool transient)
 {
-	uint32_t ms = tunnel_backoff(t, ++t->fail_down);
-
-	tunnel_failed(t, "down", why);
-	if (!t->stopped)
-		tmr_start(&t->tmr_down_retry, ms, retry_fire, t);
+	if (tunnel_failed(t, "down", why))
+		tmr_start(&t->tmr_down_retry,
+		          tunnel_retry_in(t, &t->r_down, started, transient),
+		          retry_fire, t);
 }
 
 static void down_done(struct curl_job *job, CURLcode res)
 {
 	struct xfer *x = job->arg;
 	struct tunnel *t = x->t;
+	uint64_t started;
+	bool transient;
 	char why[512];
 
 	if (x == t->down_old) {
@@ -125,7 +130,7 @@ static void down_done(struct curl_job *job, CURLcode res)
 		         frame_strerror(x->rx_err),
 		         (unsigned long long)x->fr.offset);
 		xfer_free(x);
-		retry_later(t, why);
+		retry_later(t, why, 0, false);
 		return;
 	}
 	if (xfer_is_session_gone(x)) {
@@ -143,8 +148,10 @@ static void down_done(struct curl_job *job, CURLcode res)
 	}
 
 	xfer_describe(x, res, why, sizeof(why));
+	started = x->started;
+	transient = xfer_transient(x, res);
 	xfer_free(x);
-	retry_later(t, why);
+	retry_later(t, why, started, transient);
 }
 
 /* Leave the current GET for one of the other mode; its verdict is due */
@@ -228,7 +235,7 @@ static void watch(void *arg)
 	tmr_cancel(&t->tmr_down);
 	t->down_x = NULL;
 	xfer_free(x);
-	retry_later(t, why);
+	retry_later(t, why, 0, true);
 }
 
 /* Open the next stream before HRAS ends this one */
@@ -265,7 +272,7 @@ void tunnel_down_start(struct tunnel *t)
 	             down_done);
 	if (!x || frame_reader_init(&x->fr, t->p.max_payload)) {
 		xfer_free(x);
-		retry_later(t, "out of memory");
+		retry_later(t, "out of memory", 0, false);
 		return;
 	}
 	curl_easy_setopt(x->job.easy, CURLOPT_WRITEFUNCTION, down_write);
@@ -275,7 +282,7 @@ void tunnel_down_start(struct tunnel *t)
 	if (xfer_run(x)) {
 		t->down_x = NULL;
 		xfer_free(x);
-		retry_later(t, "cannot start the request");
+		retry_later(t, "cannot start the request", 0, false);
 		return;
 	}
 	kind == X_POLL ? t->st.polls++ : t->st.down_streams++;

@@ -112,12 +112,33 @@ static int parse_params(struct tunnel *t, const char *body)
 	    !parse_u32(buf, "max-payload", &p.max_payload))
 		return EBADMSG;
 	parse_u32(buf, "session-idle", &p.session_idle);
+	parse_u32(buf, "resume", &p.resume);
 	parse_u32(buf, "media-max-age", &p.media_max_age);
 	if (p.max_payload > FRAME_MAX_PAYLOAD)
 		p.max_payload = FRAME_MAX_PAYLOAD;
 
 	t->p = p;
 	return 0;
+}
+
+static void open_fire(void *arg)
+{
+	tunnel_open_start(arg, NULL);
+}
+
+void tunnel_open_later(struct tunnel *t, uint32_t ms)
+{
+	log_debug("opening again in %u ms", ms);
+	tmr_start(&t->tmr_open, ms, open_fire, t);
+}
+
+/* The open failed: try again when tunnel_retry_in() says */
+static void open_failed(struct tunnel *t, const char *why, uint64_t started,
+                        bool transient)
+{
+	if (tunnel_failed(t, "open", why))
+		tunnel_open_later(
+		    t, tunnel_retry_in(t, &t->r_open, started, transient));
 }
 
 /*
@@ -136,14 +157,15 @@ static void refused(struct tunnel *t, const char *why)
 		return;
 	}
 	if (t->ever_opened)
-		t->fail_open = 100; /* the longest backoff */
-	tunnel_failed(t, "open", why);
+		t->r_open.fails = 100; /* the longest backoff */
+	open_failed(t, why, 0, false);
 }
 
 static void open_done(struct curl_job *job, CURLcode res)
 {
 	struct xfer *x = job->arg;
 	struct tunnel *t = x->t;
+	bool transient;
 	char why[512];
 
 	t->open_x = NULL;
@@ -172,16 +194,27 @@ static void open_done(struct curl_job *job, CURLcode res)
 	}
 
 	if (res == CURLE_OK && x->status == 200) {
+		uint32_t unacked = chan_unacked(&t->chan);
+
 		if (parse_params(t, x->body) ||
 		    secret_session_key(t->key, t->conf.secret, t->open_nonce,
 		                       t->conf.id)) {
-			tunnel_failed(t, "open",
-			              "HRAS answered open with no usable "
-			              "session parameters");
+			open_failed(t,
+			            "HRAS answered open with no usable "
+			            "session parameters",
+			            0, false);
 			xfer_free(x);
 			return;
 		}
 		xfer_free(x);
+		if (t->p.resume) {
+			/* what HRAS had of the last session is not sent
+			 * again */
+			chan_peer_delivered(&t->chan, t->p.resume, NULL);
+			log_info("session resumed: of %u frames awaiting "
+			         "ack, HRAS had %u",
+			         unacked, unacked - chan_unacked(&t->chan));
+		}
 		t->req_n = 0;
 		t->open_took = mono_us() - t->open_started;
 		tunnel_session_opened(t);
@@ -189,8 +222,9 @@ static void open_done(struct curl_job *job, CURLcode res)
 	}
 
 	xfer_describe(x, res, why, sizeof(why));
+	transient = xfer_transient(x, res);
 	xfer_free(x);
-	tunnel_failed(t, "open", why);
+	open_failed(t, why, t->open_started, transient);
 }
 
 /* Ask for a challenge (@nonce NULL) or answer one */
@@ -201,7 +235,7 @@ void tunnel_open_start(struct tunnel *t, const char *nonce)
 
 	x = xfer_new(t, X_OPEN, "open", open_done);
 	if (!x) {
-		tunnel_failed(t, "open", "out of memory");
+		open_failed(t, "out of memory", 0, false);
 		return;
 	}
 
@@ -215,14 +249,14 @@ void tunnel_open_start(struct tunnel *t, const char *nonce)
 	    (t->conf.probe && xfer_add_header(x, "X-SoFW-Probe: 1")) ||
 	    (t->conf.takeover && xfer_add_header(x, "X-SoFW-Takeover: 1"))) {
 		xfer_free(x);
-		tunnel_failed(t, "open", "out of memory");
+		open_failed(t, "out of memory", 0, false);
 		return;
 	}
 	if (nonce) {
 		snprintf(t->open_nonce, sizeof(t->open_nonce), "%s", nonce);
 		if (secret_proof(proof, t->conf.secret, nonce, t->conf.id)) {
 			xfer_free(x);
-			tunnel_failed(t, "open", "cannot compute the proof");
+			open_failed(t, "cannot compute the proof", 0, false);
 			return;
 		}
 		snprintf(hdr, sizeof(hdr),
@@ -232,16 +266,26 @@ void tunnel_open_start(struct tunnel *t, const char *nonce)
 		explicit_bzero(proof, sizeof(proof));
 		if (xfer_add_header(x, hdr)) {
 			xfer_free(x);
-			tunnel_failed(t, "open", "out of memory");
+			open_failed(t, "out of memory", 0, false);
 			return;
 		}
 		x->proved = true;
+		/* coming back from a session: where it ended, so that
+		 * nothing is delivered twice (sofw-tunnel(7), Resuming) */
+		snprintf(hdr, sizeof(hdr), "X-SoFW-Resume: %s %u", t->p.token,
+		         t->chan.rx_next);
+		if (t->p.token[0] && !t->conf.probe &&
+		    xfer_add_header(x, hdr)) {
+			xfer_free(x);
+			open_failed(t, "out of memory", 0, false);
+			return;
+		}
 	}
 
 	t->open_x = x;
 	if (xfer_run(x)) {
 		t->open_x = NULL;
 		xfer_free(x);
-		tunnel_failed(t, "open", "cannot start the request");
+		open_failed(t, "cannot start the request", 0, false);
 	}
 }

@@ -22,6 +22,12 @@ enum {
 	TUNNEL_BUF_MIN = 65536,
 };
 
+/* One kind of request failing in a row: when to try it again */
+struct retry {
+	unsigned fails;
+	uint64_t since; /* us, the first failure of the run */
+};
+
 /* One HTTP request of the tunnel */
 struct xfer {
 	struct curl_job job;
@@ -32,6 +38,7 @@ struct xfer {
 	long status; /* once the headers are in */
 	bool headers_done;
 	char sofw_error[32]; /* X-SoFW-Error */
+	char server[32];     /* Server: who wrote an error page */
 	char nonce[80];      /* WWW-Authenticate: SoFW nonce */
 	bool stale;
 	bool proved; /* open: carried an Authorization proof */
@@ -78,7 +85,7 @@ struct tunnel {
 	bool down_verified, up_verified;
 	uint32_t probe_seq;
 
-	unsigned fail_open, fail_down, fail_up;
+	struct retry r_open, r_down, r_up; /* failures in a row */
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
 	struct tmr tmr_rto, tmr_kick, tmr_reprobe;
@@ -107,13 +114,17 @@ void tunnel_event(struct tunnel *t, enum tunnel_event ev, const char *fmt, ...)
 void tunnel_lost_session(struct tunnel *t, const char *why);
 void tunnel_rx(struct tunnel *t, const struct frame *f);
 void tunnel_session_opened(struct tunnel *t);
-void tunnel_failed(struct tunnel *t, const char *what, const char *why);
+bool tunnel_failed(struct tunnel *t, const char *what, const char *why);
 uint32_t tunnel_backoff(const struct tunnel *t, unsigned fails);
+uint32_t tunnel_retry_in(const struct tunnel *t, struct retry *r,
+                         uint64_t started, bool transient);
+void tunnel_proven(struct tunnel *t, struct retry *r);
 void tunnel_rto_arm(struct tunnel *t);
 void tunnel_reprobe_arm(struct tunnel *t);
 
 /* tunnel_open.c */
 void tunnel_open_start(struct tunnel *t, const char *nonce);
+void tunnel_open_later(struct tunnel *t, uint32_t ms);
 
 /* tunnel_down.c */
 void tunnel_down_start(struct tunnel *t);
@@ -125,6 +136,7 @@ void tunnel_down_use_stream(struct tunnel *t);
 void tunnel_up_start(struct tunnel *t);
 void tunnel_up_stop(struct tunnel *t);
 void tunnel_up_kick(struct tunnel *t);
+void tunnel_up_proven(struct tunnel *t);
 void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong);
 void tunnel_up_keepalive_start(struct tunnel *t);
 void tunnel_up_use_stream(struct tunnel *t);
@@ -137,6 +149,7 @@ void xfer_abort(struct xfer *x);
 int xfer_add_header(struct xfer *x, const char *line);
 int xfer_run(struct xfer *x);
 void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size);
+bool xfer_transient(const struct xfer *x, CURLcode res);
 bool xfer_is_session_gone(const struct xfer *x);
 const char *xfer_kind_name(enum xfer_kind kind);
 size_t xfer_body_cb(char *buf, size_t size, size_t n, void *arg);

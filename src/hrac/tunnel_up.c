@@ -40,13 +40,26 @@ static void retry_fire(void *arg)
 		tunnel_up_start(t);
 }
 
-static void retry_later(struct tunnel *t, const char *why)
+/* @started: when the failed request began (0: it never did) */
+static void retry_later(struct tunnel *t, const char *why, uint64_t started,
+                        bool transient)
 {
-	uint32_t ms = tunnel_backoff(t, ++t->fail_up);
+	if (tunnel_failed(t, "up", why))
+		tmr_start(&t->tmr_up_retry,
+		          tunnel_retry_in(t, &t->r_up, started, transient),
+		          retry_fire, t);
+}
 
-	tunnel_failed(t, "up", why);
-	if (!t->stopped)
-		tmr_start(&t->tmr_up_retry, ms, retry_fire, t);
+/* Frames went up and HRAS has them (an ack, a PONG, a batch answered) */
+void tunnel_up_proven(struct tunnel *t)
+{
+	if (t->r_up.fails)
+		log_info("up: sending again after %u failed attempts (%llu "
+		         "ms)",
+		         t->r_up.fails,
+		         (unsigned long long)(mono_us() - t->r_up.since) /
+		             1000);
+	tunnel_proven(t, &t->r_up);
 }
 
 /* Fill @buf from the channel; keepalive when the interval passed */
@@ -55,11 +68,6 @@ static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
 	uint64_t now = mono_us();
 	size_t n = chan_fill(&t->chan, buf, size, now, t->ka_due);
 
-	if (n && t->fail_up) {
-		log_info("up: sending again after %u failed attempts",
-		         t->fail_up);
-		t->fail_up = 0;
-	}
 	if (n) {
 		t->ka_due = false;
 		t->last_up_tx = now;
@@ -144,6 +152,8 @@ static void up_done(struct curl_job *job, CURLcode res)
 	struct xfer *x = job->arg;
 	struct tunnel *t = x->t;
 	long status = x->status;
+	uint64_t started;
+	bool transient;
 	char why[512];
 
 	if (x == t->up_old) {
@@ -176,8 +186,10 @@ static void up_done(struct curl_job *job, CURLcode res)
 	}
 
 	xfer_describe(x, res, why, sizeof(why));
+	started = x->started;
+	transient = xfer_transient(x, res);
 	xfer_free(x);
-	retry_later(t, why);
+	retry_later(t, why, started, transient);
 }
 
 /* Open the next POST and let this one end once its bytes are out */
@@ -248,7 +260,7 @@ void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong)
 {
 	(void)pong;
 
-	t->fail_up = 0;
+	tunnel_up_proven(t);
 	if (t->up_verified)
 		return;
 	t->up_verified = true;
@@ -269,6 +281,8 @@ static void batch_done(struct curl_job *job, CURLcode res)
 {
 	struct xfer *x = job->arg;
 	struct tunnel *t = x->t;
+	uint64_t started;
+	bool transient;
 	char why[512];
 
 	t->batch_x = NULL;
@@ -280,7 +294,7 @@ static void batch_done(struct curl_job *job, CURLcode res)
 	}
 	if (res == CURLE_OK && x->status == 200) {
 		xfer_free(x);
-		t->fail_up = 0;
+		tunnel_up_proven(t);
 		batch_send(t);
 		return;
 	}
@@ -288,8 +302,10 @@ static void batch_done(struct curl_job *job, CURLcode res)
 	/* what this batch carried may be lost: send it again */
 	chan_rewind(&t->chan);
 	xfer_describe(x, res, why, sizeof(why));
+	started = x->started;
+	transient = xfer_transient(x, res);
 	xfer_free(x);
-	retry_later(t, why);
+	retry_later(t, why, started, transient);
 }
 
 /* One POST with everything queued; one in flight at a time */
@@ -311,7 +327,7 @@ static void batch_send(struct tunnel *t)
 	x = xfer_new(t, X_BATCH, "up", batch_done);
 	if (!x) {
 		chan_rewind(&t->chan);
-		retry_later(t, "out of memory");
+		retry_later(t, "out of memory", 0, false);
 		return;
 	}
 	curl_easy_setopt(x->job.easy, CURLOPT_POSTFIELDSIZE, (long)n);
@@ -321,7 +337,7 @@ static void batch_send(struct tunnel *t)
 		t->batch_x = NULL;
 		xfer_free(x);
 		chan_rewind(&t->chan);
-		retry_later(t, "cannot start the request");
+		retry_later(t, "cannot start the request", 0, false);
 		return;
 	}
 	t->st.batches++;
@@ -353,7 +369,7 @@ void tunnel_up_start(struct tunnel *t)
 		x->out = malloc(t->buf_size);
 	if (!x || !x->out) {
 		xfer_free(x);
-		retry_later(t, "out of memory");
+		retry_later(t, "out of memory", 0, false);
 		return;
 	}
 	curl_easy_setopt(x->job.easy, CURLOPT_POST, 1L);
@@ -366,7 +382,7 @@ void tunnel_up_start(struct tunnel *t)
 	if (xfer_run(x)) {
 		t->up_x = NULL;
 		xfer_free(x);
-		retry_later(t, "cannot start the request");
+		retry_later(t, "cannot start the request", 0, false);
 		return;
 	}
 	t->st.up_streams++;

@@ -43,6 +43,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
 	if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
 		/* a new response (after 100, 407, CONNECT): forget the last */
 		x->sofw_error[0] = '\0';
+		x->server[0] = '\0';
 		x->nonce[0] = '\0';
 		x->stale = false;
 		return len;
@@ -64,6 +65,12 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
 		while (*v == ' ')
 			v++;
 		snprintf(x->sofw_error, sizeof(x->sofw_error), "%.*s",
+		         (int)strcspn(v, "\r\n"), v);
+	} else if (len > 7 && !strncasecmp(buf, "Server:", 7)) {
+		v = buf + 7;
+		while (*v == ' ')
+			v++;
+		snprintf(x->server, sizeof(x->server), "%.*s",
 		         (int)strcspn(v, "\r\n"), v);
 	} else if (len > 17 && !strncasecmp(buf, "WWW-Authenticate:", 17)) {
 		const char *p = strstr(buf, "nonce=\"");
@@ -249,6 +256,49 @@ bool xfer_is_session_gone(const struct xfer *x)
 	return x->status == 404 && !strcmp(x->sofw_error, "unknown-session");
 }
 
+/**
+ * Did the request fail because the path is down for the moment (a proxy,
+ * nginx or hras-fcgi not there), rather than for something that will not
+ * mend by itself (credentials, a certificate, a path that mangles)?
+ */
+bool xfer_transient(const struct xfer *x, CURLcode res)
+{
+	long connect_code = 0;
+
+	curl_easy_getinfo(x->job.easy, CURLINFO_HTTP_CONNECTCODE,
+	                  &connect_code);
+	if (res != CURLE_OK) {
+		if (x->rx_err)
+			return false;
+		if (connect_code)
+			return connect_code >= 500;
+		switch (res) {
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_SSL_CONNECT_ERROR: /* cut during the handshake */
+			return true;
+		default:
+			return false;
+		}
+	}
+	switch (x->status) {
+	case 429: /* HRAS has not yet seen the last request go */
+		return true;
+	case 502:
+	case 503:
+	case 504:
+		/* nginx or the proxy cannot reach the next hop; HRAS's own
+		 * busy answers (X-SoFW-Error) ask for a pause */
+		return !x->sofw_error[0];
+	default:
+		return false;
+	}
+}
+
 static void first_line(const char *body, char *out, size_t size)
 {
 	const char *p = body;
@@ -417,6 +467,12 @@ void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size)
 		if (x->sofw_error[0])
 			snprintf(buf, size, "HRAS busy (%ld): %s", x->status,
 			         text);
+		else if (proxied && x->server[0] &&
+		         strncasecmp(x->server, "nginx", 5))
+			snprintf(buf, size,
+			         "the proxy (%s) answered %ld: it cannot reach "
+			         "the web server at %s",
+			         x->server, x->status, server);
 		else
 			snprintf(buf, size,
 			         "%s answered %ld: hras-fcgi is not running or "

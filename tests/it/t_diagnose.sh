@@ -75,4 +75,9 @@ expect_diag "nginx answered 502: hras-fcgi is not running or not reachable on it
 expect_diag "the path \(proxy or nginx\) answered 502: hras-fcgi is not running" \
 	--server http://127.0.0.1/sofw/ --proxy $PROXY --proxy-user alice:wonderland
 
+log "== nginx not running behind the proxy"
+stop_nginx
+expect_diag "the proxy \(squid[^)]*\) answered 50[234]: it cannot reach the web server at 127.0.0.1" \
+	--server http://127.0.0.1/sofw/ --proxy $PROXY --proxy-user alice:wonderland
+
 log "every failure explained"

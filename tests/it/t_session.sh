@@ -29,6 +29,18 @@ out=$(H up "$tok" 0105040000000004000000000000000070696e67)
 [[ "$out" == "status 404 error=unknown-session"* ]] || fail "old token still works: $out"
 expect_log "$T/hras.log" "session of HRAC 'site-a' re-opened \(replaces the earlier one\)"
 
+log "== a re-open resumes: what was delivered is not delivered again (L8)"
+# site-b: its echoes came down, were delivered, never acknowledged
+out=$(H resume site-b "$(cat "$T/site-b.secret")" no)
+log "$out"
+grep -q "^again 5$" <<<"$out" ||
+	fail "without X-SoFW-Resume the 5 echoes should come again: $out"
+out=$(H resume site-b "$(cat "$T/site-b.secret")")
+log "$out"
+grep -q "^resume 6$" <<<"$out" || fail "HRAS did not say it had frames 1..5: $out"
+grep -q "^again 0$" <<<"$out" || fail "echoes delivered twice after a resume: $out"
+expect_log "$T/hras.log" "session of HRAC 'site-b' re-opened .* \(resumes where the last one ended\)"
+
 log "== a session without a down stream is dropped after session-idle"
 wait_log "$T/hras.log" "session of HRAC 'site-a' dropped: no down stream for 5 s" 300
 idle=$(((${EPOCHREALTIME/./} - opened) / 1000))

@@ -24,6 +24,12 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
                             the very same headers (a proxy replaying it)
   close CRED                POST close
   poll CRED                 one long poll: "status N frames K"
+  resume ID SECRET [no]     the L8 check against an --echo HRAS: open,
+                            send SIP frames 1..5 up, take their echoes
+                            down without acknowledging them, open again
+                            with X-SoFW-Resume (not with "no"); prints
+                            "resume N" (HRAS's answer) and "again K",
+                            the echoes the new session delivers again
   get PATH / post PATH      a bare request
 CRED is TOKEN.KEY as open prints it; a bare TOKEN sends no proof.
 Each request prints "status N", the X-SoFW-Error code and the body's
@@ -91,6 +97,72 @@ def session_headers(cred, method, endpoint):
         mac = hmac.new(key.encode(), msg, hashlib.sha256).hexdigest()[:32]
         h["X-SoFW-Auth"] = "%d %s" % (REQ[0], mac)
     return h
+
+
+def sip_frame(seq, ack):
+    """A SIP frame (REL) from inside phone 10.77.1.11:5060"""
+    pl = ("MESSAGE sip:echo@test SIP/2.0\r\nX-Seq: %d\r\n\r\n" % seq).encode()
+    return (bytes([1, 1, 2, 0]) + len(pl).to_bytes(4, "big") + (5060).to_bytes(2, "big")
+            + bytes(2) + bytes([10, 77, 1, 11]) + seq.to_bytes(4, "big")
+            + ack.to_bytes(4, "big") + pl)
+
+
+def frames_of(body):
+    """(type, seq) of each frame of a down body"""
+    out = []
+    while len(body) >= 8:
+        flags, length = body[2], int.from_bytes(body[4:8], "big")
+        addr = 16 if flags & 1 else 4
+        need = 12 + addr + (8 if flags & 2 else 0) + length
+        if len(body) < need:
+            break
+        seq = int.from_bytes(body[12 + addr:16 + addr], "big") if flags & 2 else 0
+        out.append((body[1], seq))
+        body = body[need:]
+    return out
+
+
+def open_session(base, ident, secret, extra=None):
+    nonce = challenge(base)
+    h = auth(ident, nonce, proof(secret, nonce, ident))
+    h["X-SoFW-Instance"] = os.environ.get("SOFW_INSTANCE", "sofw-http")
+    h.update(extra or {})
+    REQ[0] = 0
+    r, b = request(base, "POST", "open", b"", h)
+    m = re.search(rb"session: ([0-9a-f]{32})", b)
+    if not m:
+        sys.exit("open failed")
+    res = re.search(rb"\nresume: ([0-9]+)", b)
+    return (m.group(1).decode() + "." + session_key(secret, nonce, ident),
+            int(res.group(1)) if res else 0)
+
+
+def poll_sip(base, cred, want, tries):
+    """Probe polls (answered at once) until @want SIP frames came"""
+    seqs = []
+    for _ in range(tries):
+        c, p = conn(base)
+        c.request("GET", p + "down?mode=poll&probe=1",
+                  headers=session_headers(cred, "GET", "down"))
+        r = c.getresponse()
+        seqs += [q for t, q in frames_of(r.read()) if t == 1]
+        if len(seqs) >= want:
+            break
+        time.sleep(0.1)
+    return seqs
+
+
+def resume_check(base, ident, secret, resume):
+    cred, _ = open_session(base, ident, secret)
+    body = b"".join(sip_frame(i, 0) for i in range(1, 6))
+    request(base, "POST", "up?mode=batch", body, session_headers(cred, "POST", "up"))
+    seqs = poll_sip(base, cred, 5, 30)
+    print("echoes %s" % seqs)
+    # delivered, never acknowledged: the path breaks here
+    extra = {"X-SoFW-Resume": "%s %d" % (cred.split(".")[0], max(seqs) + 1)} if resume else {}
+    cred2, resumed = open_session(base, ident, secret, extra)
+    print("resume %d" % resumed)
+    print("again %d" % len(poll_sip(base, cred2, 1, 5)))
 
 
 def raw_headers(h):
@@ -175,6 +247,8 @@ def main():
             frames += 1
             body = body[need:]
         print("status %d frames %d" % (r.status, frames))
+    elif cmd == "resume":
+        resume_check(base, args[0], args[1], args[2:] != ["no"])
     elif cmd == "close":
         request(base, "POST", "close", b"", session_headers(args[0], "POST", "close"))
     elif cmd == "down-count":

@@ -389,6 +389,83 @@ static int renumber_keeps_unacked(void)
 	return 0;
 }
 
+/* A session replaced after the peer delivered frames it never acked:
+ * told where the peer stood (its chan_mark), the new session sends only
+ * what the peer never had (review L8) */
+static int resume_delivers_once(void)
+{
+	struct end a, b, c;
+	struct chan_mark mb;
+
+	if (end_init(&a) || end_init(&b) || end_init(&c))
+		return 1;
+	for (unsigned i = 1; i <= 8; i++)
+		push_sip(&a, i);
+	link(&a, &b, 1, false);
+	for (unsigned i = 9; i <= 10; i++)
+		push_sip(&a, i);
+	link(&a, &b, 2, true); /* 9, 10 lost; no ack ever came back */
+	TEST_EQ(chan_unacked(&a.ch), 10);
+
+	mb = chan_mark(&b.ch);
+	TEST_EQ(mb.rx_next, 9);
+	chan_peer_delivered(&a.ch, mb.rx_next, NULL);
+	TEST_EQ(chan_unacked(&a.ch), 2);
+	chan_peer_delivered(&a.ch, mb.rx_next, NULL); /* told twice: same */
+	TEST_EQ(chan_unacked(&a.ch), 2);
+	chan_peer_delivered(&a.ch, 1, NULL);   /* nothing delivered */
+	chan_peer_delivered(&a.ch, 500, NULL); /* beyond: ignored */
+	TEST_EQ(chan_unacked(&a.ch), 2);
+
+	chan_renumber(&a.ch);
+	link(&a, &c, 3, false);
+	TEST_EQ(c.ngot, 2);
+	TEST_EQ(c.got[0], 9);
+	TEST_EQ(c.got[1], 10);
+	end_close(&a);
+	end_close(&b);
+	end_close(&c);
+	return 0;
+}
+
+/* The same when this end renumbered in between (the answer to a re-open
+ * was lost, so the peer still counts in the old numbering) */
+static int resume_across_renumber(void)
+{
+	struct end a, b, c;
+	struct chan_mark ma;
+
+	if (end_init(&a) || end_init(&b) || end_init(&c))
+		return 1;
+	for (unsigned i = 1; i <= 8; i++)
+		push_sip(&a, i);
+	link(&a, &b, 1, false);
+	link(&b, &a, 2, false); /* 1..8 acked */
+	for (unsigned i = 9; i <= 13; i++)
+		push_sip(&a, i);
+	link(&a, &b, 3, false); /* b delivers 9..13 (numbers 9..13) */
+	TEST_EQ(b.ch.rx_next, 14);
+
+	ma = chan_mark(&a.ch);
+	TEST_EQ(ma.first, 9);
+	chan_renumber(&a.ch);                /* 9..13 are now numbers 1..5 */
+	chan_peer_delivered(&a.ch, 12, &ma); /* b had up to old 11 */
+	TEST_EQ(chan_unacked(&a.ch), 2);
+	chan_peer_delivered(&a.ch, 9, &ma); /* nothing of them */
+	chan_peer_delivered(&a.ch, 5, &ma);
+	TEST_EQ(chan_unacked(&a.ch), 2);
+
+	chan_renumber(&a.ch);
+	link(&a, &c, 4, false);
+	TEST_EQ(c.ngot, 2);
+	TEST_EQ(c.got[0], 12);
+	TEST_EQ(c.got[1], 13);
+	end_close(&a);
+	end_close(&b);
+	end_close(&c);
+	return 0;
+}
+
 /* Sequence numbers wrap at 2^32 and skip 0, the same on both ends */
 static int wrap_skips_zero(void)
 {
@@ -462,6 +539,8 @@ int main(void)
 		UNIT_TEST(media_ageing),
 		UNIT_TEST(media_overflow_drops_oldest),
 		UNIT_TEST(renumber_keeps_unacked),
+		UNIT_TEST(resume_delivers_once),
+		UNIT_TEST(resume_across_renumber),
 		UNIT_TEST(wrap_skips_zero),
 		UNIT_TEST(bad_ack_ignored),
 		UNIT_TEST(fill_whole_frames_only),

@@ -86,8 +86,9 @@ static int sopen(struct sessions *t, const char *id, const char *peer,
 	struct session_open o = {
 		.id = id, .peer = peer, .instance = "i1", .key = "k"
 	};
+	uint32_t resumed;
 
-	return sessions_open(t, &o, sp, replaced);
+	return sessions_open(t, &o, sp, replaced, &resumed);
 }
 
 static int share_per_hrac(void)

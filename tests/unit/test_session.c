@@ -17,6 +17,8 @@
 #include "session.h"
 #include "unit.h"
 
+static uint32_t resumed; /* what the last open resumed from */
+
 static void limits(struct chan_limits *lim)
 {
 	memset(lim, 0, sizeof(*lim));
@@ -49,7 +51,7 @@ static int sopen(struct sessions *t, const char *id, const char *peer,
 		.id = id, .peer = peer, .instance = "i1", .key = "k"
 	};
 
-	return sessions_open(t, &o, sp, replaced);
+	return sessions_open(t, &o, sp, replaced, &resumed);
 }
 
 static int open_replace_find(void)
@@ -160,24 +162,24 @@ static int instances_and_probes(void)
 
 	limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 8, &lim), 0);
-	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	pthread_mutex_lock(&s->lock);
 	s->down_active = 1; /* its down stream is live */
 	pthread_mutex_unlock(&s->lock);
 
 	o.instance = "i2";
 	o.peer = "p2";
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced), EBUSY);
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), EBUSY);
 	TEST_ASSERT(s2 == s); /* the one in the way */
 	TEST_STREQ(s2->peer, "p1");
 	session_deref(s2);
 	o.instance = "i1";
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
 	TEST_ASSERT(replaced && s2 == s);
 	session_deref(s2);
 	o.instance = "i2";
 	o.takeover = true;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
 	TEST_ASSERT(replaced && s2 == s);
 	TEST_STREQ(s->instance, "i2");
 	session_deref(s2);
@@ -187,16 +189,16 @@ static int instances_and_probes(void)
 	pthread_mutex_lock(&s->lock);
 	s->down_active = 0;
 	pthread_mutex_unlock(&s->lock);
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
 	session_deref(s2);
 
 	/* probes: separate, never what the site's frames go to */
 	o.probe = true;
-	TEST_EQ(sessions_open(t, &o, &p1, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &p1, &replaced, &resumed), 0);
 	TEST_ASSERT(!replaced && p1 != s && p1->probe);
-	TEST_EQ(sessions_open(t, &o, &p2, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &p2, &replaced, &resumed), 0);
 	TEST_ASSERT(p2 != p1);
-	TEST_EQ(sessions_open(t, &o, &f, &replaced), EBUSY);
+	TEST_EQ(sessions_open(t, &o, &f, &replaced, &resumed), EBUSY);
 	TEST_ASSERT(f == NULL);
 	f = sessions_find_id(t, "site-a");
 	TEST_ASSERT(f == s);
@@ -207,6 +209,114 @@ static int instances_and_probes(void)
 	TEST_EQ(sessions_count(t), 0);
 	session_deref(p1);
 	session_deref(p2);
+	session_deref(s);
+	sessions_free(t);
+	return 0;
+}
+
+/* Frames 1..@n of the HRAC arrive: the session delivers them */
+static void hrac_sent(struct session *s, uint32_t n)
+{
+	static const uint8_t pl[] = "MESSAGE";
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_SIP;
+	f.rel = true;
+	f.payload = pl;
+	f.len = 7;
+	for (uint32_t i = 1; i <= n; i++) {
+		f.seq = i;
+		chan_rx(&s->chan, &f);
+	}
+}
+
+/* The session's frames 1..@n go down (sent, not yet acknowledged) */
+static void sent_down(struct session *s)
+{
+	static uint8_t buf[1 << 16];
+
+	chan_fill(&s->chan, buf, sizeof(buf), mono_us(), false);
+}
+
+/* X-SoFW-Resume: an HRAC back from a session says what it delivered and
+ * learns what HRAS delivered, from the current epoch, the one before it
+ * (its open's answer was lost), or a dropped session; nothing else */
+static int resume_epochs(void)
+{
+	struct session_open o = {
+		.id = "site-a", .peer = "p", .instance = "i1", .key = "k"
+	};
+	char tok1[SESSION_TOKEN_LEN + 1], tok2[SESSION_TOKEN_LEN + 1];
+	struct chan_limits lim;
+	struct sessions *t;
+	struct session *s, *s2;
+	bool replaced;
+
+	limits(&lim);
+	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
+	TEST_EQ(resumed, 0);
+	memcpy(tok1, s->token, sizeof(tok1));
+	for (int i = 0; i < 5; i++)
+		TEST_EQ(push_sip(s), 0);
+	sent_down(s);
+	hrac_sent(s, 7);
+
+	/* a token never ours, or no position: nothing resumed */
+	o.resume_token = "0123456789abcdef0123456789abcdef";
+	o.resume_next = 3;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
+	session_deref(s2);
+	TEST_EQ(resumed, 0);
+	TEST_EQ(chan_unacked(&s->chan), 5);
+	/* that open's answer was lost: the HRAC still counts in tok1's
+	 * epoch, where it delivered 1..3 and HRAS had its 1..7 */
+	memcpy(tok2, s->token, sizeof(tok2));
+	o.resume_token = tok1;
+	o.resume_next = 4;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
+	session_deref(s2);
+	TEST_EQ(resumed, 8);
+	TEST_EQ(chan_unacked(&s->chan), 2);
+	/* and lost again: still tok1's numbering */
+	o.resume_next = 5;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
+	session_deref(s2);
+	TEST_EQ(resumed, 8);
+	TEST_EQ(chan_unacked(&s->chan), 1);
+	/* tok2 was never the HRAC's current epoch after tok1 went */
+	o.resume_token = tok2;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
+	session_deref(s2);
+	TEST_EQ(resumed, 0);
+
+	/* the current epoch: frames numbered in it */
+	memcpy(tok1, s->token, sizeof(tok1));
+	sent_down(s);
+	hrac_sent(s, 2);
+	o.resume_token = tok1;
+	o.resume_next = 2;
+	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
+	session_deref(s2);
+	TEST_EQ(resumed, 3);
+	TEST_EQ(chan_unacked(&s->chan), 0);
+
+	/* dropped: what HRAS had is remembered, once */
+	memcpy(tok1, s->token, sizeof(tok1));
+	hrac_sent(s, 4);
+	sessions_drop(t, s, "idle");
+	session_deref(s);
+	o.resume_token = tok1;
+	o.resume_next = 1;
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
+	TEST_ASSERT(!replaced);
+	TEST_EQ(resumed, 5);
+	sessions_drop(t, s, "idle");
+	session_deref(s);
+	o.resume_token = "0123456789abcdef0123456789abcdef";
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
+	TEST_EQ(resumed, 0);
 	session_deref(s);
 	sessions_free(t);
 	return 0;
@@ -238,7 +348,7 @@ static int request_proofs(void)
 
 	limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
-	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	memcpy(tok, s->token, sizeof(tok));
 	epoch = s->epoch;
 
@@ -276,7 +386,7 @@ static int request_proofs(void)
 	/* a re-open: new key, numbers from 1 again, old epoch refused */
 	o.key = "newkey";
 	session_deref(s);
-	TEST_EQ(sessions_open(t, &o, &s, &replaced), 0);
+	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	auth_of(a, sizeof(a), "newkey", "GET", "down", s->token, 1);
 	TEST_ASSERT(!session_request_ok(s, epoch, "GET", "down", a));
 	TEST_ASSERT(session_request_ok(s, s->epoch, "GET", "down", a));
@@ -288,10 +398,9 @@ static int request_proofs(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(open_replace_find),
-		UNIT_TEST(expire_and_drop),
-		UNIT_TEST(instances_and_probes),
-		UNIT_TEST(request_proofs),
+		UNIT_TEST(open_replace_find),    UNIT_TEST(expire_and_drop),
+		UNIT_TEST(instances_and_probes), UNIT_TEST(request_proofs),
+		UNIT_TEST(resume_epochs),
 	};
 
 	log_init("test_session", true, -2);

@@ -8,7 +8,8 @@
  * that logs headers learns nothing it can reuse (answered nonces and
  * request numbers are refused).  X-SoFW-Instance names the HRAC process,
  * X-SoFW-Probe: 1 asks for a diagnose probe session, X-SoFW-Takeover: 1
- * replaces a live session of another process.
+ * replaces a live session of another process, X-SoFW-Resume carries on
+ * from an earlier session (no frame delivered twice).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -168,13 +169,31 @@ static void refuse_conflict(struct hreq *q, const struct proof *pr,
 	           pr->id, peer);
 }
 
+/* X-SoFW-Resume: TOKEN NEXT, the epoch the HRAC comes back from */
+static void resume_param(const struct hreq *q, struct session_open *o,
+                         char *token)
+{
+	const char *v = hreq_param(q, "HTTP_X_SOFW_RESUME");
+	unsigned long next;
+	int len = 0;
+
+	if (!v || sscanf(v, "%32[0-9a-f] %10lu%n", token, &next, &len) != 2 ||
+	    v[len] || strlen(token) != SESSION_TOKEN_LEN || !next ||
+	    next > UINT32_MAX)
+		return;
+	o->resume_token = token;
+	o->resume_next = (uint32_t)next;
+}
+
 static void open_session(struct hreq *q, const struct proof *pr)
 {
 	const struct tunsrv_conf *cfg = q->t->cfg;
 	struct session_open o;
 	struct session *s = NULL;
 	char body[512], key[SECRET_PROOF_HEX + 1];
+	char resume[SESSION_TOKEN_LEN + 1];
 	bool replaced = false;
+	uint32_t resumed = 0;
 	int e, n;
 
 	if (hracs_session_key(q->t->hracs, pr->id, pr->nonce, key)) {
@@ -190,7 +209,8 @@ static void open_session(struct hreq *q, const struct proof *pr)
 	    token_param(q, "HTTP_X_SOFW_INSTANCE", SESSION_INSTANCE_MAX);
 	o.probe = !strcmp(token_param(q, "HTTP_X_SOFW_PROBE", 1), "1");
 	o.takeover = !strcmp(token_param(q, "HTTP_X_SOFW_TAKEOVER", 1), "1");
-	e = sessions_open(q->t->sessions, &o, &s, &replaced);
+	resume_param(q, &o, resume);
+	e = sessions_open(q->t->sessions, &o, &s, &replaced, &resumed);
 	explicit_bzero(key, sizeof(key));
 	if (e == EBUSY && s) {
 		refuse_conflict(q, pr, s);
@@ -232,14 +252,17 @@ static void open_session(struct hreq *q, const struct proof *pr)
 	             cfg->session_idle, cfg->poll_hold, cfg->max_payload,
 	             cfg->media_max_age);
 	pthread_mutex_unlock(&s->lock);
+	if (resumed && n > 0 && (size_t)n < sizeof(body))
+		n += snprintf(body + n, sizeof(body) - (size_t)n,
+		              "resume: %u\n", resumed);
 
-	log_info("%s of HRAC '%s' %s from %s",
+	log_info("%s of HRAC '%s' %s from %s%s",
 	         o.probe ? "probe session" : "session", pr->id,
 	         replaced
 	             ? (o.takeover ? "taken over"
 	                           : "re-opened (replaces the earlier one)")
 	             : "opened",
-	         q->peer);
+	         q->peer, resumed ? " (resumes where the last one ended)" : "");
 
 	if (hreq_start(q, 200, "text/plain", n, NULL) == 0)
 		hreq_write(q, body, (size_t)n, true);

@@ -21,10 +21,19 @@
 #include "hracs.h"
 #include "session.h"
 
+/* A dropped session's last epoch: an HRAC that comes back after it is
+ * told what of its frames was delivered (sofw-tunnel(7), Resuming) */
+struct session_past {
+	char id[HRACS_ID_MAX + 1];
+	struct session_end end;
+};
+
 struct sessions {
 	pthread_mutex_t lock;
 	struct session **v;
 	uint32_t max, n;
+	struct session_past *past; /* max of them, the oldest replaced */
+	uint32_t past_next;
 	struct chan_limits lim;
 	bool closing; /* shutting down */
 };
@@ -38,7 +47,10 @@ int sessions_alloc(struct sessions **tp, uint32_t max,
 	if (!t)
 		return ENOMEM;
 	t->v = calloc(max, sizeof(*t->v));
-	if (!t->v) {
+	t->past = calloc(max, sizeof(*t->past));
+	if (!t->v || !t->past) {
+		free(t->v);
+		free(t->past);
 		free(t);
 		return ENOMEM;
 	}
@@ -55,6 +67,8 @@ void sessions_free(struct sessions *t)
 		return;
 	sessions_close_all(t);
 	pthread_mutex_destroy(&t->lock);
+	explicit_bzero(t->past, t->max * sizeof(*t->past));
+	free(t->past);
 	free(t->v);
 	free(t);
 }
@@ -102,11 +116,45 @@ static struct session *session_new(const char *id, bool probe,
 	return s;
 }
 
+static bool same_token(const char *a, const char *b)
+{
+	return a && a[0] && b[0] && secret_equal(a, b, SESSION_TOKEN_LEN);
+}
+
+/*
+ * The HRAC resumes from an epoch of this session (locked): frames it had
+ * delivered leave our queue, and it is told what we had delivered
+ * (the next frame we expected then; 0 if the epoch is not known).  The
+ * epoch before the current one counts only while the HRAC never learnt
+ * the current one (the answer to its open was lost): its numbering then
+ * goes on under the new epoch.
+ */
+static uint32_t resume_locked(struct session *s, const struct session_open *o,
+                              bool *from_prev)
+{
+	*from_prev = false;
+	if (!o->resume_next)
+		return 0;
+	if (same_token(o->resume_token, s->token)) {
+		chan_peer_delivered(&s->chan, o->resume_next, NULL);
+		return s->chan.rx_next;
+	}
+	if (same_token(o->resume_token, s->prev.token)) {
+		chan_peer_delivered(&s->chan, o->resume_next, &s->prev.mark);
+		*from_prev = true;
+		return s->prev.mark.rx_next;
+	}
+	return 0;
+}
+
 /* A new epoch: fresh token, key and numbering; queued signalling is
  * kept */
-static int session_new_epoch(struct session *s, const struct session_open *o)
+static int session_new_epoch(struct session *s, const struct session_open *o,
+                             uint32_t *resumed)
 {
 	char token[SESSION_TOKEN_LEN + 1];
+	struct chan_mark now;
+	bool from_prev;
 	int e;
 
 	e = secret_random_hex(token, SESSION_TOKEN_LEN / 2);
@@ -114,6 +162,18 @@ static int session_new_epoch(struct session *s, const struct session_open *o)
 		return e;
 
 	pthread_mutex_lock(&s->lock);
+	if (!*resumed)
+		*resumed = resume_locked(s, o, &from_prev);
+	else
+		from_prev = false;
+	now = chan_mark(&s->chan);
+	if (from_prev) {
+		/* the current epoch was never used: the one before goes on */
+		s->prev.mark.first += now.first - 1;
+	} else {
+		memcpy(s->prev.token, s->token, sizeof(s->prev.token));
+		s->prev.mark = now;
+	}
 	memcpy(s->token, token, sizeof(token));
 	s->epoch++;
 	chan_renumber(&s->chan);
@@ -128,6 +188,44 @@ static int session_new_epoch(struct session *s, const struct session_open *o)
 
 	explicit_bzero(token, sizeof(token));
 	return 0;
+}
+
+/* A dropped session of @id that the HRAC resumes from (locked table):
+ * what we had delivered; the record is used up */
+static uint32_t resume_past_locked(struct sessions *t,
+                                   const struct session_open *o)
+{
+	for (uint32_t i = 0; i < t->max; i++) {
+		struct session_past *p = &t->past[i];
+		uint32_t next;
+
+		if (!p->id[0] || strcmp(p->id, o->id))
+			continue;
+		next = same_token(o->resume_token, p->end.token)
+		           ? p->end.mark.rx_next
+		           : 0;
+		explicit_bzero(p, sizeof(*p));
+		return o->resume_next ? next : 0;
+	}
+	return 0;
+}
+
+/* Keep where a dropped session's epoch ended (locked table, session
+ * locked) */
+static void remember_locked(struct sessions *t, const struct session *s)
+{
+	struct session_past *p = &t->past[t->past_next];
+
+	if (s->probe || t->closing)
+		return;
+	for (uint32_t i = 0; i < t->max; i++) {
+		if (!strcmp(t->past[i].id, s->id))
+			explicit_bzero(&t->past[i], sizeof(t->past[i]));
+	}
+	t->past_next = (t->past_next + 1) % t->max;
+	snprintf(p->id, sizeof(p->id), "%s", s->id);
+	memcpy(p->end.token, s->token, sizeof(p->end.token));
+	p->end.mark = chan_mark(&s->chan);
 }
 
 /* The site's session of @id (not a probe), locked table */
@@ -164,12 +262,13 @@ static bool held_by_other(const struct session *s, const struct session_open *o)
  *         in the way, referenced, if there is one
  */
 int sessions_open(struct sessions *t, const struct session_open *o,
-                  struct session **sp, bool *replaced)
+                  struct session **sp, bool *replaced, uint32_t *resumed)
 {
 	struct session *s = NULL;
 	int e;
 
 	*sp = NULL;
+	*resumed = 0;
 	pthread_mutex_lock(&t->lock);
 	if (t->closing) {
 		pthread_mutex_unlock(&t->lock);
@@ -207,8 +306,10 @@ int sessions_open(struct sessions *t, const struct session_open *o,
 			return ENOMEM;
 		}
 		t->v[t->n++] = s;
+		if (!o->probe)
+			*resumed = resume_past_locked(t, o);
 	}
-	e = session_new_epoch(s, o);
+	e = session_new_epoch(s, o, resumed);
 	if (!e)
 		*sp = session_ref(s);
 	pthread_mutex_unlock(&t->lock);
@@ -275,6 +376,7 @@ static void close_locked(struct sessions *t, struct session *s, const char *why)
 
 	pthread_mutex_lock(&s->lock);
 	s->closed = true;
+	remember_locked(t, s);
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 

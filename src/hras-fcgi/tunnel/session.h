@@ -27,6 +27,13 @@ enum {
 	SESSION_KEY_HEX = 64,      /* a request key: SECRET_PROOF_HEX */
 };
 
+/* Where an epoch of a session ended, for an HRAC to resume from: the
+ * token names it, the mark says what this end had delivered */
+struct session_end {
+	char token[SESSION_TOKEN_LEN + 1]; /* "": none */
+	struct chan_mark mark;
+};
+
 struct session {
 	atomic_uint refs;
 	pthread_mutex_t lock;
@@ -39,6 +46,7 @@ struct session {
 	/* under lock */
 	char token[SESSION_TOKEN_LEN + 1];
 	uint32_t epoch;
+	struct session_end prev; /* the epoch before this one */
 	bool closed;
 	struct chan chan;
 	uint32_t down_gen;    /* bumped by each new down request */
@@ -67,6 +75,10 @@ struct session_open {
 	const char *key;      /* the epoch's request key */
 	bool probe;           /* a separate session for hrac --diagnose */
 	bool takeover;        /* replace a live session of another process */
+	/* X-SoFW-Resume: the epoch the HRAC had, and the next frame it
+	 * expected in it */
+	const char *resume_token; /* NULL: none */
+	uint32_t resume_next;
 };
 
 struct sessions;
@@ -75,7 +87,7 @@ int sessions_alloc(struct sessions **tp, uint32_t max,
                    const struct chan_limits *lim);
 void sessions_free(struct sessions *t);
 int sessions_open(struct sessions *t, const struct session_open *o,
-                  struct session **sp, bool *replaced);
+                  struct session **sp, bool *replaced, uint32_t *resumed);
 struct session *sessions_find(struct sessions *t, const char *token,
                               uint32_t *epoch);
 struct session *sessions_find_id(struct sessions *t, const char *id);
