@@ -181,9 +181,15 @@ kill_expect() {
 	log "SIG$sig: ${PID_NAME[$p]:-pid $p} exited with status $st, as expected"
 }
 
+# commands a test adds: run first when it ends (before its processes
+# are stopped), and last (once they are gone, before $T is removed)
+CLEANUP_FIRST=()
+CLEANUP_LAST=()
+
 cleanup() {
-	local rc=$? i p n
+	local rc=$? i p n c
 	local -A alive=() killed=()
+	for c in "${CLEANUP_FIRST[@]}"; do eval "$c" 2>/dev/null; done
 	# the tracked processes, one at a time: none may have died on its
 	# own, each must end cleanly on SIGTERM.  The clients (hrac, probes,
 	# phones) go first, then the servers (hras-fcgi, nginx, Squid), each
@@ -219,6 +225,7 @@ cleanup() {
 	for n in "${NETNS[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
+	for c in "${CLEANUP_LAST[@]}"; do eval "$c" 2>/dev/null; done
 	check_sanitizers
 	[ $DAEMON_FAIL = 1 ] && [ $rc = 0 ] && dump_logs
 	if [ "${KEEP:-}" = 1 ]; then

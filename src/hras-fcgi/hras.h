@@ -38,6 +38,7 @@ struct hras {
 	struct dispatch *dispatch; /* frames from the tunnel, on the loop */
 	struct sipsrv *sip;        /* NULL: --echo without --sip */
 	struct rat *relay;         /* the media relay; with the SIP service */
+	struct callstate *calls;   /* NULL: no --state */
 	int listen_fd;
 	uint64_t started; /* us, monotonic */
 };

@@ -39,6 +39,7 @@
 #include "hras.h"
 #include "dispatch.h"
 #include "status.h"
+#include "callstate.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -161,6 +162,13 @@ static int start_sip(struct hras *h)
 		return e;
 	}
 	sipsrv_use_relay(h->sip, h->relay);
+	/* the calls of an earlier run, before any HRAC can reconnect */
+	if (cfg->sip.state) {
+		e = callstate_alloc(&h->calls, cfg->sip.state, h->relay,
+		                    h->sip->dialogs);
+		if (e)
+			return e;
+	}
 	return 0;
 }
 
@@ -227,6 +235,7 @@ static int run(struct hras *h)
 	tunsrv_stop(&h->tun);
 out:
 	signal_dispatch = NULL;
+	h->calls = mem_deref(h->calls); /* written while they are whole */
 	h->sip = mem_deref(h->sip);
 	h->relay = mem_deref(h->relay);
 	tunsrv_close(&h->tun);

@@ -265,6 +265,7 @@ static int state_round_trip(void)
 	/* changes are saved too: a removal, and location_save at once */
 	location_remove(l2, "bob@sofw.test", "sip:bob@192.0.2.9;transport=tls");
 	TEST_EQ(location_save(l2), 0);
+	TEST_EQ(location_sync(l2), 0);
 	TEST_EQ(location_alloc(&l3, 100, 10, path), 0);
 	TEST_EQ(location_count(l3), 3);
 	TEST_EQ(list_count(location_lookup(l3, "bob@sofw.test")), 1);

@@ -21,3 +21,7 @@ static inline bool iface_same(const struct iface *a, const struct iface *b)
 	return a->inside == b->inside &&
 	       (!a->inside || !strcmp(a->hrac, b->hrac));
 }
+
+/* In state files (statefield.h): "o,TCP,AF" or "i,TCP,HRAC" */
+void iface_state_write(FILE *f, const struct iface *s);
+int iface_state_read(struct iface *s, const char *fld);

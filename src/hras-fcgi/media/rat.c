@@ -80,7 +80,31 @@ static void entry_end(struct rat_entry *e, const char *why)
 	         "%llu from the callee, %llu dropped",
 	         e->callid, why, (unsigned long long)in[0],
 	         (unsigned long long)in[1], (unsigned long long)drops);
+	rat_changed(e->r);
 	mem_deref(e);
+}
+
+/* Stream @idx of @e, its legs without ports yet */
+struct rat_stream *rat_stream_new(struct rat_entry *e, unsigned idx)
+{
+	struct rat_stream *st;
+
+	st = mem_zalloc(sizeof(*st), stream_destructor);
+	if (!st)
+		return NULL;
+	st->e = e;
+	st->idx = idx;
+	for (int k = 0; k < 2; k++) {
+		struct rat_leg *l = &st->leg[k];
+
+		l->st = st;
+		l->k = k;
+		l->side = e->side[k];
+		l->rs[0].leg = l->rs[1].leg = l;
+		l->rs[1].i = 1;
+	}
+	e->r->st.streams++;
+	return st;
 }
 
 static struct rat_stream *stream_alloc(struct rat_entry *e, unsigned idx)
@@ -89,19 +113,12 @@ static struct rat_stream *stream_alloc(struct rat_entry *e, unsigned idx)
 	struct rat_stream *st;
 	int err = 0;
 
-	st = mem_zalloc(sizeof(*st), stream_destructor);
+	st = rat_stream_new(e, idx);
 	if (!st)
 		return NULL;
-	st->e = e;
-	st->idx = idx;
 	for (int k = 0; k < 2 && !err; k++) {
 		struct rat_leg *l = &st->leg[k];
 
-		l->st = st;
-		l->k = k;
-		l->side = e->side[k];
-		l->rs[0].leg = l->rs[1].leg = l;
-		l->rs[1].i = 1;
 		err = rat_leg_open(r, l);
 		if (err) {
 			char side[96];
@@ -113,9 +130,10 @@ static struct rat_stream *stream_alloc(struct rat_entry *e, unsigned idx)
 			                       : strerror(err));
 		}
 	}
-	if (err)
+	if (err) {
+		r->st.streams--;
 		return mem_deref(st);
-	r->st.streams++;
+	}
 	return st;
 }
 
@@ -187,17 +205,57 @@ void rat_party_key(char out[QUOTA_KEY_MAX], const struct iface *side,
 		quota_key_addr(out, addr);
 }
 
+/**
+ * A new entry, in the table; its party's quota already taken (the entry
+ * gives it back when it goes)
+ */
+struct rat_entry *rat_entry_new(struct rat *r, const char *callid,
+                                const char *ftag, const struct iface side[2],
+                                const char *party)
+{
+	struct rat_entry *e = mem_zalloc(sizeof(*e), entry_destructor);
+
+	if (!e)
+		return NULL;
+	snprintf(e->party, sizeof(e->party), "%s", party);
+	e->r = r;
+	snprintf(e->callid, sizeof(e->callid), "%s", callid);
+	snprintf(e->ftag, sizeof(e->ftag), "%s", ftag);
+	e->side[0] = side[0];
+	e->side[1] = side[1];
+	e->created = e->last_media = mono_ms();
+	list_append(&r->entries, &e->le, e);
+	hash_append(r->by_callid, hash_joaat_str(e->callid), &e->he, e);
+	r->st.calls++;
+	return e;
+}
+
+/* Something a restart must keep changed: the state is written soon */
+void rat_changed(struct rat *r)
+{
+	if (r->changeh)
+		r->changeh(r->change_arg);
+}
+
+/* Who writes the state down (callstate.h) */
+void rat_on_change(struct rat *r, rat_change_h *h, void *arg)
+{
+	r->changeh = h;
+	r->change_arg = arg;
+}
+
 static struct rat_entry *entry_create(struct rat *r, const struct sip_msg *msg,
                                       const struct iface *from,
                                       const struct iface *to,
                                       const struct sa *party, int *k)
 {
-	struct rat_entry *e;
 	char a[96], b[96], key[QUOTA_KEY_MAX];
+	char callid[RAT_CALLID_MAX], ftag[RAT_TAG_MAX];
+	struct iface sides[2];
+	struct rat_entry *e;
 	struct quota *q;
 
-	if (msg->callid.l >= sizeof(e->callid) ||
-	    msg->from.tag.l >= sizeof(e->ftag))
+	if (msg->callid.l >= sizeof(callid) || msg->from.tag.l >= sizeof(ftag))
 		return NULL;
 	/* the party that sets a call up holds it, within its share */
 	rat_party_key(key, from, party);
@@ -211,25 +269,20 @@ static struct rat_entry *entry_create(struct rat *r, const struct sip_msg *msg,
 			    quota_limit(q));
 		return NULL;
 	}
-	e = mem_zalloc(sizeof(*e), entry_destructor);
+	/* a request creates it from the caller; a response (late offer)
+	 * from the callee */
+	*k = msg->req ? 0 : 1;
+	sides[*k] = *from;
+	sides[1 - *k] = *to;
+	pl_strcpy(&msg->callid, callid, sizeof(callid));
+	pl_strcpy(&msg->from.tag, ftag, sizeof(ftag));
+	e = rat_entry_new(r, callid, ftag, sides, key);
 	if (!e) {
 		quota_give(q, key);
 		return NULL;
 	}
-	memcpy(e->party, key, sizeof(key));
-	e->r = r;
-	pl_strcpy(&msg->callid, e->callid, sizeof(e->callid));
-	pl_strcpy(&msg->from.tag, e->ftag, sizeof(e->ftag));
-	/* a request creates it from the caller; a response (late offer)
-	 * from the callee */
-	*k = msg->req ? 0 : 1;
-	e->side[*k] = *from;
-	e->side[1 - *k] = *to;
-	e->created = e->last_media = mono_ms();
-	list_append(&r->entries, &e->le, e);
-	hash_append(r->by_callid, hash_joaat_pl(&msg->callid), &e->he, e);
-	r->st.calls++;
 	r->st.calls_total++;
+	rat_changed(r);
 	log_info("call %s: relaying media between %s and %s", e->callid,
 	         rat_side_name(&e->side[0], a, sizeof(a)),
 	         rat_side_name(&e->side[1], b, sizeof(b)));
@@ -359,6 +412,7 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 		rw.ports[i] = e->st[i]->leg[1 - k].port;
 	}
 
+	rat_changed(r);
 	err = sdp_rw_write(out, body, &rw);
 	if (err)
 		log_warn("call %s: SDP not rewritten: %s", e->callid,
@@ -431,6 +485,7 @@ void rat_answered(struct rat *r, const struct sip_msg *resp,
 		if (se)
 			e->expires =
 			    mono_ms() + (uint64_t)(se + SE_GRACE_S) * 1000;
+		rat_changed(r);
 	}
 }
 

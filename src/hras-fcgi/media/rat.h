@@ -46,6 +46,8 @@ struct rat_conf {
 	                           the open-files limit allows); 0: all */
 };
 
+typedef void(rat_change_h)(void *arg);
+
 int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
               struct sessions *sessions, const struct sa *sip_addr,
               uint64_t unanswered);
@@ -61,3 +63,7 @@ void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
 void rat_party_key(char out[QUOTA_KEY_MAX], const struct iface *side,
                    const struct sa *addr);
 int rat_status(struct odict *o, struct rat *r, bool details);
+void rat_on_change(struct rat *r, rat_change_h *h, void *arg);
+int rat_state_write(FILE *f, struct rat *r);
+int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms);
+uint32_t rat_count(const struct rat *r);

@@ -10,6 +10,8 @@
 
 enum {
 	STREAMS_MAX = SDP_RW_MEDIA_MAX,
+	RAT_CALLID_MAX = 256,
+	RAT_TAG_MAX = 128,
 };
 
 struct rat_stats {
@@ -56,9 +58,9 @@ struct rat_entry {
 	struct le he; /* rat->by_callid */
 	struct rat *r;
 	char party[QUOTA_KEY_MAX]; /* who set it up, in the quotas */
-	char callid[256];
-	char ftag[128]; /* the caller's */
-	char ttag[128]; /* the callee's, once answered */
+	char callid[RAT_CALLID_MAX];
+	char ftag[RAT_TAG_MAX]; /* the caller's */
+	char ttag[RAT_TAG_MAX]; /* the callee's, once answered */
 	struct iface side[2];
 	struct rat_stream *st[STREAMS_MAX];
 	size_t nst;
@@ -88,9 +90,17 @@ struct rat {
 	struct tmr sweep;
 	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
+	rat_change_h *changeh; /* what a restart must keep changed */
+	void *change_arg;
 };
 
 const char *rat_side_name(const struct iface *f, char *buf, size_t sz);
+struct rat_entry *rat_entry_new(struct rat *r, const char *callid,
+                                const char *ftag, const struct iface side[2],
+                                const char *party);
+struct rat_stream *rat_stream_new(struct rat_entry *e, unsigned idx);
+void rat_changed(struct rat *r);
+int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port);
 struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
 void rat_leg_close(struct rat *r, struct rat_leg *l);

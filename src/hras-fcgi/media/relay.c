@@ -152,6 +152,48 @@ static int leg_open_inside(struct rat *r, struct rat_leg *l)
 	return 0;
 }
 
+/*
+ * After a restart: the leg's port again, the very one its party knows
+ * (outside: bound anew; inside: its HRAC is told to open it when it
+ * says its media ports, rat_hrac_media)
+ */
+int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port)
+{
+	int e;
+
+	if (l->side.inside) {
+		struct hrac_media *hm = rat_hrac_find(r, l->side.hrac);
+
+		if (hm && portpool_mark(hm->pool, port))
+			return EADDRINUSE;
+		l->port = port;
+		r->st.ports += 2;
+		hash_append(r->by_port, port_key(l->side.hrac, port), &l->he,
+		            l);
+		return 0;
+	}
+	e = portpool_mark(r->pool, port);
+	if (e)
+		return e == EALREADY ? EADDRINUSE : e;
+	for (int i = 0; i < 2 && !e; i++) {
+		struct sa a = r->bind;
+
+		sa_set_port(&a, port + i);
+		e = udp_listen(&l->us[i], &a, relay_recv, &l->rs[i]);
+		if (!e)
+			udp_rxsz_set(l->us[i], RELAY_RXSZ);
+	}
+	if (e) {
+		l->us[0] = mem_deref(l->us[0]);
+		l->us[1] = mem_deref(l->us[1]);
+		portpool_give(r->pool, port);
+		return e;
+	}
+	l->port = port;
+	r->st.ports += 2;
+	return 0;
+}
+
 /* Our relay port facing the leg's party */
 int rat_leg_open(struct rat *r, struct rat_leg *l)
 {
@@ -252,6 +294,7 @@ static bool source_ok(struct rat_leg *l, int i, const struct sa *src)
 	    (sa_isset(&l->sig, SA_ADDR) && sa_cmp(src, &l->sig, SA_ADDR))) {
 		l->latched[i] = *src;
 		l->is_latched[i] = true;
+		rat_changed(l->st->e->r);
 		return true;
 	}
 	return false;

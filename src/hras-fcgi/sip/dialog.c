@@ -13,6 +13,7 @@
 #include "hracs.h"
 #include "iface.h"
 #include "sipsrv.h"
+#include "statefield.h"
 #include "dialog.h"
 
 enum {
@@ -27,7 +28,22 @@ struct dialogs {
 	uint64_t ttl; /* ms after the last request */
 	uint64_t refused;
 	struct tmr sweep;
+	dialogs_change_h *changeh; /* what a restart must keep changed */
+	void *change_arg;
 };
+
+static void changed(struct dialogs *ds)
+{
+	if (ds->changeh)
+		ds->changeh(ds->change_arg);
+}
+
+/* Who writes the dialogs down (callstate.h) */
+void dialogs_on_change(struct dialogs *ds, dialogs_change_h *h, void *arg)
+{
+	ds->changeh = h;
+	ds->change_arg = arg;
+}
 
 static void dialog_destructor(void *arg)
 {
@@ -43,16 +59,21 @@ static void sweep(void *arg)
 	uint64_t now = mono_ms();
 	struct le *le = list_head(&ds->all);
 
+	bool kept = false;
+
 	tmr_start(&ds->sweep, SWEEP_MS, sweep, ds);
 	while (le) {
 		struct dialog *d = le->data;
 
 		le = le->next;
 		if (now >= d->expires) {
+			kept |= d->confirmed && !d->ended;
 			ds->n--;
 			mem_deref(d);
 		}
 	}
+	if (kept)
+		changed(ds);
 }
 
 static void dialogs_destructor(void *arg)
@@ -188,6 +209,8 @@ int dialogs_save(struct dialogs *ds, const struct sip_msg *resp,
 	d->party[1] = *callee;
 	d->confirmed |= resp->scode >= 200;
 	d->expires = mono_ms() + ds->ttl;
+	if (d->confirmed)
+		changed(ds); /* new, or its parties' targets may be */
 	return 0;
 }
 
@@ -201,9 +224,9 @@ void dialogs_touch(struct dialogs *ds, struct dialog *d)
 /* BYE: the dialog ends, after the grace a challenged BYE needs */
 void dialogs_bye(struct dialogs *ds, struct dialog *d)
 {
-	(void)ds;
 	d->ended = true;
 	d->expires = min(d->expires, mono_ms() + BYE_GRACE_MS);
+	changed(ds);
 }
 
 /* An INVITE failed: its early dialogs end */
@@ -227,4 +250,110 @@ void dialogs_failed(struct dialogs *ds, const struct sip_msg *req)
 uint32_t dialogs_count(const struct dialogs *ds)
 {
 	return ds->n;
+}
+
+/* -- across restarts ------------------------------------------------------ */
+
+static bool dialog_write(struct le *le, void *arg)
+{
+	const struct dialog *d = le->data;
+	FILE *f = arg;
+
+	if (!d->confirmed || d->ended || !statefield_ok(d->callid) ||
+	    !statefield_ok(d->tag[0]) || !statefield_ok(d->tag[1]) ||
+	    !statefield_ok(d->party[0].target) ||
+	    !statefield_ok(d->party[1].target))
+		return false;
+	fputs("d", f);
+	statefield_str(f, d->callid);
+	statefield_str(f, d->tag[0]);
+	statefield_str(f, d->tag[1]);
+	for (int k = 0; k < 2; k++) {
+		const struct dialog_party *p = &d->party[k];
+
+		iface_state_write(f, &p->side);
+		statefield_sa(f, &p->addr);
+		fprintf(f, "\t%s", sip_transp_name(p->tp));
+		statefield_str(f, p->target);
+	}
+	fputc('\n', f);
+	return false;
+}
+
+/**
+ * The confirmed dialogs, one line each:
+ *
+ *   d CALL-ID CALLER-TAG CALLEE-TAG
+ *     then per party: SIDE ADDR TRANSPORT TARGET
+ */
+int dialogs_state_write(FILE *f, struct dialogs *ds)
+{
+	list_apply(&ds->all, true, dialog_write, f);
+	return ferror(f) ? EIO : 0;
+}
+
+static int party_read(struct dialog_party *p, char *const *fld)
+{
+	int e = iface_state_read(&p->side, fld[0]);
+
+	e = e ? e : statefield_sa_read(&p->addr, fld[1]);
+	if (e || !sa_isset(&p->addr, SA_ALL))
+		return EINVAL;
+	p->tp = SIP_TRANSP_NONE;
+	for (enum sip_transp tp = SIP_TRANSP_UDP; tp <= SIP_TRANSP_TLS; tp++) {
+		if (!strcmp(fld[2], sip_transp_name(tp)))
+			p->tp = tp;
+	}
+	if (p->tp == SIP_TRANSP_NONE)
+		return EINVAL;
+	return statefield_str_read(p->target, sizeof(p->target), fld[3]);
+}
+
+/**
+ * One dialog written by dialogs_state_write(), kept again for a whole
+ * --dialog-max from now
+ *
+ * @return 0, EINVAL (not such a line), EEXIST, ENOSPC (full)
+ */
+int dialogs_state_read(struct dialogs *ds, char *const *fld, size_t n)
+{
+	struct dialog *d;
+	int e;
+
+	if (n != 12 || strcmp(fld[0], "d"))
+		return EINVAL;
+	if (ds->n >= ds->max)
+		return ENOSPC;
+	d = mem_zalloc(sizeof(*d), dialog_destructor);
+	if (!d)
+		return ENOMEM;
+	e = statefield_str_read(d->callid, sizeof(d->callid), fld[1]);
+	e = e ? e : statefield_str_read(d->tag[0], sizeof(d->tag[0]), fld[2]);
+	e = e ? e : statefield_str_read(d->tag[1], sizeof(d->tag[1]), fld[3]);
+	e = e ? e : party_read(&d->party[0], fld + 4);
+	e = e ? e : party_read(&d->party[1], fld + 8);
+	if (!e && (!d->callid[0] || !d->tag[0][0] || !d->tag[1][0]))
+		e = EINVAL;
+	if (e) {
+		mem_deref(d);
+		return e;
+	}
+	for (struct le *le =
+	         list_head(hash_list(ds->by_callid, hash_joaat_str(d->callid)));
+	     le; le = le->next) {
+		const struct dialog *o = le->data;
+
+		if (!strcmp(o->callid, d->callid) &&
+		    !strcmp(o->tag[0], d->tag[0]) &&
+		    !strcmp(o->tag[1], d->tag[1])) {
+			mem_deref(d);
+			return EEXIST;
+		}
+	}
+	d->confirmed = true;
+	d->expires = mono_ms() + ds->ttl;
+	hash_append(ds->by_callid, hash_joaat_str(d->callid), &d->he, d);
+	list_append(&ds->all, &d->le, d);
+	ds->n++;
+	return 0;
 }

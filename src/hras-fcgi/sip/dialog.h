@@ -37,6 +37,8 @@ struct dialog {
 
 struct dialogs;
 
+typedef void(dialogs_change_h)(void *arg);
+
 int dialogs_alloc(struct dialogs **dsp, uint32_t max, uint32_t ttl_s);
 int dialogs_save(struct dialogs *ds, const struct sip_msg *resp,
                  const struct dialog_party *caller,
@@ -47,3 +49,6 @@ void dialogs_touch(struct dialogs *ds, struct dialog *d);
 void dialogs_bye(struct dialogs *ds, struct dialog *d);
 void dialogs_failed(struct dialogs *ds, const struct sip_msg *req);
 uint32_t dialogs_count(const struct dialogs *ds);
+void dialogs_on_change(struct dialogs *ds, dialogs_change_h *h, void *arg);
+int dialogs_state_write(FILE *f, struct dialogs *ds);
+int dialogs_state_read(struct dialogs *ds, char *const *fld, size_t n);

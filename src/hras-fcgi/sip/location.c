@@ -9,7 +9,8 @@
  *     <addr> <udp|tcp|tls> <user-agent>       (one line, tab-separated)
  *
  * Written whole (wholefile.h): a crash leaves either the old state or the
- * new, never half of one.
+ * new, never half of one; by a thread of its own (statewriter.h), so the
+ * loop never waits for the disk.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "secret.h"
 #include "wholefile.h"
+#include "statewriter.h"
 #include "hracs.h"
 #include "location.h"
 
@@ -45,6 +47,7 @@ struct location {
 	struct hash *aors;
 	uint32_t n, max_total, max_per_aor;
 	char *path;
+	struct statewriter *sw; /* NULL: no state file */
 	uint8_t key[32];
 	bool dirty;
 	struct tmr sweep, save;
@@ -142,6 +145,12 @@ static void save_timer(void *arg)
 {
 	struct location *l = arg;
 
+	/* the last snapshot is not even being written yet: the disk is
+	 * slow, and this one would replace it; later */
+	if (l->sw && statewriter_waiting(l->sw)) {
+		tmr_start(&l->save, SAVE_DELAY_MS, save_timer, l);
+		return;
+	}
 	if (l->dirty)
 		location_save(l);
 }
@@ -174,8 +183,9 @@ static bool save_aor(struct le *le, void *arg)
 		re_snprintf(addr, sizeof(addr), "%J", &b->addr);
 		fprintf(f, "b\t%s\t%s\t%llu\t%u\t%s\t%u\t%s\t%s\t%s\t%s\t%s\n",
 		        b->aor, b->contact, (unsigned long long)b->expires,
-		        b->q, b->callid, b->cseq, b->inside ? "in" : "out",
-		        b->inside ? b->hrac : "-", addr,
+		        b->q, b->callid[0] ? b->callid : "-", b->cseq,
+		        b->inside ? "in" : "out",
+		        b->inside && b->hrac[0] ? b->hrac : "-", addr,
 		        b->inside ? (b->tcp ? "tcp" : "udp") : tp_name(b->tp),
 		        b->ua[0] ? b->ua : "-");
 	}
@@ -195,12 +205,20 @@ static int write_state(FILE *f, void *arg)
 	return ferror(f) ? EIO : 0;
 }
 
+/* Hand the state to the writer thread; written in this thread before it
+ * runs (at start: the file must be writable) */
 int location_save(struct location *l)
 {
 	int e;
 
 	if (!l->path)
 		return 0;
+	if (l->sw) {
+		e = statewriter_put(l->sw, write_state, l);
+		if (!e)
+			l->dirty = false;
+		return e;
+	}
 	e = wholefile_replace(l->path, 0600, true, write_state, l);
 	if (e) {
 		log_error("state file %s not saved: %s", l->path, strerror(e));
@@ -208,6 +226,12 @@ int location_save(struct location *l)
 	}
 	l->dirty = false;
 	return 0;
+}
+
+/* Wait until what location_save() handed over is on disk */
+int location_sync(struct location *l)
+{
+	return l->sw ? statewriter_sync(l->sw) : 0;
 }
 
 static int hexval(char c)
@@ -300,6 +324,7 @@ static void location_destructor(void *arg)
 	tmr_cancel(&l->save);
 	if (l->dirty)
 		location_save(l);
+	statewriter_free(l->sw); /* what waits is written first */
 	hash_flush(l->aors);
 	mem_deref(l->aors);
 	mem_deref(l->path);
@@ -335,6 +360,8 @@ int location_alloc(struct location **lp, uint32_t max_total,
 			log_error("state file %s: %s", l->path, strerror(e));
 		else
 			e = location_save(l); /* writable, and the key kept */
+		if (!e)
+			e = statewriter_alloc(&l->sw, l->path, 0600);
 	}
 	if (e) {
 		mem_deref(l);

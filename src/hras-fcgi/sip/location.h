@@ -41,6 +41,7 @@ struct location;
 int location_alloc(struct location **lp, uint32_t max_total,
                    uint32_t max_per_aor, const char *state_path);
 int location_save(struct location *l);
+int location_sync(struct location *l);
 int location_set(struct location *l, const struct binding *b);
 void location_remove(struct location *l, const char *aor, const char *contact);
 void location_remove_all(struct location *l, const char *aor);

@@ -1,0 +1,30 @@
+/**
+ * @file callstate.h  The calls that are up, kept across a restart of
+ * hras-fcgi
+ *
+ * With --state FILE, the relay's established calls (rat_state_write) and
+ * the confirmed dialogs (dialogs_state_write) are written to FILE.calls
+ * whenever they change: a snapshot taken on the loop thread at most every
+ * CALLSTATE_DELAY_MS, written whole by a thread of its own
+ * (statewriter.h).  At start-up, before the tunnel opens, the file is
+ * read back: the calls get their relay ports again, their dialogs their
+ * routes, and the HRACs are told their ports when they reconnect.
+ *
+ *   # sofw-calls 1
+ *   saved UNIX-MS
+ *   c ...   (rat_state.c)
+ *   d ...   (dialog.c)
+ *
+ * Loop thread only.
+ */
+
+enum {
+	CALLSTATE_DELAY_MS = 50, /* changes gathered into one snapshot */
+};
+
+struct callstate;
+struct rat;
+struct dialogs;
+
+int callstate_alloc(struct callstate **csp, const char *state_path,
+                    struct rat *r, struct dialogs *ds);
