@@ -86,6 +86,20 @@ uint32_t chan_unacked(const struct chan *ch)
 	return ch->rel_frames;
 }
 
+/* Each reliable frame the peer has not acknowledged, oldest first (what
+ * a sender going away has not handed over) */
+void chan_apply_unacked(const struct chan *ch, chan_frame_h *h, void *arg)
+{
+	struct le *le;
+
+	LIST_FOREACH(&ch->rel, le)
+	{
+		const struct rel_frame *rf = le->data;
+
+		h(&rf->f, arg);
+	}
+}
+
 /**
  * Start numbering afresh, for a new tunnel session
  *

@@ -89,4 +89,6 @@ bool chan_timeout(struct chan *ch, uint64_t now);
 uint64_t chan_next_deadline(const struct chan *ch);
 bool chan_pending(const struct chan *ch);
 uint32_t chan_unacked(const struct chan *ch);
+typedef void(chan_frame_h)(const struct frame *f, void *arg);
+void chan_apply_unacked(const struct chan *ch, chan_frame_h *h, void *arg);
 size_t chan_fill_min(const struct chan *ch);

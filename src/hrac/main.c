@@ -34,6 +34,10 @@
 
 enum {
 	CLOSE_WAIT_MS = 3000,
+	DRAIN_MS = 1500, /* for HRAS to acknowledge what phones sent;
+	                  * taken from the close's CLOSE_WAIT_MS */
+	CLOSE_WAIT_MIN_MS = 1000,
+	DRAIN_POLL_MS = 20,
 	STATUS_MS = 5000,
 	STATUS_FRESH_S = 15, /* --status: older means hrac is not running */
 	LOOP_FDS = 65536,
@@ -52,8 +56,9 @@ struct hrac {
 	struct tunnel *t;
 	struct sip_lan *lan;
 	struct media_lan *media;
-	struct tmr quit, status;
-	uint64_t started; /* s */
+	struct tmr quit, status, drain;
+	uint64_t started;     /* s */
+	uint64_t drain_until; /* ms */
 	bool closing;
 	bool closed;
 	bool refused;   /* HRAS: the identity is another hrac's */
@@ -148,6 +153,55 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 		re_cancel();
 	}
 	(void)msg;
+}
+
+static void on_signal(int sig);
+
+static void drain_poll(void *arg)
+{
+	struct hrac *h = arg;
+
+	if (!tunnel_unacked(h->t) || mono_ms() >= h->drain_until) {
+		re_cancel();
+		return;
+	}
+	tmr_start(&h->drain, DRAIN_POLL_MS, drain_poll, h);
+}
+
+static void refuse_unacked(const struct frame *f, void *arg)
+{
+	struct hrac *h = arg;
+
+	sip_lan_refuse(h->lan, f, "HRAC Restarting");
+}
+
+/*
+ * Going away: what phones sent and HRAS has not acknowledged gets
+ * DRAIN_MS to get there; the requests still not there are answered 503
+ * (sip_refuse.h), so a phone on TCP, which never resends on its own,
+ * knows to send them again.  A second signal cuts the wait short.
+ */
+static void drain(struct hrac *h)
+{
+	uint32_t n = tunnel_unacked(h->t);
+
+	if (!n)
+		return;
+	log_info("%u SIP messages not yet acknowledged by HRAS: waiting up to "
+	         "%u ms",
+	         n, DRAIN_MS);
+	h->drain_until = mono_ms() + DRAIN_MS;
+	tmr_init(&h->drain);
+	tmr_start(&h->drain, DRAIN_POLL_MS, drain_poll, h);
+	re_main(on_signal);
+	tmr_cancel(&h->drain);
+	n = tunnel_unacked(h->t);
+	if (!n)
+		return;
+	log_warn("%u SIP messages did not reach HRAS: the phones whose "
+	         "requests they are get 503 from hrac",
+	         n);
+	tunnel_apply_unacked(h->t, refuse_unacked, h);
 }
 
 static void quit_anyway(void *arg)
@@ -259,6 +313,7 @@ static int print_status(const struct hrac_conf *cfg)
 
 static int run(struct hrac *h)
 {
+	uint64_t stopping;
 	char err[512];
 	int e;
 
@@ -294,11 +349,16 @@ static int run(struct hrac *h)
 		return EBUSY;
 	}
 
-	/* tell HRAS to free the session now, but do not wait long */
 	log_info("shutting down");
+	stopping = mono_ms();
+	drain(h);
+	/* tell HRAS to free the session now, but do not wait long */
 	h->closing = true;
 	tmr_init(&h->quit);
-	tmr_start(&h->quit, CLOSE_WAIT_MS, quit_anyway, h);
+	tmr_start(&h->quit,
+	          max(CLOSE_WAIT_MIN_MS,
+	              CLOSE_WAIT_MS - (int64_t)(mono_ms() - stopping)),
+	          quit_anyway, h);
 	tunnel_close(h->t);
 	if (!h->closed)
 		re_main(NULL);

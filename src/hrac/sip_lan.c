@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "secret.h"
 #include "sip_tcp.h"
+#include "sip_refuse.h"
 #include "hrac.h"
 #include "sip_lan.h"
 #include "pktbuf.h"
@@ -26,6 +27,7 @@ enum {
 	SEEN_MAX = 65536,    /* phones remembered at most */
 	SWEEP_MS = 60000,
 	SIP_UDP_MAX = 65507,
+	REFUSE_RETRY_S = 2, /* Retry-After: about a restart of hrac */
 };
 
 struct seen {
@@ -45,6 +47,7 @@ struct sip_lan {
 	size_t nallow;
 	struct tmr sweep;
 	uint64_t dropped_strangers, dropped_full;
+	uint64_t refused;    /* requests answered 503 by hrac */
 	char advertised[64]; /* where phones send SIP, for HRAS to tell */
 };
 
@@ -168,7 +171,8 @@ static void to_tunnel(struct sip_lan *l, const struct sa *src,
 	f.addr = *src;
 	f.payload = msg;
 	f.len = len;
-	tunnel_send(l->t, &f);
+	if (tunnel_send(l->t, &f))
+		sip_lan_refuse(l, &f, "Tunnel Queue Full");
 }
 
 static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
@@ -225,6 +229,36 @@ void sip_lan_deliver(struct sip_lan *l, const struct frame *f)
 	e = udp_send(l->us, &f->addr, &mb);
 	if (e)
 		log_debug("SIP to phone: %s", strerror(e));
+}
+
+/**
+ * A phone's request (a SIP frame it sent) that will not reach HRAS: the
+ * phone gets a 503 from hrac (sip_refuse.h); responses and ACKs nothing
+ */
+void sip_lan_refuse(struct sip_lan *l, const struct frame *req,
+                    const char *reason)
+{
+	struct mbuf *mb = NULL;
+	struct frame f;
+	int e;
+
+	if (req->type != FRAME_SIP)
+		return;
+	e = sip_refuse_build(&mb, req->payload, req->len, 503, reason,
+	                     REFUSE_RETRY_S);
+	if (e) {
+		if (e != ENOENT)
+			log_warn("a phone's request not answered: %s",
+			         strerror(e));
+		return;
+	}
+	f = *req;
+	f.payload = mbuf_buf(mb);
+	f.len = mbuf_get_left(mb);
+	l->refused++;
+	log_re_info("%J: request answered 503 %s by hrac", &req->addr, reason);
+	sip_lan_deliver(l, &f);
+	mem_deref(mb);
 }
 
 static void lan_destructor(void *arg)

@@ -21,3 +21,5 @@ void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);
 bool sip_lan_is_phone(struct sip_lan *l, const struct sa *dst);
+void sip_lan_refuse(struct sip_lan *l, const struct frame *req,
+                    const char *reason);

@@ -423,6 +423,17 @@ int tunnel_send(struct tunnel *t, const struct frame *f)
 	return e;
 }
 
+/* Signalling HRAS has not acknowledged yet */
+uint32_t tunnel_unacked(const struct tunnel *t)
+{
+	return chan_unacked(&t->chan);
+}
+
+void tunnel_apply_unacked(const struct tunnel *t, tunnel_frame_h *h, void *arg)
+{
+	chan_apply_unacked(&t->chan, h, arg);
+}
+
 static void close_done(struct curl_job *job, CURLcode res)
 {
 	struct xfer *x = job->arg;

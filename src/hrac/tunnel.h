@@ -75,6 +75,8 @@ void tunnel_free(struct tunnel *t);
 int tunnel_start(struct tunnel *t);
 void tunnel_close(struct tunnel *t);
 int tunnel_send(struct tunnel *t, const struct frame *f);
+uint32_t tunnel_unacked(const struct tunnel *t);
+void tunnel_apply_unacked(const struct tunnel *t, tunnel_frame_h *h, void *arg);
 bool tunnel_is_open(const struct tunnel *t);
 const char *tunnel_down_mode(const struct tunnel *t);
 const char *tunnel_up_mode(const struct tunnel *t);
