@@ -40,7 +40,8 @@ fw_site() {
 	ip -n "$lan" link set eth0 up
 }
 
-# fw_squid X: Squid on proxy-X for its LAN (plain and CONNECT to 443)
+# fw_squid X: Squid on proxy-X for its LAN (plain and CONNECT to 443);
+# its PID in FW_SQUID_X
 fw_squid() {
 	local x=$1 d=$T/squid-$1
 	mkdir -p "$d"
@@ -52,6 +53,7 @@ fw_squid() {
 	chown proxy:proxy "$d"/*
 	ip netns exec "$(fw_ns "proxy-$x")" squid -N -f "$d/squid.conf" \
 		>>"$T/squid-$x.log" 2>&1 &
+	printf -v "FW_SQUID_$x" %s $!
 	track $! "squid of proxy-$x"
 	for _ in $(seq 200); do
 		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
@@ -114,7 +116,9 @@ server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo $FW_PLAN.10:5060; }
 media_answer() {
 	local where=$1 user=$2 ip=$3 mport=$4 scen=${5:-uas_media.xml} run=()
 	shift 5 2>/dev/null || shift $#
-	[ "$where" != - ] && run=(in_ns "$where")
+	# a simple command, so that ECHO_PID is the echo itself (ip execs
+	# it), not a subshell running in_ns: call_ended's SIGTERM must reach it
+	[ "$where" != - ] && run=(ip netns exec "$(fw_ns "$where")")
 	sipp_fresh "uas-$user"
 	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" \
 		-set mip "$ip" -set mport "$mport" "$@" -m 1 -i "$ip" -p 5060 \

@@ -285,8 +285,10 @@ wait_more() {
 
 HRAS_PID=
 HRAS_SOCKET=unix:$T/hras.sock
+HRAS_ARGS=() # the arguments of the last start_hras: a restart repeats them
 start_hras() {
 	local before
+	HRAS_ARGS=("$@")
 	before=$(grep -c "info: ready" "$T/hras.log" 2>/dev/null || true)
 	[ -f "$T/hracs" ] || { make_identity site-a; make_identity site-b; }
 	"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 \
