@@ -1,6 +1,7 @@
-# tests/fault.sh: two calls through a fault, measured (source after
-# lib.sh, sip.sh and fw.sh).  The fault tests (tests/it/t_fault_*.sh)
-# and the fault benchmark (bench/fault.sh) use it.
+# tests/fault.sh: two calls through a fault, measured.  The fault tests
+# (tests/it/t_fault_*.sh) and the fault benchmark (bench/fault.sh) source
+# it first thing: it sources lib.sh (so the script runs in a namespace of
+# its own, the others it makes named sofw-flt-PID-*), sip.sh and fw.sh.
 #
 # The firewall world of the voice tests (fw.sh), HRAS keeping its
 # registrations in $T/hras.state, site a's hrac through its Squid (plain
@@ -20,6 +21,11 @@
 # send an UPDATE a few hundred ms after the kill, so a SIP request
 # crosses the fault each way, and hang up after the streams with BYE,
 # expecting 200 (tests/sipp/uac_talk.xml).
+
+NS_TAG=flt
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$SOFW_TOP/tests/sip.sh"
+. "$SOFW_TOP/tests/fw.sh"
 
 FM=$SOFW_TOP/tests/tools/fault-media.py
 FAULT_PRE_MS=${FAULT_PRE_MS:-2000}
@@ -82,18 +88,6 @@ fault_dial() {
 	FAULT_PID=$!
 }
 
-# fault_step NAME STEP PID: the sipp run NAME (process PID) logged "step
-# STEP", within 15 s
-fault_step() {
-	for _ in $(seq 300); do
-		grep -qs "step $2" "$T"/sipp-$1/*_logs.log && return 0
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T"/sipp-$1/*errors.log 2>/dev/null | tail -5
-	fail "$1 never reached '$2'"
-}
-
 # fault_calls: both calls set up and talking, the four streams running.
 # Sets FAULT_UAC1/2, FAULT_UAS1/2 (sipp), FAULT_IN/OUT (the streams)
 fault_calls() {
@@ -106,8 +100,8 @@ fault_calls() {
 	FAULT_UAC1=$FAULT_PID
 	fault_dial - oscar 192.0.2.11 bob 16002
 	FAULT_UAC2=$FAULT_PID
-	fault_step uac-alice-olivia talking "$FAULT_UAC1"
-	fault_step uac-oscar-bob talking "$FAULT_UAC2"
+	wait_step uac-alice-olivia talking "$FAULT_UAC1"
+	wait_step uac-oscar-bob talking "$FAULT_UAC2"
 	# each phone sends to what its peer's SDP named: the 200 OK for
 	# the callers, the INVITE for the called phones
 	p1=$(media_peer uac-alice-olivia) p2=$(media_peer uas-olivia INVITE)
@@ -132,13 +126,15 @@ fault_calls() {
 	wait_udp - 192.0.2.11 16002
 }
 
-# fault_pid WHAT: the PID of squid, nginx, hras or hrac
+# fault_pid WHAT: the PID of squid, nginx, hras or hrac; of another
+# component, what the caller's fault_pid_WHAT prints
 fault_pid() {
 	case $1 in
 	squid) echo "$FW_SQUID_a" ;;
 	nginx) echo "$NGINX_PID" ;;
 	hras) echo "$HRAS_PID" ;;
 	hrac) echo "$FW_HRAC_a" ;;
+	*) "fault_pid_$1" ;;
 	esac
 }
 
@@ -158,37 +154,49 @@ fault_kill() {
 	# enough (a zombie holds no socket)
 	for k in $kids; do
 		for _ in $(seq 100); do
-			grep -qs "^State:[[:space:]]*[^Z]" "/proc/$k/status" || continue 2
+			grep -qs "^State:[[:space:]]*[^Z[:space:]]" "/proc/$k/status" || continue 2
 			sleep 0.01
 		done
-		fail "$1's child $k outlived SIGKILL"
+		fail "$1's child $k outlived SIGKILL by 1 s: $(grep -s '^State' "/proc/$k/status"), in $(cat "/proc/$k/wchan" 2>/dev/null)"
 	done
 }
 
+# fault_probe WHERE tcp|listen HOST PORT: in the background, the moment
+# a TCP connection from WHERE (a namespace of fw.sh, - for the wan) to
+# HOST:PORT is accepted (tcp), or a socket there listens on it (listen:
+# for a server that a probe's connection would disturb), goes to
+# $T/fault-back; FAULT_PROBE is its PID
+fault_probe() {
+	local run=()
+	[ "$1" != - ] && run=(ip netns exec "$(fw_ns "$1")")
+	"${run[@]}" python3 "$FM" when "$2" "$3" "$4" --out "$T/fault-back" \
+		--timeout 30 >/dev/null &
+	FAULT_PROBE=$!
+}
+
 # fault_start WHAT: start the component again (same configuration and
-# addresses) and wait until it is usable; the moment in $T/fault-back
+# addresses) and wait until it is usable; the moment in $T/fault-back.
+# Another component is the caller's: fault_start_WHAT starts it, after
+# fault_probe or writing $T/fault-back itself
 fault_start() {
-	local probe n
+	local n
+	FAULT_PROBE=
 	rm -f "$T/fault-back"
 	mono >"$T/fault-start"
 	case $1 in
 	squid)
-		in_ns lan-a python3 "$FM" when tcp $FW_PLAN.1 3128 \
-			--out "$T/fault-back" --timeout 30 >/dev/null &
-		probe=$!
+		fault_probe lan-a tcp $FW_PLAN.1 3128
 		fw_squid a
 		;;
 	nginx)
-		python3 "$FM" when tcp 192.0.2.1 "$([ "$FAULT_MODE" = connect ] && echo 443 || echo 80)" \
-			--out "$T/fault-back" --timeout 30 >/dev/null &
-		probe=$!
+		fault_probe - tcp 192.0.2.1 "$([ "$FAULT_MODE" = connect ] && echo 443 || echo 80)"
 		start_nginx
 		;;
 	hras)
 		n=$(grep -c "info: ready" "$T/hras.log")
 		python3 "$FM" when log "$T/hras.log" "info: ready" --after "$n" \
 			--out "$T/fault-back" --timeout 30 >/dev/null &
-		probe=$!
+		FAULT_PROBE=$!
 		start_hras "${HRAS_ARGS[@]}"
 		;;
 	hrac)
@@ -196,9 +204,10 @@ fault_start() {
 		cp "$T/fault-start" "$T/fault-back"
 		fw_hrac a "$FAULT_MODE"
 		;;
+	*) "fault_start_$1" ;;
 	esac
-	if [ -n "${probe:-}" ]; then
-		wait "$probe" || fail "$1 was not usable again within 30 s of its start"
+	if [ -n "$FAULT_PROBE" ]; then
+		wait "$FAULT_PROBE" || fail "$1 was not usable again within 30 s of its start"
 	fi
 }
 
@@ -302,7 +311,9 @@ tree_of() {
 sipp_why() {
 	local step err
 	step=$(grep -ho "step [a-z]*" "$T"/sipp-$1/*_logs.log 2>/dev/null | tail -1)
-	err=$(grep -hv "^\s*$" "$T"/sipp-$1/*_errors.log 2>/dev/null | grep -v "^The following events\|watchdog" | tail -1 | cut -c1-200)
+	# an error is a line that begins with its date (a message quoted in
+	# it goes on over the lines after)
+	err=$(grep -hE "^[0-9]{4}-[0-9]{2}-[0-9]{2}" "$T"/sipp-$1/*_errors.log 2>/dev/null | grep -v "watchdog" | tail -1 | cut -f3- | sed "s/^[0-9.]*: //" | cut -c1-200)
 	echo "last ${step:-step none}; ${err:-no error logged}"
 }
 

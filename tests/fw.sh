@@ -9,7 +9,7 @@
 # LAN is Squid on its proxy host.
 
 FW_PLAN=10.77.10
-fw_ns() { echo "sofw-$$-$1"; }
+fw_ns() { echo "$NS-$1"; }
 in_ns() { local ns; ns=$(fw_ns "$1"); shift; ip netns exec "$ns" "$@"; }
 
 # fw_site X N: lan-X and proxy-X, linked to wan by 198.51.100.(4N+1)/30
@@ -189,11 +189,12 @@ call_ended() {
 	fi
 }
 
-# wait_step NAME STEP: the sipp run NAME logged "step STEP"
+# wait_step NAME STEP [PID]: the sipp run NAME (process PID, default
+# UAC_PID) logged "step STEP", within 15 s
 wait_step() {
 	for _ in $(seq 300); do
 		grep -qs "step $2" "$T"/sipp-$1/*_logs.log && return 0
-		kill -0 "$UAC_PID" 2>/dev/null || break
+		kill -0 "${3:-$UAC_PID}" 2>/dev/null || break
 		sleep 0.05
 	done
 	cat "$T"/sipp-$1/*errors.log 2>/dev/null | tail -5

@@ -13,10 +13,7 @@
 # answered, so both calls end normally with BYE 200; the inside phones
 # stay registered without registering again (bob is called right
 # after) and a new call each way works.
-. "$(dirname "$0")/../lib.sh"
-. "$SOFW_TOP/tests/sip.sh"
-. "$SOFW_TOP/tests/fw.sh"
-. "$SOFW_TOP/tests/fault.sh"
+. "$(dirname "$0")/../fault.sh"
 
 GOAL_MS=${GOAL_MS:-1000} # media back within this long of hrac's start
 

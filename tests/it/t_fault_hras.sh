@@ -10,10 +10,7 @@
 # answered (the calls end normally, BYE 200), no phone gets a SIP
 # message twice; the inside phones are still registered (bob is called
 # without registering again) and a new call each way works.
-. "$(dirname "$0")/../lib.sh"
-. "$SOFW_TOP/tests/sip.sh"
-. "$SOFW_TOP/tests/fw.sh"
-. "$SOFW_TOP/tests/fault.sh"
+. "$(dirname "$0")/../fault.sh"
 
 GOAL_MS=${GOAL_MS:-1000} # media back within this long of hras-fcgi's "ready"
 

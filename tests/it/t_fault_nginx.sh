@@ -7,10 +7,7 @@
 # nothing twice; the UPDATE sent during the outage and the BYE after it
 # are answered, no phone gets a SIP message twice; a new call each way
 # works after.
-. "$(dirname "$0")/../lib.sh"
-. "$SOFW_TOP/tests/sip.sh"
-. "$SOFW_TOP/tests/fw.sh"
-. "$SOFW_TOP/tests/fault.sh"
+. "$(dirname "$0")/../fault.sh"
 
 GOAL_MS=${GOAL_MS:-500} # media back within this long of nginx listening
 

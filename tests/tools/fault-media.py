@@ -26,7 +26,8 @@ fault-media.py report FILE... [--down NS|FILE] [--back NS|FILE]
 
     sent counts the packets sent while the receiver listened (from its
     start to LINGER before its end, so the packets in flight at the end
-    are not lost); lost = sent - distinct received; dup: copies of a
+    are not lost), those the host refused to send included (send_errors:
+    no route, say); lost = sent - distinct received; dup: copies of a
     packet already received; late: arrived more than 150 ms after they
     were sent; gap_ms: the longest time without a packet (between two
     arrivals, or from the last one to the end when the stream never came
@@ -43,9 +44,12 @@ fault-media.py report FILE... [--down NS|FILE] [--back NS|FILE]
     (outage_ms: BACK - DOWN).  Exit 0 (the test judges the figures).
 
 fault-media.py when tcp HOST PORT --out FILE [--timeout S]
+fault-media.py when listen HOST PORT --out FILE [--timeout S]
 fault-media.py when log FILE REGEX --after N --out FILE [--timeout S]
     Waits (a try every 5 ms) until a TCP connection to HOST:PORT is
-    accepted, or until more than N lines of FILE match REGEX, then
+    accepted, or a socket of this network namespace listens on IPv4
+    HOST:PORT (it would accept: for a server that a probe's connection
+    would disturb), or until more than N lines of FILE match REGEX, then
     writes that moment (CLOCK_MONOTONIC ns) to --out and prints it.
     Exit 1 if it did not happen within S seconds (default 60).
 
@@ -151,9 +155,12 @@ def run(a):
     while not stop and time.monotonic_ns() < deadline:
         for st in streams:
             t = time.monotonic_ns()
+            # a packet the host could not send (no route while a VPN's
+            # tunnel device is down, say) is sent and lost, as a phone's
+            # would be: the peer's ear does not tell the two apart
+            st["sent"].append([i, t])
             try:
                 st["sock"].sendto(packet(st["name"], i, a.size), st["dst"])
-                st["sent"].append([i, t])
             except OSError:
                 st["send_errors"] += 1
         i += 1
@@ -306,6 +313,16 @@ def when(a):
                 return False
             finally:
                 s.close()
+    elif a.what == "listen":
+        # /proc/net/tcp: local address as hex of the address in host
+        # order and of the port; state 0A is LISTEN
+        want = "%08X:%04X" % (struct.unpack("<I", socket.inet_aton(a.args[0]))[0],
+                              int(a.args[1]))
+
+        def ready():
+            with open("/proc/net/tcp") as f:
+                return any(ln.split()[1] == want and ln.split()[3] == "0A"
+                           for ln in list(f)[1:])
     elif a.what == "log":
         fn, rx = a.args[0], re.compile(a.args[1])
 
@@ -316,7 +333,7 @@ def when(a):
             except OSError:
                 return False
     else:
-        sys.exit("when: tcp HOST PORT or log FILE REGEX")
+        sys.exit("when: tcp HOST PORT, listen HOST PORT or log FILE REGEX")
     while time.monotonic() < end:
         if ready():
             t = time.monotonic_ns()
@@ -345,7 +362,7 @@ def main():
     p.add_argument("--down")
     p.add_argument("--back")
     w = sub.add_parser("when")
-    w.add_argument("what", choices=["tcp", "log"])
+    w.add_argument("what", choices=["tcp", "listen", "log"])
     w.add_argument("args", nargs=2)
     w.add_argument("--out", required=True)
     w.add_argument("--after", type=int, default=0)
