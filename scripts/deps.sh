@@ -16,7 +16,7 @@ tools="clang libclang-rt-14-dev"
 case "$purpose" in
 build) want="$build" ;;
 check) want="$build $run $sip $tools" ;;
-bench) want="$build $run $sip $tools kamailio" ;;
+bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;
 esac

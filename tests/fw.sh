@@ -9,7 +9,7 @@
 # LAN is Squid on its proxy host.
 
 FW_PLAN=10.77.10
-fw_ns() { echo "sofw-$$-$1"; }
+fw_ns() { echo "$NS-$1"; }
 in_ns() { local ns; ns=$(fw_ns "$1"); shift; ip netns exec "$ns" "$@"; }
 
 # fw_site X N: lan-X and proxy-X, linked to wan by 198.51.100.(4N+1)/30
@@ -40,7 +40,8 @@ fw_site() {
 	ip -n "$lan" link set eth0 up
 }
 
-# fw_squid X: Squid on proxy-X for its LAN (plain and CONNECT to 443)
+# fw_squid X: Squid on proxy-X for its LAN (plain and CONNECT to 443);
+# its PID in FW_SQUID_X
 fw_squid() {
 	local x=$1 d=$T/squid-$1
 	mkdir -p "$d"
@@ -52,6 +53,7 @@ fw_squid() {
 	chown proxy:proxy "$d"/*
 	ip netns exec "$(fw_ns "proxy-$x")" squid -N -f "$d/squid.conf" \
 		>>"$T/squid-$x.log" 2>&1 &
+	printf -v "FW_SQUID_$x" %s $!
 	track $! "squid of proxy-$x"
 	for _ in $(seq 200); do
 		in_ns "lan-$x" bash -c "exec 3<>/dev/tcp/$FW_PLAN.1/3128" 2>/dev/null && return 0
@@ -114,7 +116,9 @@ server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo $FW_PLAN.10:5060; }
 media_answer() {
 	local where=$1 user=$2 ip=$3 mport=$4 scen=${5:-uas_media.xml} run=()
 	shift 5 2>/dev/null || shift $#
-	[ "$where" != - ] && run=(in_ns "$where")
+	# a simple command, so that ECHO_PID is the echo itself (ip execs
+	# it), not a subshell running in_ns: call_ended's SIGTERM must reach it
+	[ "$where" != - ] && run=(ip netns exec "$(fw_ns "$where")")
 	sipp_fresh "uas-$user"
 	sipp_at "$where" "uas-$user" -sf "$SIPP_SCEN/$scen" -s "$user" \
 		-set mip "$ip" -set mport "$mport" "$@" -m 1 -i "$ip" -p 5060 \
@@ -185,11 +189,12 @@ call_ended() {
 	fi
 }
 
-# wait_step NAME STEP: the sipp run NAME logged "step STEP"
+# wait_step NAME STEP [PID]: the sipp run NAME (process PID, default
+# UAC_PID) logged "step STEP", within 15 s
 wait_step() {
 	for _ in $(seq 300); do
 		grep -qs "step $2" "$T"/sipp-$1/*_logs.log && return 0
-		kill -0 "$UAC_PID" 2>/dev/null || break
+		kill -0 "${3:-$UAC_PID}" 2>/dev/null || break
 		sleep 0.05
 	done
 	cat "$T"/sipp-$1/*errors.log 2>/dev/null | tail -5

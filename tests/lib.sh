@@ -26,6 +26,11 @@ if [ "${SOFW_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 
+# the names of the test's other namespaces (ip netns: host-wide) begin
+# with $NS: sofw-PID, or sofw-TAG-PID for a test that sets NS_TAG (the
+# fault tests: flt)
+NS=sofw-${NS_TAG:+$NS_TAG-}$$
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/sofw-test.XXXXXX")
 chmod 755 "$T"
 
@@ -292,8 +297,10 @@ wait_more() {
 
 HRAS_PID=
 HRAS_SOCKET=unix:$T/hras.sock
+HRAS_ARGS=() # the arguments of the last start_hras: a restart repeats them
 start_hras() {
 	local before
+	HRAS_ARGS=("$@")
 	before=$(grep -c "info: ready" "$T/hras.log" 2>/dev/null || true)
 	[ -f "$T/hracs" ] || { make_identity site-a; make_identity site-b; }
 	"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 \
@@ -439,7 +446,7 @@ probe() {
 # ---- network namespaces -------------------------------------------------
 # The test's own namespace is the Internet ("wan"): HRAS answers on
 # 192.0.2.1, outside phones use 192.0.2.10 and up.  site NAME N creates a
-# LAN namespace sofw-PID-NAME whose hosts all live at 10.77.1.x (every
+# LAN namespace $NS-NAME whose hosts all live at 10.77.1.x (every
 # site has the same private plan), linked to the wan by 10.77.20N.0/30
 # and routed through it.  in_site NAME cmd... runs a command there.
 
@@ -452,7 +459,7 @@ wan_up() {
 }
 
 site() {
-	local name=$1 n=$2 ns=sofw-$$-$1
+	local name=$1 n=$2 ns=$NS-$1
 	ip netns add "$ns" || fail "ip netns add $ns"
 	NETNS+=("$ns")
 	ip link add "w$name" type veth peer name "s$name" netns "$ns" ||
@@ -469,7 +476,7 @@ site() {
 }
 
 in_site() {
-	local ns=sofw-$$-$1
+	local ns=$NS-$1
 	shift
 	ip netns exec "$ns" "$@"
 }
@@ -479,7 +486,7 @@ start_site_hrac() {
 	local name=$1
 	shift
 	# a simple command, so that $! is hrac itself (ip execs it)
-	ip netns exec "sofw-$$-$name" "$BIN/hrac" -f -v --id "$name" \
+	ip netns exec "$NS-$name" "$BIN/hrac" -f -v --id "$name" \
 		--secret-file "$T/$name.secret" --sip 10.77.1.1:5060 "$@" \
 		>>"$T/hrac-$name.log" 2>&1 &
 	printf -v "SITE_HRAC_${name//-/_}" %s $!

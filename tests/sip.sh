@@ -24,7 +24,7 @@ sipp_at() { # WHERE NAME sipp-args...
 	if [ "$where" = - ]; then
 		(cd "$dir" && timeout 60 sipp "$@" -nostdin -trace_msg -trace_err -trace_logs)
 	else
-		(cd "$dir" && timeout 60 ip netns exec "sofw-$$-$where" sipp "$@" \
+		(cd "$dir" && timeout 60 ip netns exec "$NS-$where" sipp "$@" \
 			-nostdin -trace_msg -trace_err -trace_logs)
 	fi
 }
@@ -35,7 +35,7 @@ server_of() { [ "$1" = - ] && echo 192.0.2.1:5060 || echo 10.77.1.1:5060; }
 # LAN WHERE (- for the wan): the phone or echo started there is ready
 wait_udp() {
 	local where=$1 want=$2:$3 run=()
-	[ "$where" != - ] && run=(ip netns exec "sofw-$$-$where")
+	[ "$where" != - ] && run=(ip netns exec "$NS-$where")
 	case $2 in *:*) want="[$2]:$3" ;; esac
 	for _ in $(seq 200); do
 		"${run[@]}" ss -Hlun | awk -v a="$want" '$4 == a { f = 1 } END { exit !f }' &&

@@ -130,7 +130,7 @@ call site-a alice2 10.77.1.11 olivia uac.xml -t t1 ||
 	fail "an inside phone could not call over TCP"
 wait_uas "olivia, called over TCP"
 log "== a TCP stream that is not SIP is closed, with a log line"
-ip netns exec "sofw-$$-site-a" bash -c 'exec 3<>/dev/tcp/10.77.1.1/5060 &&
+ip netns exec "$NS-site-a" bash -c 'exec 3<>/dev/tcp/10.77.1.1/5060 &&
 	printf "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP x\r\n\r\n" >&3 &&
 	timeout 5 cat <&3 >/dev/null' || fail "hrac did not close the bad stream"
 expect_log "$T/hrac-site-a.log" "SIP over TCP from 10.77.1.1:[0-9]+ closed: not a SIP stream"

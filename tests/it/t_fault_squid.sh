@@ -1,0 +1,14 @@
+#!/bin/bash
+# Squid killed in the middle of two calls and started again 1 s later
+# (issue 11, first row), with hrac through Squid as a plain proxy and
+# with CONNECT + TLS.  RTP at 50 packets/s each way on both calls
+# (tests/fault.sh) must come back within GOAL_MS of Squid accepting
+# connections again, lose no more than the outage explains and nothing
+# twice; the UPDATE sent during the outage and the BYE after it are
+# answered, no phone gets a SIP message twice; a new call each way
+# works after.
+. "$(dirname "$0")/../fault.sh"
+
+GOAL_MS=${GOAL_MS:-500} # media back within this long of Squid listening
+
+fault_test squid "$GOAL_MS" plain connect
