@@ -11,11 +11,14 @@ purpose=${1:-check}
 build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
 run="nginx squid spawn-fcgi openssl curl iproute2 procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
+# the second real softphone of the suite (tests/it/t_linphone.sh) and the
+# tones it plays
+phones="linphone-cli sox"
 tools="clang libclang-rt-14-dev"
 
 case "$purpose" in
 build) want="$build" ;;
-check) want="$build $run $sip $tools" ;;
+check) want="$build $run $sip $phones $tools" ;;
 bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;

@@ -84,6 +84,19 @@ fw_hrac() {
 	wait_log "$T/hras.log" "HRAC 'site-$x': media on $FW_PLAN.10" 200
 }
 
+# fw_connect_carried X: Squid of site X carried hrac's tunnel to HRAS as
+# a CONNECT.  Squid logs a CONNECT when it ends: this stops hrac of lan-X.
+fw_connect_carried() {
+	local pid=FW_HRAC_$1 log=$T/squid-$1/squid-access.log
+	stop_pid "${!pid}"
+	for _ in $(seq 50); do
+		grep -q "CONNECT 192.0.2.1:443" "$log" && break
+		sleep 0.1
+	done
+	grep -q "TCP_TUNNEL/200 .* CONNECT 192.0.2.1:443" "$log" ||
+		fail "Squid of site $1 did not carry the tunnel"
+}
+
 # fw_world [hras args]: wan with HRAS, nginx, users; site a (and b)
 fw_world() {
 	wan_up

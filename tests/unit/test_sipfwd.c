@@ -63,6 +63,8 @@ static int mb_is(const struct mbuf *mb, const char *want)
 	"CSeq: 2 INVITE\r\n"                                                   \
 	"Proxy-Authorization: Digest username=\"alice\", "                     \
 	"realm=\"sofw.test\"\r\n"                                              \
+	"Proxy-Authorization: Digest username=\"a1\", "                        \
+	"realm=\"trunk.example.net\"\r\n"                                      \
 	"X-Odd:  two  spaces ,and;params=1\r\n"                                \
 	"Contact: <sip:alice@10.1.0.5:5060>\r\n"                               \
 	"Content-Type: application/sdp\r\n"
@@ -70,8 +72,9 @@ static int mb_is(const struct mbuf *mb, const char *want)
 static const char body[] = "v=0\r\no=- 1 1 IN IP4 10.1.0.5\r\ns=-\r\n";
 
 /* What a forwarded request keeps: every header as received but Via,
- * Max-Forwards, Content-Length, the Route values popped and (when
- * asked) Proxy-Authorization; then Max-Forwards, Content-Length, body */
+ * Max-Forwards, Content-Length, the Route values popped and the
+ * Proxy-Authorization for our realm (credentials for another realm
+ * pass); then Max-Forwards, Content-Length, body */
 static int forward_headers(void)
 {
 	char text[2048];
@@ -89,13 +92,15 @@ static int forward_headers(void)
 	TEST_EQ(b.l, 35);
 	TEST_EQ(strlen(body), 35);
 
-	TEST_EQ(sipfwd_headers(mb, msg, 1, 69, true, &b), 0);
+	TEST_EQ(sipfwd_headers(mb, msg, 1, 69, "sofw.test", &b), 0);
 	if (mb_is(mb, "Route: <sip:next.example.com;lr>\r\n"
 	              "Route: <sip:last.example.com;lr>\r\n"
 	              "f: \"Alice\" <sip:alice@sofw.test>;tag=9fxced76sl\r\n"
 	              "To: Bob <sip:bob@sofw.test>\r\n"
 	              "call-id: 3848276298220188511@atlanta.example.com\r\n"
 	              "CSeq: 2 INVITE\r\n"
+	              "Proxy-Authorization: Digest username=\"a1\", "
+	              "realm=\"trunk.example.net\"\r\n"
 	              "X-Odd: two  spaces ,and;params=1\r\n"
 	              "Contact: <sip:alice@10.1.0.5:5060>\r\n"
 	              "Content-Type: application/sdp\r\n"
@@ -105,10 +110,11 @@ static int forward_headers(void)
 	              "v=0\r\no=- 1 1 IN IP4 10.1.0.5\r\ns=-\r\n"))
 		return 1;
 
-	/* nothing popped, credentials kept, no Max-Forwards, a new body */
+	/* nothing popped, no realm of ours (no authentication): credentials
+	 * kept; no Max-Forwards, a new body */
 	mbuf_reset(mb);
 	pl_set_str(&b, "x");
-	TEST_EQ(sipfwd_headers(mb, msg, 0, -1, false, &b), 0);
+	TEST_EQ(sipfwd_headers(mb, msg, 0, -1, NULL, &b), 0);
 	if (mb_is(mb, "Route: <sip:hras.sofw.test;lr>\r\n"
 	              "Route: <sip:next.example.com;lr>\r\n"
 	              "Route: <sip:last.example.com;lr>\r\n"
@@ -118,6 +124,8 @@ static int forward_headers(void)
 	              "CSeq: 2 INVITE\r\n"
 	              "Proxy-Authorization: Digest username=\"alice\", "
 	              "realm=\"sofw.test\"\r\n"
+	              "Proxy-Authorization: Digest username=\"a1\", "
+	              "realm=\"trunk.example.net\"\r\n"
 	              "X-Odd: two  spaces ,and;params=1\r\n"
 	              "Contact: <sip:alice@10.1.0.5:5060>\r\n"
 	              "Content-Type: application/sdp\r\n"
@@ -128,7 +136,7 @@ static int forward_headers(void)
 
 	/* popping more than there are drops them all */
 	mbuf_reset(mb);
-	TEST_EQ(sipfwd_headers(mb, msg, 5, 0, true, &b), 0);
+	TEST_EQ(sipfwd_headers(mb, msg, 5, 0, "sofw.test", &b), 0);
 	TEST_ASSERT(!memmem(mb->buf, mb->end, "Route", 5));
 	TEST_ASSERT(memmem(mb->buf, mb->end, "Max-Forwards: 0\r\n", 17));
 	mem_deref(mb);
@@ -408,12 +416,58 @@ static int responses(void)
 	return 0;
 }
 
+/* Credentials for our realm are ours, whichever request carries them
+ * (an ACK, a BYE, a re-INVITE: phones send them unasked once
+ * challenged); a realm that merely looks like ours, or another scheme,
+ * is not */
+static int own_credentials(void)
+{
+	static const char head[] =
+	    "BYE sip:olivia@192.0.2.20 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 10.77.10.21:5060;branch=z9hG4bK.x;rport\r\n"
+	    "From: <sip:alice@sofw.test>;tag=a\r\n"
+	    "To: <sip:olivia@sofw.test>;tag=o\r\n"
+	    "Call-ID: c\r\n"
+	    "CSeq: 24 BYE\r\n"
+	    "Proxy-Authorization:  Digest realm=\"sofw.test\", nonce=\"n\", "
+	    "algorithm=MD5, username=\"alice\",  "
+	    "uri=\"sip:olivia@192.0.2.20\", "
+	    "response=\"0123\", cnonce=\"c\", nc=00000002, qop=auth\r\n"
+	    "Proxy-Authorization: Digest username=\"alice\", realm=sofw.test, "
+	    "response=\"4567\"\r\n"
+	    "Proxy-Authorization: digest\trealm=\"sofw.test\"\r\n"
+	    "Proxy-Authorization: Digest realm=\"sofw.test.example\", "
+	    "response=\"89ab\"\r\n"
+	    "Proxy-Authorization: Basic c29mdy50ZXN0\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	struct sip_msg *msg = decode_str(head, SIP_TRANSP_UDP);
+	struct mbuf *mb = mbuf_alloc(1024);
+	struct pl b = PL("");
+
+	TEST_ASSERT(msg && mb);
+	TEST_EQ(sipfwd_headers(mb, msg, 0, 69, "sofw.test", &b), 0);
+	if (mb_is(mb, "From: <sip:alice@sofw.test>;tag=a\r\n"
+	              "To: <sip:olivia@sofw.test>;tag=o\r\n"
+	              "Call-ID: c\r\n"
+	              "CSeq: 24 BYE\r\n"
+	              "Proxy-Authorization: Digest "
+	              "realm=\"sofw.test.example\", response=\"89ab\"\r\n"
+	              "Proxy-Authorization: Basic c29mdy50ZXN0\r\n"
+	              "Max-Forwards: 69\r\n"
+	              "Content-Length: 0\r\n"
+	              "\r\n"))
+		return 1;
+	mem_deref(mb);
+	mem_deref(msg);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(forward_headers), UNIT_TEST(vias),
 		UNIT_TEST(maxfwd),          UNIT_TEST(bodies),
-		UNIT_TEST(responses),
+		UNIT_TEST(responses),       UNIT_TEST(own_credentials),
 	};
 
 	return unit_main("sipfwd", tests, ARRAY_SIZE(tests));

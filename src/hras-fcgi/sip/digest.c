@@ -460,6 +460,22 @@ static bool param(const struct pl *v, const char *key, struct pl *out)
 	return false;
 }
 
+/**
+ * Whether @hval, an Authorization or Proxy-Authorization value, is
+ * Digest credentials for @realm (NULL: none is)
+ */
+bool digest_creds_for(const struct pl *hval, const char *realm)
+{
+	struct pl v = *hval, r;
+
+	if (!realm || v.l < 7 || strncasecmp(v.p, "Digest", 6) ||
+	    (v.p[6] != ' ' && v.p[6] != '\t'))
+		return false;
+	v.p += 7;
+	v.l -= 7;
+	return param(&v, "realm", &r) && !pl_strcmp(&r, realm);
+}
+
 static int parse_creds(const struct pl *hval, struct creds *c)
 {
 	struct pl v = *hval;

@@ -42,3 +42,4 @@ int digest_response(char *out, size_t outsz, const struct pl *algorithm,
                     const struct pl *qop, const struct pl *nc,
                     const struct pl *cnonce);
 const char *digest_realm(const struct digest *d);
+bool digest_creds_for(const struct pl *hval, const char *realm);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <re.h>
 #include "conf.h"
+#include "digest.h"
 #include "log.h"
 #include "quota.h"
 #include "hracs.h"
@@ -575,6 +576,12 @@ static int next_hop(struct sipsrv *s, struct branch *b)
 	return 0;
 }
 
+/* Proxy-Authorization for this realm is ours: it goes no further */
+static const char *own_realm(const struct sipsrv *s)
+{
+	return s->digest ? digest_realm(s->digest) : NULL;
+}
+
 static int branch_start(struct ptx *t, const struct target *tgt)
 {
 	struct sipsrv *s = t->px->s;
@@ -610,7 +617,7 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 		nb = relay_body(s, t->req, &body, &t->o.in, &b->tgt.out, &sdp,
 		                &rewritten);
 		e = sipfwd_headers(mb, t->req, t->o.popped, t->o.maxfwd,
-		                   t->o.authed, nb);
+		                   own_realm(s), nb);
 		mem_deref(sdp);
 	}
 	if (!e) {
@@ -744,7 +751,8 @@ void proxy_ack(struct proxy *px, const struct sip_msg *msg,
 	/* an ACK may carry the answer to an offer in a 2xx */
 	nb = relay_body(s, msg, &body, &o->in, &tgt->out, &sdp, &rewritten);
 	e = sipfwd_vias(mb, msg, &o->party);
-	e = e ? e : sipfwd_headers(mb, msg, o->popped, o->maxfwd, false, nb);
+	e = e ? e
+	      : sipfwd_headers(mb, msg, o->popped, o->maxfwd, own_realm(s), nb);
 	mem_deref(sdp);
 	mbuf_set_pos(mb, 0);
 	if (!e)

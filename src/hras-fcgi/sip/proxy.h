@@ -29,7 +29,6 @@ struct fwd_opts {
 	                       it, an outside party its source */
 	enum sip_transp tp; /* outside: the sender's transport */
 	int maxfwd;         /* Max-Forwards to send */
-	bool authed;        /* we checked its Proxy-Authorization */
 };
 
 /* The final response of a transaction (§16.7) */

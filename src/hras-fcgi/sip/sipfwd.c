@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <re.h>
+#include "digest.h"
 #include "sipfwd.h"
 
 /* The body, trimmed to Content-Length (UDP datagrams may carry more) */
@@ -129,12 +130,19 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
 
 /**
  * Every header but Via (written by sipfwd_vias), the first
- * @routes_popped Route values (ours), Max-Forwards, Content-Length and,
- * with @drop_proxy_auth, Proxy-Authorization,
- * then Max-Forwards (unless @maxfwd < 0), Content-Length and the body
+ * @routes_popped Route values (ours), Max-Forwards, Content-Length and
+ * the Proxy-Authorization values for @own_realm (NULL: none),
+ * then Max-Forwards (unless @maxfwd < 0), Content-Length and the body.
+ *
+ * Credentials for our realm are for us alone (RFC 3261 §22.3): they go
+ * no further, whether this request needed them or not.  Phones send
+ * them unasked on later requests (linphone on every in-dialog request
+ * and ACK, once challenged), and the far party must not get a digest
+ * of the user's password to attack offline.  Those for other realms
+ * are for proxies further on, and pass.
  */
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
-                   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
+                   uint32_t routes_popped, int maxfwd, const char *own_realm,
                    const struct pl *body)
 {
 	uint32_t routes = 0;
@@ -152,8 +160,7 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
 		case SIP_HDR_CONTENT_LENGTH:
 			continue;
 		case SIP_HDR_PROXY_AUTHORIZATION:
-			/* credentials this proxy consumed go no further */
-			if (drop_proxy_auth)
+			if (digest_creds_for(&hdr->val, own_realm))
 				continue;
 			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
 			                   &hdr->val);

@@ -17,7 +17,7 @@ int sipfwd_body(const struct sip_msg *msg, struct pl *body);
 int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
                 const struct sa *src);
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
-                   uint32_t routes_popped, int maxfwd, bool drop_proxy_auth,
+                   uint32_t routes_popped, int maxfwd, const char *own_realm,
                    const struct pl *body);
 int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
                     const char *extra_headers, bool own_challenges,

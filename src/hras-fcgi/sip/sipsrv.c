@@ -406,7 +406,6 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 
 	if (!sipsrv_authorize(s, msg, o, true, &authed))
 		return;
-	fo.authed = authed && must_authenticate(s, o, msg, true);
 
 	if (!ours_host) {
 		/* a foreign domain: only our users, only by the trunk */
