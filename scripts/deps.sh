@@ -14,7 +14,7 @@ sip="sip-tester baresip-core"
 # the second real softphone of the suite (tests/it/t_linphone.sh) and the
 # tones it plays
 phones="linphone-cli sox"
-tools="clang libclang-rt-14-dev"
+tools="clang libclang-rt-14-dev e2fsprogs util-linux"
 
 case "$purpose" in
 build) want="$build" ;;
