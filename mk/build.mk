@@ -95,7 +95,8 @@ $(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)
 
 # libFuzzer needs clang; the fuzz targets are built with their own flags
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE $(RE_CFLAGS) -Isrc/common
 
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) mk/build.mk

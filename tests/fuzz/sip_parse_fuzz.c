@@ -138,7 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sipfwd_body(msg, &body)) {
 		if (out && msg->req) {
 			(void)sipfwd_vias(out, msg, &msg->src);
-			(void)sipfwd_headers(out, msg, 1, 69, true, &body);
+			(void)sipfwd_headers(out, msg, 1, 69, "example.test",
+			                     &body);
 		} else if (out) {
 			(void)sipfwd_response(out, msg, NULL, true, &body);
 		}
