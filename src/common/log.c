@@ -50,6 +50,21 @@ static const char *level_name(enum log_level level)
 	return names[level];
 }
 
+/**
+ * Make @n bytes of a log message safe for a terminal or a log file: a
+ * control character (what a peer wrote in a header, say: an escape
+ * sequence) becomes '?'; a tab stays
+ */
+void log_clean(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			p[i] = '?';
+	}
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -80,9 +95,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return;
+	if (n + (size_t)r > sizeof(line) - 2)
+		r = (int)(sizeof(line) - 2 - n);
+	log_clean(line + n, (size_t)r);
 	n += (size_t)r;
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
 
 	/* one write per line: lines from threads never interleave */
 	if (sink.to_stderr) {

@@ -16,6 +16,7 @@ enum log_level {
 void log_init(const char *ident, bool to_stderr, int verbosity);
 void log_close(void);
 bool log_enabled(enum log_level level);
+void log_clean(char *p, size_t n);
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -32,6 +32,7 @@ enum {
 
 struct seen {
 	struct le he;
+	struct le le; /* in l->lru, the least recently seen first */
 	struct sa addr;
 	uint64_t last; /* ms */
 };
@@ -41,6 +42,7 @@ struct sip_lan {
 	struct sip_tcp *tcp;
 	struct tunnel *t;
 	struct hash *seen;
+	struct list lru; /* the same, by time last seen */
 	uint32_t nseen;
 	uint64_t ttl; /* ms */
 	struct cidr *allow;
@@ -71,25 +73,31 @@ static void seen_destructor(void *arg)
 	struct seen *s = arg;
 
 	hash_unlink(&s->he);
+	list_unlink(&s->le);
 }
 
-static bool sweep_one(struct le *le, void *arg)
+/* Forget the phones not seen within seen-ttl: the oldest first, so a
+ * sweep costs what it removes */
+static void forget_expired(struct sip_lan *l)
 {
-	struct seen *s = le->data;
-	struct sip_lan *l = arg;
+	uint64_t now = mono_ms();
+	struct le *le;
 
-	if (mono_ms() - s->last > l->ttl) {
+	while ((le = list_head(&l->lru))) {
+		struct seen *s = le->data;
+
+		if (now - s->last <= l->ttl)
+			break;
 		mem_deref(s);
 		l->nseen--;
 	}
-	return false;
 }
 
 static void sweep(void *arg)
 {
 	struct sip_lan *l = arg;
 
-	hash_apply(l->seen, sweep_one, l);
+	forget_expired(l);
 	tmr_start(&l->sweep, SWEEP_MS, sweep, l);
 }
 
@@ -99,10 +107,12 @@ static void seen_note(struct sip_lan *l, const struct sa *src)
 
 	if (s) {
 		s->last = mono_ms();
+		list_unlink(&s->le);
+		list_append(&l->lru, &s->le, s);
 		return;
 	}
 	if (l->nseen >= SEEN_MAX) {
-		hash_apply(l->seen, sweep_one, l);
+		forget_expired(l);
 		if (l->nseen >= SEEN_MAX) {
 			if (l->dropped_full++ % 1000 == 0)
 				log_warn("more than %d phones seen: not "
@@ -117,6 +127,7 @@ static void seen_note(struct sip_lan *l, const struct sa *src)
 	s->addr = *src;
 	s->last = mono_ms();
 	hash_append(l->seen, sa_hash(src, SA_ALL), &s->he, s);
+	list_append(&l->lru, &s->le, s);
 	l->nseen++;
 }
 

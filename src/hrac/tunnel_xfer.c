@@ -34,11 +34,21 @@ const char *xfer_kind_name(enum xfer_kind kind)
 	return names[kind];
 }
 
-static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
+enum {
+	HEADER_LINE_MAX = 1024, /* of a response header line parsed here */
+};
+
+static size_t header_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
 	size_t len = size * n;
+	char buf[HEADER_LINE_MAX];
 	const char *v;
+
+	/* libcurl does not promise a NUL after the line: parse a bounded
+	 * copy (the headers read here are short; a longer one is cut) */
+	memcpy(buf, data, min(len, sizeof(buf) - 1));
+	buf[min(len, sizeof(buf) - 1)] = '\0';
 
 	if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
 		/* a new response (after 100, 407, CONNECT): forget the last */
@@ -75,7 +85,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
 	} else if (len > 17 && !strncasecmp(buf, "WWW-Authenticate:", 17)) {
 		const char *p = strstr(buf, "nonce=\"");
 
-		if (p && p < buf + len) {
+		if (p) {
 			p += 7;
 			snprintf(x->nonce, sizeof(x->nonce), "%.*s",
 			         (int)strcspn(p, "\""), p);
