@@ -313,6 +313,7 @@ static void leg_update(struct rat *r, struct rat_leg *l,
 	    (!had || !sa_cmp(&old, &l->peer[0], SA_ADDR) ||
 	     !sa_cmp(&old_sig, &l->sig, SA_ADDR)))
 		rat_leg_tell_peer(r, l);
+	rat_leg_release(r, l);
 }
 
 static const struct sa *side_addr(struct rat *r, const struct iface *f)

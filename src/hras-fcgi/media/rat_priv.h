@@ -18,6 +18,7 @@ struct rat_stats {
 	uint32_t calls, streams, ports; /* now */
 	uint64_t calls_total;
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
+	uint64_t drops_nocall; /* an HRAC's frame for a port of no call */
 	uint64_t refused_sdp, refused_quota;
 };
 
@@ -44,6 +45,7 @@ struct rat_leg {
 	struct sa latched[2];
 	struct le he;       /* inside: in rat->by_port */
 	struct session *ss; /* inside: the HRAC's, referenced */
+	struct list held;   /* packets that came before its SDP (relay.c) */
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops;
 };
 
@@ -105,3 +107,4 @@ struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
 void rat_leg_close(struct rat *r, struct rat_leg *l);
 void rat_leg_tell_peer(struct rat *r, struct rat_leg *l);
+void rat_leg_release(struct rat *r, struct rat_leg *l);

@@ -154,6 +154,7 @@ int rat_status(struct odict *o, struct rat *r, bool details)
 	err |= put_int(relay, "bytes", r->st.bytes);
 	err |= put_int(relay, "drops_stranger", r->st.drops_stranger);
 	err |= put_int(relay, "drops_no_peer", r->st.drops_nopeer);
+	err |= put_int(relay, "drops_no_call", r->st.drops_nocall);
 	err |= put_int(relay, "drops_tunnel", r->st.drops_tunnel);
 	err |= put_int(relay, "refused_sdp", r->st.refused_sdp);
 	err |= put_int(relay, "refused_quota", r->st.refused_quota);

@@ -35,6 +35,25 @@
 enum {
 	BIND_TRIES = 16,   /* relay ports another program holds */
 	RELAY_RXSZ = 2048, /* one RTP packet; larger ones are cut */
+	HELD_MAX = 8,      /* packets a leg holds before its SDP */
+	HELD_MS = 200,     /* and for how long at most */
+};
+
+/*
+ * A packet that reached a leg before the SDP naming its party did.  The
+ * answering phone sends its first packets with its 200 OK; the 200 goes
+ * through the SIP stack (an inside phone's by the gateway's loopback
+ * socket, a loop turn later), its packets straight here.  They are held
+ * a moment and relayed if the SDP then names their source: nobody else's
+ * packets are ever relayed.
+ */
+struct held_pkt {
+	struct le le;
+	struct sa src;
+	int i;       /* 0 RTP, 1 RTCP */
+	uint64_t at; /* ms */
+	size_t len;
+	uint8_t data[];
 };
 
 static uint32_t port_key(const char *hrac, uint16_t port)
@@ -202,6 +221,7 @@ int rat_leg_open(struct rat *r, struct rat_leg *l)
 
 void rat_leg_close(struct rat *r, struct rat_leg *l)
 {
+	list_flush(&l->held);
 	if (!l->port)
 		return;
 	if (l->side.inside) {
@@ -300,6 +320,52 @@ static bool source_ok(struct rat_leg *l, int i, const struct sa *src)
 	return false;
 }
 
+/* Before the leg's SDP: keep the packet a moment (struct held_pkt) */
+static bool hold(struct rat_leg *l, int i, const struct sa *src,
+                 const uint8_t *p, size_t len)
+{
+	struct held_pkt *h;
+
+	if (l->has_peer || l->is_latched[i] || list_count(&l->held) >= HELD_MAX)
+		return false;
+	h = mem_alloc(sizeof(*h) + len, NULL);
+	if (!h)
+		return false;
+	memset(h, 0, sizeof(*h));
+	h->src = *src;
+	h->i = i;
+	h->at = mono_ms();
+	h->len = len;
+	memcpy(h->data, p, len);
+	list_append(&l->held, &h->le, h);
+	return true;
+}
+
+/* The leg's SDP came: what it held goes on if its party sent it */
+void rat_leg_release(struct rat *r, struct rat_leg *l)
+{
+	uint64_t now = mono_ms();
+	struct le *le;
+
+	while ((le = list_head(&l->held))) {
+		struct held_pkt *h = le->data;
+
+		list_unlink(le);
+		if (now - h->at <= HELD_MS && source_ok(l, h->i, &h->src)) {
+			l->pkts_in++;
+			l->bytes_in += h->len;
+			r->st.pkts++;
+			r->st.bytes += h->len;
+			forward(r, &l->st->leg[1 - l->k], h->i, h->data,
+			        h->len);
+		} else {
+			l->drops++;
+			r->st.drops_stranger++;
+		}
+		mem_deref(h);
+	}
+}
+
 static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
 {
 	struct relay_sock *rs = arg;
@@ -309,6 +375,8 @@ static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	size_t len = mbuf_get_left(mb);
 
 	if (!source_ok(l, rs->i, src)) {
+		if (hold(l, rs->i, src, mbuf_buf(mb), len))
+			return;
 		l->drops++;
 		if (r->st.drops_stranger++ % 1000 == 0)
 			log_re_info("call %s: packet from %J to relay port "
@@ -348,13 +416,17 @@ void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
 	le = hash_lookup(r->by_port, port_key(ss->id, f->relay_port), port_cmp,
 	                 &pf);
 	if (!le) {
-		r->st.drops_stranger++;
+		/* a call just ended (its phone sends on a moment), or a
+		 * stranger */
+		r->st.drops_nocall++;
 		log_debug("%s frame from '%s' for port %u: no such call",
 		          frame_type_name(f->type), ss->id, f->relay_port);
 		return;
 	}
 	l = le->data;
 	if (!source_ok(l, i, &f->addr)) {
+		if (hold(l, i, &f->addr, f->payload, f->len))
+			return;
 		l->drops++;
 		if (r->st.drops_stranger++ % 1000 == 0)
 			log_re_info("call %s: packet from %J (site '%s') to "
