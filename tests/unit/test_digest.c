@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <re.h>
 #include "secret.h"
+#include "token.h"
 #include "digest.h"
 #include "unit.h"
 
@@ -689,13 +690,79 @@ static int users_file(void)
 	return 0;
 }
 
+/* The slot of the digest's nonce table a nonce falls in */
+static uint32_t slot_of(const char *nonce)
+{
+	return hash_joaat((const uint8_t *)nonce + TOKEN_RANDOM_OFF,
+	                  TOKEN_RANDOM_HEX) %
+	       65536;
+}
+
+/*
+ * Two nonces that share a slot of the table that remembers nonce counts:
+ * the younger pushes the older out; the older is then answered stale,
+ * never taken again, so a request captured with it cannot be replayed
+ * (review L6)
+ */
+static int evicted_nonce_not_replayable(void)
+{
+	enum { TRIES = 4000 };
+	static char seen[65536][HEX_MAX]; /* the nonces made, by slot */
+	char user[DIGEST_USER_MAX], older[HEX_MAX], *n = NULL;
+	struct digest *d;
+	int tries;
+
+	if (write_users())
+		return 1;
+	d = digest_new("md5", 300);
+	TEST_ASSERT(d);
+	memset(seen, 0, sizeof(seen));
+	/* nonces until two fall in one slot (about 320 expected), each a
+	 * millisecond younger than the one before */
+	for (tries = 0; tries < TRIES; tries++) {
+		usleep(1000);
+		n = new_nonce(d);
+		TEST_ASSERT(n);
+		if (seen[slot_of(n)][0])
+			break;
+		snprintf(seen[slot_of(n)], HEX_MAX, "%s", n);
+	}
+	TEST_ASSERT(tries < TRIES);
+	snprintf(older, sizeof(older), "%s", seen[slot_of(n)]);
+	struct answer a = ans("alice", "wonderland", "MD5", older, "00000001");
+	struct answer b = ans("alice", "wonderland", "MD5", n, "00000001");
+	TEST_EQ(answer(d, "REGISTER", false, &a, user, sizeof(user)),
+	        DIGEST_OK);
+	TEST_EQ(answer(d, "REGISTER", false, &b, user, sizeof(user)),
+	        DIGEST_OK);
+	/* the older one's request again, and its next count: stale */
+	TEST_EQ(answer(d, "REGISTER", false, &a, user, sizeof(user)),
+	        DIGEST_STALE);
+	a.nc = "00000002";
+	TEST_EQ(answer(d, "REGISTER", false, &a, user, sizeof(user)),
+	        DIGEST_STALE);
+	/* the younger one keeps its counts */
+	TEST_EQ(answer(d, "REGISTER", false, &b, user, sizeof(user)),
+	        DIGEST_FAIL);
+	b.nc = "00000002";
+	TEST_EQ(answer(d, "REGISTER", false, &b, user, sizeof(user)),
+	        DIGEST_OK);
+	mem_deref(d);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(rfc_vectors),   UNIT_TEST(response_errors),
-		UNIT_TEST(check_answers), UNIT_TEST(algorithm_not_offered),
-		UNIT_TEST(headers),       UNIT_TEST(challenges),
-		UNIT_TEST(stale_nonce),   UNIT_TEST(users_file),
+		UNIT_TEST(rfc_vectors),
+		UNIT_TEST(response_errors),
+		UNIT_TEST(check_answers),
+		UNIT_TEST(algorithm_not_offered),
+		UNIT_TEST(headers),
+		UNIT_TEST(challenges),
+		UNIT_TEST(stale_nonce),
+		UNIT_TEST(users_file),
+		UNIT_TEST(evicted_nonce_not_replayable),
 	};
 	int r = unit_main("digest", tests, ARRAY_SIZE(tests));
 

@@ -382,9 +382,21 @@ static int nonce_check(struct digest *d, const struct pl *nonce,
 	}
 }
 
-/* A nonce count must grow for each use of a nonce (no qop: used once) */
-static bool nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
-                     uint32_t nc)
+/*
+ * A nonce count must grow for each use of a nonce (no qop: used once).
+ * Has this nonce count not been seen with this nonce?  One slot per hash
+ * of the nonce's random part remembers the last nonce used there and its
+ * highest count.  A nonce not in its slot is new only if it is younger
+ * than the slot's (which it then takes); an older one may have been
+ * there and been pushed out, so its counts are no longer known: it is
+ * answered as stale (the phone gets a fresh nonce, one round trip), never
+ * taken, so a captured request cannot be replayed once its nonce has
+ * left the table.
+ *
+ * @return 0 (fresh), EALREADY (a count seen before), ESTALE
+ */
+static int nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
+                    uint32_t nc)
 {
 	uint32_t slot = hash_joaat((const uint8_t *)nonce->p + TOKEN_RANDOM_OFF,
 	                           TOKEN_RANDOM_HEX) %
@@ -394,18 +406,17 @@ static bool nc_fresh(struct digest *d, const struct pl *nonce, uint64_t issued,
 	if (s->issued == issued &&
 	    !memcmp(s->rnd, nonce->p + TOKEN_RANDOM_OFF, TOKEN_RANDOM_HEX)) {
 		if (nc <= s->nc)
-			return false;
+			return EALREADY;
 		s->nc = nc;
-		return true;
+		return 0;
 	}
-	/* a slot taken by a live nonce is given up: that nonce's later
-	 * uses will look unseen, which only costs the client a retry if
-	 * its count does not grow */
+	if (s->issued && s->issued >= issued)
+		return ESTALE;
 	memcpy(s->rnd, nonce->p + TOKEN_RANDOM_OFF, TOKEN_RANDOM_HEX);
 	s->rnd[TOKEN_RANDOM_HEX] = '\0';
 	s->issued = issued;
 	s->nc = nc;
-	return true;
+	return 0;
 }
 
 struct creds {
@@ -597,7 +608,10 @@ enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,
 		return DIGEST_STALE;
 	if (e)
 		return DIGEST_FAIL;
-	if (!nc_fresh(d, &c->nonce, issued, nc))
+	e = nc_fresh(d, &c->nonce, issued, nc);
+	if (e == ESTALE)
+		return DIGEST_STALE;
+	if (e)
 		return DIGEST_FAIL;
 
 	snprintf(user, usersz, "%s", u->name);
