@@ -141,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)sipfwd_headers(out, msg, 1, 69, "example.test",
 			                     &body);
 		} else if (out) {
-			(void)sipfwd_response(out, msg, NULL, true, &body);
+			(void)sipfwd_response(out, msg, NULL, true, &body, NULL,
+			                      NULL);
 		}
 		sdp(msg, &body);
 	}

@@ -41,7 +41,10 @@ call site-a alice 10.77.1.10 bob || fail "alice -> bob"
 wait_uas "bob"
 received uas-bob INVITE | grep -q "^Record-Route: <sip:10.77.1.1:5060;lr;sofw=isite-b" ||
 	fail "site-b's Record-Route missing"
-received uas-bob INVITE | grep -q "sofw=isite-a" || fail "site-a's Record-Route missing"
+# site-a's entry is there, hidden from site-b (review L7)
+received uas-bob INVITE | grep -q "^Record-Route: <sip:192.0.2.1:5060;lr;sofw=h\." ||
+	fail "site-a's Record-Route missing, or not hidden from site-b"
+received uas-bob INVITE | grep -q "sofw=isite-a" && fail "site-b saw site-a's Record-Route in clear"
 
 log "== inside calls inside on the same HRAC"
 answer site-a alice2 10.77.1.11 uas.xml

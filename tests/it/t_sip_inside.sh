@@ -30,3 +30,24 @@ grep -q "received=127\.0\.0\.1" <<<"$invite" &&
 grep -q "^Via: SIP/2.0/UDP 10\.77\.1\.10:5061" <<<"$invite" ||
 	fail "the phone's Via is not passed on: $(grep ^Via <<<"$invite")"
 log "olivia saw no Route to hrac and no gateway address"
+# the site's Record-Route entry, as the outside party sees it, names
+# neither the HRAC nor its LAN address (review L7): ours stands in
+rr=$(grep "^Record-Route" <<<"$invite")
+[ -n "$rr" ] || fail "olivia's INVITE has no Record-Route"
+grep -qE "10\.77\.|site-a" <<<"$rr" && fail "olivia saw the site in the Record-Route: $rr"
+log "olivia's Record-Route names no site: $(tr '\n' ' ' <<<"$rr")"
+
+log "== olivia calls alice: the answer she gets names no site either"
+register site-a alice 10.77.1.10
+answer site-a alice 10.77.1.10 uas.xml
+call - olivia 192.0.2.10 alice || fail "olivia could not call alice (or her BYE failed)"
+wait_uas "alice, called by olivia"
+ok=$(received uac-olivia-alice "SIP/2.0 200" | tr -d '\r')
+rr=$(grep "^Record-Route" <<<"$ok")
+[ -n "$rr" ] || fail "olivia's 200 OK has no Record-Route"
+grep -qE "10\.77\.|site-a" <<<"$rr" && fail "olivia saw the site in the 200's Record-Route: $rr"
+[ "$(grep -o "sofw=" <<<"$rr" | wc -l)" = 2 ] || fail "olivia's 200 lost a Record-Route value: $rr"
+inv=$(received uas-alice INVITE | tr -d '\r')
+grep -q "^Record-Route: <sip:10\.77\.1\.1:5060;lr;sofw=isite-a\." <<<"$inv" ||
+	fail "alice did not get her site's entry in clear: $(grep ^Record-Route <<<"$inv")"
+log "alice's INVITE has her hrac's entry, olivia's 200 has it hidden; the BYE went through both"

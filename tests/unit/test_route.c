@@ -26,6 +26,8 @@
 #include "lan_gw.h"
 #include "sipsrv.h"
 #include "route.h"
+#include "dialog.h"
+#include "statefield.h"
 #include "unit.h"
 
 enum {
@@ -156,8 +158,12 @@ static int value_is(const struct sipsrv *s, const char *val,
 	uint64_t issued = 0;
 	const char *tok;
 
+	/* "h:SIDE": hidden, bound to SIDE */
+	const char *shown = strncmp(side, "h:", 2) ? side : "h";
+
+	side = strncmp(side, "h:", 2) ? side : side + 2;
 	n = (size_t)snprintf(want, sizeof(want), "<sip:%s%s;lr;sofw=%s.",
-	                     hostport, params, side);
+	                     hostport, params, shown);
 	if (strncmp(val, want, n) || strlen(val) != n + TOK_HEX + 1 ||
 	    val[n + TOK_HEX] != '>') {
 		fprintf(stderr, "got %s\nwant %sTOKEN>\n", val, want);
@@ -222,22 +228,24 @@ static int rr_values(void)
 	TEST_EQ(value_is(&s, rr.val[1], "192.0.2.1:5060", "", "o", callid, t0),
 	        0);
 
-	/* site-a to outside (TCP): the outside's on top */
+	/* site-a to outside (TCP): the outside's on top; site-a's hidden
+	 * from the outside party (our address, no identity) */
 	TEST_EQ(rr_print(&s, &ot, &a, callid, &rr), 2);
 	TEST_EQ(value_is(&s, rr.val[0], "192.0.2.1:5060", ";transport=tcp", "o",
 	                 callid, t0),
 	        0);
-	TEST_EQ(value_is(&s, rr.val[1], "10.77.1.5:5060", "", "isite-a", callid,
-	                 t0),
+	TEST_EQ(value_is(&s, rr.val[1], "192.0.2.1:5060", "", "h:isite-a",
+	                 callid, t0),
 	        0);
 
-	/* site-a to site-c (an IPv6 LAN address, TCP) */
+	/* site-a to site-c (an IPv6 LAN address, TCP): site-a's hidden
+	 * from site-c */
 	TEST_EQ(rr_print(&s, &c, &a, callid, &rr), 2);
 	TEST_EQ(value_is(&s, rr.val[0], "[fd00::5]:5070", ";transport=tcp",
 	                 "isite-c", callid, t0),
 	        0);
-	TEST_EQ(value_is(&s, rr.val[1], "10.77.1.5:5060", "", "isite-a", callid,
-	                 t0),
+	TEST_EQ(value_is(&s, rr.val[1], "192.0.2.1:5060", "", "h:isite-a",
+	                 callid, t0),
 	        0);
 
 	/* site-b never said its LAN address: ours stands in */
@@ -245,8 +253,8 @@ static int rr_values(void)
 	TEST_EQ(value_is(&s, rr.val[0], "192.0.2.1:5060", "", "isite-b", callid,
 	                 t0),
 	        0);
-	TEST_EQ(value_is(&s, rr.val[1], "10.77.1.5:5060", "", "isite-a", callid,
-	                 t0),
+	TEST_EQ(value_is(&s, rr.val[1], "192.0.2.1:5060", "", "h:isite-a",
+	                 callid, t0),
 	        0);
 
 	/* a LAN address said again, changed */
@@ -778,13 +786,173 @@ static int tags_and_age(void)
 	return 0;
 }
 
+/* A site's hidden entry is ours for a request of its dialog only: the
+ * dialog says which site's token it must be */
+static int hidden_recognised(void)
+{
+	struct iface o = outside(false, 0), a = inside("site-a", false);
+	char line[1024], *fld[16];
+	struct route_pre rp;
+	struct sipsrv s;
+	struct rr rr;
+	size_t n;
+
+	TEST_EQ(srv_init(&s, 1, false), 0);
+	TEST_EQ(dialogs_alloc(&s.dialogs, 10, 3600), 0);
+	/* site-a called the outside party: it sees site-a's entry hidden */
+	TEST_EQ(rr_print(&s, &o, &a, callid, &rr), 2);
+	TEST_ASSERT(strstr(rr.val[1], "sofw=h.") != NULL);
+	TEST_ASSERT(strstr(rr.val[1], "site-a") == NULL);
+	TEST_ASSERT(strstr(rr.val[1], "10.77.") == NULL);
+	/* no such dialog: not ours */
+	TEST_EQ(pre(&s, ROUTES(rr.val[0], rr.val[1]), callid, &rp), 1);
+
+	snprintf(line, sizeof(line),
+	         "d\t%s\ta\tb\ti,0,site-a\t10.77.1.20:5060\tUDP"
+	         "\tsip:alice@10.77.1.20\to,0,0\t198.51.100.20:5060\tUDP"
+	         "\tsip:bob@198.51.100.20",
+	         callid);
+	n = statefield_split(line, fld, 16);
+	TEST_EQ(dialogs_state_read(s.dialogs, fld, n), 0);
+	/* the outside party's BYE: both popped, the last facing site-a */
+	TEST_EQ(pre(&s, ROUTES(rr.val[0], rr.val[1]), callid, &rp), 2);
+	TEST_ASSERT(rp.have_last && rp.last.inside);
+	TEST_STREQ(rp.last.hrac, "site-a");
+	/* the tokens are the dialog's: another call's request pops none */
+	TEST_EQ(pre(&s, ROUTES(rr.val[0], rr.val[1]), "other-call", &rp), 0);
+	s.dialogs = mem_deref(s.dialogs);
+	srv_close(&s);
+	return 0;
+}
+
+/* A response with our Record-Route values, going to @to: the values as
+ * route_rr_rewrite writes them */
+static int rewrite_as(struct sipsrv *s, const struct rr *in,
+                      const struct iface *to, struct rr *out, bool one_line)
+{
+	struct mbuf *mb = mbuf_alloc(2048), *w = mbuf_alloc(512);
+	struct sip_msg *msg = NULL;
+	struct le *le;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!mb || !w)
+		goto out;
+	if (mbuf_printf(
+	        mb,
+	        "SIP/2.0 200 OK\r\n"
+	        "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-1\r\n"
+	        "Record-Route: %s%s%s\r\n"
+	        "From: <sip:alice@sofw.test>;tag=%s\r\n"
+	        "To: <sip:bob@sofw.test>;tag=b\r\n"
+	        "Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
+	        "Content-Length: 0\r\n\r\n",
+	        in->val[0], one_line ? ", " : "\r\nRecord-Route: ", in->val[1],
+	        ftag, callid))
+		goto out;
+	mb->pos = 0;
+	if (sip_msg_decode(&msg, mb))
+		goto out;
+	LIST_FOREACH(&msg->hdrl, le)
+	{
+		const struct sip_hdr *h = le->data;
+
+		if (h->id != SIP_HDR_RECORD_ROUTE || out->n == 2)
+			continue;
+		mbuf_reset(w);
+		if (route_rr_rewrite(s, w, msg, &h->val, to) ||
+		    w->end >= sizeof(out->val[0]))
+			goto out;
+		memcpy(out->val[out->n], w->buf, w->end);
+		out->val[out->n++][w->end] = '\0';
+	}
+	r = (int)out->n;
+out:
+	mem_deref(msg);
+	mem_deref(mb);
+	mem_deref(w);
+	return r;
+}
+
+static int rewrite(struct sipsrv *s, const struct rr *in,
+                   const struct iface *to, struct rr *out)
+{
+	return rewrite_as(s, in, to, out, false);
+}
+
+/* RFC 3261 §16.7 step 4: a site's entry in clear for that site's phones
+ * only; anyone else's copy is hidden; nobody else's values change */
+static int rr_rewritten(void)
+{
+	const uint64_t t0 = wall_ms();
+	struct iface o = outside(false, 0), a = inside("site-a", false);
+	struct iface b = inside("site-b", false);
+	struct sipsrv s;
+	struct rr rr, got;
+
+	TEST_EQ(srv_init(&s, 1, false), 0);
+	/* site-a called out: the answer going back to site-a has site-a's
+	 * entry in clear again */
+	TEST_EQ(rr_print(&s, &o, &a, callid, &rr), 2);
+	TEST_EQ(rewrite(&s, &rr, &a, &got), 2);
+	TEST_STREQ(got.val[0], rr.val[0]);
+	TEST_EQ(value_is(&s, got.val[1], "10.77.1.5:5060", "", "isite-a",
+	                 callid, t0),
+	        0);
+	/* going to another site or outside, it stays hidden */
+	TEST_EQ(rewrite(&s, &rr, &b, &got), 2);
+	TEST_STREQ(got.val[1], rr.val[1]);
+	TEST_EQ(rewrite(&s, &rr, &o, &got), 2);
+	TEST_STREQ(got.val[1], rr.val[1]);
+
+	/* an outside party called site-a: the answer going out hides it */
+	TEST_EQ(rr_print(&s, &a, &o, callid, &rr), 2);
+	TEST_EQ(rewrite(&s, &rr, &o, &got), 2);
+	TEST_EQ(value_is(&s, got.val[0], "192.0.2.1:5060", "", "h:isite-a",
+	                 callid, t0),
+	        0);
+	TEST_STREQ(got.val[1], rr.val[1]);
+	TEST_EQ(rewrite(&s, &rr, &a, &got), 2);
+	TEST_STREQ(got.val[0], rr.val[0]);
+
+	/* both values on one line, as phones echo them: each rewritten,
+	 * none lost */
+	TEST_EQ(rr_print(&s, &o, &a, callid, &rr), 2);
+	TEST_EQ(rewrite_as(&s, &rr, &a, &got, true), 1);
+	{
+		char *second = strstr(got.val[0], ", <");
+
+		TEST_ASSERT(second != NULL);
+		*second = '\0';
+		TEST_STREQ(got.val[0], rr.val[0]);
+		TEST_EQ(value_is(&s, second + 2, "10.77.1.5:5060", "",
+		                 "isite-a", callid, t0),
+		        0);
+	}
+
+	/* a value that only looks like ours (another key) is not touched */
+	{
+		struct sipsrv other;
+		struct rr forged;
+
+		TEST_EQ(srv_init(&other, 9, false), 0);
+		TEST_EQ(rr_print(&other, &a, &o, callid, &forged), 2);
+		TEST_EQ(rewrite(&s, &forged, &o, &got), 2);
+		TEST_STREQ(got.val[0], forged.val[0]);
+		srv_close(&other);
+	}
+	srv_close(&s);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(rr_values),      UNIT_TEST(rr_ipv6),
-		UNIT_TEST(rr_long_callid), UNIT_TEST(recognised),
-		UNIT_TEST(not_recognised), UNIT_TEST(invalid_sides),
-		UNIT_TEST(long_values),    UNIT_TEST(tags_and_age),
+		UNIT_TEST(rr_values),         UNIT_TEST(rr_ipv6),
+		UNIT_TEST(rr_long_callid),    UNIT_TEST(recognised),
+		UNIT_TEST(not_recognised),    UNIT_TEST(invalid_sides),
+		UNIT_TEST(long_values),       UNIT_TEST(tags_and_age),
+		UNIT_TEST(hidden_recognised), UNIT_TEST(rr_rewritten),
 	};
 	int r;
 

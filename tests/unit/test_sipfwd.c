@@ -367,7 +367,7 @@ static int responses(void)
 	struct pl nb = PL("v=0\r\n");
 
 	TEST_ASSERT(msg && mb);
-	TEST_EQ(sipfwd_response(mb, msg, NULL, true, NULL), 0);
+	TEST_EQ(sipfwd_response(mb, msg, NULL, true, NULL, NULL, NULL), 0);
 	TEST_EQ(mb->pos, 0);
 	snprintf(want, sizeof(want),
 	         "%s"
@@ -385,7 +385,7 @@ static int responses(void)
 	mbuf_reset(mb);
 	TEST_EQ(sipfwd_response(mb, msg,
 	                        "Proxy-Authenticate: Digest realm=\"all\"\r\n",
-	                        false, &nb),
+	                        false, &nb, NULL, NULL),
 	        0);
 	snprintf(want, sizeof(want),
 	         "%s"
@@ -410,7 +410,8 @@ static int responses(void)
 	                 SIP_TRANSP_UDP);
 	TEST_ASSERT(msg);
 	mbuf_reset(mb);
-	TEST_EQ(sipfwd_response(mb, msg, NULL, true, NULL), EBADMSG);
+	TEST_EQ(sipfwd_response(mb, msg, NULL, true, NULL, NULL, NULL),
+	        EBADMSG);
 	mem_deref(msg);
 	mem_deref(mb);
 	return 0;

@@ -45,7 +45,8 @@ struct answered {
 	char branch[BRANCH_MAX]; /* of our Via toward the UAS */
 	char callid[256];
 	uint32_t cseq;
-	struct sa dst; /* upstream */
+	struct sa dst;   /* upstream */
+	struct iface to; /* the side upstream is */
 	enum sip_transp tp;
 	void *sock;        /* the upstream request's, referenced */
 	struct mbuf *body; /* as it went upstream */
@@ -292,6 +293,7 @@ static void answered_add(struct ptx *t, const struct sip_msg *resp,
 	pl_strcpy(&resp->callid, a->callid, sizeof(a->callid));
 	a->cseq = resp->cseq.num;
 	a->dst = *dst;
+	a->to = t->o.in;
 	a->tp = t->req->tp;
 	a->sock = mem_ref(t->req->sock);
 	hash_append(px->answered, hash_joaat_pl(&resp->via.branch), &a->he, a);
@@ -333,6 +335,20 @@ static void record_dialog(struct ptx *t, const struct sip_msg *resp,
 	(void)dialogs_save(s->dialogs, resp, &p[0], &p[1]);
 }
 
+/* Record-Route values of a response as the side it goes to sees them */
+struct rr_to {
+	struct sipsrv *s;
+	const struct iface *to;
+};
+
+static int rr_for(struct mbuf *mb, const struct sip_msg *resp,
+                  const struct pl *val, void *arg)
+{
+	const struct rr_to *r = arg;
+
+	return route_rr_rewrite(r->s, mb, resp, val, r->to);
+}
+
 static void send_upstream(struct ptx *t, const struct sip_msg *resp,
                           const char *challenges, const struct iface *from)
 {
@@ -348,7 +364,10 @@ static void send_upstream(struct ptx *t, const struct sip_msg *resp,
 	if (!sipfwd_body(resp, &body))
 		nb = relay_body(s, resp, &body, from, &t->o.in, &sdp,
 		                &rewritten);
-	e = sipfwd_response(mb, resp, challenges, challenges == NULL, nb);
+	struct rr_to rt = { s, &t->o.in };
+
+	e = sipfwd_response(mb, resp, challenges, challenges == NULL, nb,
+	                    rr_for, &rt);
 	sip_reply_addr(&dst, t->req, true);
 	if (!e && t->invite && resp->scode >= 200 && resp->scode < 300)
 		answered_add(t, resp, &dst, nb ? nb : &body);
@@ -793,7 +812,8 @@ bool proxy_stray_response(struct proxy *px, const struct sip_msg *msg)
 		return true;
 	body.p = (const char *)a->body->buf;
 	body.l = a->body->end;
-	if (!sipfwd_response(mb, msg, NULL, true, &body))
+	if (!sipfwd_response(mb, msg, NULL, true, &body, rr_for,
+	                     &(struct rr_to){ s, &a->to }))
 		sip_send(s->sip, a->sock, a->tp, &a->dst, mb);
 	mem_deref(mb);
 	return true;

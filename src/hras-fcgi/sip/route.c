@@ -2,7 +2,10 @@
  * @file route.c  Where a SIP message comes from and where it goes
  *
  * Record-Route token, sofw=SIDE.TOKEN: SIDE is "o" for the outside
- * interface, "i" followed by the HRAC identity for the inside of a site;
+ * interface, "i" followed by the HRAC identity for the inside of a site,
+ * "h" for a site's entry as parties on other sides see it (hidden: our
+ * own address stands for the HRAC's LAN address, no identity is named;
+ * the token is the same, so only the dialog's own site verifies it);
  * TOKEN (token.h, 16 MAC digits) is bound to SIDE "|" Call-ID "|" the
  * caller's tag under the key kept in the state file, in wall-clock time
  * so that it outlives a restart, and expires after --dialog-max.  A
@@ -22,6 +25,7 @@
 #include "iface.h"
 #include "lan_gw.h"
 #include "sipsrv.h"
+#include "dialog.h"
 #include "route.h"
 
 enum {
@@ -121,9 +125,21 @@ static const struct sa *own_laddr(const struct sipsrv *s, int af)
 	return &s->laddr[0];
 }
 
-/* One Record-Route value: where the party on @i sends its requests */
+/* A site's entry as a party on @seen_by's side sees it: hidden */
+static int rr_hidden(struct sipsrv *s, struct mbuf *mb,
+                     const struct iface *seen_by, const struct pl *tok)
+{
+	return mbuf_printf(mb, "<sip:%J;lr;sofw=h.%r>",
+	                   own_laddr(s, seen_by->af), tok);
+}
+
+/*
+ * One Record-Route value: where the party on @i sends its requests; a
+ * site's entry hidden when the party on @seen_by is not of that site
+ */
 static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
-                    const struct pl *callid, const struct pl *tag)
+                    const struct pl *callid, const struct pl *tag,
+                    const struct iface *seen_by)
 {
 	const char *lan = i->inside ? sipsrv_lan_addr(s, i->hrac) : NULL;
 	char tok[PARAM_MAX + 1];
@@ -132,6 +148,12 @@ static int rr_value(struct sipsrv *s, struct mbuf *mb, const struct iface *i,
 	e = token(s, i, callid, tag, tok);
 	if (e)
 		return e;
+	if (i->inside && seen_by && !iface_same(i, seen_by)) {
+		struct pl t;
+
+		pl_set_str(&t, strrchr(tok, '.') + 1);
+		return rr_hidden(s, mb, seen_by, &t);
+	}
 	if (lan)
 		return mbuf_printf(mb, "<sip:%s%s;lr;sofw=%s>", lan,
 		                   i->tcp ? ";transport=tcp" : "", tok);
@@ -152,12 +174,12 @@ int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
 	int e;
 
 	e = mbuf_write_str(mb, "Record-Route: ");
-	e |= rr_value(s, mb, out, callid, tag);
+	e |= rr_value(s, mb, out, callid, tag, NULL);
 	/* two entries also between outside parties of another address
 	 * family or transport: each must reach us its own way */
 	if (!iface_same(out, in) || out->tcp != in->tcp || out->af != in->af) {
 		e |= mbuf_write_str(mb, "\r\nRecord-Route: ");
-		e |= rr_value(s, mb, in, callid, tag);
+		e |= rr_value(s, mb, in, callid, tag, out);
 	}
 	e |= mbuf_write_str(mb, "\r\n");
 	return e;
@@ -176,18 +198,16 @@ static bool token_ok(const struct sipsrv *s, const char *side, const char *tok,
 	                   NULL) == TOKEN_OK;
 }
 
-/* A Route value of ours: parse and verify its token */
-static bool route_ours(const struct sipsrv *s, const struct pl *val,
-                       const struct sip_msg *msg, struct iface *i)
+/* The side and token of a value with sofw=SIDE.TOKEN (not verified) */
+static bool rr_parts(const struct pl *val, struct sip_addr *addr,
+                     char side[SIDE_MAX + 1], struct pl *tok)
 {
-	char side[SIDE_MAX + 1];
-	struct sip_addr addr;
-	struct pl param, tp;
+	struct pl param;
 	const char *dot;
 	size_t slen;
 
-	if (sip_addr_decode(&addr, val) ||
-	    msg_param_decode(&addr.uri.params, "sofw", &param))
+	if (sip_addr_decode(addr, val) ||
+	    msg_param_decode(&addr->uri.params, "sofw", &param))
 		return false;
 	/* the side may hold dots (an HRAC id), the token is hex: the last */
 	for (dot = param.p + param.l; dot > param.p && dot[-1] != '.'; dot--)
@@ -197,26 +217,155 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 	dot--;
 	slen = (size_t)(dot - param.p);
 	if (slen < 1 || slen > SIDE_MAX ||
-	    (param.p[0] != 'i' && param.p[0] != 'o'))
+	    (param.p[0] != 'i' && param.p[0] != 'o' && param.p[0] != 'h') ||
+	    (param.p[0] != 'i' && slen != 1))
 		return false;
 	memcpy(side, param.p, slen);
 	side[slen] = '\0';
-	/* bound to the caller's tag: the From tag of the caller's requests,
-	 * the To tag of the callee's */
-	if (!token_ok(s, side, dot + 1, param.l - slen - 1, &msg->callid,
-	              &msg->from.tag) &&
-	    !token_ok(s, side, dot + 1, param.l - slen - 1, &msg->callid,
-	              &msg->to.tag))
+	if (side[0] == 'i' && !hracs_id_valid(side + 1, slen - 1))
 		return false;
+	tok->p = dot + 1;
+	tok->l = param.l - slen - 1;
+	return true;
+}
 
+/* A token bound to the caller's tag: the From tag of the caller's
+ * requests, the To tag of the callee's */
+static bool token_of_dialog(const struct sipsrv *s, const char *side,
+                            const struct pl *tok, const struct sip_msg *msg)
+{
+	return token_ok(s, side, tok->p, tok->l, &msg->callid,
+	                &msg->from.tag) ||
+	       token_ok(s, side, tok->p, tok->l, &msg->callid, &msg->to.tag);
+}
+
+/* A Route value of ours: parse and verify its token */
+static bool route_ours(const struct sipsrv *s, const struct pl *val,
+                       const struct sip_msg *msg, struct iface *i)
+{
+	char side[SIDE_MAX + 1];
+	struct sip_addr addr;
+	struct pl tok, tp;
+
+	if (!rr_parts(val, &addr, side, &tok))
+		return false;
 	memset(i, 0, sizeof(i[0]));
+	if (side[0] == 'h') {
+		/* a site's hidden entry: the token of one of the dialog's
+		 * inside parties */
+		const struct dialog *d;
+		int k = 0;
+
+		d = s->dialogs ? dialogs_find(s->dialogs, msg, &k) : NULL;
+		for (int j = 0; d && j < 2 && !i->inside; j++) {
+			const struct iface *p = &d->party[j].side;
+
+			snprintf(side, sizeof(side), "i%s", p->hrac);
+			if (p->inside && token_of_dialog(s, side, &tok, msg))
+				*i = *p;
+		}
+		return i->inside;
+	}
+	if (!token_of_dialog(s, side, &tok, msg))
+		return false;
 	i->inside = side[0] == 'i';
 	snprintf(i->hrac, sizeof(i->hrac), "%s", side + 1);
-	if (i->inside ? !hracs_id_valid(i->hrac, strlen(i->hrac)) : slen != 1)
-		return false;
 	i->tcp = !msg_param_decode(&addr.uri.params, "transport", &tp) &&
 	         !pl_strcasecmp(&tp, "tcp");
 	return true;
+}
+
+/**
+ * A Record-Route value of a response going to the party on @to: a site's
+ * entry of ours in clear for that site's own phones only, hidden for
+ * every other party (RFC 3261 §16.7 step 4: a proxy may rewrite the
+ * values it added), so an outside party or another site learns neither
+ * the HRAC's identity nor its LAN address
+ */
+static int rr_rewrite_one(struct sipsrv *s, struct mbuf *mb,
+                          const struct sip_msg *resp, const struct pl *val,
+                          const struct iface *to)
+{
+	char side[SIDE_MAX + 1];
+	struct sip_addr addr;
+	struct pl tok;
+
+	if (!rr_parts(val, &addr, side, &tok) || side[0] == 'o')
+		return mbuf_write_pl(mb, val);
+	if (side[0] == 'i') {
+		struct iface i;
+
+		memset(&i, 0, sizeof(i));
+		i.inside = true;
+		snprintf(i.hrac, sizeof(i.hrac), "%s", side + 1);
+		if (iface_same(&i, to) ||
+		    !token_ok(s, side, tok.p, tok.l, &resp->callid,
+		              &resp->from.tag))
+			return mbuf_write_pl(mb, val);
+		return rr_hidden(s, mb, to, &tok);
+	}
+	/* hidden: in clear again if it is the entry of @to's site */
+	snprintf(side, sizeof(side), "i%s", to->hrac);
+	if (!to->inside ||
+	    !token_ok(s, side, tok.p, tok.l, &resp->callid, &resp->from.tag))
+		return mbuf_write_pl(mb, val);
+	{
+		const char *lan = sipsrv_lan_addr(s, to->hrac);
+
+		if (lan)
+			return mbuf_printf(mb, "<sip:%s%s;lr;sofw=%s.%r>", lan,
+			                   to->tcp ? ";transport=tcp" : "",
+			                   side, &tok);
+		return mbuf_printf(mb, "<sip:%J%s;lr;sofw=%s.%r>",
+		                   own_laddr(s, 0),
+		                   to->tcp ? ";transport=tcp" : "", side, &tok);
+	}
+}
+
+/* A header line may hold several values, comma-separated (RFC 3261
+ * §7.3.1): each is rewritten on its own, the commas within <> or quotes
+ * kept */
+int route_rr_rewrite(struct sipsrv *s, struct mbuf *mb,
+                     const struct sip_msg *resp, const struct pl *val,
+                     const struct iface *to)
+{
+	const char *p = val->p, *end = val->p + val->l;
+	bool angle = false, quote = false, first = true;
+	int e = 0;
+
+	while (p < end && !e) {
+		const char *v;
+		struct pl one;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		v = p;
+		for (; p < end; p++) {
+			if (quote) {
+				quote = *p != '"';
+			} else if (*p == '"') {
+				quote = true;
+			} else if (*p == '<') {
+				angle = true;
+			} else if (*p == '>') {
+				angle = false;
+			} else if (*p == ',' && !angle) {
+				break;
+			}
+		}
+		one.p = v;
+		one.l = (size_t)(p - v);
+		while (one.l &&
+		       (one.p[one.l - 1] == ' ' || one.p[one.l - 1] == '\t'))
+			one.l--;
+		if (!one.l)
+			continue;
+		if (!first)
+			e = mbuf_write_str(mb, ", ");
+		first = false;
+		e = e ? e : rr_rewrite_one(s, mb, resp, &one, to);
+	}
+	return e;
 }
 
 /*

@@ -7,7 +7,8 @@
  * Each entry carries a token, sofw=..., binding the interface to the
  * dialog's Call-ID under a key of the server's; a Route that names us
  * without a valid token is not ours, so no one can use HRAS to relay
- * in-dialog requests it never recorded.
+ * in-dialog requests it never recorded.  A site's entry is seen in clear
+ * by that site's phones only; other parties see it hidden (route.c).
  */
 
 struct sipsrv;
@@ -30,3 +31,6 @@ int route_preprocess(struct sipsrv *s, const struct sip_msg *msg,
 int route_rr_print(struct sipsrv *s, struct mbuf *mb, const struct iface *out,
                    const struct iface *in, const struct pl *callid,
                    const struct pl *tag);
+int route_rr_rewrite(struct sipsrv *s, struct mbuf *mb,
+                     const struct sip_msg *resp, const struct pl *val,
+                     const struct iface *to);

@@ -187,11 +187,13 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
  * A response passed upstream: the status line, every header but the top
  * Via (ours) and, with @own_challenges false, WWW-/Proxy-Authenticate,
  * then @extra_headers (each ending in CRLF, may be NULL), a corrected
- * Content-Length and the body (or @new_body: the SDP the relay wrote)
+ * Content-Length and the body (or @new_body: the SDP the relay wrote).
+ * Each Record-Route value is written by @rrh when given (a proxy may
+ * rewrite the values it added, RFC 3261 §16.7 step 4)
  */
 int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
                     const char *extra_headers, bool own_challenges,
-                    const struct pl *new_body)
+                    const struct pl *new_body, sipfwd_rr_h *rrh, void *rr_arg)
 {
 	bool first_via = true;
 	struct pl body;
@@ -218,6 +220,12 @@ int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
 		if (!own_challenges && (hdr->id == SIP_HDR_WWW_AUTHENTICATE ||
 		                        hdr->id == SIP_HDR_PROXY_AUTHENTICATE))
 			continue;
+		if (rrh && hdr->id == SIP_HDR_RECORD_ROUTE) {
+			err |= mbuf_write_str(mb, "Record-Route: ");
+			err |= rrh(mb, msg, &hdr->val, rr_arg);
+			err |= mbuf_write_str(mb, "\r\n");
+			continue;
+		}
 		err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
 	}
 	if (extra_headers)

@@ -19,7 +19,9 @@ int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
                    uint32_t routes_popped, int maxfwd, const char *own_realm,
                    const struct pl *body);
+typedef int(sipfwd_rr_h)(struct mbuf *mb, const struct sip_msg *msg,
+                         const struct pl *val, void *arg);
 int sipfwd_response(struct mbuf *mb, const struct sip_msg *msg,
                     const char *extra_headers, bool own_challenges,
-                    const struct pl *new_body);
+                    const struct pl *new_body, sipfwd_rr_h *rrh, void *rr_arg);
 int sipfwd_maxfwd(const struct sip_msg *msg);
