@@ -186,13 +186,23 @@ static void to_tunnel(struct sip_lan *l, const struct sa *src,
 		sip_lan_refuse(l, &f, "Tunnel Queue Full");
 }
 
+static bool is_crlf_only(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
 static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
 {
 	struct sip_lan *l = arg;
 	size_t len = mbuf_get_left(mb);
 
-	/* a bare CRLF keepalive is for the next hop, not the server */
-	if (len <= 4 && strspn((const char *)mbuf_buf(mb), "\r\n") == len)
+	/* a bare CRLF keepalive is for the next hop, not the server (the
+	 * datagram is not a string: no strspn past its end) */
+	if (len <= 4 && is_crlf_only(mbuf_buf(mb), len))
 		return;
 	to_tunnel(l, src, mbuf_buf(mb), len, false);
 }

@@ -77,6 +77,12 @@ received uas-trunk INVITE | grep -q "^INVITE sip:someone@elsewhere.test SIP/2.0"
 	fail "the trunk did not get the Request-URI unchanged"
 
 log "== and the daemon serves calls as before"
+log "== keepalives to hrac: a bare CRLF, two, and a lone LF (datagrams, not strings)"
+for k in '\r\n' '\r\n\r\n' '\n'; do
+	in_site site-a bash -c "printf '$k' >/dev/udp/10.77.1.1/5060" ||
+		fail "could not send a keepalive to hrac"
+done
+
 answer - olivia 192.0.2.10 uas.xml
 call site-a alice 10.77.1.10 olivia || fail "a call after the bad input"
 wait_uas "olivia"
