@@ -15,9 +15,12 @@
 #          the OpenVPN server)
 #   hras   hras-fcgi (on the reference path: the OpenVPN server, the
 #          outside process that holds the tunnel's state)
+#   net    nothing killed: the site's uplink (Squid's host to the
+#          outside) silent, every packet dropped, and restored 1 s
+#          later (tests/fault.sh); both paths cross it
 #
 # Recovery: from the moment the component is usable again (it accepts
-# TCP; hras-fcgi: it logs "ready") to the first packet after it on the
+# TCP; hras-fcgi: it logs "ready"; net: the uplink is restored) to the first packet after it on the
 # stream that comes back last; "never" if one did not within
 # FAULT_POST_MS (8 s).  Loss and duplicates: packets of the four streams.
 #
@@ -32,13 +35,13 @@
 # the same two calls once SIP had set them up, carried as plain IP with
 # no relay (the VPN's best case; its SIP server plays no part in it).
 #
-# FAULT_BENCH=squid,nginx,hras selects faults; FAULT_BENCH_ROUNDS
+# FAULT_BENCH=squid,nginx,hras,net selects faults; FAULT_BENCH_ROUNDS
 # (default 2) runs each that many times, one table row each.
 . "$(dirname "$0")/../tests/fault.sh"
 
 FAULT_POST_MS=${FAULT_POST_MS:-8000}
 ROUNDS=${FAULT_BENCH_ROUNDS:-2}
-FAULTS=${FAULT_BENCH:-squid,nginx,hras}
+FAULTS=${FAULT_BENCH:-squid,nginx,hras,net}
 STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
 V=$T/ovpn
 VPN_IN=10.77.99.2 VPN_OUT=10.77.99.1
@@ -178,7 +181,7 @@ figures() {
 
 sofw_fault() {
 	local what=$1 round=$2 ok=yes p
-	log "==== SoFW: $what killed mid-call (round $round)"
+	log "==== SoFW mid-call, $(fault_says "$what") (round $round)"
 	fault_calls
 	fault_run "$what"
 	figures sofw "$what" "$round"
@@ -204,8 +207,9 @@ vpn_fault() {
 	squid) comp=squid ;;
 	nginx) comp=ovpn_nginx ;;
 	hras) comp=ovpn_server ;;
+	net) comp=net ;;
 	esac
-	log "==== OpenVPN: $comp killed mid-call (round $round)"
+	log "==== OpenVPN mid-call, $(fault_says "$comp") (round $round)"
 	vpn_up
 	vpn_streams
 	fault_run "$comp"
@@ -217,7 +221,7 @@ fault_hrac connect >/dev/null
 vpn_world
 
 for round in $(seq "$ROUNDS"); do
-	for what in squid nginx hras; do
+	for what in squid nginx hras net; do
 		case ",$FAULTS," in *",$what,"*) ;; *) continue ;; esac
 		vpn_fault "$what" "$round"
 		sofw_fault "$what" "$round"
@@ -235,17 +239,19 @@ ratio() {
 }
 echo
 echo "fault bench: two calls, 50 packets/s each way (4 streams); the component"
-echo "killed and started again ${FAULT_RESTART_MS} ms later; recovery from the moment it"
-echo "is usable again; ratio SoFW / OpenVPN (below 1: SoFW is back sooner)"
+echo "killed and started again (or the uplink silent and restored) ${FAULT_RESTART_MS} ms later;"
+echo "recovery from the moment it is usable again; ratio SoFW / OpenVPN (below 1:"
+echo "SoFW is back sooner)"
 printf '  %-23s %5s %8s %10s %6s %11s %11s %7s %4s\n' fault round "SoFW ms" \
 	"OpenVPN ms" ratio "loss SoFW" "loss OVPN" "dup S/O" BYE
 for round in $(seq "$ROUNDS"); do
-	for what in squid nginx hras; do
+	for what in squid nginx hras net; do
 		case ",$FAULTS," in *",$what,"*) ;; *) continue ;; esac
 		case $what in
 		squid) label="Squid" ;;
 		nginx) label="nginx" ;;
 		hras) label="hras-fcgi / OVPN server" ;;
+		net) label="uplink silent" ;;
 		esac
 		s=sofw,$what,$round o=ovpn,$what,$round
 		printf '  %-23s %5s %8s %10s %6s %11s %11s %7s %4s\n' "$label" "$round" \
@@ -255,5 +261,5 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 echo "  (loss: packets of the four streams lost / sent; BYE: both SoFW calls"
-echo "  ended with BYE 200; goal: SoFW back within 500 ms of Squid and nginx,"
-echo "  1000 ms of hras-fcgi)"
+echo "  ended with BYE 200; goal: SoFW back within 500 ms of Squid, nginx and"
+echo "  the uplink, 1000 ms of hras-fcgi)"

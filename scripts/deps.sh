@@ -9,7 +9,8 @@ set -u
 purpose=${1:-check}
 
 build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
-run="nginx squid spawn-fcgi openssl curl iproute2 procps psmisc python3 groff-base"
+# nftables: the network fault (tests/fault.sh, net) silences a link
+run="nginx squid spawn-fcgi openssl curl iproute2 nftables procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
 # the second real softphone of the suite (tests/it/t_linphone.sh) and the
 # tones it plays

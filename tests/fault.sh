@@ -21,8 +21,15 @@
 # send an UPDATE a few hundred ms after the kill, so a SIP request
 # crosses the fault each way, and hang up after the streams with BYE,
 # expecting 200 (tests/sipp/uac_talk.xml).
+#
+# The network fault, net, kills nothing: site a's uplink (the link from
+# Squid's host to the outside) goes silent, every packet either way
+# dropped as it arrives at either end (nftables, netdev ingress: no RST,
+# no ICMP, the link stays up, as when a line or a router beyond it
+# fails), and comes back FAULT_RESTART_MS later; BACK is the moment the
+# rules are gone.  NS_TAG (default flt) names the namespaces.
 
-NS_TAG=flt
+NS_TAG=${NS_TAG:-flt}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
@@ -33,7 +40,16 @@ FAULT_RESTART_MS=${FAULT_RESTART_MS:-1000}
 FAULT_POST_MS=${FAULT_POST_MS:-5000}
 FAULT_PROBLEMS=()
 
-mono() { python3 "$FM" now; }
+# mono: CLOCK_MONOTONIC in ns; without a fork once FAULT_CLOCK_OFF (its
+# offset from the real time clock) is known, for the faults whose own
+# steps take milliseconds (net)
+mono() {
+	if [ -n "${FAULT_CLOCK_OFF:-}" ]; then
+		echo $((${EPOCHREALTIME/./} * 1000 + FAULT_CLOCK_OFF))
+	else
+		python3 "$FM" now
+	fi
+}
 
 # fault_world [hras args]: the world, HRAS keeping its registrations;
 # the outside phones registered
@@ -138,10 +154,57 @@ fault_pid() {
 	esac
 }
 
+# fault_says WHAT: what the fault does, for the log
+fault_says() {
+	case $1 in
+	net) echo "the uplink of site a silent (every packet dropped), restored" ;;
+	*) echo "$1 killed (SIGKILL), started again" ;;
+	esac
+}
+
+# fault_net_cut add|delete: the rules that silence site a's uplink, at
+# both ends of it (Squid's host: upa; the wan: fwa), put in place or
+# taken away at the same moment (two nft runs in parallel).  The moment
+# each run returned goes to $T/net-add-upa etc.
+fault_net_cut() {
+	local op=$1 dev pids=() run
+	[ -n "${FAULT_CLOCK_OFF:-}" ] ||
+		FAULT_CLOCK_OFF=$(python3 -c 'import time; print(time.monotonic_ns() - time.time_ns())')
+	mono >"$T/net-$op-start"
+	for dev in upa fwa; do
+		run=(nft -f -)
+		[ $dev = upa ] && run=(ip netns exec "$(fw_ns proxy-a)" nft -f -)
+		if [ "$op" = add ]; then
+			printf '%s\n' "table netdev sofw_cut {" "chain in {" \
+				"type filter hook ingress device $dev priority 0; policy drop;" "}" "}"
+		else
+			echo "delete table netdev sofw_cut"
+		fi | { "${run[@]}" && mono >"$T/net-$op-$dev"; } &
+		pids+=($!)
+	done
+	for dev in 0 1; do
+		wait "${pids[$dev]}" || fail "nft: cannot $op the rules of the cut"
+	done
+}
+
+# fault_net_at add|delete first|last: the moment the first or the last
+# end of the uplink took the change
+fault_net_at() {
+	sort -n "$T/net-$1-upa" "$T/net-$1-fwa" | if [ "$2" = first ]; then head -1; else tail -1; fi
+}
+
 # fault_kill WHAT: SIGKILL for the component (and its children: nginx's
-# workers), the moment in $T/fault-down
+# workers), the moment in $T/fault-down; net: the uplink cut
 fault_kill() {
 	local pid kids k
+	if [ "$1" = net ]; then
+		# down from the moment one end is cut; the restore starts as
+		# long before its time as the cut took (nft is slow under load)
+		fault_net_cut add
+		fault_net_at add first >"$T/fault-down"
+		FAULT_LEAD=$(($(fault_net_at add last) - $(cat "$T/net-add-start")))
+		return
+	fi
 	pid=$(fault_pid "$1")
 	kill -0 "$pid" 2>/dev/null || fail "$1 (pid $pid) was not running before the fault"
 	kids=$(pgrep -P "$pid")
@@ -204,6 +267,12 @@ fault_start() {
 		cp "$T/fault-start" "$T/fault-back"
 		fw_hrac a "$FAULT_MODE"
 		;;
+	net)
+		# usable from the moment both ends are open again
+		fault_net_cut delete
+		fault_net_at delete last >"$T/fault-back"
+		log "uplink cut in $((($(fault_net_at add last) - $(cat "$T/net-add-start")) / 1000000)) ms, restored in $((($(fault_net_at delete last) - $(cat "$T/net-delete-start")) / 1000000)) ms; the ends within $((($(fault_net_at add last) - $(fault_net_at add first)) / 1000)) us, restored within $((($(fault_net_at delete last) - $(fault_net_at delete first)) / 1000)) us"
+		;;
 	*) "fault_start_$1" ;;
 	esac
 	if [ -n "$FAULT_PROBE" ]; then
@@ -215,14 +284,15 @@ fault_start() {
 # stop FAULT_POST_MS after BACK; the report in $T/fault-report
 fault_run() {
 	local what=$1 back left
+	FAULT_LEAD=0 # ns: how long before its time the start begins
 	sleep "$(awk -v m="$FAULT_PRE_MS" 'BEGIN { print m / 1000 }')"
-	log "== $what killed (SIGKILL), started again $FAULT_RESTART_MS ms later"
+	log "== $(fault_says "$what") $FAULT_RESTART_MS ms later"
 	fault_kill "$what"
-	left=$((($(cat "$T/fault-down") + FAULT_RESTART_MS * 1000000 - $(mono)) / 1000000))
+	left=$((($(cat "$T/fault-down") + FAULT_RESTART_MS * 1000000 - FAULT_LEAD - $(mono)) / 1000000))
 	[ "$left" -gt 0 ] && sleep "$(awk -v m="$left" 'BEGIN { print m / 1000 }')"
 	fault_start "$what"
 	back=$(cat "$T/fault-back")
-	log "$what usable again $(((back - $(cat "$T/fault-down")) / 1000000)) ms after the kill, $(((back - $(cat "$T/fault-start")) / 1000000)) ms after its start"
+	log "$what usable again $(((back - $(cat "$T/fault-down")) / 1000000)) ms after the fault, $(((back - $(cat "$T/fault-start")) / 1000000)) ms after its start"
 	left=$(((back + FAULT_POST_MS * 1000000 - $(mono)) / 1000000))
 	[ "$left" -gt 0 ] && sleep "$(awk -v m="$left" 'BEGIN { print m / 1000 }')"
 	kill -TERM "$FAULT_IN" "$FAULT_OUT" 2>/dev/null
@@ -366,15 +436,19 @@ fault_verdict() {
 }
 
 # fault_test WHAT GOAL_MS MODE...: the whole fault test, once per hrac
-# MODE (plain, connect): the world, the two calls, WHAT killed and
-# started again, media, SIP and a new call each way checked; then the
-# verdict, every problem listed
+# MODE (plain, connect; MODE:MS for a round whose restart comes MS
+# later, not FAULT_RESTART_MS): the world, the two calls, WHAT killed
+# and started again, media, SIP and a new call each way checked; then
+# the verdict, every problem listed
 fault_test() {
-	local what=$1 goal=$2 mode
+	local what=$1 goal=$2 mode restart=$FAULT_RESTART_MS
 	shift 2
 	fault_world
 	for mode in "$@"; do
-		log "==== $what killed mid-call: hrac through Squid, $mode"
+		FAULT_RESTART_MS=$restart
+		[ "${mode#*:}" != "$mode" ] && FAULT_RESTART_MS=${mode#*:}
+		mode=${mode%%:*}
+		log "==== mid-call, $(fault_says "$what") $FAULT_RESTART_MS ms later: hrac through Squid, $mode"
 		fault_hrac "$mode"
 		fault_calls
 		fault_run "$what"
@@ -382,5 +456,5 @@ fault_test() {
 		fault_check_sip
 		fault_new_calls
 	done
-	fault_verdict "$what killed and started again $FAULT_RESTART_MS ms later"
+	fault_verdict "$(fault_says "$what")"
 }

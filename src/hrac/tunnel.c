@@ -133,6 +133,7 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 	tmr_init(&t->tmr_rto);
 	tmr_init(&t->tmr_kick);
 	tmr_init(&t->tmr_reprobe);
+	tmr_init(&t->tmr_stall);
 	set_path(t);
 
 	*tp = t;
@@ -146,6 +147,7 @@ static void stop_streams(struct tunnel *t)
 	tmr_cancel(&t->tmr_ka);
 	tmr_cancel(&t->tmr_rto);
 	tmr_cancel(&t->tmr_kick);
+	tmr_cancel(&t->tmr_stall);
 }
 
 void tunnel_free(struct tunnel *t)
@@ -276,6 +278,7 @@ void tunnel_session_opened(struct tunnel *t)
 	tunnel_down_start(t);
 	tunnel_up_start(t);
 	tunnel_up_keepalive_start(t);
+	tunnel_stall_start(t);
 }
 
 /* HRAS no longer knows our session: open a new one */
@@ -384,7 +387,8 @@ void tunnel_rx(struct tunnel *t, const struct frame *f)
 		tunnel_up_probe_answered(t, f);
 		return;
 	}
-	if (f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG))
+	if ((f->type == FRAME_KEEPALIVE && !(f->flags & FRAME_F_PONG)) ||
+	    tunnel_stall_pong(f))
 		return;
 	if (f->type != FRAME_KEEPALIVE)
 		t->data_frames++;

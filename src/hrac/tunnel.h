@@ -63,6 +63,7 @@ struct tunnel_stats {
 	uint64_t opens, down_streams, up_streams, polls, batches;
 	uint64_t bytes_down, bytes_up;
 	uint64_t send_refused;
+	uint64_t stall_tries; /* fresh requests beside stalled ones */
 };
 
 typedef void(tunnel_frame_h)(const struct frame *f, void *arg);

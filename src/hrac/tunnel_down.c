@@ -79,7 +79,7 @@ static size_t down_write(char *buf, size_t size, size_t n, void *arg)
 	if (x->status != 200)
 		return xfer_body_cb(buf, size, n, arg);
 
-	x->last_rx = mono_us();
+	x->last_rx = t->last_rx = mono_us();
 	t->st.bytes_down += len;
 	e = frame_reader_feed(&x->fr, (const uint8_t *)buf, len, down_frame, x);
 	if (e) {
@@ -238,6 +238,25 @@ static void watch(void *arg)
 	retry_later(t, why, 0, true);
 }
 
+/*
+ * A new GET beside the current one, which is let go on until HRAS ends
+ * it (a newer GET supersedes it there) or the next renewal frees it: so
+ * at most two at a time
+ */
+void tunnel_down_renew(struct tunnel *t)
+{
+	struct xfer *old = t->down_x;
+
+	if (old) {
+		old->retiring = true;
+		xfer_retire(&t->down_x, &t->down_old);
+		tmr_cancel(&t->tmr_down);
+		tmr_cancel(&t->tmr_rotate_down);
+	}
+	tmr_cancel(&t->tmr_down_retry);
+	tunnel_down_start(t);
+}
+
 /* Open the next stream before HRAS ends this one */
 static void rotate(void *arg)
 {
@@ -246,14 +265,8 @@ static void rotate(void *arg)
 
 	if (!old || old->kind != X_DOWN || !old->got_frame)
 		return;
-	if (t->down_old)
-		xfer_free(t->down_old);
-	old->retiring = true;
-	t->down_old = old;
-	t->down_x = NULL;
-	tmr_cancel(&t->tmr_down);
 	log_debug("down: renewing the stream");
-	tunnel_down_start(t);
+	tunnel_down_renew(t);
 }
 
 void tunnel_down_start(struct tunnel *t)

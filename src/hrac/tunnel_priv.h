@@ -5,6 +5,7 @@
  * tunnel_open.c  the open handshake (challenge, proof, parameters)
  * tunnel_down.c  the down GET: streaming or long polls, probe, rotation
  * tunnel_up.c    the up POST: streaming or batches, probe, keepalives
+ * tunnel_stall.c a path gone silent: ping, then fresh requests beside
  * tunnel_xfer.c  one HTTP request: curl options, proxy, TLS, errors
  */
 
@@ -88,10 +89,15 @@ struct tunnel {
 	struct retry r_open, r_down, r_up; /* failures in a row */
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
-	struct tmr tmr_rto, tmr_kick, tmr_reprobe;
+	struct tmr tmr_rto, tmr_kick, tmr_reprobe, tmr_stall;
 	uint64_t data_frames;  /* frames other than keepalives, either way */
 	uint64_t data_seen;    /* data_frames when reprobe last looked */
 	uint64_t last_up_tx;   /* us, last bytes handed to curl upward */
+	uint64_t last_rx;      /* us, last bytes of any down response */
+	uint64_t stall_ping;   /* us, the liveness PING out (0: none) */
+	uint64_t stall_since;  /* us, the silence judged a stall (0: not) */
+	uint64_t stall_next;   /* us, the next fresh try while stalled */
+	unsigned stall_tries;  /* fresh tries in this stall */
 	uint64_t probe_sent;   /* us, the up probe PING */
 	unsigned lost;         /* sessions lost in a row */
 	uint64_t open_started; /* us, the open's first request */
@@ -126,14 +132,26 @@ void tunnel_reprobe_arm(struct tunnel *t);
 void tunnel_open_start(struct tunnel *t, const char *nonce);
 void tunnel_open_later(struct tunnel *t, uint32_t ms);
 
+/* tunnel_stall.c */
+enum stall_act {
+	STALL_NONE,  /* the path moves, or there is nothing to watch */
+	STALL_PING,  /* silent: send a PING, its PONG proves the path */
+	STALL_FRESH, /* no PONG: fresh requests beside the stalled ones */
+};
+enum stall_act tunnel_stall_check(struct tunnel *t, uint64_t now);
+void tunnel_stall_start(struct tunnel *t);
+bool tunnel_stall_pong(const struct frame *f);
+
 /* tunnel_down.c */
 void tunnel_down_start(struct tunnel *t);
+void tunnel_down_renew(struct tunnel *t);
 void tunnel_down_stop(struct tunnel *t);
 void tunnel_down_use_poll(struct tunnel *t, const char *why);
 void tunnel_down_use_stream(struct tunnel *t);
 
 /* tunnel_up.c */
 void tunnel_up_start(struct tunnel *t);
+void tunnel_up_renew(struct tunnel *t);
 void tunnel_up_stop(struct tunnel *t);
 void tunnel_up_kick(struct tunnel *t);
 void tunnel_up_proven(struct tunnel *t);
@@ -146,6 +164,7 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
                       const char *endpoint, curl_done_h *doneh);
 void xfer_free(struct xfer *x);
 void xfer_abort(struct xfer *x);
+void xfer_retire(struct xfer **cur, struct xfer **prev);
 int xfer_add_header(struct xfer *x, const char *line);
 int xfer_run(struct xfer *x);
 void xfer_describe(const struct xfer *x, CURLcode res, char *buf, size_t size);

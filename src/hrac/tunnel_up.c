@@ -192,25 +192,42 @@ static void up_done(struct curl_job *job, CURLcode res)
 	retry_later(t, why, started, transient);
 }
 
+/*
+ * A new POST beside the current one, which ends once its bytes are out
+ * (or the next renewal frees it: at most two at a time); a batch in
+ * flight is let go and what it carried goes again (HRAS drops what it
+ * has seen)
+ */
+void tunnel_up_renew(struct tunnel *t)
+{
+	struct xfer *old = t->up_x;
+
+	tmr_cancel(&t->tmr_up_retry);
+	if (t->batch_x) {
+		xfer_free(t->batch_x);
+		t->batch_x = NULL;
+	}
+	if (old) {
+		old->draining = true;
+		xfer_retire(&t->up_x, &t->up_old);
+		tmr_cancel(&t->tmr_rotate_up);
+		if (old->paused) {
+			old->paused = false;
+			curl_easy_pause(old->job.easy, CURLPAUSE_CONT);
+		}
+	}
+	tunnel_up_start(t);
+}
+
 /* Open the next POST and let this one end once its bytes are out */
 static void rotate(void *arg)
 {
 	struct tunnel *t = arg;
-	struct xfer *old = t->up_x;
 
-	if (!old)
+	if (!t->up_x)
 		return;
-	if (t->up_old)
-		xfer_free(t->up_old);
-	old->draining = true;
-	t->up_old = old;
-	t->up_x = NULL;
-	if (old->paused) {
-		old->paused = false;
-		curl_easy_pause(old->job.easy, CURLPAUSE_CONT);
-	}
 	log_debug("up: renewing the stream");
-	tunnel_up_start(t);
+	tunnel_up_renew(t);
 }
 
 static void probe_fire(void *arg)

@@ -246,6 +246,15 @@ void xfer_free(struct xfer *x)
 	free(x);
 }
 
+/* The current request *cur becomes the previous one, *prev, which is let
+ * go: renewals keep two requests of a kind at most */
+void xfer_retire(struct xfer **cur, struct xfer **prev)
+{
+	xfer_free(*prev);
+	*prev = *cur;
+	*cur = NULL;
+}
+
 void xfer_abort(struct xfer *x)
 {
 	xfer_free(x);
