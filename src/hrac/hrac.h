@@ -11,6 +11,7 @@ struct hrac_conf {
 	char *server;
 	char *proxy;
 	char *proxy_user;
+	char *proxy_user_file;
 	char *proxy_auth; /* any, basic, digest, ntlm */
 	bool proxy_tunnel;
 	char *cacert;
@@ -48,6 +49,7 @@ struct hrac_resolved {
 	char server[1024];
 	char proxy[1024];
 	char secret[SECRET_MAX + 2];
+	char proxy_user[SECRET_MAX + 2]; /* from --proxy-user-file */
 };
 
 extern const struct conf_opt hrac_opts[];

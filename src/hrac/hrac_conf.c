@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
 #include "conf.h"
@@ -32,6 +33,8 @@ const struct conf_opt hrac_opts[] = {
 	    "HTTP proxy (default: https_proxy/http_proxy, no_proxy)"),
 	OPT("proxy-user", 0, CONF_STR, proxy_user, 0, 0, "USER:PASS", NULL,
 	    "proxy credentials (Basic, Digest or NTLM)"),
+	OPT("proxy-user-file", 0, CONF_STR, proxy_user_file, 0, 0, "FILE", NULL,
+	    "file holding the proxy credentials USER:PASS (mode 0600)"),
 	OPT("proxy-auth", 0, CONF_STR, proxy_auth, 0, 0, "SCHEME", "any",
 	    "any (learn it), basic, digest or ntlm"),
 	OPT("proxy-tunnel", 0, CONF_BOOL, proxy_tunnel, 0, 0, NULL, NULL,
@@ -123,6 +126,42 @@ static int auth_scheme(const char *s, long *a)
 	return 0;
 }
 
+/*
+ * A proxy password in a configuration file others can read is refused,
+ * as the secret file would be: the file is where an administrator looks
+ * last when the proxy account is abused
+ */
+static int proxy_password_kept(const struct hrac_conf *cfg, char *err,
+                               size_t errsz)
+{
+	struct stat st;
+	FILE *f;
+	char line[512];
+	bool holds = false;
+
+	if (!cfg->proxy_user || !cfg->config || stat(cfg->config, &st) ||
+	    !(st.st_mode & 077))
+		return 0;
+	/* given in the file, not only on the command line */
+	f = fopen(cfg->config, "re");
+	while (f && !holds && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " \t");
+
+		holds = !strncmp(p, "proxy-user", 10) &&
+		        (p[10] == ' ' || p[10] == '\t' || p[10] == '=');
+	}
+	if (f)
+		fclose(f);
+	if (!holds)
+		return 0;
+	snprintf(err, errsz,
+	         "%s holds the proxy password (proxy-user) and others can "
+	         "read it (mode %03o): chmod 600 %s, or put USER:PASS in a "
+	         "file of mode 0600 named by proxy-user-file",
+	         cfg->config, (unsigned)(st.st_mode & 0777), cfg->config);
+	return 1;
+}
+
 int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 {
 	enum tunnel_pref p;
@@ -163,7 +202,12 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "--proxy-user takes USER:PASS");
 		return 1;
 	}
-	return 0;
+	if (cfg->proxy_user && cfg->proxy_user_file) {
+		snprintf(err, errsz,
+		         "give --proxy-user or --proxy-user-file, not both");
+		return 1;
+	}
+	return proxy_password_kept(cfg, err, errsz);
 }
 
 /**
@@ -192,6 +236,17 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	tc->server = r->server;
 	tc->proxy = r->proxy;
 	tc->proxy_user = cfg->proxy_user;
+	if (cfg->proxy_user_file) {
+		if (secret_file_read(cfg->proxy_user_file, r->proxy_user,
+		                     sizeof(r->proxy_user), err, errsz))
+			return 1;
+		if (!strchr(r->proxy_user, ':')) {
+			snprintf(err, errsz, "%s: not USER:PASS",
+			         cfg->proxy_user_file);
+			return 1;
+		}
+		tc->proxy_user = r->proxy_user;
+	}
 	auth_scheme(cfg->proxy_auth, &tc->proxy_auth);
 	tc->proxy_tunnel = cfg->proxy_tunnel;
 	tc->takeover = cfg->takeover;

@@ -450,6 +450,7 @@ done:
 	curl_global_cleanup();
 out:
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
+	explicit_bzero(h.res.proxy_user, sizeof(h.res.proxy_user));
 	conf_free(hrac_opts, &h.cfg);
 	log_close();
 	return rc;

@@ -56,6 +56,21 @@ expect_rc 2 $? "a config file with an unknown key"
 grep -q "config file $T/bad.conf line 2: unknown option 'bogus-key'" "$T/bad.out" ||
 	fail "no line number: $(cat "$T/bad.out")"
 
+log "== the proxy password: not in a file others can read (review L12)"
+printf 'server http://127.0.0.1/tunnel/\nid site-a\nsecret-file %s\nproxy-user alice:wonderland\n' \
+	"$T/site-a.secret" >"$T/pw.conf"
+chmod 644 "$T/pw.conf"
+ours bad "$BIN/hrac" -c "$T/pw.conf" --diagnose
+expect_rc 2 $? "a readable config file holding proxy-user"
+grep -q "$T/pw.conf holds the proxy password (proxy-user) and others can read it (mode 644)" "$T/bad.out" ||
+	fail "no clear refusal: $(cat "$T/bad.out")"
+printf 'alice:wonderland\n' >"$T/proxy.pw"
+chmod 644 "$T/proxy.pw"
+ours bad "$BIN/hrac" --server http://127.0.0.1/tunnel/ --id site-a \
+	--secret-file "$T/site-a.secret" --proxy-user-file "$T/proxy.pw" --diagnose
+expect_rc 2 $? "a readable --proxy-user-file"
+grep -q "proxy.pw: readable by others" "$T/bad.out" || fail "no refusal: $(cat "$T/bad.out")"
+
 log "== --insecure skips verification (and is needed without --cacert)"
 ours diag "$BIN/hrac" --server https://127.0.0.1/tunnel/ --id site-a \
 	--secret-file "$T/site-a.secret" --insecure --diagnose ||

@@ -29,6 +29,12 @@ for scheme in digest ntlm basic; do
 		--proxy $PROXY --proxy-user alice:wonderland
 	check "$scheme, CONNECT + TLS" --server https://127.0.0.1/sofw/ \
 		--cacert "$T/hras.crt" --proxy $PROXY --proxy-user alice:wonderland
+	# the credentials from a file of their own (not seen in ps)
+	printf 'alice:wonderland\n' >"$T/proxy.pw"
+	chmod 600 "$T/proxy.pw"
+	check "$scheme, credentials from --proxy-user-file" \
+		--server http://127.0.0.1/sofw/ --proxy $PROXY \
+		--proxy-user-file "$T/proxy.pw"
 	# the scheme is forced when the deployer knows it
 	check "$scheme forced with --proxy-auth" --server http://127.0.0.1/sofw/ \
 		--proxy $PROXY --proxy-user alice:wonderland --proxy-auth $scheme
