@@ -15,7 +15,8 @@
  * after about a tenth of the stall so far, jittered, until a byte comes
  * down.  A fresh request started after the path is back crosses at once;
  * the channel (chan.h) drops what arrives twice and sends again what was
- * not acknowledged.  An idle tunnel is left to its keepalives.
+ * not acknowledged.  An idle tunnel is left to its keepalives, and one
+ * whose directions still probe their modes to the probes.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,6 +124,15 @@ static void tick(void *arg)
 	if (!t->open || t->stopped)
 		return;
 	tmr_start(&t->tmr_stall, TICK_MS, tick, t);
+	/* while a direction still probes its mode (a stream whose first
+	 * frame a buffering proxy holds back looks stalled too), fresh
+	 * requests would spoil the probe: the watch starts once both
+	 * directions carried a frame in their mode */
+	if (!t->down_verified || !t->up_verified) {
+		t->stall_ping = t->stall_since = 0;
+		t->stall_tries = 0;
+		return;
+	}
 
 	act = tunnel_stall_check(t, now);
 	if (since && !t->stall_since)
