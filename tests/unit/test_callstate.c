@@ -148,7 +148,10 @@ static size_t fields(char *buf, size_t size, const char *line, char **fld)
 
 static int written(char *out, size_t size, int (*wr)(FILE *, void *), void *arg)
 {
-	FILE *f = fmemopen(out, size, "w");
+	FILE *f;
+
+	memset(out, 0, size);
+	f = fmemopen(out, size, "w");
 
 	if (!f)
 		return errno;
@@ -381,6 +384,60 @@ static int dialogs_round_trip(void)
 	return 0;
 }
 
+static void count_change(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* What a restart must keep, changed: the calls file is told (a target
+ * refresh, a BYE), and a dialog that ended is no longer written */
+static int dialog_changes(void)
+{
+	struct dialogs *ds = NULL;
+	char buf[2048], out[2048], *fld[257];
+	struct dialog *d;
+	struct pl uri;
+	int changes = 0, k = -1;
+	size_t n;
+
+	TEST_EQ(dialogs_alloc(&ds, 10, 3600), 0);
+	dialogs_on_change(ds, count_change, &changes);
+	n = fields(buf, sizeof(buf), dialog_line, fld);
+	TEST_EQ(dialogs_state_read(ds, fld, n), 0);
+	TEST_EQ(changes, 0); /* read back: nothing new to write */
+	{
+		struct sip_msg *msg = NULL;
+		struct mbuf *mb = mbuf_alloc(512);
+		static const char bye[] =
+		    "BYE sip:alice@10.77.1.5 SIP/2.0\r\n"
+		    "Via: SIP/2.0/TCP 192.0.2.7:5070;branch=z9hG4bK-1\r\n"
+		    "From: <sip:bob@x>;tag=tt1\r\nTo: <sip:alice@x>;tag=ft1\r\n"
+		    "Call-ID: call-1@10.77.1.5\r\nCSeq: 2 BYE\r\n"
+		    "Content-Length: 0\r\n\r\n";
+
+		TEST_ASSERT(mb != NULL);
+		TEST_EQ(mbuf_write_str(mb, bye), 0);
+		mb->pos = 0;
+		TEST_EQ(sip_msg_decode(&msg, mb), 0);
+		d = dialogs_find(ds, msg, &k);
+		mem_deref(msg);
+		mem_deref(mb);
+	}
+	TEST_ASSERT(d != NULL);
+	TEST_EQ(k, 1); /* the callee's */
+	pl_set_str(&uri, "sip:bob@192.0.2.8:5080;transport=tcp");
+	dialogs_target(ds, d, k, &uri);
+	TEST_EQ(changes, 1);
+	TEST_EQ(written(out, sizeof(out), dialogs_write, ds), 0);
+	TEST_ASSERT(strstr(out, "\tsip:bob@192.0.2.8:5080;transport=tcp\n"));
+	dialogs_bye(ds, d);
+	TEST_EQ(changes, 2);
+	TEST_EQ(written(out, sizeof(out), dialogs_write, ds), 0);
+	TEST_STREQ(out, "");
+	mem_deref(ds);
+	return 0;
+}
+
 /* Values that would not read back are not written; fields split where
  * the tabs are, empty ones kept */
 static int fields_exact(void)
@@ -406,6 +463,7 @@ int main(void)
 		UNIT_TEST(calls_session_timer),
 		UNIT_TEST(calls_refused),
 		UNIT_TEST(dialogs_round_trip),
+		UNIT_TEST(dialog_changes),
 		UNIT_TEST(fields_exact),
 	};
 	int r;

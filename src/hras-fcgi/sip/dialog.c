@@ -221,6 +221,14 @@ void dialogs_touch(struct dialogs *ds, struct dialog *d)
 		d->expires = mono_ms() + ds->ttl;
 }
 
+/* A target refresh (RFC 3261 §12.2.2): party @k's new remote target */
+void dialogs_target(struct dialogs *ds, struct dialog *d, int k,
+                    const struct pl *uri)
+{
+	re_snprintf(d->party[k].target, sizeof(d->party[k].target), "%r", uri);
+	changed(ds);
+}
+
 /* BYE: the dialog ends, after the grace a challenged BYE needs */
 void dialogs_bye(struct dialogs *ds, struct dialog *d)
 {

@@ -47,6 +47,8 @@ struct dialog *dialogs_find(struct dialogs *ds, const struct sip_msg *req,
                             int *k);
 void dialogs_touch(struct dialogs *ds, struct dialog *d);
 void dialogs_bye(struct dialogs *ds, struct dialog *d);
+void dialogs_target(struct dialogs *ds, struct dialog *d, int k,
+                    const struct pl *uri);
 void dialogs_failed(struct dialogs *ds, const struct sip_msg *req);
 uint32_t dialogs_count(const struct dialogs *ds);
 void dialogs_on_change(struct dialogs *ds, dialogs_change_h *h, void *arg);

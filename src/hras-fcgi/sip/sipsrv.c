@@ -521,8 +521,7 @@ static void in_dialog(struct sipsrv *s, const struct sip_msg *msg,
 		struct sip_addr a;
 
 		if (c && !sip_addr_decode(&a, &c->val))
-			re_snprintf(d->party[k].target,
-			            sizeof(d->party[k].target), "%r", &a.auri);
+			dialogs_target(s->dialogs, d, k, &a.auri);
 	}
 
 	to = &d->party[1 - k];
