@@ -271,6 +271,18 @@ wait_log() {
 	fail "no line matching '$re' in ${file##*/}"
 }
 
+# wait_log_more FILE RE N [TRIES]: more than N lines match (a log that a
+# restarted daemon appends to already holds the last run's lines)
+wait_log_more() {
+	local file=$1 re=$2 n=$3 tries=${4:-100} c
+	for _ in $(seq "$tries"); do
+		c=$(grep -cE "$re" "$file" 2>/dev/null)
+		[ "${c:-0}" -gt "$n" ] && return 0
+		sleep 0.05
+	done
+	fail "no new line matching '$re' in ${file##*/}"
+}
+
 expect_log() {
 	grep -qE "$2" "$1" || fail "expected a line matching '$2' in ${1##*/}"
 	log "log ${1##*/} has: $(grep -hE "$2" "$1" | head -1 | cut -c1-160)"
@@ -483,15 +495,16 @@ in_site() {
 
 # hrac of a site: in_site NAME, identity NAME, SIP on 10.77.1.1:5060
 start_site_hrac() {
-	local name=$1
+	local name=$1 up="up: (streaming|batch POST) works" before
 	shift
+	before=$(grep -cE "$up" "$T/hrac-$name.log" 2>/dev/null)
 	# a simple command, so that $! is hrac itself (ip execs it)
 	ip netns exec "$NS-$name" "$BIN/hrac" -f -v --id "$name" \
 		--secret-file "$T/$name.secret" --sip 10.77.1.1:5060 "$@" \
 		>>"$T/hrac-$name.log" 2>&1 &
 	printf -v "SITE_HRAC_${name//-/_}" %s $!
 	track $! "hrac $name"
-	wait_log "$T/hrac-$name.log" "up: (streaming|batch POST) works" 300
+	wait_log_more "$T/hrac-$name.log" "$up" "${before:-0}" 300
 }
 
 # A user of the users file: NAME PASSWORD (realm example.test)
