@@ -99,30 +99,40 @@ static void control_send(struct rat *r, const char *hrac, const char *text)
 
 static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg);
 
+/* Our relay sockets on @port and @port + 1 for an outside leg */
+static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
+{
+	int e = 0;
+
+	for (int i = 0; i < 2 && !e; i++) {
+		struct sa a = r->bind;
+
+		sa_set_port(&a, port + i);
+		e = udp_listen(&l->us[i], &a, relay_recv, &l->rs[i]);
+		if (!e)
+			udp_rxsz_set(l->us[i], RELAY_RXSZ);
+	}
+	if (e) {
+		l->us[0] = mem_deref(l->us[0]);
+		l->us[1] = mem_deref(l->us[1]);
+		return e;
+	}
+	l->port = port;
+	r->st.ports += 2;
+	return 0;
+}
+
 static int leg_open_outside(struct rat *r, struct rat_leg *l)
 {
 	for (int n = 0; n < BIND_TRIES; n++) {
-		struct sa a = r->bind;
 		uint16_t port;
 		int e = portpool_take(r->pool, &port);
 
 		if (e)
 			return e;
-		sa_set_port(&a, port);
-		e = udp_listen(&l->us[0], &a, relay_recv, &l->rs[0]);
-		if (!e) {
-			sa_set_port(&a, port + 1);
-			e = udp_listen(&l->us[1], &a, relay_recv, &l->rs[1]);
-		}
-		if (!e) {
-			udp_rxsz_set(l->us[0], RELAY_RXSZ);
-			udp_rxsz_set(l->us[1], RELAY_RXSZ);
-			l->port = port;
-			r->st.ports += 2;
+		e = bind_pair(r, l, port);
+		if (!e)
 			return 0;
-		}
-		l->us[0] = mem_deref(l->us[0]);
-		l->us[1] = mem_deref(l->us[1]);
 		if (e != EADDRINUSE) {
 			/* out of descriptors, say: the port is not to blame */
 			portpool_give(r->pool, port);
@@ -194,23 +204,10 @@ int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port)
 	e = portpool_mark(r->pool, port);
 	if (e)
 		return e == EALREADY ? EADDRINUSE : e;
-	for (int i = 0; i < 2 && !e; i++) {
-		struct sa a = r->bind;
-
-		sa_set_port(&a, port + i);
-		e = udp_listen(&l->us[i], &a, relay_recv, &l->rs[i]);
-		if (!e)
-			udp_rxsz_set(l->us[i], RELAY_RXSZ);
-	}
-	if (e) {
-		l->us[0] = mem_deref(l->us[0]);
-		l->us[1] = mem_deref(l->us[1]);
+	e = bind_pair(r, l, port);
+	if (e)
 		portpool_give(r->pool, port);
-		return e;
-	}
-	l->port = port;
-	r->st.ports += 2;
-	return 0;
+	return e;
 }
 
 /* Our relay port facing the leg's party */
@@ -320,6 +317,18 @@ static bool source_ok(struct rat_leg *l, int i, const struct sa *src)
 	return false;
 }
 
+/* A packet of the leg's party: counted, and on to the other leg */
+static void relay_in(struct rat *r, struct rat_leg *l, int i, const uint8_t *p,
+                     size_t len)
+{
+	l->pkts_in++;
+	l->bytes_in += len;
+	r->st.pkts++;
+	r->st.bytes += len;
+	l->st->e->last_media = mono_ms();
+	forward(r, &l->st->leg[1 - l->k], i, p, len);
+}
+
 /* Before the leg's SDP: keep the packet a moment (struct held_pkt) */
 static bool hold(struct rat_leg *l, int i, const struct sa *src,
                  const uint8_t *p, size_t len)
@@ -352,12 +361,7 @@ void rat_leg_release(struct rat *r, struct rat_leg *l)
 
 		list_unlink(le);
 		if (now - h->at <= HELD_MS && source_ok(l, h->i, &h->src)) {
-			l->pkts_in++;
-			l->bytes_in += h->len;
-			r->st.pkts++;
-			r->st.bytes += h->len;
-			forward(r, &l->st->leg[1 - l->k], h->i, h->data,
-			        h->len);
+			relay_in(r, l, h->i, h->data, h->len);
 		} else {
 			l->drops++;
 			r->st.drops_stranger++;
@@ -384,12 +388,7 @@ static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
 			            st->e->callid, src, l->port + rs->i);
 		return;
 	}
-	l->pkts_in++;
-	l->bytes_in += len;
-	r->st.pkts++;
-	r->st.bytes += len;
-	st->e->last_media = mono_ms();
-	forward(r, &st->leg[1 - l->k], rs->i, mbuf_buf(mb), len);
+	relay_in(r, l, rs->i, mbuf_buf(mb), len);
 }
 
 struct port_find {
@@ -435,12 +434,7 @@ void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
 			            l->port + i);
 		return;
 	}
-	l->pkts_in++;
-	l->bytes_in += f->len;
-	r->st.pkts++;
-	r->st.bytes += f->len;
-	l->st->e->last_media = mono_ms();
-	forward(r, &l->st->leg[1 - l->k], i, f->payload, f->len);
+	relay_in(r, l, i, f->payload, f->len);
 }
 
 static bool reopen_one(struct le *le, void *arg)
