@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # SoFW top-level Makefile
 #
 #   make            build hras-fcgi and hrac (runs ./configure if needed)

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # bench/fault.sh (make bench): how soon media comes back after a fault,
 # SoFW against OpenVPN through the same Squid, measured in the same run
 # (issue 11's table).

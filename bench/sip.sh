@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # bench/sip.sh (make bench): REGISTER/s and call setups/s, with sipp.
 #
 # Systems, all on this machine in this run:

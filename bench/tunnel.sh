@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # bench/tunnel.sh (make bench): the tunnel's one-way frame latency and CPU cost.
 #
 # Frames of 172 bytes (RTP-sized), S streams x 50 frames/s each way, go

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # bench/voice.sh (make bench): N concurrent calls through Squid CONNECT +
 # TLS in the namespaces of the voice tests, N = 50, 100, 200, 400.
 #

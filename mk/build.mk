@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # SoFW build rules; included by the top-level Makefile with config.mk done.
 
 include config.mk

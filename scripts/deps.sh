@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # deps.sh PURPOSE: install the Debian packages SoFW needs for PURPOSE
 # (build, check, demo, bench) when they are missing.
 #

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # tests/fault.sh: two calls through a fault, measured.  The fault tests
 # (tests/it/t_fault_*.sh) and the fault benchmark (bench/fault.sh) source
 # it first thing: it sources lib.sh (so the script runs in a namespace of

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The corporate firewall of the voice tests (source after lib.sh, sip.sh).
 #
 #   lan-X (10.77.10.0/24)  --  proxy-X (Squid)  --  wan (this test's own

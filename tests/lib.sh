@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # tests/lib.sh: what integration tests share.  Source it first thing:
 #
 #   . "$(dirname "$0")/../lib.sh"

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # tests/sip.sh: SIP phones for integration tests (after tests/lib.sh).
 #
 # A phone is a sipp run with a scenario from tests/sipp, either on the

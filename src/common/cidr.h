@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file cidr.h  Address prefixes such as 10.0.0.0/8 or fd00::/8
  */

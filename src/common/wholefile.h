@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file wholefile.h  Replacing a file whole: a reader sees the old one or
  * the new one, never half of one, even after a crash

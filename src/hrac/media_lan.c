@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file media_lan.c  The phones' media at hrac: RTP/RTCP port pairs
  */

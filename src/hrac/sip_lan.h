@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file sip_lan.h  The phones' side of hrac: SIP over UDP and TCP on the LAN
  *

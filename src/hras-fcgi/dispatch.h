@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file dispatch.h  The loop thread's share of the tunnel: each frame that
  * came up goes to its room; the once-a-second tick; reloads

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file hras_conf.c  hras-fcgi options: the one table (with the
  * defaults), cross-option checks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file sip_parse_fuzz.c  libFuzzer target: HRAS's own parsers of SIP
  *

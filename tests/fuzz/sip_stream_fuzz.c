@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file sip_stream_fuzz.c  libFuzzer target: hrac's TCP message splitter
  *

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Bad input gets a clear error and a log line, and nothing is lost: while
 # one HRAC (site-b) exchanges frames through the tunnel, another client
 # sends every kind of bad request.  Each gets the right status and

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # A path that buffers (nginx with fastcgi buffering and request buffering
 # on, X-Accel-Buffering ignored, like a scanning gateway): hrac notices
 # that the stream's probe frame does not arrive and that the up probe is

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Every option also works from the config file (-c), the command line
 # overrides it, and the TLS and CONNECT switches do what they say.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # hrac --diagnose fails with a sentence a network administrator can act
 # on, and a non-zero exit, for each way the path to HRAS can be broken.
 . "$(dirname "$0")/../lib.sh"

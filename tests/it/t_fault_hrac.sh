@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # hrac killed (SIGKILL: a crash) in the middle of two calls and started
 # again 1 s later with the same configuration, through Squid CONNECT +
 # TLS (issue 11: "hrac too").

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The network fails in the middle of two calls (issue 11, item 1): site
 # a's uplink, between Squid's host and the outside, goes silent for 1 s
 # (every packet either way dropped, no RST, no ICMP: tests/fault.sh,

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Squid killed in the middle of two calls and started again 1 s later
 # (issue 11, first row), with hrac through Squid as a plain proxy and
 # with CONNECT + TLS.  RTP at 50 packets/s each way on both calls

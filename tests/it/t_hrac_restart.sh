@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # hrac restarts lose nothing queued that a phone would not resend (issue
 # 11, item 3).  A phone on SIP over TCP never resends a request: one that
 # hrac has taken but HRAS has not acknowledged when hrac stops must not

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # hras-fcgi keeps its state off the loop thread (issue 11, item 2): with
 # the file system of --state frozen (fsfreeze: every write to it waits),
 # REGISTERs are still answered and a call still goes through, at once;

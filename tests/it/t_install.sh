@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # make install honours DESTDIR and PREFIX: programs, manual pages, the
 # nginx snippet and example configurations land where they should, and
 # the installed programs run.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # A second real softphone (issue 11, item 7): headless linphonec (Debian's
 # linphone-cli, "soundcard use files") behind the simulated corporate
 # firewall, and another one outside.  alice (site a: hrac through Squid as

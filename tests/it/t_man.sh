@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The documentation says what the programs do:
 #  - every manual page renders without a warning;
 #  - every option each program lists in --help (made from its options

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Proxy authentication: Basic, Digest and NTLM, plain and CONNECT.  hrac
 # learns the scheme from the first 407 (on the small open request) and
 # uses it alone on the streamed POST, which curl could not rewind after a

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # SIP frames are never lost or duplicated across an HTTP reconnect: the
 # real hrac carries numbered SIP datagrams from a stand-in phone to
 # hras-fcgi (echo) and back while Squid and then nginx are restarted

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The registrar's door (sofw-security(7), SIGNALLING):
 #  - hras-fcgi will not run a SIP service without users unless told to
 #    (--open-registrar): exit 2 and a message saying so;

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Signalling and media of a call, attacked from outside the programs
 # (sofw-security(7), SIGNALLING and MEDIA).  olivia (outside) calls alice
 # (inside site a, behind Squid); while they talk:

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The tunnel's door, attacked from outside (sofw-security(7), THE TUNNEL):
 #  - wrong proofs use up nothing: after many of them, the right one opens;
 #  - a request seen on the path cannot be replayed, and the token alone

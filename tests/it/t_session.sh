@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Sessions and streams over time: keepalives on an idle stream, streams
 # renewed make-before-break with nothing lost, a second open replacing the
 # first, an idle session dropped, close freeing at once; hras-fcgi on a

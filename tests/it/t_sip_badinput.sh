@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Bad SIP gets a clear answer (or is dropped) and a log line, and HRAS
 # keeps serving: missing headers, a CSeq that is not the method, a
 # Content-Length that lies, 64 KiB and more, Max-Forwards 0, a loop,

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # A real SIP phone: headless baresip inside site-a registers through hrac
 # over TCP (digest challenged), is called from outside on that same
 # connection (auto-answer), and places a call that a sipp phone outside

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Calls through HRAS: inside phones (through their HRAC and the tunnel)
 # and outside phones (straight to HRAS), with digest authentication.
 # inside->outside, outside->inside, inside->inside across two HRACs whose

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # A REGISTER binds the Contact it names (RFC 3261 §10.2), unless NAT is
 # evident or the phone asks to be reached the way it registered (issue
 # 11, item 5):

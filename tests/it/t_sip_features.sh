@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The proxy's answers where a call does not simply connect: busy (486),
 # unknown user (404), a known user not registered (480), CANCEL (487),
 # no answer (Timer C: 408), forking to two contacts (the 2xx wins, else

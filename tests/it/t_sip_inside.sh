@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Inside phones as desk phones are (issue 11, item 6): a phone whose Via
 # asks for no rport (RFC 3581 is optional) registers through hrac and
 # gets its answers; one that has hrac as its outbound proxy (a Route

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The registrar: digest challenge and a wrong password, re-registration,
 # 423 below the minimum, expiry, removal with Contact: *, registrations
 # kept across a restart of hras-fcgi (--state), an inside phone

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The tunnel carries SIP-sized (1 KiB) and RTP-sized (172 B) frames both
 # ways, complete and in order, on every path: direct (HTTP and HTTPS),
 # through Squid as a plain proxy, through Squid CONNECT with TLS, and

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Voice across the simulated firewall with Squid in CONNECT mode (HTTPS to
 # HRAS): inside calls outside with RTP both ways and hold/resume; and two
 # sites with the same private addresses (10.77.10.0/24 each) call each

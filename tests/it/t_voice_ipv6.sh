@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # An outside network on IPv6: hras-fcgi also takes SIP on fd77:2::1 and
 # gives outside phones that address for media (--public-ip), while the
 # inside stays IPv4 behind Squid.  An inside phone calls an IPv6 phone:

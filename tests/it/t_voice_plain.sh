@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # Voice across a simulated corporate firewall, Squid in plain mode: the
 # LAN has no route out (proven first); through hrac and Squid, phones
 # register, call out and are called, RTP and RTCP flow both ways intact

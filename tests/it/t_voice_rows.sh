@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # RAT rows: a late offer (the 200 OK offers, the ACK answers) sets up the
 # relay as well, and voice flows.  No row outlives its call: a call whose
 # phones send no media loses

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 # The relay follows every offer/answer: early media (SDP in a 183),
 # UPDATE (RFC 3311) moving a phone's media, and a call with audio and
 # video (rtcp-mux on video): voice flows in each, through Squid (plain).

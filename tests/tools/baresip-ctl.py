@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Drive a headless baresip through its ctrl_tcp module (netstrings of JSON).
 
 baresip-ctl.py ADDR:PORT [--cmd "COMMAND PARAMS"]... [--wait TYPE]...

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """doc-check.py: hold the documentation to the programs (tests/it/t_man.sh)
 
   doc-check.py options BINARY PAGE CONFPAGE EXAMPLE

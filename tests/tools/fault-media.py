@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Media across a fault: RTP streams at 50 packets/s both ways, and how
 long they take to come back once the faulted component is usable again.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """An RTP/RTCP endpoint for the voice tests: sends known packets and
 checks what comes back.
 

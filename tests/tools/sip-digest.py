@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Register with digest authentication in a chosen algorithm (RFC 8760).
 
 sip-digest.py --server HOST:PORT --from IP --user U --password P

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Forged SIP for the security tests: what an attacker sends, and a sink
 that counts what reaches a place nothing should reach.
 

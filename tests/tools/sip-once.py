@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """No SIP message reached a phone more often than its peer sent it.
 
 usage: sip-once.py DIR_A DIR_B

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Send raw SIP to a server and print the status of every response.
 
 usage: sip-raw.py --server HOST:PORT [--tcp] [--count N] [--rate R] [--from IP] KIND [ARG]

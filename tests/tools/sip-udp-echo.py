@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """A stand-in phone for tunnel tests: sends numbered SIP-sized datagrams to
 hrac's SIP port and checks that hras-fcgi's echo brings every one back
 exactly once, in order, byte for byte.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """A second, independent client of the SoFW tunnel endpoints, written from
 sofw-tunnel(7), for tests that need to send what hrac never would.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
 """Is a known tone in a phone's recording?
 
 tone-check.py FILE --freq HZ [--other HZ]... [--min-seconds S]

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_callstate.c  What a restart of hras-fcgi keeps: the state
  * writer thread, the relay's calls and the dialogs written down and read

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_digest.c  SIP Digest authentication: RFC test vectors, then
  * the module's own challenges answered in SIP requests

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_frame.c  Frame codec: round trips and the strict decoder
  */

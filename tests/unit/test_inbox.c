@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_inbox.c  Frames from the workers to the loop thread: the
  * bound, each HRAC's share of it, and delivery in order

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_location.c  The location service: bounds, lookup, removal,
  * and the state file (save and load, the Record-Route key)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_proxy.c  The proxy's final response (RFC 3261 §16.7 steps
  * 6-7): which branch's final response is best, what goes upstream, and

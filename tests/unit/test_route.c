@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_route.c  Record-Route tokens: what route_rr_print writes,
  * and which Route values route_preprocess takes back as ours

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_sipfwd.c  Building the messages a proxy passes on: headers
  * kept as received, the proxy's own rewritten, the body byte for byte

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file test_token.c  Self-validating tokens: the format, the MAC against
  * an independent HMAC-SHA256, every way a token is refused, lifetimes

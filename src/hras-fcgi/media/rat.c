@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file rat.c  The Relay Agent Table: entries (calls), what their SDP
  * says, and their life

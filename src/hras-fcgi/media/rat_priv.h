@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file rat_priv.h  The Relay Agent Table inside: what rat.c (entries,
  * SDP, life), relay.c (ports and packets) and rat_status.c share

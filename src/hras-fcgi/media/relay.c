@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file relay.c  The relay's ports and packets: legs, HRACs' media ports,
  * forwarding with latching

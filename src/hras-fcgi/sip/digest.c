@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file digest.c  SIP Digest authentication (RFC 3261 §22, RFC 8760)
  */

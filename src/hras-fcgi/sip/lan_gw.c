@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file lan_gw.c  The tunnel gateway: inside phones as SIP peers of libre
  */

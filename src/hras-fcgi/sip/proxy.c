@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file proxy.c  Stateful forwarding (RFC 3261 §16) on libre transactions
  *

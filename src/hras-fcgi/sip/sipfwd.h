@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file sipfwd.h  Building the messages a proxy passes on (RFC 3261 §16.6,
  * §16.7): every header kept as received except those the proxy owns

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
 /**
  * @file hracs.h  The HRAC identities HRAS accepts (--hracs FILE)
  *
