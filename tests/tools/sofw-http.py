@@ -109,8 +109,8 @@ def sip_frame(seq, ack):
             + ack.to_bytes(4, "big") + pl)
 
 
-def frames_of(body):
-    """(type, seq) of each frame of a down body"""
+def split_frames(body):
+    """(type, seq) of each whole frame of a down body, and what is left"""
     out = []
     while len(body) >= 8:
         flags, length = body[2], int.from_bytes(body[4:8], "big")
@@ -121,7 +121,12 @@ def frames_of(body):
         seq = int.from_bytes(body[12 + addr:16 + addr], "big") if flags & 2 else 0
         out.append((body[1], seq))
         body = body[need:]
-    return out
+    return out, body
+
+
+def frames_of(body):
+    """(type, seq) of each frame of a down body"""
+    return split_frames(body)[0]
 
 
 def open_session(base, ident, secret, extra=None):
@@ -240,14 +245,7 @@ def main():
         c, p = conn(base)
         c.request("GET", p + "down?mode=poll", headers=session_headers(args[0], "GET", "down"))
         r = c.getresponse()
-        body, frames = r.read(), 0
-        while len(body) >= 8:
-            flags, length = body[2], int.from_bytes(body[4:8], "big")
-            need = 12 + (16 if flags & 1 else 4) + (8 if flags & 2 else 0) + length
-            if len(body) < need:
-                break
-            frames += 1
-            body = body[need:]
+        frames = len(frames_of(r.read()))
         print("status %d frames %d" % (r.status, frames))
     elif cmd == "resume":
         resume_check(base, args[0], args[1], args[2:] != ["no"])
@@ -284,13 +282,8 @@ def main():
                     ended = True
                 body += rest[:size]
                 raw = rest[size + 2:]
-            while len(body) >= 8:
-                flags, length = body[2], int.from_bytes(body[4:8], "big")
-                need = 12 + (16 if flags & 1 else 4) + (8 if flags & 2 else 0) + length
-                if len(body) < need:
-                    break
-                frames += 1
-                body = body[need:]
+            got, body = split_frames(body)
+            frames += len(got)
         print("status %d frames %d ended %d" % (status, frames, ended))
     elif cmd == "hold-ups":
         token, n = args[0], int(args[1])

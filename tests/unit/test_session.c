@@ -241,6 +241,18 @@ static void sent_down(struct session *s)
 	chan_fill(&s->chan, buf, sizeof(buf), mono_us(), false);
 }
 
+/* Another open of the same HRAC, left at once: what it resumed from */
+static int64_t reopen(struct sessions *t, const struct session_open *o)
+{
+	struct session *s;
+	bool replaced;
+
+	if (sessions_open(t, o, &s, &replaced, &resumed))
+		return -1;
+	session_deref(s);
+	return resumed;
+}
+
 /* X-SoFW-Resume: an HRAC back from a session says what it delivered and
  * learns what HRAS delivered, from the current epoch, the one before it
  * (its open's answer was lost), or a dropped session; nothing else */
@@ -252,7 +264,7 @@ static int resume_epochs(void)
 	char tok1[SESSION_TOKEN_LEN + 1], tok2[SESSION_TOKEN_LEN + 1];
 	struct chan_limits lim;
 	struct sessions *t;
-	struct session *s, *s2;
+	struct session *s;
 	bool replaced;
 
 	limits(&lim);
@@ -268,30 +280,22 @@ static int resume_epochs(void)
 	/* a token never ours, or no position: nothing resumed */
 	o.resume_token = "0123456789abcdef0123456789abcdef";
 	o.resume_next = 3;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
-	session_deref(s2);
-	TEST_EQ(resumed, 0);
+	TEST_EQ(reopen(t, &o), 0);
 	TEST_EQ(chan_unacked(&s->chan), 5);
 	/* that open's answer was lost: the HRAC still counts in tok1's
 	 * epoch, where it delivered 1..3 and HRAS had its 1..7 */
 	memcpy(tok2, s->token, sizeof(tok2));
 	o.resume_token = tok1;
 	o.resume_next = 4;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
-	session_deref(s2);
-	TEST_EQ(resumed, 8);
+	TEST_EQ(reopen(t, &o), 8);
 	TEST_EQ(chan_unacked(&s->chan), 2);
 	/* and lost again: still tok1's numbering */
 	o.resume_next = 5;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
-	session_deref(s2);
-	TEST_EQ(resumed, 8);
+	TEST_EQ(reopen(t, &o), 8);
 	TEST_EQ(chan_unacked(&s->chan), 1);
 	/* tok2 was never the HRAC's current epoch after tok1 went */
 	o.resume_token = tok2;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
-	session_deref(s2);
-	TEST_EQ(resumed, 0);
+	TEST_EQ(reopen(t, &o), 0);
 
 	/* the current epoch: frames numbered in it */
 	memcpy(tok1, s->token, sizeof(tok1));
@@ -299,9 +303,7 @@ static int resume_epochs(void)
 	hrac_sent(s, 2);
 	o.resume_token = tok1;
 	o.resume_next = 2;
-	TEST_EQ(sessions_open(t, &o, &s2, &replaced, &resumed), 0);
-	session_deref(s2);
-	TEST_EQ(resumed, 3);
+	TEST_EQ(reopen(t, &o), 3);
 	TEST_EQ(chan_unacked(&s->chan), 0);
 
 	/* dropped: what HRAS had is remembered, once */
