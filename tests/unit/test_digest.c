@@ -692,6 +692,59 @@ static int users_file(void)
 	return 0;
 }
 
+/* A users file at the bound: every user found (the index grows past many
+ * rehashes), a later line for the same user and realm updates it, a user
+ * of another realm is not one of ours, and one more user is refused */
+static int many_users(void)
+{
+	enum { N = 100000 };
+	char user[DIGEST_USER_MAX], err[256], a5[HEX_MAX], name_s[32];
+	struct digest *d = NULL;
+	struct answer a;
+	struct pl name;
+	FILE *f;
+
+	if (write_file("", 0600))
+		return 1;
+	f = fopen(path, "w");
+	TEST_ASSERT(f);
+	for (unsigned i = 0; i < N - 1; i++)
+		fprintf(f, "u%u:%s:0123456789abcdef0123456789abcdef\n", i,
+		        realm);
+	fprintf(f, "carol:other.realm:0123456789abcdef0123456789abcdef\n");
+	ha1_of(a5, false, "u77777", realm, "secret77777");
+	fprintf(f, "u77777:%s:%s\n", realm, a5); /* the same user again */
+	TEST_EQ(fclose(f), 0);
+
+	d = digest_new("md5", 300);
+	TEST_ASSERT(d);
+	for (unsigned i = 0; i < N - 1; i += 997) {
+		snprintf(name_s, sizeof(name_s), "u%u", i);
+		pl_set_str(&name, name_s);
+		TEST_ASSERT(digest_user_known(d, &name));
+	}
+	pl_set_str(&name, "u99999");
+	TEST_ASSERT(!digest_user_known(d, &name));
+	pl_set_str(&name, "carol");
+	TEST_ASSERT(!digest_user_known(d, &name));
+	a = ans("u77777", "secret77777", "MD5", new_nonce(d), "00000001");
+	TEST_EQ(answer(d, "REGISTER", false, &a, user, sizeof(user)),
+	        DIGEST_OK);
+	TEST_ASSERT(!strcmp(user, "u77777"));
+
+	f = fopen(path, "a");
+	TEST_ASSERT(f);
+	fprintf(f, "one:more:0123456789abcdef0123456789abcdef\n");
+	TEST_EQ(fclose(f), 0);
+	TEST_EQ(digest_reload(d, path, err, sizeof(err)), E2BIG);
+	TEST_ASSERT(strstr(err, "more than 100000 users"));
+	pl_set_str(&name, "u5");
+	TEST_ASSERT(digest_user_known(d, &name)); /* the old ones stay */
+	mem_deref(d);
+	unlink(path);
+	return 0;
+}
+
 /* The slot of the digest's nonce table a nonce falls in */
 static uint32_t slot_of(const char *nonce)
 {
@@ -764,6 +817,7 @@ int main(void)
 		UNIT_TEST(challenges),
 		UNIT_TEST(stale_nonce),
 		UNIT_TEST(users_file),
+		UNIT_TEST(many_users),
 		UNIT_TEST(evicted_nonce_not_replayable),
 	};
 	int r = unit_main("digest", tests, ARRAY_SIZE(tests));

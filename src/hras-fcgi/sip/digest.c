@@ -48,9 +48,19 @@ struct seen {
 	uint32_t nc;
 };
 
+/* The users, found by name and realm through an open-addressed index:
+ * a request's lookup and each line of a reload cost O(1), not a scan of
+ * up to USERS_MAX entries */
+struct userdb {
+	struct user *v;
+	size_t n, cap;
+	uint32_t *slot; /* index + 1 into v, 0 empty; a power of two */
+	size_t nslot;
+	uint64_t seed; /* names come from requests: a keyed hash */
+};
+
 struct digest {
-	struct user *users;
-	size_t nusers;
+	struct userdb users;
 	bool have_sha256, have_md5;
 	enum algo offer[2]; /* challenged with, in this order */
 	size_t noffer;
@@ -67,6 +77,120 @@ static bool is_hex(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* The HA1s are as good as passwords: wiped before their memory goes */
+static void userdb_clear_array(struct userdb *db)
+{
+	if (db->v)
+		explicit_bzero(db->v, db->cap * sizeof(*db->v));
+	free(db->v);
+}
+
+static uint64_t userdb_hash(const struct userdb *db, const char *name,
+                            size_t nl, const char *realm, size_t rl)
+{
+	uint64_t h = db->seed ^ 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < nl; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	h = (h ^ ':') * 0x100000001b3ULL;
+	for (size_t i = 0; i < rl; i++)
+		h = (h ^ (uint8_t)realm[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static bool user_is(const struct user *u, const char *name, size_t nl,
+                    const char *realm, size_t rl)
+{
+	return strlen(u->name) == nl && !memcmp(u->name, name, nl) &&
+	       strlen(u->realm) == rl && !memcmp(u->realm, realm, rl);
+}
+
+static struct user *userdb_find(const struct userdb *db, const char *name,
+                                size_t nl, const char *realm, size_t rl)
+{
+	size_t mask = db->nslot - 1, i;
+
+	if (!db->nslot)
+		return NULL;
+	for (i = userdb_hash(db, name, nl, realm, rl) & mask; db->slot[i];
+	     i = (i + 1) & mask) {
+		struct user *u = &db->v[db->slot[i] - 1];
+
+		if (user_is(u, name, nl, realm, rl))
+			return u;
+	}
+	return NULL;
+}
+
+static void userdb_index(struct userdb *db, size_t k)
+{
+	const struct user *u = &db->v[k];
+	size_t mask = db->nslot - 1, i;
+
+	i = userdb_hash(db, u->name, strlen(u->name), u->realm,
+	                strlen(u->realm)) &
+	    mask;
+	while (db->slot[i])
+		i = (i + 1) & mask;
+	db->slot[i] = (uint32_t)(k + 1);
+}
+
+/* Room for one more, the index kept at most half full */
+static int userdb_grow(struct userdb *db)
+{
+	if (db->n == db->cap) {
+		size_t cap = db->cap ? 2 * db->cap : 64;
+		struct user *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return ENOMEM;
+		if (db->n)
+			memcpy(v, db->v, db->n * sizeof(*v));
+		userdb_clear_array(db);
+		db->v = v;
+		db->cap = cap;
+	}
+	if (2 * (db->n + 1) > db->nslot) {
+		size_t nslot = db->nslot ? 2 * db->nslot : 128;
+		uint32_t *slot = calloc(nslot, sizeof(*slot));
+
+		if (!slot)
+			return ENOMEM;
+		free(db->slot);
+		db->slot = slot;
+		db->nslot = nslot;
+		for (size_t k = 0; k < db->n; k++)
+			userdb_index(db, k);
+	}
+	return 0;
+}
+
+static int userdb_add(struct userdb *db, const char *name, const char *realm,
+                      struct user **up)
+{
+	struct user *u;
+	int e;
+
+	if (db->n >= USERS_MAX)
+		return E2BIG;
+	e = userdb_grow(db);
+	if (e)
+		return e;
+	u = &db->v[db->n];
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(u->realm, sizeof(u->realm), "%s", realm);
+	userdb_index(db, db->n++);
+	*up = u;
+	return 0;
+}
+
+static void userdb_free(struct userdb *db)
+{
+	userdb_clear_array(db);
+	free(db->slot);
+	memset(db, 0, sizeof(*db));
 }
 
 static int parse_users(FILE *f, const char *path, struct digest *d, char *err,
@@ -111,27 +235,16 @@ static int parse_users(FILE *f, const char *path, struct digest *d, char *err,
 		}
 		a = hl == 64 ? ALGO_SHA256 : ALGO_MD5;
 
-		for (size_t i = 0; i < d->nusers; i++) {
-			if (!strcmp(d->users[i].name, user) &&
-			    !strcmp(d->users[i].realm, realm))
-				u = &d->users[i];
-		}
+		u = userdb_find(&d->users, user, strlen(user), realm,
+		                strlen(realm));
 		if (!u) {
-			struct user *v;
+			int e = userdb_add(&d->users, user, realm, &u);
 
-			if (d->nusers >= USERS_MAX) {
+			if (e == E2BIG)
 				snprintf(err, errsz, "%s: more than %d users",
 				         path, USERS_MAX);
-				return E2BIG;
-			}
-			v = realloc(d->users, (d->nusers + 1) * sizeof(*v));
-			if (!v)
-				return ENOMEM;
-			d->users = v;
-			u = &d->users[d->nusers++];
-			memset(u, 0, sizeof(*u));
-			snprintf(u->name, sizeof(u->name), "%s", user);
-			snprintf(u->realm, sizeof(u->realm), "%s", realm);
+			if (e)
+				return e;
 		}
 		for (size_t i = 0; i < hl; i++)
 			u->ha1[a][i] = (char)tolower((unsigned char)ha1[i]);
@@ -161,9 +274,7 @@ static void digest_destructor(void *arg)
 {
 	struct digest *d = arg;
 
-	if (d->users)
-		explicit_bzero(d->users, d->nusers * sizeof(*d->users));
-	free(d->users);
+	userdb_free(&d->users);
 	free(d->seen);
 	explicit_bzero(d->key, sizeof(d->key));
 }
@@ -235,6 +346,7 @@ int digest_alloc(struct digest **dp, const char *users_path, const char *realm,
 		mem_deref(d);
 		return ENOMEM;
 	}
+	memcpy(&d->users.seed, d->key, sizeof(d->users.seed));
 	e = load_users(d, users_path, err, errsz);
 	if (e) {
 		mem_deref(d);
@@ -252,16 +364,14 @@ int digest_reload(struct digest *d, const char *users_path, char *err,
 	int e;
 
 	memset(&tmp, 0, sizeof(tmp));
+	tmp.users.seed = d->users.seed;
 	e = load_users(&tmp, users_path, err, errsz);
 	if (e) {
-		free(tmp.users);
+		userdb_free(&tmp.users);
 		return e;
 	}
-	if (d->users)
-		explicit_bzero(d->users, d->nusers * sizeof(*d->users));
-	free(d->users);
+	userdb_free(&d->users);
 	d->users = tmp.users;
-	d->nusers = tmp.nusers;
 	d->have_sha256 = tmp.have_sha256;
 	d->have_md5 = tmp.have_md5;
 	return 0;
@@ -272,13 +382,11 @@ const char *digest_realm(const struct digest *d)
 	return d->realm;
 }
 
+/* A user of our realm, whatever the algorithm */
 bool digest_user_known(struct digest *d, const struct pl *user)
 {
-	for (size_t i = 0; i < d->nusers; i++) {
-		if (!pl_strcmp(user, d->users[i].name))
-			return true;
-	}
-	return false;
+	return userdb_find(&d->users, user->p, user->l, d->realm,
+	                   strlen(d->realm)) != NULL;
 }
 
 static int hash_hex(enum algo a, char *out, const char *fmt, ...)
@@ -539,13 +647,7 @@ static bool find_ours(const struct sip_hdr *hdr, const struct sip_msg *msg,
 static const struct user *user_find(struct digest *d, const struct pl *name,
                                     const struct pl *realm)
 {
-	for (size_t i = 0; i < d->nusers; i++) {
-		const struct user *u = &d->users[i];
-
-		if (!pl_strcmp(name, u->name) && !pl_strcmp(realm, u->realm))
-			return u;
-	}
-	return NULL;
+	return userdb_find(&d->users, name->p, name->l, realm->p, realm->l);
 }
 
 /**
