@@ -60,7 +60,8 @@ static uint16_t fold(const struct answer *a, size_t n, bool *have_best)
 
 /* §16.7 step 6: 6xx beats all; then the lowest class, 3xx over 4xx over
  * 5xx; among the 4xx, 401/407 then 487 before the rest; 408 and 503
- * last; of equal rank, the first kept */
+ * last, 408 (the lower class) before 503 in either order; of equal rank,
+ * the first kept */
 static int best_of_branches(void)
 {
 	static const struct {
@@ -117,9 +118,9 @@ static int best_of_branches(void)
 		{ { R(504), R(503) }, 504 },
 		{ { R(503), R(302) }, 302 },
 		{ { R(408), R(503) }, 408 },
-		{ { R(503), R(408) }, 503 },
+		{ { R(503), R(408) }, 408 },
 		{ { T, R(503) }, 408 },
-		{ { R(503), T }, 503 },
+		{ { R(503), T }, 408 },
 		{ { T, T, T }, 408 },
 		{ { T, R(480) }, 480 },
 	};
@@ -229,7 +230,7 @@ static int branches_to_final(void)
 		{ { T, R(486) }, false, 486, NULL, true },
 		{ { R(486), T }, false, 486, NULL, true },
 		{ { R(503) }, false, 500, "Server Internal Error", false },
-		{ { R(503), T }, false, 500, "Server Internal Error", false },
+		{ { R(503), T }, false, 408, "Request Timeout", false },
 		{ { T, R(503) }, false, 408, "Request Timeout", false },
 		{ { R(503), R(500) }, false, 500, NULL, true },
 		{ { R(503), R(404) }, false, 404, NULL, true },
@@ -237,7 +238,7 @@ static int branches_to_final(void)
 		{ { R(486), R(302), R(603) }, false, 603, NULL, true },
 		{ { R(408), R(302) }, false, 302, NULL, true },
 		{ { E }, false, 500, "Server Internal Error", false },
-		{ { E, T }, false, 500, "Server Internal Error", false },
+		{ { E, T }, false, 408, "Request Timeout", false },
 		{ { T, E }, false, 408, "Request Timeout", false },
 		{ { E, R(480) }, false, 480, NULL, true },
 		{ { E, R(500) }, false, 500, NULL, true },

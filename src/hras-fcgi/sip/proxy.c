@@ -144,12 +144,15 @@ static void maybe_free(struct ptx *t)
 }
 
 /* §16.7 step 6: 6xx first; then 3xx, 4xx, 5xx; 401/407 and 487 among
- * the 4xx before the rest; 408 and 503 (our own failures) last */
+ * the 4xx before the rest; 408 and 503 (our own failures) last, and of
+ * those two the lower class, 408, whichever came first */
 static int rank(uint16_t code)
 {
 	if (code >= 600)
 		return 100;
-	if (code == 408 || code == 503)
+	if (code == 408)
+		return 2;
+	if (code == 503)
 		return 1;
 	if (code == 401 || code == 407)
 		return 60;
