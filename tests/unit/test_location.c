@@ -176,6 +176,19 @@ static int lookup_and_remove(void)
 	    same_binding(nth(l, "alice@x", 2), &b1))
 		return 1;
 
+	/* of equal q, the most recently registered or refreshed first */
+	b = outside("alice@x", "sip:alice@h4", 500, exp);
+	TEST_EQ(location_set(l, &b), 0);
+	if (same_binding(nth(l, "alice@x", 2), &b) ||
+	    same_binding(nth(l, "alice@x", 3), &b1))
+		return 1;
+	b1.cseq = 2;
+	TEST_EQ(location_set(l, &b1), 0);
+	if (same_binding(nth(l, "alice@x", 2), &b1) ||
+	    same_binding(nth(l, "alice@x", 3), &b))
+		return 1;
+	location_remove(l, "alice@x", "sip:alice@h4");
+
 	/* removal: of one contact, of an unknown one, of the rest */
 	location_remove(l, "alice@x", "sip:alice@h2");
 	location_remove(l, "alice@x", "sip:nobody@h");
@@ -203,7 +216,7 @@ static int lookup_and_remove(void)
  * but the expired, and so does the Record-Route key */
 static int state_round_trip(void)
 {
-	struct binding in, out_udp, out_tls, out6, gone;
+	struct binding in, out_udp, out_tls, out6, gone, same_q;
 	uint8_t key[32], key2[32], key3[32];
 	uint64_t now = location_now();
 	struct location *l, *l2, *l3;
@@ -245,7 +258,11 @@ static int state_round_trip(void)
 	TEST_EQ(location_set(l, &out_tls), 0);
 	TEST_EQ(location_set(l, &out6), 0);
 	TEST_EQ(location_set(l, &gone), 0);
-	TEST_EQ(location_count(l), 5);
+	/* of equal q, the newer first, and still so after the load */
+	same_q =
+	    outside("dave@sofw.test", "sip:dave@203.0.113.9", 1000, now + 120);
+	TEST_EQ(location_set(l, &same_q), 0);
+	TEST_EQ(location_count(l), 6);
 	TEST_EQ(location_rr_key(l, key), 0);
 	mem_deref(l); /* saves */
 
@@ -254,12 +271,13 @@ static int state_round_trip(void)
 	TEST_EQ(leftovers(), 0); /* no temporary file left beside it */
 
 	TEST_EQ(location_alloc(&l2, 100, 10, path), 0);
-	TEST_EQ(location_count(l2), 4);
+	TEST_EQ(location_count(l2), 5);
 	TEST_ASSERT(!location_aor_known(l2, "carol@sofw.test"));
 	if (same_binding(nth(l2, "alice@sofw.test", 0), &in) ||
 	    same_binding(nth(l2, "bob@sofw.test", 0), &out_tls) ||
 	    same_binding(nth(l2, "bob@sofw.test", 1), &out_udp) ||
-	    same_binding(nth(l2, "dave@sofw.test", 0), &out6))
+	    same_binding(nth(l2, "dave@sofw.test", 0), &same_q) ||
+	    same_binding(nth(l2, "dave@sofw.test", 1), &out6))
 		return 1;
 	TEST_EQ(location_rr_key(l2, key2), 0);
 	TEST_MEMEQ(key, key2, 32);
@@ -269,7 +287,7 @@ static int state_round_trip(void)
 	TEST_EQ(location_save(l2), 0);
 	TEST_EQ(location_sync(l2), 0);
 	TEST_EQ(location_alloc(&l3, 100, 10, path), 0);
-	TEST_EQ(location_count(l3), 3);
+	TEST_EQ(location_count(l3), 4);
 	TEST_EQ(list_count(location_lookup(l3, "bob@sofw.test")), 1);
 	mem_deref(l3);
 	mem_deref(l2);

@@ -248,6 +248,8 @@ static void copy_field(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", strcmp(src, "-") ? src : "");
 }
 
+static int put(struct location *l, const struct binding *nb, bool newest);
+
 static int load_line(struct location *l, char *line, uint64_t now)
 {
 	char *f[12];
@@ -290,7 +292,7 @@ static int load_line(struct location *l, char *line, uint64_t now)
 	copy_field(b.ua, sizeof(b.ua), f[11]);
 	if (b.expires <= now)
 		return 0; /* expired while we were away */
-	return location_set(l, &b);
+	return put(l, &b, false);
 }
 
 static int load(struct location *l)
@@ -374,12 +376,9 @@ int location_alloc(struct location **lp, uint32_t max_total,
 	return 0;
 }
 
-/**
- * Add or refresh a binding
- *
- * @return 0, ENOSPC (the table is full) or E2BIG (too many for its AOR)
- */
-int location_set(struct location *l, const struct binding *nb)
+/* @newest: before the bindings of equal q (a REGISTER), or after them (a
+ * line of the state file, which holds them in order) */
+static int put(struct location *l, const struct binding *nb, bool newest)
 {
 	struct aor_entry *a = aor_find(l, nb->aor);
 	struct binding *b = NULL;
@@ -424,12 +423,13 @@ int location_set(struct location *l, const struct binding *nb)
 		b->le = saved;
 	}
 
-	/* highest q first, then the most recent */
+	/* highest q first, then the most recent: when a request forks to
+	 * no more than the proxy's branch bound, the fresh bindings go */
 	LIST_FOREACH(&a->bindings, le)
 	{
 		const struct binding *x = le->data;
 
-		if (x->q < b->q)
+		if (x->q < b->q || (newest && x->q == b->q))
 			break;
 	}
 	if (le)
@@ -439,6 +439,16 @@ int location_set(struct location *l, const struct binding *nb)
 
 	mark_dirty(l);
 	return 0;
+}
+
+/**
+ * Add or refresh a binding
+ *
+ * @return 0, ENOSPC (the table is full) or E2BIG (too many for its AOR)
+ */
+int location_set(struct location *l, const struct binding *nb)
+{
+	return put(l, nb, true);
 }
 
 void location_remove(struct location *l, const char *aor, const char *contact)
