@@ -261,6 +261,11 @@ static int maxfwd(void)
 	TEST_EQ(maxfwd_of("255"), 255);
 	TEST_EQ(maxfwd_of("1000"), 255);
 	TEST_EQ(maxfwd_of("70000"), 255);
+	TEST_EQ(maxfwd_of("256"), 255);
+	TEST_EQ(maxfwd_of("999"), 255);
+	TEST_EQ(maxfwd_of("0001"), 1);
+	TEST_EQ(maxfwd_of("0000"), 0);
+	TEST_EQ(maxfwd_of("00000000000000000070"), 70);
 	TEST_EQ(maxfwd_of("99999999999999999999"), 255);
 	TEST_EQ(maxfwd_of("-1"), -2);
 	TEST_EQ(maxfwd_of("7a"), -2);

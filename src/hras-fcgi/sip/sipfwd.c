@@ -35,19 +35,22 @@ int sipfwd_body(const struct sip_msg *msg, struct pl *body)
 }
 
 /*
- * Max-Forwards of a request: -1 when absent, -2 when malformed
+ * Max-Forwards of a request: -1 when absent, -2 when malformed; a value
+ * over 255 counts as 255, leading zeros as what they are ("0001" is 1)
  */
 int sipfwd_maxfwd(const struct sip_msg *msg)
 {
 	const struct pl *m = &msg->maxfwd;
+	uint32_t v = 0;
 
 	if (!pl_isset(m))
 		return -1;
 	for (size_t i = 0; i < m->l; i++) {
 		if (m->p[i] < '0' || m->p[i] > '9')
 			return -2;
+		v = min(v * 10 + (uint32_t)(m->p[i] - '0'), 256u);
 	}
-	return m->l > 3 ? 255 : (int)pl_u32(m);
+	return (int)min(v, 255u);
 }
 
 static bool via_has_param(const struct sip_via *via, const char *name)
