@@ -170,6 +170,8 @@ const char *conf_file_arg(int argc, char *const argv[])
 			return argv[i + 1];
 		if (!strncmp(argv[i], "--config=", 9))
 			return argv[i] + 9;
+		if (!strncmp(argv[i], "-c", 2) && argv[i][2] != '-')
+			return argv[i] + 2; /* -cFILE, as getopt reads it */
 	}
 	return NULL;
 }
@@ -248,6 +250,23 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
 	return e;
 }
 
+/* A word where an option was due: "--flag no" wants "--flag=no" */
+static void unexpected(const struct conf_opt *opts, const char *prev,
+                       const char *a, char *err, size_t errsz)
+{
+	const struct conf_opt *o = NULL;
+
+	if (!strncmp(prev, "--", 2) && !strchr(prev, '='))
+		o = find_long(opts, prev + 2, strlen(prev + 2));
+	if (o && o->type == CONF_BOOL)
+		snprintf(err, errsz,
+		         "unexpected argument '%s': a yes/no option takes its "
+		         "value after '=' (%s=%s)",
+		         a, prev, a);
+	else
+		snprintf(err, errsz, "unexpected argument '%s'", a);
+}
+
 /**
  * Parse the command line: --name VALUE, --name=VALUE, -x VALUE, -xyz for
  * flags.  A repeatable option given here replaces the file's values.
@@ -264,7 +283,8 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 		int e;
 
 		if (a[0] != '-' || !a[1]) {
-			snprintf(err, errsz, "unexpected argument '%s'", a);
+			unexpected(opts, i > 1 ? argv[i - 1] : "", a, err,
+			           errsz);
 			return EINVAL;
 		}
 
@@ -274,7 +294,8 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 
 			o = find_long(opts, a + 2, len);
 			if (!o) {
-				snprintf(err, errsz, "unknown option '%s'", a);
+				snprintf(err, errsz,
+				         "unknown option '%s' (see --help)", a);
 				return EINVAL;
 			}
 			if (eq)
@@ -282,7 +303,8 @@ int conf_parse_args(const struct conf_opt *opts, void *cfg, int argc,
 		} else {
 			o = find_short(opts, a[1]);
 			if (!o) {
-				snprintf(err, errsz, "unknown option '-%c'",
+				snprintf(err, errsz,
+				         "unknown option '-%c' (see --help)",
 				         a[1]);
 				return EINVAL;
 			}

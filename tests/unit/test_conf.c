@@ -237,13 +237,19 @@ static int command_line_errors(void)
 	char *a2[] = { "prog", "--name", NULL };
 	char *a3[] = { "prog", "stray", NULL };
 	char *a4[] = { "prog", "-x", NULL };
+	char *a5[] = { "prog", "--flag", "no", NULL };
 
 	TEST_EQ(conf_parse_args(opts, &c, 2, a1, err, sizeof(err)), EINVAL);
-	TEST_STREQ(err, "unknown option '--nope'");
+	TEST_STREQ(err, "unknown option '--nope' (see --help)");
 	TEST_EQ(conf_parse_args(opts, &c, 2, a2, err, sizeof(err)), EINVAL);
 	TEST_STREQ(err, "option '--name' needs X");
 	TEST_EQ(conf_parse_args(opts, &c, 2, a3, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "unexpected argument 'stray'");
 	TEST_EQ(conf_parse_args(opts, &c, 2, a4, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "unknown option '-x' (see --help)");
+	TEST_EQ(conf_parse_args(opts, &c, 3, a5, err, sizeof(err)), EINVAL);
+	TEST_STREQ(err, "unexpected argument 'no': a yes/no option takes its "
+	                "value after '=' (--flag=no)");
 	conf_free(opts, &c);
 	return 0;
 }
@@ -253,8 +259,10 @@ static int file_arg(void)
 	char *a1[] = { "p", "-v", "-c", "/etc/x.conf", NULL };
 	char *a2[] = { "p", "--config=/y", NULL };
 	char *a3[] = { "p", "-v", NULL };
+	char *a4[] = { "p", "-c/etc/z.conf", NULL };
 
 	TEST_STREQ(conf_file_arg(4, a1), "/etc/x.conf");
+	TEST_STREQ(conf_file_arg(2, a4), "/etc/z.conf");
 	TEST_STREQ(conf_file_arg(2, a2), "/y");
 	TEST_ASSERT(conf_file_arg(2, a3) == NULL);
 	return 0;
