@@ -411,16 +411,45 @@ int conf_defaults(const struct conf_opt *opts, void *cfg, char *err,
 	return e ? e : apply_defaults(opts, cfg, true, err, errsz);
 }
 
+enum {
+	USAGE_COL = 31,   /* where the help text of every option starts */
+	USAGE_WIDTH = 79, /* a terminal's 80 columns, less one */
+};
+
+/* @text from column @col on, wrapped by words at USAGE_WIDTH, the
+ * continuation lines indented to @indent */
+static void usage_words(FILE *f, size_t col, size_t indent, const char *text)
+{
+	bool first = true;
+
+	while (*text) {
+		size_t n = strcspn(text, " ");
+
+		if (!first && col + 1 + n > USAGE_WIDTH) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)n, text);
+		col += n;
+		first = false;
+		text += n;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
 void conf_usage(FILE *f, const char *prog, const char *summary,
                 const struct conf_opt *opts)
 {
-	fprintf(f,
-	        "usage: %s [options]\n%s\n\noptions (each also a config-file "
-	        "key):\n",
-	        prog, summary);
+	fprintf(f, "usage: %s [options]\n", prog);
+	usage_words(f, 0, 0, summary);
+	fprintf(f, "\noptions (each also a config-file key):\n");
 
 	for (; opts->name; opts++) {
-		char left[64];
+		char left[64], text[512];
 
 		if (opts->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
@@ -431,11 +460,15 @@ void conf_usage(FILE *f, const char *prog, const char *summary,
 			snprintf(left, sizeof(left), "    --%s%s%s", opts->name,
 			         opts->arg ? " " : "",
 			         opts->arg ? opts->arg : "");
-		if (opts->dflt)
-			fprintf(f, "  %-28s %s (default %s)\n", left,
-			        opts->help, opts->dflt);
+		snprintf(text, sizeof(text), "%s%s%s%s", opts->help,
+		         opts->dflt ? " (default " : "",
+		         opts->dflt ? opts->dflt : "", opts->dflt ? ")" : "");
+		/* a long left column puts the help on a line of its own */
+		if (strlen(left) > USAGE_COL - 3)
+			fprintf(f, "  %s\n%*s", left, USAGE_COL, "");
 		else
-			fprintf(f, "  %-28s %s\n", left, opts->help);
+			fprintf(f, "  %-*s ", USAGE_COL - 3, left);
+		usage_words(f, USAGE_COL, USAGE_COL, text);
 	}
 }
 

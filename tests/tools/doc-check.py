@@ -33,12 +33,18 @@ def help_options(binary):
     """[(name, default or None)] from --help"""
     out = subprocess.run([binary, "--help"], capture_output=True, text=True,
                          check=True).stdout
-    opts = []
+    # an option's help may wrap: its lines after the first are indented
+    # to the help column (30 spaces or more)
+    entries = []
     for line in out.splitlines():
-        m = re.match(r"^  (?:-., )?\s*--([a-z0-9-]+)", line)
-        if not m:
-            continue
-        d = re.search(r"\(default ([^()]*)\)$", line)
+        if line.startswith(" " * 30) and entries:
+            entries[-1] += " " + line.strip()
+        elif re.match(r"^  (?:-., )?\s*--[a-z0-9-]+", line):
+            entries.append(line)
+    opts = []
+    for e in entries:
+        m = re.match(r"^  (?:-., )?\s*--([a-z0-9-]+)", e)
+        d = re.search(r"\(default ([^()]*)\)$", e)
         opts.append((m.group(1), d.group(1) if d else None))
     return opts
 

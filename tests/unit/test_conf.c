@@ -375,6 +375,36 @@ static int hras_table(void)
 	return 0;
 }
 
+/* --help fits a terminal: no line of either program's over 79 columns,
+ * a long option's help wrapped under the help column */
+static int usage_width(void)
+{
+	static char out[32768];
+	const struct conf_opt *tables[] = { hrac_opts, hras_opts };
+
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+		FILE *f = fmemopen(out, sizeof(out), "w");
+		char *line, *save = NULL;
+
+		TEST_ASSERT(f);
+		conf_usage(f, "prog",
+		           "a summary long enough to be wrapped at "
+		           "the right margin of an eighty-column "
+		           "terminal, as the real ones are",
+		           tables[i]);
+		fclose(f);
+		TEST_ASSERT(strstr(out, "--verbose"));
+		for (line = strtok_r(out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (strlen(line) > 79) {
+				fprintf(stderr, "too wide: %s\n", line);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -382,7 +412,7 @@ int main(void)
 		UNIT_TEST(command_line), UNIT_TEST(list_override),
 		UNIT_TEST(defaults),     UNIT_TEST(command_line_errors),
 		UNIT_TEST(file_arg),     UNIT_TEST(hrac_table),
-		UNIT_TEST(hras_table),
+		UNIT_TEST(hras_table),   UNIT_TEST(usage_width),
 	};
 
 	return unit_main("conf", tests, ARRAY_SIZE(tests));
