@@ -135,8 +135,10 @@ int privdrop_apply(const struct privdrop *pd, char *err, size_t errsz)
 }
 
 /**
- * After the drop: can we still write @path (a file that is replaced by
- * rename, so its directory too)?  @opt names the option in the message
+ * After the drop: can we still write @path?  The state and status files
+ * are replaced whole (a temporary file renamed over them), so what counts
+ * is their directory; the file itself may still be root's from before the
+ * drop.  @opt names the option in the message.
  */
 int privdrop_writable(const char *opt, const char *path, char *err,
                       size_t errsz)
@@ -147,11 +149,10 @@ int privdrop_writable(const char *opt, const char *path, char *err,
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	dir = dirname(buf);
-	if (access(dir, W_OK | X_OK) ||
-	    (access(path, F_OK) == 0 && access(path, R_OK | W_OK))) {
+	if (access(dir, W_OK | X_OK)) {
 		e = errno;
 		snprintf(err, errsz,
-		         "%s %s: not writable by uid %u (%s): give it and its "
+		         "%s %s: not writable by uid %u (%s): give the "
 		         "directory %s to that user (chown)",
 		         opt, path, (unsigned)getuid(), strerror(e), dir);
 		return e;
