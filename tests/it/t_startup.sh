@@ -238,5 +238,24 @@ gone $ACT || fail "hras-fcgi did not stop"
 wait $ACT
 untrack $ACT
 log "activated on fd 3; READY=1 when served, STOPPING=1 at the end"
+
+log "== hrac under Type=notify: READY=1 once bound, STATUS= as the tunnel goes"
+stop_nginx
+HRAS_SOCKET=unix:$T/hras.sock
+start_hras --sip 127.0.0.1:15100 --users "$T/users"
+start_nginx
+: >"$T/notify.log"
+NOTIFY_SOCKET=$T/notify.sock start_hrac site-a --server http://192.0.2.1/sofw/ \
+	--sip 127.0.0.1:15101 --rtp-ports 42100-42199
+wait_log "$T/notify.log" "^STATUS=tunnel up to http://192.0.2.1/sofw/"
+head -1 "$T/notify.log" | grep -q "^READY=1 then" ||
+	fail "hrac's first notification was not READY=1: $(cat "$T/notify.log")"
+grep -q "^STATUS=tunnel connecting to http://192.0.2.1/sofw/" "$T/notify.log" ||
+	fail "no STATUS= with READY=1: $(cat "$T/notify.log")"
+stop_hras
+wait_log "$T/notify.log" "^STATUS=tunnel down: "
+stop_pid $HRAC_PID
+grep -q "^STOPPING=1" "$T/notify.log" || fail "hrac sent no STOPPING=1"
+log "hrac: $(tr '\n' '|' <"$T/notify.log")"
 stop_pid $NOTIFY
 exit 0
