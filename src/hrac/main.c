@@ -502,8 +502,10 @@ done:
 	libre_close();
 	curl_global_cleanup();
 out:
-	daemon_failed(rc); /* the first process, if still waiting */
 	pidfile_remove(&pf);
+	/* the first process, if still waiting, exits with our code once
+	 * the pid file is gone */
+	daemon_failed(rc);
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
 	explicit_bzero(h.res.proxy_user, sizeof(h.res.proxy_user));
 	conf_free(hrac_opts, &h.cfg);

@@ -341,10 +341,12 @@ int main(int argc, char *argv[])
 	}
 
 	rc = run(&h, &fl);
-	daemon_failed(rc); /* the first process, if still waiting */
 out:
 	fcgi_listen_close(&fl);
 	pidfile_remove(&pf);
+	/* the first process, if still waiting, exits with our code once
+	 * the socket and pid file are gone */
+	daemon_failed(rc);
 	hracs_free(h.tun.hracs);
 	conf_free(hras_opts, &h.cfg);
 	log_close();

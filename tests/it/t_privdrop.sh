@@ -103,4 +103,12 @@ timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
 expect_rc 1 $? "--user as nobody"
 grep -q "only root can change to another user or group" "$T/notroot.out" ||
 	fail "no clear line: $(cat "$T/notroot.out")"
+
+log "== a socket directory the user may not write: one line naming it, exit 1"
+timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$BIN/hras-fcgi" -f -s "unix:$T/run/nobody.sock" --hracs "$T/hracs-nobody" \
+	--echo >"$T/sockperm.out" 2>&1
+expect_rc 1 $? "a socket in a directory nobody may not write"
+grep -qx "hras-fcgi: --socket unix:$T/run/nobody.sock: cannot listen on $T/run/nobody.sock: Permission denied (this user may not create it there)" \
+	"$T/sockperm.out" || fail "no clear line: $(cat "$T/sockperm.out")"
 exit 0
