@@ -17,7 +17,9 @@ sip="sip-tester baresip-core"
 # the second real softphone of the suite (tests/it/t_linphone.sh) and the
 # tones it plays
 phones="linphone-cli sox"
-tools="clang libclang-rt-14-dev e2fsprogs util-linux"
+# systemd: systemd-socket-activate and systemd-sysusers (t_startup,
+# t_privdrop: socket activation, the sofw system user)
+tools="clang libclang-rt-14-dev e2fsprogs util-linux systemd"
 
 case "$purpose" in
 build) want="$build" ;;

@@ -42,6 +42,9 @@ struct hrac_conf {
 	uint32_t media_queue;
 	uint32_t probe_ms;
 	uint32_t reprobe; /* s after a fallback to try streaming again */
+	char *user;       /* run as this user and group once bound */
+	char *group;
+	bool test_config; /* -t: check the configuration, exit */
 	bool help;
 	bool version;
 };
@@ -56,5 +59,7 @@ struct hrac_resolved {
 
 extern const struct conf_opt hrac_opts[];
 int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz);
+int hrac_conf_files(const struct hrac_conf *cfg, const struct hrac_resolved *r,
+                    char *err, size_t errsz);
 int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
                      struct tunnel_conf *tc, char *err, size_t errsz);

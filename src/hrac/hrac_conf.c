@@ -94,6 +94,12 @@ const struct conf_opt hrac_opts[] = {
 	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S", "300",
 	    "after a fallback, try streaming again every S s when idle (0: "
 	    "never)"),
+	OPT("user", 0, CONF_STR, user, 0, 0, "USER", NULL,
+	    "run as USER once the phones' ports are bound"),
+	OPT("group", 0, CONF_STR, group, 0, 0, "GROUP", NULL,
+	    "run as GROUP (default: the user's own group)"),
+	OPT("test-config", 't', CONF_BOOL, test_config, 0, 0, NULL, NULL,
+	    "check the configuration and its files, then exit"),
 	OPT("help", 'h', CONF_BOOL, help, 0, 0, NULL, NULL, "this text"),
 	OPT("version", 'V', CONF_BOOL, version, 0, 0, NULL, NULL,
 	    "print the version"),

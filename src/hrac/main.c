@@ -19,6 +19,9 @@
 #include "frame.h"
 #include "chan.h"
 #include "daemon.h"
+#include "pidfile.h"
+#include "privdrop.h"
+#include "sdnotify.h"
 #include "wholefile.h"
 #include "log.h"
 #include "mono.h"
@@ -137,10 +140,28 @@ static void on_frame(const struct frame *f, void *arg)
 	}
 }
 
+/* systemd's STATUS= follows the tunnel (systemctl status shows it) */
+static void tell_status(const struct hrac *h, enum tunnel_event ev,
+                        const char *msg)
+{
+	char line[512];
+
+	if (ev == TUNNEL_OPENED)
+		snprintf(line, sizeof(line), "STATUS=tunnel up to %s",
+		         h->tc.server);
+	else if (ev == TUNNEL_ERROR || ev == TUNNEL_REFUSED)
+		snprintf(line, sizeof(line), "STATUS=tunnel down: %s",
+		         msg ? msg : "");
+	else
+		return;
+	(void)sdnotify(line);
+}
+
 static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 {
 	struct hrac *h = arg;
 
+	tell_status(h, ev, msg);
 	if (ev == TUNNEL_OPENED && h->lan)
 		sip_lan_announce(h->lan);
 	if (ev == TUNNEL_OPENED && h->media)
@@ -313,6 +334,7 @@ static int print_status(const struct hrac_conf *cfg)
 	return 0;
 }
 
+/* @return 0, or the exit code */
 static int run(struct hrac *h)
 {
 	uint64_t stopping;
@@ -322,20 +344,32 @@ static int run(struct hrac *h)
 	e = tunnel_alloc(&h->t, &h->tc, h->cl, on_frame, on_event, h);
 	if (e) {
 		log_error("tunnel: %s", strerror(e));
-		return e;
+		return DAEMON_EXIT_START;
 	}
 	e = sip_lan_alloc(&h->lan, &h->cfg, h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);
-		return e;
+		return DAEMON_EXIT_START;
 	}
 	e = media_lan_alloc(&h->media, &h->cfg, h->lan, h->t, err, sizeof(err));
 	if (e) {
 		log_error("%s", err);
-		return e;
+		return DAEMON_EXIT_START;
 	}
+	/* the phones' ports are bound: become --user, and still write
+	 * --status-file */
+	e = privdrop_start(h->cfg.user, h->cfg.group, "--status-file",
+	                   h->cfg.status_file);
+	if (e)
+		return e;
+	/* from here on the log goes where a daemon's goes; the terminal
+	 * was for start-up errors */
+	if (!h->cfg.foreground)
+		log_init("hrac", false, h->cfg.verbose);
 	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
 	         h->cfg.sip, h->tc.server, h->tc.id);
+	snprintf(err, sizeof(err), "tunnel connecting to %s", h->tc.server);
+	daemon_ready(err);
 	h->started = mono_ms() / 1000;
 	signal(SIGUSR1, on_usr1);
 	tmr_init(&h->status);
@@ -348,9 +382,10 @@ static int run(struct hrac *h)
 		tmr_cancel(&h->status);
 		if (h->cfg.status_file)
 			unlink(h->cfg.status_file);
-		return EBUSY;
+		return DAEMON_EXIT_START;
 	}
 
+	daemon_stopping();
 	log_info("shutting down");
 	stopping = mono_ms();
 	drain(h);
@@ -373,13 +408,14 @@ static int run(struct hrac *h)
 
 int main(int argc, char *argv[])
 {
+	struct pidfile pf = { .fd = -1 };
 	struct hrac h;
 	char err[512];
 	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
 	if (load_options(&h.cfg, argc, argv)) {
-		rc = 2;
+		rc = DAEMON_EXIT_CONFIG;
 		goto out;
 	}
 	if (h.cfg.help) {
@@ -395,30 +431,49 @@ int main(int argc, char *argv[])
 		rc = print_status(&h.cfg);
 		goto out;
 	}
-	if (hrac_tunnel_conf(&h.cfg, &h.res, &h.tc, err, sizeof(err))) {
+	if (hrac_tunnel_conf(&h.cfg, &h.res, &h.tc, err, sizeof(err)) ||
+	    hrac_conf_files(&h.cfg, &h.res, err, sizeof(err))) {
 		fprintf(stderr, "hrac: %s\n", err);
-		rc = 2;
+		rc = DAEMON_EXIT_CONFIG;
+		goto out;
+	}
+	if (h.cfg.test_config) {
+		printf("hrac: configuration OK\n");
 		goto out;
 	}
 
-	log_init("hrac", h.cfg.foreground || h.cfg.diagnose,
+	/* start-up errors go to the terminal, daemon or not, until ready */
+	log_init("hrac", true,
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 	if (!h.cfg.diagnose)
 		fit_descriptors(&h.cfg);
 
+	if (!h.cfg.diagnose && h.cfg.pidfile &&
+	    pidfile_lock(&pf, h.cfg.pidfile, err, sizeof(err))) {
+		fprintf(stderr, "hrac: %s\n", err);
+		rc = DAEMON_EXIT_START;
+		goto out;
+	}
 	if (!h.cfg.foreground && !h.cfg.diagnose) {
 		int e = daemon_detach(false);
 
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
-			rc = 1;
+			rc = DAEMON_EXIT_START;
 			goto out;
 		}
+	}
+	if (h.cfg.pidfile && !h.cfg.diagnose) {
+		int e = pidfile_write(&pf);
+
+		if (e)
+			log_warn("--pidfile %s: %s", h.cfg.pidfile,
+			         strerror(e));
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || libre_init()) {
 		log_error("cannot initialise libcurl or libre");
-		rc = 1;
+		rc = DAEMON_EXIT_START;
 		goto out;
 	}
 	/* libre_init() installs a one-shot SIGPIPE handler that re-arms
@@ -429,21 +484,17 @@ int main(int argc, char *argv[])
 	fd_setsize(LOOP_FDS);
 	if (curl_loop_alloc(&h.cl)) {
 		log_error("out of memory");
-		rc = 1;
+		rc = DAEMON_EXIT_START;
 		goto done;
 	}
 
 	if (h.cfg.diagnose) {
 		rc = diagnose_run(&h.cfg, &h.tc, h.cl);
 	} else {
-		if (h.cfg.pidfile)
-			daemon_pidfile(h.cfg.pidfile);
-		rc = run(&h) ? 1 : 0;
+		rc = run(&h);
 		mem_deref(h.media);
 		sip_lan_free(h.lan);
 		tunnel_free(h.t);
-		if (h.cfg.pidfile)
-			unlink(h.cfg.pidfile);
 	}
 
 	curl_loop_free(h.cl);
@@ -451,6 +502,10 @@ done:
 	libre_close();
 	curl_global_cleanup();
 out:
+	pidfile_remove(&pf);
+	/* the first process, if still waiting, exits with our code once
+	 * the pid file is gone */
+	daemon_failed(rc);
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
 	explicit_bzero(h.res.proxy_user, sizeof(h.res.proxy_user));
 	conf_free(hrac_opts, &h.cfg);

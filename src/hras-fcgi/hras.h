@@ -23,6 +23,12 @@ struct hras_conf {
 	char *config;
 	char *socket; /* unix:PATH or HOST:PORT; NULL: inherited fd 0 */
 	uint32_t socket_mode;
+	char *socket_owner; /* a unix socket's owner and group */
+	char *socket_group;
+	bool socket_remote; /* a TCP socket may listen beyond loopback */
+	char *user;         /* run as this user and group once bound */
+	char *group;
+	bool test_config; /* -t: check the configuration, exit */
 	int verbose;
 	char *pidfile;
 	bool echo; /* diagnostic: send frames back */
@@ -47,3 +53,7 @@ struct hras {
 
 extern const struct conf_opt hras_opts[];
 int hras_conf_check(const struct hras_conf *cfg, char *err, size_t errsz);
+struct fcgi_listen_conf;
+int hras_conf_files(const struct hras_conf *cfg, char *err, size_t errsz);
+void hras_fcgi_listen_conf(struct fcgi_listen_conf *lc,
+                           const struct hras_conf *cfg, int backlog);

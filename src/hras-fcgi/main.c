@@ -3,10 +3,14 @@
 /**
  * @file main.c  hras-fcgi: start-up, the loop thread, shutdown
  *
- * Start-up order matters: options, identities, daemon (before any thread),
- * libre and the inbox (bound to this thread's loop), the FastCGI socket,
- * then worker threads with signals blocked so that SIGTERM, SIGINT and
- * SIGHUP reach this thread.
+ * Start-up order matters: options, identities and every file and value
+ * that can be checked without binding (conf_files.c: a configuration
+ * error, exit 2, on the terminal); the pid file's lock (a second instance
+ * stops here, touching nothing); the FastCGI socket; daemon (before any
+ * thread; the first process waits for the daemon's word); libre and the
+ * inbox (bound to this thread's loop), the SIP service; the privilege
+ * drop; then worker threads with signals blocked so that SIGTERM, SIGINT
+ * and SIGHUP reach this thread; then "ready" (daemon_ready()).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +30,8 @@
 #include "frame.h"
 #include "chan.h"
 #include "daemon.h"
+#include "pidfile.h"
+#include "privdrop.h"
 #include "log.h"
 #include "quota.h"
 #include "mono.h"
@@ -42,6 +48,7 @@
 #include "dispatch.h"
 #include "status.h"
 #include "callstate.h"
+#include "fcgi_listen.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -113,40 +120,6 @@ static void fit_descriptors(struct hras_conf *cfg)
 	         cfg->sip.max_phones, cfg->media.max_pairs);
 }
 
-/* A unix socket left by an earlier run would make bind() fail */
-static void remove_stale_socket(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-}
-
-/* unix:PATH, HOST:PORT, :PORT; NULL means the inherited fd 0 */
-static int open_listener(const struct hras_conf *cfg)
-{
-	const char *spec = cfg->socket;
-	int fd;
-
-	if (!spec)
-		return 0;
-
-	if (!strncmp(spec, "unix:", 5)) {
-		const char *path = spec + 5;
-
-		remove_stale_socket(path);
-		fd = FCGX_OpenSocket(path, FCGI_BACKLOG);
-		if (fd >= 0 && chmod(path, cfg->socket_mode) < 0)
-			log_warn("chmod %s: %s", path, strerror(errno));
-	} else {
-		fd = FCGX_OpenSocket(spec, FCGI_BACKLOG);
-	}
-	if (fd < 0)
-		log_error("cannot listen on FastCGI socket %s: %s", spec,
-		          strerror(errno));
-	return fd;
-}
-
 /* The SIP service and the media relay it tells about every call */
 static int start_sip(struct hras *h)
 {
@@ -174,17 +147,19 @@ static int start_sip(struct hras *h)
 	return 0;
 }
 
-/* Everything that needs the loop thread, and the workers, in order */
-static int run(struct hras *h)
+/* Everything that needs the loop thread, and the workers, in order;
+ * @return the exit code */
+static int run(struct hras *h, const struct fcgi_listen *fl)
 {
 	sigset_t block, old;
 	struct sigaction sa;
-	int e;
+	char ready[256];
+	int e, rc = DAEMON_EXIT_START;
 
 	e = libre_init();
 	if (e) {
 		log_error("libre_init: %s", strerror(e));
-		return e;
+		return rc;
 	}
 	/* libre_init() installs a one-shot SIGPIPE handler (it re-arms
 	 * itself, too late when two threads hit a closed peer at once):
@@ -199,13 +174,26 @@ static int run(struct hras *h)
 	e = e ? e
 	      : tunsrv_init(&h->tun, &h->cfg.tunnel, h->tun.hracs,
 	                    dispatch_frame, h->dispatch);
-	/* the SIP service, unless this is only an echo for tests */
-	if (!e && (h->cfg.sip.listen.n || !h->cfg.echo))
-		e = start_sip(h);
 	if (e) {
 		log_error("start-up: %s", strerror(e));
 		goto out;
 	}
+	/* the SIP service, unless this is only an echo for tests; its
+	 * own error line said what failed */
+	if (h->cfg.sip.listen.n || !h->cfg.echo)
+		e = start_sip(h);
+	if (e)
+		goto out;
+	/* every socket is bound: become --user, and still write --state */
+	rc = privdrop_start(h->cfg.user, h->cfg.group, "--state",
+	                    h->cfg.sip.state);
+	if (rc)
+		goto out;
+	rc = DAEMON_EXIT_START;
+	/* from here on the log goes where a daemon's goes; the terminal
+	 * was for start-up errors */
+	if (!h->cfg.foreground)
+		log_init("hras-fcgi", false, h->cfg.verbose);
 
 	signal_dispatch = h->dispatch;
 	memset(&sa, 0, sizeof(sa));
@@ -225,13 +213,17 @@ static int run(struct hras *h)
 		goto out;
 	}
 
-	log_info("ready: %zu HRAC identities, endpoints under %s, FastCGI on "
+	snprintf(ready, sizeof(ready),
+	         "ready: %zu HRAC identities, endpoints under %s, FastCGI on "
 	         "%s",
-	         hracs_count(h->tun.hracs), h->cfg.tunnel.base_path,
-	         h->cfg.socket ? h->cfg.socket : "fd 0");
+	         hracs_count(h->tun.hracs), h->cfg.tunnel.base_path, fl->what);
+	log_info("%s", ready);
+	daemon_ready(ready);
 
 	status_refresh(h);
 	e = re_main(on_signal);
+	rc = e ? DAEMON_EXIT_START : DAEMON_EXIT_OK;
+	daemon_stopping();
 	log_info("shutting down");
 
 	tunsrv_stop(&h->tun);
@@ -243,11 +235,46 @@ out:
 	tunsrv_close(&h->tun);
 	h->dispatch = mem_deref(h->dispatch);
 	libre_close();
-	return e;
+	return rc;
+}
+
+/* Everything checked before anything is bound: @return the exit code */
+static int check_config(struct hras *h)
+{
+	char err[512];
+
+	if (hracs_alloc(&h->tun.hracs, h->cfg.tunnel.hracs, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: HRAC identities: %s\n", err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (hras_conf_files(&h->cfg, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: %s\n", err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/* The FastCGI socket: --socket, or the one systemd or spawn-fcgi passed */
+static int open_listener(struct hras *h, struct fcgi_listen *fl)
+{
+	struct fcgi_listen_conf lc;
+	char err[512];
+
+	hras_fcgi_listen_conf(&lc, &h->cfg, FCGI_BACKLOG);
+	if (h->cfg.socket ? fcgi_listen_open(fl, &lc, err, sizeof(err))
+	                  : fcgi_listen_inherit(fl, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: %s\n", err);
+		/* no socket at all is a configuration error */
+		return h->cfg.socket ? DAEMON_EXIT_START : DAEMON_EXIT_CONFIG;
+	}
+	h->listen_fd = fl->fd;
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
+	struct fcgi_listen fl = { .fd = -1 };
+	struct pidfile pf = { .fd = -1 };
 	struct hras h;
 	char err[512];
 	int rc = 0;
@@ -257,7 +284,7 @@ int main(int argc, char *argv[])
 	h.started = mono_us();
 
 	if (load_options(&h.cfg, argc, argv)) {
-		rc = 2;
+		rc = DAEMON_EXIT_CONFIG;
 		goto out;
 	}
 	if (h.cfg.help) {
@@ -270,45 +297,56 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
-	if (hracs_alloc(&h.tun.hracs, h.cfg.tunnel.hracs, err, sizeof(err))) {
-		fprintf(stderr, "hras-fcgi: HRAC identities: %s\n", err);
-		rc = 2;
+	/* start-up errors go to the terminal, daemon or not, until ready */
+	log_init("hras-fcgi", true, h.cfg.verbose);
+	rc = check_config(&h);
+	if (rc)
+		goto out;
+	if (h.cfg.test_config) {
+		printf("hras-fcgi: configuration OK\n");
 		goto out;
 	}
-
-	log_init("hras-fcgi", h.cfg.foreground, h.cfg.verbose);
 	fit_descriptors(&h.cfg);
 
+	if (h.cfg.pidfile &&
+	    pidfile_lock(&pf, h.cfg.pidfile, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: %s\n", err);
+		rc = DAEMON_EXIT_START;
+		goto out;
+	}
 	if (FCGX_Init()) {
-		log_error("FCGX_Init failed");
-		rc = 1;
+		fprintf(stderr, "hras-fcgi: FCGX_Init failed\n");
+		rc = DAEMON_EXIT_START;
 		goto out;
 	}
-	h.listen_fd = open_listener(&h.cfg);
-	if (h.listen_fd < 0) {
-		rc = 1;
+	rc = open_listener(&h, &fl);
+	if (rc)
 		goto out;
-	}
 
 	if (!h.cfg.foreground) {
-		int e = daemon_detach(!h.cfg.socket);
+		int e = daemon_detach(fl.fd == STDIN_FILENO);
 
 		if (e) {
 			log_error("cannot become a daemon: %s", strerror(e));
-			rc = 1;
+			rc = DAEMON_EXIT_START;
 			goto out;
 		}
 	}
-	if (h.cfg.pidfile)
-		daemon_pidfile(h.cfg.pidfile);
+	if (h.cfg.pidfile) {
+		int e = pidfile_write(&pf);
 
-	rc = run(&h) ? 1 : 0;
+		if (e)
+			log_warn("--pidfile %s: %s", h.cfg.pidfile,
+			         strerror(e));
+	}
 
-	if (h.cfg.socket && !strncmp(h.cfg.socket, "unix:", 5))
-		unlink(h.cfg.socket + 5);
-	if (h.cfg.pidfile)
-		unlink(h.cfg.pidfile);
+	rc = run(&h, &fl);
 out:
+	fcgi_listen_close(&fl);
+	pidfile_remove(&pf);
+	/* the first process, if still waiting, exits with our code once
+	 * the socket and pid file are gone */
+	daemon_failed(rc);
 	hracs_free(h.tun.hracs);
 	conf_free(hras_opts, &h.cfg);
 	log_close();

@@ -314,6 +314,15 @@ static int parse_algorithms(struct digest *d, const char *list, char *err,
 	return 0;
 }
 
+/* --digest-algorithms alone, before start-up (also without --users) */
+int digest_algorithms_check(const char *algorithms, char *err, size_t errsz)
+{
+	struct digest d;
+
+	memset(&d, 0, sizeof(d));
+	return parse_algorithms(&d, algorithms, err, errsz);
+}
+
 static bool offered(const struct digest *d, enum algo a)
 {
 	for (size_t i = 0; i < d->noffer; i++) {
