@@ -29,6 +29,7 @@
 #include "media_lan.h"
 #include "diagnose.h"
 #include "hrac.h"
+#include "reload.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -238,7 +239,7 @@ static int status_print(struct re_printf *pf, struct hrac *h)
 	    pf,
 	    "tunnel: %s to %s, path %s, down %s, up %s, "
 	    "%llu opens, %llu bytes down, %llu up\n",
-	    tunnel_is_open(h->t) ? "open" : "not open", h->tc.server,
+	    tunnel_is_open(h->t) ? "open" : "not open", tunnel_server(h->t),
 	    tunnel_path(h->t), tunnel_down_mode(h->t), tunnel_up_mode(h->t),
 	    (unsigned long long)ts->opens, (unsigned long long)ts->bytes_down,
 	    (unsigned long long)ts->bytes_up);
@@ -335,14 +336,18 @@ static int run(struct hrac *h)
 		return e;
 	}
 	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
-	         h->cfg.sip, h->tc.server, h->tc.id);
+	         h->cfg.sip, tunnel_server(h->t), h->tc.id);
 	h->started = mono_ms() / 1000;
 	signal(SIGUSR1, on_usr1);
 	tmr_init(&h->status);
 	tmr_start(&h->status, 1000, status_tick, h);
 
+	/* SIGHUP: the configuration again (reload.c) */
+	hrac_reload_start(
+	    &(struct hrac_live){ &h->cfg, &h->res, &h->tc, h->t, h->lan });
 	tunnel_start(h->t);
 	re_main(on_signal);
+	hrac_reload_stop();
 	if (h->refused) {
 		/* never had the session: nothing to close */
 		tmr_cancel(&h->status);
@@ -378,7 +383,7 @@ int main(int argc, char *argv[])
 	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
-	if (load_options(&h.cfg, argc, argv)) {
+	if (load_options(&h.cfg, argc, argv) || hrac_reload_init(argc, argv)) {
 		rc = 2;
 		goto out;
 	}
@@ -401,6 +406,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
+	log_set_facility(h.cfg.log_facility);
 	log_init("hrac", h.cfg.foreground || h.cfg.diagnose,
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 	if (!h.cfg.diagnose)
@@ -454,6 +460,7 @@ out:
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
 	explicit_bzero(h.res.proxy_user, sizeof(h.res.proxy_user));
 	conf_free(hrac_opts, &h.cfg);
+	hrac_reload_close();
 	log_close();
 	return rc;
 }

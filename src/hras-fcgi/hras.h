@@ -24,6 +24,7 @@ struct hras_conf {
 	char *socket; /* unix:PATH or HOST:PORT; NULL: inherited fd 0 */
 	uint32_t socket_mode;
 	int verbose;
+	char *log_facility; /* syslog facility: daemon, user, local0-7 */
 	char *pidfile;
 	bool echo; /* diagnostic: send frames back */
 	bool help;

@@ -42,6 +42,7 @@
 #include "dispatch.h"
 #include "status.h"
 #include "callstate.h"
+#include "reload.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -256,7 +257,7 @@ int main(int argc, char *argv[])
 	h.listen_fd = -1;
 	h.started = mono_us();
 
-	if (load_options(&h.cfg, argc, argv)) {
+	if (load_options(&h.cfg, argc, argv) || hras_reload_init(argc, argv)) {
 		rc = 2;
 		goto out;
 	}
@@ -276,6 +277,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
+	log_set_facility(h.cfg.log_facility);
 	log_init("hras-fcgi", h.cfg.foreground, h.cfg.verbose);
 	fit_descriptors(&h.cfg);
 
@@ -311,6 +313,7 @@ int main(int argc, char *argv[])
 out:
 	hracs_free(h.tun.hracs);
 	conf_free(hras_opts, &h.cfg);
+	hras_reload_close();
 	log_close();
 	return rc;
 }
