@@ -59,7 +59,7 @@ const struct conf_opt hrac_opts[] = {
 	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL, NULL,
 	    "more logging (repeat for more)"),
 	OPT("log-facility", 0, CONF_STR, log_facility, 0, 0, "NAME", "daemon",
-	    "syslog facility: daemon, user, local0 .. local7"),
+	    "syslog facility, e.g. local3"),
 	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE", NULL,
 	    "write the process id to FILE"),
 	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT", "0.0.0.0:5060",

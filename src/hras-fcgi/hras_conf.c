@@ -43,7 +43,7 @@ const struct conf_opt hras_opts[] = {
 	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL, NULL,
 	    "more logging (repeat for more)"),
 	OPT("log-facility", 0, CONF_STR, log_facility, 0, 0, "NAME", "daemon",
-	    "syslog facility: daemon, user, local0 .. local7"),
+	    "syslog facility, e.g. local3"),
 	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE", NULL,
 	    "write the process id to FILE"),
 	OPT("base-path", 0, CONF_STR, tunnel.base_path, 0, 0, "PATH", "/sofw/",
