@@ -20,8 +20,15 @@ make_user alice alice-pw
 printf 'hracs %s\nusers %s\ndomain %s\nsip 192.0.2.1:5060\n' \
 	"$T/hracs" "$T/users" "$DOMAIN" >"$T/hras.conf"
 chmod 600 "$T/hras.conf"
-"$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" --socket-mode 0666 -c "$T/hras.conf" \
-	>>"$T/hras.log" 2>&1 &
+# systemd's side of Type=notify: what hras-fcgi tells it, one line each
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+f = open(sys.argv[2], "ab", 0)
+while True: f.write(s.recv(4096) + b"\n")' "$T/notify.sock" "$T/notify.out" &
+track $! "notify socket" 143
+for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T/notify.sock "$BIN/hras-fcgi" -f -s "$HRAS_SOCKET" \
+	--socket-mode 0666 -c "$T/hras.conf" >>"$T/hras.log" 2>&1 &
 HRAS_PID=$!
 track $HRAS_PID hras-fcgi
 wait_log "$T/hras.log" "info: ready"
@@ -66,6 +73,9 @@ log "the status answers 192.0.2.0/24 only now"
 diagnose site-c --server http://192.0.2.1/sofw/ || fail "the new HRAC site-c cannot open"
 try_register bob || fail "the new user bob cannot register"
 log "the new HRAC opens, the new user registers"
+grep -A1 "^RELOADING=1$" "$T/notify.out" | grep -q "^READY=1$" ||
+	fail "systemd was not told RELOADING=1 then READY=1: $(cat "$T/notify.out")"
+log "systemd is told RELOADING=1, then READY=1"
 grep -q "debug:" "$T/hras.log" || fail "no debug lines after verbose 1"
 ss -Hlun | grep -q "192.0.2.1:5070" && fail "--sip was applied without a restart"
 ss -Hlun | grep -q "192.0.2.1:5060" || fail "SIP on 5060 is gone"
