@@ -164,6 +164,7 @@ void hras_reload(struct hras *h)
 	struct hracs *hracs = NULL;
 	char err[512], changed[1024] = "";
 	size_t restart = 0;
+	bool users;
 	int e;
 
 	sdnotify("RELOADING=1");
@@ -207,17 +208,22 @@ void hras_reload(struct hras *h)
 	log_set_facility(h->cfg.log_facility);
 	hracs_replace(h->tun.hracs, hracs, revoked, h);
 	hracs = NULL;
+	users = h->sip && h->cfg.sip.users;
 	if (h->sip) {
 		sipsrv_set_rate(h->sip, h->cfg.sip.rate_limit,
 		                h->cfg.sip.rate_burst);
-		if (sipsrv_reload(h->sip, err, sizeof(err)))
+		/* checked above: fails only if the file changed since */
+		if (sipsrv_reload(h->sip, err, sizeof(err))) {
 			log_error("reload of the users failed, the old ones "
 			          "stay: %s",
 			          err);
+			users = false;
+		}
 	}
-	log_info("reloaded: %s%s; %zu HRAC identities%s",
+	log_info("reloaded: %s%s; %zu HRAC identities%s%s%s",
 	         changed[0] ? "changed: " : "no option changed", changed,
-	         hracs_count(h->tun.hracs),
+	         hracs_count(h->tun.hracs), users ? "; users read from " : "",
+	         users ? h->cfg.sip.users : "",
 	         restart ? "; some changes need a restart (above)" : "");
 out:
 	hracs_free(hracs);
