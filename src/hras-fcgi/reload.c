@@ -46,14 +46,18 @@
  * status list is read under a lock; the rate limits, registration
  * times, auth-inside, outbound and dialog-max are read by the loop
  * thread when a request comes; frame-timeout and session-idle are the
- * server's own clocks.  keepalive, down-max and poll-hold are told to
- * each HRAC when it opens its session, so they wait for a restart.
+ * server's own clocks; the queue limits and media-max-age are taken by
+ * the sessions opened after the reload (each HRAC is told its session's
+ * media-max-age when it opens it).  keepalive, down-max and poll-hold
+ * are told to each HRAC too, but the running streams pace by them: they
+ * wait for a restart.
  */
 static const char *const live[] = {
 	"verbose",      "log-facility",  "hracs",        "users",
 	"status-allow", "rate-limit",    "rate-burst",   "expires-default",
 	"expires-min",  "expires-max",   "auth-inside",  "outbound",
-	"dialog-max",   "frame-timeout", "session-idle", NULL,
+	"dialog-max",   "frame-timeout", "session-idle", "media-queue",
+	"sip-queue",    "media-max-age", NULL,
 };
 
 /* the command line's options, not the configuration's */
@@ -163,6 +167,7 @@ void hras_reload(struct hras *h)
 	struct hras_conf n;
 	struct hracs *hracs = NULL;
 	char err[512], changed[1024] = "";
+	struct chan_limits lim;
 	size_t restart = 0;
 	bool users;
 	int e;
@@ -208,6 +213,8 @@ void hras_reload(struct hras *h)
 	log_set_facility(h->cfg.log_facility);
 	hracs_replace(h->tun.hracs, hracs, revoked, h);
 	hracs = NULL;
+	tunsrv_chan_limits(&h->cfg.tunnel, &lim);
+	sessions_set_limits(h->tun.sessions, &lim);
 	users = h->sip && h->cfg.sip.users;
 	if (h->sip) {
 		sipsrv_set_rate(h->sip, h->cfg.sip.rate_limit,
