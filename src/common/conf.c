@@ -486,6 +486,133 @@ void conf_free(const struct conf_opt *opts, void *cfg)
 	}
 }
 
+const struct conf_opt *conf_find(const struct conf_opt *opts, const char *name)
+{
+	return find_long(opts, name, strlen(name));
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Does option @o have the same value in configurations @a and @b? */
+bool conf_opt_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+	const char *pa = (const char *)a + o->off;
+	const char *pb = (const char *)b + o->off;
+
+	switch (o->type) {
+
+	case CONF_STR:
+		return str_equal(*(char *const *)(const void *)pa,
+		                 *(char *const *)(const void *)pb);
+	case CONF_LIST: {
+		const struct conf_list *la = (const void *)pa;
+		const struct conf_list *lb = (const void *)pb;
+
+		if (la->n != lb->n)
+			return false;
+		for (size_t i = 0; i < la->n; i++)
+			if (!str_equal(la->v[i], lb->v[i]))
+				return false;
+		return true;
+	}
+	case CONF_U32:
+	case CONF_OCTAL:
+		return *(const uint32_t *)(const void *)pa ==
+		       *(const uint32_t *)(const void *)pb;
+	case CONF_BOOL:
+		return *(const bool *)(const void *)pa ==
+		       *(const bool *)(const void *)pb;
+	case CONF_COUNT:
+		return *(const int *)(const void *)pa ==
+		       *(const int *)(const void *)pb;
+	}
+	return false;
+}
+
+/* Option @o's value from @src into @dst (strings and lists copied) */
+int conf_opt_copy(const struct conf_opt *o, void *dst, const void *src)
+{
+	const char *ps = (const char *)src + o->off;
+	char *pd = (char *)dst + o->off;
+	int e = 0;
+
+	switch (o->type) {
+
+	case CONF_STR: {
+		const char *v = *(char *const *)(const void *)ps;
+
+		if (v)
+			return conf_set_str((char **)(void *)pd, v);
+		free(*(char **)(void *)pd);
+		*(char **)(void *)pd = NULL;
+		return 0;
+	}
+	case CONF_LIST: {
+		const struct conf_list *ls = (const void *)ps;
+		struct conf_list l = { NULL, 0 };
+
+		for (size_t i = 0; !e && i < ls->n; i++)
+			e = list_add(&l, ls->v[i]);
+		if (e) {
+			list_clear(&l);
+			return e;
+		}
+		list_clear((struct conf_list *)(void *)pd);
+		*(struct conf_list *)(void *)pd = l;
+		return 0;
+	}
+	case CONF_U32:
+	case CONF_OCTAL:
+		*(uint32_t *)(void *)pd = *(const uint32_t *)(const void *)ps;
+		return 0;
+	case CONF_BOOL:
+		*(bool *)(void *)pd = *(const bool *)(const void *)ps;
+		return 0;
+	case CONF_COUNT:
+		*(int *)(void *)pd = *(const int *)(const void *)ps;
+		return 0;
+	}
+	return EINVAL;
+}
+
+/* Is @name one of the NULL-terminated @names? */
+bool conf_name_in(const char *name, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(name, *names))
+			return true;
+	return false;
+}
+
+/* A copy of the command line of its own, for a reload to parse again */
+int conf_args_dup(int argc, char *const argv[], char ***copy)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+
+	for (int i = 0; v && i < argc; i++) {
+		v[i] = strdup(argv[i]);
+		if (!v[i]) {
+			conf_args_free(i, v);
+			v = NULL;
+		}
+	}
+	*copy = v;
+	return v ? 0 : ENOMEM;
+}
+
+/* ...freed, its bytes cleared first: it may hold a password */
+void conf_args_free(int argc, char **copy)
+{
+	for (int i = 0; copy && i < argc; i++) {
+		explicit_bzero(copy[i], strlen(copy[i]));
+		free(copy[i]);
+	}
+	free(copy);
+}
+
 /**
  * The whole configuration: the table's defaults, the -c/--config file if
  * given, then the command line over it

@@ -67,3 +67,16 @@ int conf_set_str(char **dst, const char *val);
 void conf_usage(FILE *f, const char *prog, const char *summary,
                 const struct conf_opt *opts);
 void conf_free(const struct conf_opt *opts, void *cfg);
+
+/*
+ * Reloads (SIGHUP): a running configuration compared with one loaded
+ * anew, option by option.  Which options may change live is each
+ * program's own list (src/hrac/reload.c, src/hras-fcgi/reload.c): an
+ * option not on it, a new one included, needs a restart.
+ */
+const struct conf_opt *conf_find(const struct conf_opt *opts, const char *name);
+bool conf_opt_equal(const struct conf_opt *o, const void *a, const void *b);
+int conf_opt_copy(const struct conf_opt *o, void *dst, const void *src);
+bool conf_name_in(const char *name, const char *const *names);
+int conf_args_dup(int argc, char *const argv[], char ***copy);
+void conf_args_free(int argc, char **copy);

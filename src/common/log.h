@@ -4,7 +4,11 @@
  * @file log.h  Log lines for operators
  *
  * One line per event, written whole (threads never interleave): stderr in
- * the foreground, syslog (daemon facility) otherwise.  A log line says what
+ * the foreground, syslog (--log-facility, daemon by default) otherwise.
+ * When stderr is the systemd journal ($JOURNAL_STREAM names it), each
+ * line starts with its syslog priority, <N> (sd-daemon(3)), and carries
+ * no time stamp of its own: journald keeps both.  libre's own debug lines
+ * come through here too, without their colours.  A log line says what
  * failed, for whom, and what to do when that is known.
  */
 
@@ -17,6 +21,11 @@ enum log_level {
 
 void log_init(const char *ident, bool to_stderr, int verbosity);
 void log_close(void);
+int log_facility_parse(const char *name, int *facility);
+int log_facility_check(const char *name, char *err, size_t errsz);
+int log_set_facility(const char *name);
+void log_set_verbosity(int verbosity);
+bool log_to_journal(void);
 bool log_enabled(enum log_level level);
 void log_clean(char *p, size_t n);
 void log_msg(enum log_level level, const char *fmt, ...)

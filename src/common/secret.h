@@ -14,6 +14,7 @@
 
 enum {
 	SECRET_MAX = 256,        /* longest secret or credential line */
+	SECRET_MIN_ADVISED = 16, /* shorter HRAC secrets get a warning */
 	SECRET_PROOF_HEX = 64,   /* hex digits of an HMAC-SHA256 */
 	SECRET_REQ_MAC_HEX = 32, /* of a request's MAC */
 };

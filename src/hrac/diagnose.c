@@ -223,7 +223,9 @@ int diagnose_run(const struct hrac_conf *cfg, struct tunnel_conf *tc,
 		return 2;
 	}
 
-	fprintf(d.out, "hrac diagnose: HRAS %s as '%s'\n", tc->server, tc->id);
+	/* the URLs as tunnel.c shows them: a password never printed */
+	fprintf(d.out, "hrac diagnose: HRAS %s as '%s'\n", tunnel_server(d.t),
+	        tc->id);
 	fprintf(d.out, "  path:       %s\n", tunnel_path(d.t));
 	fflush(d.out);
 

@@ -24,6 +24,7 @@ struct hrac_conf {
 	bool takeover; /* replace another hrac's session of this identity */
 	uint32_t pings;
 	int verbose;
+	char *log_facility; /* syslog facility: daemon, user, local0-7 */
 	char *pidfile;
 	char *sip;           /* ADDR:PORT the phones send SIP to */
 	char *sip_advertise; /* ADDR:PORT phones are told (Record-Route) */

@@ -21,6 +21,7 @@
 #include "tunnel.h"
 #include "httpproxy.h"
 #include "hrac.h"
+#include "log.h"
 
 #define OPT(...) CONF_OPT(hrac_conf, __VA_ARGS__)
 
@@ -57,6 +58,8 @@ const struct conf_opt hrac_opts[] = {
 	    "round trips measured by --diagnose"),
 	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL, NULL,
 	    "more logging (repeat for more)"),
+	OPT("log-facility", 0, CONF_STR, log_facility, 0, 0, "NAME", "daemon",
+	    "syslog facility, e.g. local3"),
 	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE", NULL,
 	    "write the process id to FILE"),
 	OPT("sip", 0, CONF_STR, sip, 0, 0, "ADDR:PORT", "0.0.0.0:5060",
@@ -134,6 +137,27 @@ static int auth_scheme(const char *s, long *a)
 	return 0;
 }
 
+/* A line of the config file that holds a password: proxy-user, or a
+ * proxy or server URL with one (http://user:password@host) */
+static bool line_holds_password(const char *line)
+{
+	static const char *const keys[] = { "proxy-user", "proxy", "server" };
+	const char *p = line + strspn(line, " \t");
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		size_t n = strlen(keys[i]);
+
+		if (strncmp(p, keys[i], n) ||
+		    (p[n] != ' ' && p[n] != '\t' && p[n] != '='))
+			continue;
+		if (i == 0)
+			return true;
+		p += n + strspn(p + n, " \t=");
+		return httpproxy_has_password(p);
+	}
+	return false;
+}
+
 /*
  * A proxy password in a configuration file others can read is refused,
  * as the secret file would be: the file is where an administrator looks
@@ -144,28 +168,24 @@ static int proxy_password_kept(const struct hrac_conf *cfg, char *err,
 {
 	struct stat st;
 	FILE *f;
-	char line[512];
+	char line[1100];
 	bool holds = false;
 
-	if (!cfg->proxy_user || !cfg->config || stat(cfg->config, &st) ||
-	    !(st.st_mode & 077))
+	if (!cfg->config || stat(cfg->config, &st) || !(st.st_mode & 077))
 		return 0;
 	/* given in the file, not only on the command line */
 	f = fopen(cfg->config, "re");
-	while (f && !holds && fgets(line, sizeof(line), f)) {
-		const char *p = line + strspn(line, " \t");
-
-		holds = !strncmp(p, "proxy-user", 10) &&
-		        (p[10] == ' ' || p[10] == '\t' || p[10] == '=');
-	}
+	while (f && !holds && fgets(line, sizeof(line), f))
+		holds = line_holds_password(line);
 	if (f)
 		fclose(f);
 	if (!holds)
 		return 0;
 	snprintf(err, errsz,
-	         "%s holds the proxy password (proxy-user) and others can "
-	         "read it (mode %03o): chmod 600 %s, or put USER:PASS in a "
-	         "file of mode 0600 named by proxy-user-file",
+	         "%s holds a proxy password (proxy-user, or a URL with "
+	         "user:password@) and others can read it (mode %03o): chmod "
+	         "600 %s, or put USER:PASS in a file of mode 0600 named by "
+	         "proxy-user-file",
 	         cfg->config, (unsigned)(st.st_mode & 0777), cfg->config);
 	return 1;
 }
@@ -175,16 +195,21 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 	enum tunnel_pref p;
 	long a;
 
+	if (log_facility_check(cfg->log_facility, err, errsz))
+		return 1;
 	if (!cfg->server) {
 		snprintf(err, errsz, "no HRAS: give --server URL");
 		return 1;
 	}
 	if (strncasecmp(cfg->server, "http://", 7) &&
 	    strncasecmp(cfg->server, "https://", 8)) {
+		char shown[512];
+
+		httpproxy_redact(cfg->server, shown, sizeof(shown));
 		snprintf(err, errsz,
 		         "--server takes an http:// or https:// "
 		         "URL, not '%s'",
-		         cfg->server);
+		         shown);
 		return 1;
 	}
 	if (!cfg->id || !cfg->secret_file) {
@@ -230,13 +255,23 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	if (secret_file_read(cfg->secret_file, r->secret, sizeof(r->secret),
 	                     err, errsz))
 		return 1;
+	/* HMAC keys: a short one can be guessed offline from one captured
+	 * open (sofw-security(7)) */
+	if (strlen(r->secret) < SECRET_MIN_ADVISED)
+		log_warn("%s: the secret is %zu bytes: give it at least %d "
+		         "random ones (e.g. head -c 18 /dev/urandom | base64)",
+		         cfg->secret_file, strlen(r->secret),
+		         SECRET_MIN_ADVISED);
 
 	n = strlen(cfg->server);
 	snprintf(r->server, sizeof(r->server), "%s%s", cfg->server,
 	         n && cfg->server[n - 1] == '/' ? "" : "/");
 	if (httpproxy_for_url(r->server, cfg->proxy, r->proxy,
 	                      sizeof(r->proxy))) {
-		snprintf(err, errsz, "cannot use server URL %s", r->server);
+		char shown[sizeof(r->server)];
+
+		httpproxy_redact(r->server, shown, sizeof(shown));
+		snprintf(err, errsz, "cannot use server URL %s", shown);
 		return 1;
 	}
 

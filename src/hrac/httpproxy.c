@@ -109,3 +109,89 @@ int httpproxy_for_url(const char *url, const char *configured, char *out,
 	snprintf(out, size, "%s", p);
 	return 0;
 }
+
+/*
+ * Where the password of @url's userinfo is: [*pw, *end) within @url;
+ * false when it has none (no '@' before the path, or no ':' before it)
+ */
+static bool password_span(const char *url, const char **pw, const char **end)
+{
+	const char *p = strstr(url, "://"), *host_end, *at, *colon;
+
+	p = p ? p + 3 : url;
+	host_end = p + strcspn(p, "/?#");
+	/* the last '@' before the path: a password may hold '@' */
+	at = NULL;
+	for (const char *q = p; q < host_end; q++)
+		if (*q == '@')
+			at = q;
+	if (!at)
+		return false;
+	colon = memchr(p, ':', (size_t)(at - p));
+	if (!colon)
+		return false;
+	*pw = colon + 1;
+	*end = at;
+	return true;
+}
+
+bool httpproxy_has_password(const char *url)
+{
+	const char *pw, *end;
+
+	return url && password_span(url, &pw, &end);
+}
+
+/**
+ * @url as it may be shown: http://user:***@host:port/ (the password, if
+ * any, replaced); the one way every printer shows a proxy or server URL
+ */
+void httpproxy_redact(const char *url, char *out, size_t size)
+{
+	const char *pw, *end;
+
+	if (!url) {
+		snprintf(out, size, "%s", "");
+		return;
+	}
+	if (!password_span(url, &pw, &end)) {
+		snprintf(out, size, "%s", url);
+		return;
+	}
+	snprintf(out, size, "%.*s***%s", (int)(pw - url), url, end);
+}
+
+/**
+ * Hide a password in a command-line argument in place, as ps and
+ * /proc/PID/cmdline show it: a URL's (@user_pass false) or the PASS of
+ * USER:PASS (@user_pass true) becomes "***", the rest of the argument
+ * moved up and its old tail zeroed, so that its length shows nothing
+ */
+void httpproxy_hide_arg(char *arg, bool user_pass)
+{
+	const char *cpw, *cend;
+	size_t len = strlen(arg), tail;
+	char *pw, *end;
+
+	if (user_pass) {
+		pw = strchr(arg, ':');
+		if (!pw)
+			return;
+		cpw = pw + 1;
+		cend = arg + len;
+	} else if (!password_span(arg, &cpw, &cend)) {
+		return;
+	}
+	pw = arg + (cpw - arg);
+	end = arg + (cend - arg);
+	tail = strlen(end);
+	if ((size_t)(end - pw) < 3) {
+		/* too short to hold "***": zero it */
+		memmove(pw, end, tail + 1);
+		memset(pw + tail, 0, (size_t)(end - pw));
+		return;
+	}
+	memcpy(pw, "***", 3);
+	memmove(pw + 3, end, tail + 1);
+	memset(pw + 3 + tail, 0, (size_t)(end - pw) - 3);
+}

@@ -32,6 +32,7 @@
 #include "media_lan.h"
 #include "diagnose.h"
 #include "hrac.h"
+#include "reload.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -148,7 +149,7 @@ static void tell_status(const struct hrac *h, enum tunnel_event ev,
 
 	if (ev == TUNNEL_OPENED)
 		snprintf(line, sizeof(line), "STATUS=tunnel up to %s",
-		         h->tc.server);
+		         tunnel_server(h->t));
 	else if (ev == TUNNEL_ERROR || ev == TUNNEL_REFUSED)
 		snprintf(line, sizeof(line), "STATUS=tunnel down: %s",
 		         msg ? msg : "");
@@ -259,7 +260,7 @@ static int status_print(struct re_printf *pf, struct hrac *h)
 	    pf,
 	    "tunnel: %s to %s, path %s, down %s, up %s, "
 	    "%llu opens, %llu bytes down, %llu up\n",
-	    tunnel_is_open(h->t) ? "open" : "not open", h->tc.server,
+	    tunnel_is_open(h->t) ? "open" : "not open", tunnel_server(h->t),
 	    tunnel_path(h->t), tunnel_down_mode(h->t), tunnel_up_mode(h->t),
 	    (unsigned long long)ts->opens, (unsigned long long)ts->bytes_down,
 	    (unsigned long long)ts->bytes_up);
@@ -367,16 +368,21 @@ static int run(struct hrac *h)
 	if (!h->cfg.foreground)
 		log_init("hrac", false, h->cfg.verbose);
 	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
-	         h->cfg.sip, h->tc.server, h->tc.id);
-	snprintf(err, sizeof(err), "tunnel connecting to %s", h->tc.server);
+	         h->cfg.sip, tunnel_server(h->t), h->tc.id);
+	snprintf(err, sizeof(err), "tunnel connecting to %s",
+	         tunnel_server(h->t));
 	daemon_ready(err);
 	h->started = mono_ms() / 1000;
 	signal(SIGUSR1, on_usr1);
 	tmr_init(&h->status);
 	tmr_start(&h->status, 1000, status_tick, h);
 
+	/* SIGHUP: the configuration again (reload.c) */
+	hrac_reload_start(
+	    &(struct hrac_live){ &h->cfg, &h->res, &h->tc, h->t, h->lan });
 	tunnel_start(h->t);
 	re_main(on_signal);
+	hrac_reload_stop();
 	if (h->refused) {
 		/* never had the session: nothing to close */
 		tmr_cancel(&h->status);
@@ -414,7 +420,7 @@ int main(int argc, char *argv[])
 	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
-	if (load_options(&h.cfg, argc, argv)) {
+	if (load_options(&h.cfg, argc, argv) || hrac_reload_init(argc, argv)) {
 		rc = DAEMON_EXIT_CONFIG;
 		goto out;
 	}
@@ -443,6 +449,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* start-up errors go to the terminal, daemon or not, until ready */
+	log_set_facility(h.cfg.log_facility);
 	log_init("hrac", true,
 	         h.cfg.diagnose ? h.cfg.verbose - 2 : h.cfg.verbose);
 	if (!h.cfg.diagnose)
@@ -509,6 +516,7 @@ out:
 	explicit_bzero(h.res.secret, sizeof(h.res.secret));
 	explicit_bzero(h.res.proxy_user, sizeof(h.res.proxy_user));
 	conf_free(hrac_opts, &h.cfg);
+	hrac_reload_close();
 	log_close();
 	return rc;
 }

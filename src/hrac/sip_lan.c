@@ -327,11 +327,45 @@ void sip_lan_announce(struct sip_lan *l)
 	tunnel_send(l->t, &f);
 }
 
+/**
+ * The networks phones may be in (--allow, --allow-local), anew: at start
+ * and on a reload.  On error the ones in force stay.
+ */
+int sip_lan_set_allow(struct sip_lan *l, const struct hrac_conf *cfg, char *err,
+                      size_t errsz)
+{
+	const struct conf_list *allow = &cfg->allow;
+	struct cidr *v;
+	size_t n;
+	int e;
+
+	v = calloc(allow->n + LOCAL_NETS_MAX, sizeof(*v));
+	e = v ? 0 : ENOMEM;
+	for (size_t i = 0; !e && i < allow->n; i++) {
+		e = cidr_parse(&v[i], allow->v[i]);
+		if (e)
+			snprintf(err, errsz,
+			         "--allow takes a network like "
+			         "10.0.0.0/8, not '%s'",
+			         allow->v[i]);
+	}
+	if (e) {
+		free(v);
+		return e;
+	}
+	n = allow->n;
+	if (cfg->allow_local)
+		n += cidr_local_nets(v + n, LOCAL_NETS_MAX);
+	free(l->allow);
+	l->allow = v;
+	l->nallow = n;
+	return 0;
+}
+
 int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
                   struct tunnel *t, char *err, size_t errsz)
 {
 	const char *laddr = cfg->sip;
-	const struct conf_list *allow = &cfg->allow;
 	struct sip_lan *l;
 	struct sa sa;
 	int e;
@@ -349,21 +383,7 @@ int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
 	l->ttl = (uint64_t)cfg->seen_ttl * 1000;
 	tmr_init(&l->sweep);
 
-	l->allow = calloc(allow->n + LOCAL_NETS_MAX, sizeof(*l->allow));
-	e = l->allow ? 0 : ENOMEM;
-	for (size_t i = 0; !e && i < allow->n; i++) {
-		e = cidr_parse(&l->allow[i], allow->v[i]);
-		if (e)
-			snprintf(err, errsz,
-			         "--allow takes a network like "
-			         "10.0.0.0/8, not '%s'",
-			         allow->v[i]);
-	}
-	l->nallow = allow->n;
-	if (!e && cfg->allow_local)
-		l->nallow +=
-		    cidr_local_nets(l->allow + l->nallow, LOCAL_NETS_MAX);
-
+	e = sip_lan_set_allow(l, cfg, err, errsz);
 	e = e ? e : hash_alloc(&l->seen, 256);
 	if (!e) {
 		e = udp_listen(&l->us, &sa, udp_recv, l);

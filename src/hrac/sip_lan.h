@@ -19,6 +19,8 @@ struct hrac_conf;
 
 int sip_lan_alloc(struct sip_lan **lp, const struct hrac_conf *cfg,
                   struct tunnel *t, char *err, size_t errsz);
+int sip_lan_set_allow(struct sip_lan *l, const struct hrac_conf *cfg, char *err,
+                      size_t errsz);
 void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);

@@ -28,6 +28,7 @@
 #include "curl_loop.h"
 #include "tunnel.h"
 #include "tunnel_priv.h"
+#include "httpproxy.h"
 
 enum {
 	BACKOFF_BASE_MS = 500,
@@ -69,20 +70,24 @@ uint32_t tunnel_backoff(const struct tunnel *t, unsigned fails)
 	return (uint32_t)(d / 2 + r % (d / 2 + 1));
 }
 
+/* The path and the server as shown: URLs' passwords hidden */
 static void set_path(struct tunnel *t)
 {
 	const struct tunnel_conf *c = &t->conf;
 	bool tls = !strncmp(c->server, "https:", 6);
+	char proxy[sizeof(t->path)];
 
+	httpproxy_redact(c->server, t->server_shown, sizeof(t->server_shown));
+	httpproxy_redact(c->proxy, proxy, sizeof(proxy));
 	if (!c->proxy || !*c->proxy)
 		snprintf(t->path, sizeof(t->path), "direct%s",
 		         tls ? " (TLS)" : "");
 	else if (tls || c->proxy_tunnel)
-		snprintf(t->path, sizeof(t->path), "CONNECT through %s%s",
-		         c->proxy, tls ? " (TLS)" : "");
+		snprintf(t->path, sizeof(t->path), "CONNECT through %.100s%s",
+		         proxy, tls ? " (TLS)" : "");
 	else
-		snprintf(t->path, sizeof(t->path), "plain HTTP proxy %s",
-		         c->proxy);
+		snprintf(t->path, sizeof(t->path), "plain HTTP proxy %.100s",
+		         proxy);
 }
 
 int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
@@ -171,9 +176,55 @@ int tunnel_start(struct tunnel *t)
 {
 	t->stopped = false;
 	t->started = mono_us();
-	log_info("tunnel to %s: %s", t->conf.server, t->path);
+	log_info("tunnel to %s: %s", t->server_shown, t->path);
 	tunnel_open_start(t, NULL);
 	return 0;
+}
+
+/**
+ * A reload changed the path, the server or the identity: the streams
+ * and any open in progress end, the tunnel takes @conf's path, server
+ * and identity (its limits and modes stay), and opens again at once.
+ * With the same server and identity the session is resumed, as after a
+ * proxy's restart, so nothing queued is lost and calls' media goes on;
+ * otherwise a new session is opened (the old one expires at HRAS).
+ */
+void tunnel_reconf(struct tunnel *t, const struct tunnel_conf *conf)
+{
+	struct tunnel_conf *c = &t->conf;
+	bool same = !strcmp(c->server, conf->server) &&
+	            !strcmp(c->id, conf->id) &&
+	            !strcmp(c->secret, conf->secret);
+
+	stop_streams(t);
+	tmr_cancel(&t->tmr_open);
+	xfer_free(t->open_x);
+	t->open_x = NULL;
+	t->open = false;
+	t->down_verified = t->up_verified = false;
+
+	c->server = conf->server;
+	c->proxy = conf->proxy;
+	c->proxy_user = conf->proxy_user;
+	c->proxy_auth = conf->proxy_auth;
+	c->proxy_tunnel = conf->proxy_tunnel;
+	c->cacert = conf->cacert;
+	c->insecure = conf->insecure;
+	c->id = conf->id;
+	c->secret = conf->secret;
+	c->takeover = conf->takeover;
+	t->proxy_auth = conf->proxy_auth;
+	if (!same)
+		explicit_bzero(&t->p, sizeof(t->p)); /* nothing to resume */
+	memset(&t->r_open, 0, sizeof(t->r_open));
+	t->last_error[0] = '\0';
+	set_path(t);
+
+	if (t->stopped)
+		return;
+	log_info("tunnel to %s: %s (%s)", t->server_shown, t->path,
+	         same ? "the session resumed" : "a new session");
+	tunnel_open_start(t, NULL);
 }
 
 /**
@@ -519,6 +570,12 @@ const char *tunnel_up_mode(const struct tunnel *t)
 const char *tunnel_path(const struct tunnel *t)
 {
 	return t->path;
+}
+
+/* The server URL as it may be shown (its password hidden) */
+const char *tunnel_server(const struct tunnel *t)
+{
+	return t->server_shown;
 }
 
 const char *tunnel_tls_peer(const struct tunnel *t)

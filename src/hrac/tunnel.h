@@ -76,6 +76,7 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
                  tunnel_event_h *eventh, void *arg);
 void tunnel_free(struct tunnel *t);
 int tunnel_start(struct tunnel *t);
+void tunnel_reconf(struct tunnel *t, const struct tunnel_conf *conf);
 void tunnel_close(struct tunnel *t);
 int tunnel_send(struct tunnel *t, const struct frame *f);
 uint32_t tunnel_unacked(const struct tunnel *t);
@@ -84,6 +85,7 @@ bool tunnel_is_open(const struct tunnel *t);
 const char *tunnel_down_mode(const struct tunnel *t);
 const char *tunnel_up_mode(const struct tunnel *t);
 const char *tunnel_path(const struct tunnel *t);
+const char *tunnel_server(const struct tunnel *t);
 const char *tunnel_tls_peer(const struct tunnel *t);
 const struct tunnel_params *tunnel_params(const struct tunnel *t);
 const struct chan_stats *tunnel_chan_stats(const struct tunnel *t);

@@ -74,7 +74,8 @@ struct tunnel {
 	bool open; /* a session token is held */
 	bool stopped;
 	long proxy_auth; /* learnt from the first 407, or configured */
-	char path[96];
+	char path[160];
+	char server_shown[1024]; /* conf.server, its password hidden */
 	char tls_peer[256];
 
 	struct xfer *open_x, *down_x, *down_old, *up_x, *up_old, *batch_x;

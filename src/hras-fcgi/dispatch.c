@@ -29,6 +29,7 @@
 #include "hras.h"
 #include "status.h"
 #include "dispatch.h"
+#include "reload.h"
 
 enum {
 	TICK_MS = 1000,
@@ -169,17 +170,6 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len,
 	          s->id);
 }
 
-/* An HRAC identity removed, or given a new secret, by a reload */
-static void revoked(const char *id, void *arg)
-{
-	struct dispatch *d = arg;
-
-	log_warn("HRAC '%s' revoked (gone from the identities, or a new "
-	         "secret): its session ends",
-	         id);
-	sessions_drop_id(d->h->tun.sessions, id, "its identity was revoked");
-}
-
 static void tick(void *arg)
 {
 	struct dispatch *d = arg;
@@ -192,21 +182,9 @@ static void tick(void *arg)
 	status_refresh(d->h);
 
 	if (d->reload) {
-		char err[256];
-
+		/* the whole configuration again (reload.c) */
 		d->reload = 0;
-		if (hracs_reload(d->h->tun.hracs, cfg->tunnel.hracs, revoked, d,
-		                 err, sizeof(err)))
-			log_error("reload of HRAC identities failed, the old "
-			          "ones stay: %s",
-			          err);
-		else
-			log_info("HRAC identities reloaded: %zu",
-			         hracs_count(d->h->tun.hracs));
-		if (d->h->sip && sipsrv_reload(d->h->sip, err, sizeof(err)))
-			log_error("reload of the users failed, the old ones "
-			          "stay: %s",
-			          err);
+		hras_reload(d->h);
 	}
 }
 

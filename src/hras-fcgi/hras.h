@@ -30,6 +30,7 @@ struct hras_conf {
 	char *group;
 	bool test_config; /* -t: check the configuration, exit */
 	int verbose;
+	char *log_facility; /* syslog facility: daemon, user, local0-7 */
 	char *pidfile;
 	bool echo; /* diagnostic: send frames back */
 	bool help;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <re.h>
 #include "conf.h"
+#include "log.h"
 #include "frame.h"
 #include "cidr.h"
 #include "quota.h"
@@ -53,6 +54,8 @@ const struct conf_opt hras_opts[] = {
 	    "HRAC identities, lines name:secret (mode 0600)"),
 	OPT("verbose", 'v', CONF_COUNT, verbose, 0, 9, NULL, NULL,
 	    "more logging (repeat for more)"),
+	OPT("log-facility", 0, CONF_STR, log_facility, 0, 0, "NAME", "daemon",
+	    "syslog facility, e.g. local3"),
 	OPT("pidfile", 0, CONF_STR, pidfile, 0, 0, "FILE", NULL,
 	    "write the process id to FILE"),
 	OPT("base-path", 0, CONF_STR, tunnel.base_path, 0, 0, "PATH", "/sofw/",
@@ -149,6 +152,8 @@ int hras_conf_check(const struct hras_conf *cfg, char *err, size_t errsz)
 	struct sa sa;
 	size_t n;
 
+	if (log_facility_check(cfg->log_facility, err, errsz))
+		return 1;
 	if (!cfg->tunnel.hracs) {
 		snprintf(err, errsz,
 		         "no HRAC identities: give --hracs FILE (lines "

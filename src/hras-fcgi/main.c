@@ -49,6 +49,7 @@
 #include "status.h"
 #include "callstate.h"
 #include "fcgi_listen.h"
+#include "reload.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -283,7 +284,7 @@ int main(int argc, char *argv[])
 	h.listen_fd = -1;
 	h.started = mono_us();
 
-	if (load_options(&h.cfg, argc, argv)) {
+	if (load_options(&h.cfg, argc, argv) || hras_reload_init(argc, argv)) {
 		rc = DAEMON_EXIT_CONFIG;
 		goto out;
 	}
@@ -298,6 +299,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* start-up errors go to the terminal, daemon or not, until ready */
+	log_set_facility(h.cfg.log_facility);
 	log_init("hras-fcgi", true, h.cfg.verbose);
 	rc = check_config(&h);
 	if (rc)
@@ -349,6 +351,7 @@ out:
 	daemon_failed(rc);
 	hracs_free(h.tun.hracs);
 	conf_free(hras_opts, &h.cfg);
+	hras_reload_close();
 	log_close();
 	return rc;
 }

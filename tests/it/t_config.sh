@@ -64,8 +64,16 @@ printf 'server http://127.0.0.1/tunnel/\nid site-a\nsecret-file %s\nproxy-user a
 chmod 644 "$T/pw.conf"
 ours bad "$BIN/hrac" -c "$T/pw.conf" --diagnose
 expect_rc 2 $? "a readable config file holding proxy-user"
-grep -q "$T/pw.conf holds the proxy password (proxy-user) and others can read it (mode 644)" "$T/bad.out" ||
+grep -q "$T/pw.conf holds a proxy password (proxy-user, or a URL with user:password@) and others can read it (mode 644)" "$T/bad.out" ||
 	fail "no clear refusal: $(cat "$T/bad.out")"
+# a proxy URL with the password in it is one too
+printf 'server http://127.0.0.1/tunnel/\nid site-a\nsecret-file %s\nproxy http://alice:wonderland@127.0.0.1:3128\n' \
+	"$T/site-a.secret" >"$T/pw.conf"
+ours bad "$BIN/hrac" -c "$T/pw.conf" --diagnose
+expect_rc 2 $? "a readable config file holding a proxy URL with a password"
+grep -q "$T/pw.conf holds a proxy password" "$T/bad.out" ||
+	fail "no refusal of a URL's password: $(cat "$T/bad.out")"
+grep -q wonderland "$T/bad.out" && fail "the refusal shows the password"
 printf 'alice:wonderland\n' >"$T/proxy.pw"
 chmod 644 "$T/proxy.pw"
 ours bad "$BIN/hrac" --server http://127.0.0.1/tunnel/ --id site-a \

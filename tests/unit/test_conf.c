@@ -156,6 +156,36 @@ static int list_override(void)
 	return 0;
 }
 
+/* A reload compares option by option and copies what may change */
+static int compare_copy(void)
+{
+	char *a1[] = { "prog", "--item", "y", "--num", "9", "-n", "x", NULL };
+	char *a2[] = {
+		"prog", "--item", "y", "--item", "z", "--num", "9", NULL
+	};
+	struct cfg a = { 0 }, b = { 0 };
+	char err[256];
+
+	TEST_EQ(conf_parse_args(opts, &a, 7, a1, err, sizeof(err)), 0);
+	TEST_EQ(conf_parse_args(opts, &b, 7, a2, err, sizeof(err)), 0);
+	TEST_ASSERT(!conf_opt_equal(conf_find(opts, "name"), &a, &b));
+	TEST_ASSERT(!conf_opt_equal(conf_find(opts, "item"), &a, &b));
+	TEST_ASSERT(conf_opt_equal(conf_find(opts, "num"), &a, &b));
+	TEST_ASSERT(conf_opt_equal(conf_find(opts, "flag"), &a, &b));
+	TEST_EQ(conf_opt_copy(conf_find(opts, "item"), &a, &b), 0);
+	TEST_EQ(conf_opt_copy(conf_find(opts, "name"), &a, &b), 0);
+	TEST_ASSERT(a.name == NULL);
+	TEST_EQ(a.list.n, 2);
+	TEST_STREQ(a.list.v[1], "z");
+	TEST_ASSERT(a.list.v[1] != b.list.v[1]); /* a copy of its own */
+	for (const struct conf_opt *o = opts; o->name; o++)
+		TEST_ASSERT(conf_opt_equal(o, &a, &b));
+	TEST_ASSERT(conf_find(opts, "nope") == NULL);
+	conf_free(opts, &a);
+	conf_free(opts, &b);
+	return 0;
+}
+
 /* Defaults come from the table: scalars before the file, a list's only
  * when neither the file nor the command line names one */
 static const struct conf_opt dflt_opts[] = {
@@ -413,6 +443,7 @@ int main(void)
 		UNIT_TEST(defaults),     UNIT_TEST(command_line_errors),
 		UNIT_TEST(file_arg),     UNIT_TEST(hrac_table),
 		UNIT_TEST(hras_table),   UNIT_TEST(usage_width),
+		UNIT_TEST(compare_copy),
 	};
 
 	return unit_main("conf", tests, ARRAY_SIZE(tests));

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <re.h>
 #include "httpproxy.h"
 #include "cidr.h"
@@ -135,12 +137,53 @@ static int prefixes(void)
 	return 0;
 }
 
+/* A URL's password, as every printer shows it and as ps shows argv */
+static int redaction(void)
+{
+	static const struct {
+		const char *in, *shown;
+	} v[] = {
+		{ "http://carol:EnvPass@10.77.0.1:3128",
+		  "http://carol:***@10.77.0.1:3128" },
+		{ "http://u:p@w@h/x@y", "http://u:***@h/x@y" },
+		{ "http://user@h:3128", "http://user@h:3128" },
+		{ "http://h:3128/", "http://h:3128/" },
+		{ "u:pwd@h", "u:***@h" },
+		{ "", "" },
+	};
+	char out[128], arg[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		httpproxy_redact(v[i].in, out, sizeof(out));
+		TEST_STREQ(out, v[i].shown);
+		snprintf(arg, sizeof(arg), "%s", v[i].in);
+		httpproxy_hide_arg(arg, false);
+		TEST_STREQ(arg, v[i].shown);
+	}
+	TEST_ASSERT(httpproxy_has_password("http://a:b@h"));
+	TEST_ASSERT(!httpproxy_has_password("http://a@h"));
+
+	/* in place: what follows is zeroed, the length shows nothing */
+	memset(arg, 'Z', sizeof(arg));
+	memcpy(arg, "alice:TopSecret", 16);
+	httpproxy_hide_arg(arg, true);
+	TEST_STREQ(arg, "alice:***");
+	for (size_t i = 9; i < 16; i++)
+		TEST_EQ(arg[i], 0);
+	TEST_EQ(arg[16], 'Z');
+	memcpy(arg, "al:pw", 6);
+	httpproxy_hide_arg(arg, true);
+	TEST_STREQ(arg, "al:");
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(selection),
 		UNIT_TEST(no_proxy),
 		UNIT_TEST(prefixes),
+		UNIT_TEST(redaction),
 	};
 
 	return unit_main("httpproxy", tests, ARRAY_SIZE(tests));

@@ -386,6 +386,18 @@ int digest_reload(struct digest *d, const char *users_path, char *err,
 	return 0;
 }
 
+/* Would digest_reload() take @users_path?  Reads it, keeps nothing */
+int digest_users_check(const char *users_path, char *err, size_t errsz)
+{
+	struct digest tmp;
+	int e;
+
+	memset(&tmp, 0, sizeof(tmp));
+	e = load_users(&tmp, users_path, err, errsz);
+	userdb_free(&tmp.users);
+	return e;
+}
+
 const char *digest_realm(const struct digest *d)
 {
 	return d->realm;

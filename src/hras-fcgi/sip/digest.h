@@ -33,6 +33,7 @@ int digest_alloc(struct digest **dp, const char *users_path, const char *realm,
                  uint32_t nonce_ttl, const char *algorithms, char *err,
                  size_t errsz);
 int digest_algorithms_check(const char *algorithms, char *err, size_t errsz);
+int digest_users_check(const char *users_path, char *err, size_t errsz);
 int digest_reload(struct digest *d, const char *users_path, char *err,
                   size_t errsz);
 enum digest_result digest_check(struct digest *d, const struct sip_msg *msg,

@@ -62,6 +62,14 @@ int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
 	return 0;
 }
 
+/* New limits (a reload): the buckets keep their tokens, up to the new
+ * burst on their next request */
+void ratelimit_set(struct ratelimit *rl, uint32_t rate, uint32_t burst)
+{
+	rl->rate = rate;
+	rl->burst = burst;
+}
+
 /* The bucket of @src: its IPv4 address, or its IPv6 /64 */
 uint32_t ratelimit_slot(const struct ratelimit *rl, const struct sa *src)
 {

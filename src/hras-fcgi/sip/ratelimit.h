@@ -15,6 +15,7 @@ struct ratelimit;
 
 int ratelimit_alloc(struct ratelimit **rlp, uint32_t rate, uint32_t burst,
                     uint32_t slots);
+void ratelimit_set(struct ratelimit *rl, uint32_t rate, uint32_t burst);
 bool ratelimit_allow(struct ratelimit *rl, const struct sa *src,
                      uint64_t now_us);
 uint32_t ratelimit_slot(const struct ratelimit *rl, const struct sa *src);

@@ -773,6 +773,18 @@ int sipsrv_status(struct odict *o, const struct sipsrv *s)
 	return err;
 }
 
+/* A reload's check of a users file, before anything is applied */
+int sipsrv_users_check(const char *path, char *err, size_t errsz)
+{
+	return digest_users_check(path, err, errsz);
+}
+
+/* A reload's new rate-limit and rate-burst */
+void sipsrv_set_rate(struct sipsrv *s, uint32_t rate, uint32_t burst)
+{
+	ratelimit_set(s->rl, rate, burst);
+}
+
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz)
 {
 	if (!s->digest || !s->cfg->users)

@@ -106,6 +106,8 @@ void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
                        const struct frame *f);
 void sipsrv_lan_sip(struct sipsrv *s, const char *hrac, const char *addr);
 int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz);
+int sipsrv_users_check(const char *path, char *err, size_t errsz);
+void sipsrv_set_rate(struct sipsrv *s, uint32_t rate, uint32_t burst);
 int sipsrv_status(struct odict *o, const struct sipsrv *s);
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);

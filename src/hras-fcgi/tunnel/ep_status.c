@@ -33,16 +33,19 @@
 static bool allowed(const struct tunsrv *t, const char *remote)
 {
 	const struct conf_list *l = &t->cfg->status_allow;
+	struct tunsrv *tw = (struct tunsrv *)t; /* its lock only */
+	bool ok = false;
 	struct cidr c;
 	struct sa a;
 
 	if (!remote || sa_set_str(&a, remote, 0))
 		return false;
-	for (size_t i = 0; i < l->n; i++) {
-		if (!cidr_parse(&c, l->v[i]) && cidr_match(&c, &a))
-			return true;
-	}
-	return false;
+	/* a reload (SIGHUP) may replace the list */
+	pthread_rwlock_rdlock(&tw->cfg_lock);
+	for (size_t i = 0; !ok && i < l->n; i++)
+		ok = !cidr_parse(&c, l->v[i]) && cidr_match(&c, &a);
+	pthread_rwlock_unlock(&tw->cfg_lock);
+	return ok;
 }
 
 void ep_status(struct hreq *q)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "log.h"
 #include "secret.h"
 #include "hracs.h"
 
@@ -116,6 +117,13 @@ static int parse(FILE *f, const char *path, struct hrac_ident **vp, size_t *np,
 		v[n].id[idlen] = '\0';
 		memcpy(v[n].secret, colon + 1, slen + 1);
 		n++;
+		/* an HMAC key: a short one can be guessed offline from one
+		 * captured open (sofw-security(7)) */
+		if (slen < SECRET_MIN_ADVISED)
+			log_warn("%s line %u: the secret of '%s' is %zu bytes: "
+			         "give it at least %d random ones",
+			         path, lineno, v[n - 1].id, slen,
+			         SECRET_MIN_ADVISED);
 	}
 
 	if (n == 0) {
@@ -207,13 +215,30 @@ int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz)
 int hracs_reload(struct hracs *h, const char *path, hracs_revoked_h *revokedh,
                  void *arg, char *err, size_t errsz)
 {
-	struct hrac_ident *v, *old;
-	size_t n, oldn;
+	struct hracs *from;
 	int e;
 
-	e = load_sorted(path, &v, &n, err, errsz);
+	e = hracs_alloc(&from, path, err, errsz);
 	if (e)
 		return e;
+	hracs_replace(h, from, revokedh, arg);
+	return 0;
+}
+
+/**
+ * Put the identities of @from (loaded, not yet shared with any thread)
+ * in force in @h, and free @from: a reload that checked the whole new
+ * configuration first applies it with this
+ */
+void hracs_replace(struct hracs *h, struct hracs *from,
+                   hracs_revoked_h *revokedh, void *arg)
+{
+	struct hrac_ident *v = from->v, *old;
+	size_t n = from->n, oldn;
+
+	from->v = NULL;
+	from->n = 0;
+	hracs_free(from);
 
 	pthread_rwlock_wrlock(&h->lock);
 	old = h->v;
@@ -231,7 +256,6 @@ int hracs_reload(struct hracs *h, const char *path, hracs_revoked_h *revokedh,
 	}
 	explicit_bzero(old, oldn * sizeof(*old));
 	free(old);
-	return 0;
 }
 
 void hracs_free(struct hracs *h)

@@ -26,6 +26,8 @@ typedef void(hracs_revoked_h)(const char *id, void *arg);
 int hracs_alloc(struct hracs **hp, const char *path, char *err, size_t errsz);
 int hracs_reload(struct hracs *h, const char *path, hracs_revoked_h *revokedh,
                  void *arg, char *err, size_t errsz);
+void hracs_replace(struct hracs *h, struct hracs *from,
+                   hracs_revoked_h *revokedh, void *arg);
 void hracs_free(struct hracs *h);
 size_t hracs_count(struct hracs *h);
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,

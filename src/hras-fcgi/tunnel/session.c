@@ -63,6 +63,15 @@ int sessions_alloc(struct sessions **tp, uint32_t max,
 	return 0;
 }
 
+/* A reload's new queue limits, for the sessions opened from now on (a
+ * session's channel keeps the ones it was made with) */
+void sessions_set_limits(struct sessions *t, const struct chan_limits *lim)
+{
+	pthread_mutex_lock(&t->lock);
+	t->lim = *lim;
+	pthread_mutex_unlock(&t->lock);
+}
+
 void sessions_free(struct sessions *t)
 {
 	if (!t)

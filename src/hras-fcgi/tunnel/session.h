@@ -85,6 +85,7 @@ struct session_open {
 
 struct sessions;
 
+void sessions_set_limits(struct sessions *t, const struct chan_limits *lim);
 int sessions_alloc(struct sessions **tp, uint32_t max,
                    const struct chan_limits *lim);
 void sessions_free(struct sessions *t);

@@ -54,6 +54,7 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 
 	memset(t, 0, sizeof(*t));
 	t->cfg = cfg;
+	pthread_rwlock_init(&t->cfg_lock, NULL);
 	t->hracs = hracs;
 	/* opens come before authentication: however many, and however slow,
 	 * they must leave the threads that sessions need */

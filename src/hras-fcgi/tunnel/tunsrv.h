@@ -41,7 +41,9 @@ struct tunsrv_conf {
 };
 
 struct tunsrv {
-	const struct tunsrv_conf *cfg; /* read-only once workers run */
+	const struct tunsrv_conf *cfg; /* read-only once workers run, but
+	                                  for status_allow (a reload) */
+	pthread_rwlock_t cfg_lock;     /* status_allow: read, replaced */
 	atomic_uint opening;           /* open requests being served */
 	uint32_t open_max;   /* ... at most: the rest is for sessions */
 	struct hracs *hracs; /* replaced under its own lock */
