@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -56,8 +57,19 @@ int secret_file_open(const char *path, char *err, size_t errsz)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		const struct passwd *pw;
+
 		e = errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
+		pw = e == EACCES ? getpwuid(geteuid()) : NULL;
+		if (pw)
+			/* after --user, a SIGHUP reads it as that user */
+			snprintf(err, errsz,
+			         "%s: %s (this process runs as %s: run chown "
+			         "%s %s)",
+			         path, strerror(e), pw->pw_name, pw->pw_name,
+			         path);
+		else
+			snprintf(err, errsz, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	e = secret_file_check(path, fd, err, errsz);

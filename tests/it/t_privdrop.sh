@@ -80,6 +80,15 @@ grep -q alice "$T/state/registrations" || fail "the state file was not saved as 
 [ "$(stat -c %U "$T/state/registrations")" = sofw ] ||
 	fail "the state file belongs to $(stat -c %U "$T/state/registrations")"
 
+log "== SIGHUP as sofw: files only root can read are refused with the fix, sofw's are taken"
+kill -HUP "$HRAS_PID"
+wait_log "$T/hras.log" "reload refused, the running configuration stays: .*$T/hracs: Permission denied \(this process runs as sofw: run chown sofw $T/hracs\)"
+chown sofw "$T/hracs" "$T/users"
+kill -HUP "$HRAS_PID"
+wait_log "$T/hras.log" "info: reloaded: "
+code=$(curl -s -o /dev/null -w '%{http_code}' http://192.0.2.1/sofw/open)
+[ "$code" = 405 ] || fail "hras-fcgi does not serve after the reload: $code"
+
 log "== a clean stop removes the socket and the pid file"
 stop_hras
 [ -e "$T/run/hras.sock" ] && fail "the socket is left"
