@@ -339,13 +339,13 @@ NGINX_ADDR=127.0.0.1
 start_nginx() {
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
-	sed -e "s|unix:/run/sofw/hras.sock|$HRAS_SOCKET|" \
+	sed -e "s|unix:/run/sofw/hras-fcgi.sock|$HRAS_SOCKET|" \
 		-e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
 		"$SOFW_TOP/nginx/sofw.conf" >"$T/sofw.conf"
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
 		-e "s|@HTTP@|$NGINX_ADDR:80|" -e "s|@HTTPS@|$NGINX_ADDR:443|" \
 		-e "s|@HTTPS_ALT@|$NGINX_ADDR:8443|" -e "s|@BUFFERED@|$NGINX_ADDR:8081|" \
-		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"
+		"$SOFW_TOP/tests/nginx.conf.in" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
 	NGINX_PID=$!
 	track $NGINX_PID nginx
