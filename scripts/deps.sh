@@ -18,10 +18,13 @@ sip="sip-tester baresip-core"
 # tones it plays
 phones="linphone-cli sox"
 tools="clang libclang-rt-14-dev e2fsprogs util-linux"
+# the Debian packages' build and checks (tests/it/t_deb.sh): dh, lintian,
+# systemd-analyze verify and systemd-sysusers on the units
+pkg="dpkg-dev debhelper fakeroot lintian systemd"
 
 case "$purpose" in
 build) want="$build" ;;
-check) want="$build $run $sip $phones $tools" ;;
+check) want="$build $run $sip $phones $tools $pkg" ;;
 bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;
