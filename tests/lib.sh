@@ -339,7 +339,7 @@ NGINX_ADDR=127.0.0.1
 start_nginx() {
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
-	sed -e "s|unix:/run/sofw/hras-fcgi.sock|$HRAS_SOCKET|" \
+	sed -e "s|unix:/run/sofw/hras.sock|$HRAS_SOCKET|" \
 		-e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
 		"$SOFW_TOP/nginx/sofw.conf" >"$T/sofw.conf"
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \

@@ -101,8 +101,8 @@ grep -qx 'ExecStart=/usr/sbin/hras-fcgi -f -c /etc/sofw/hras-fcgi.conf' "$U/hras
 	fail "hras-fcgi.service's ExecStart"
 grep -qx 'ExecStart=/usr/sbin/hrac -f -c /etc/sofw/hrac.conf' "$U/hrac.service" ||
 	fail "hrac.service's ExecStart"
-grep -qx 'ListenStream=/run/sofw/hras-fcgi.sock' "$U/hras-fcgi.socket" || fail "socket path"
-grep -q 'fastcgi_pass unix:/run/sofw/hras-fcgi.sock;' "$X/usr/share/sofw/nginx/sofw.conf" ||
+grep -qx 'ListenStream=/run/sofw/hras.sock' "$U/hras-fcgi.socket" || fail "socket path"
+grep -q 'fastcgi_pass unix:/run/sofw/hras.sock;' "$X/usr/share/sofw/nginx/sofw.conf" ||
 	fail "the nginx snippet does not point at hras-fcgi.socket's path"
 mkdir -p "$T/units"
 for u in hras-fcgi.socket hras-fcgi.service hrac.service; do
