@@ -17,7 +17,9 @@ endif
 # "make CFLAGS=...", dpkg-buildflags): they come after SoFW's own flags,
 # so they add to them or override them, and never drop the include paths
 OPT ?= -O2
-WERROR ?= 0
+# configure sets WERROR; a config.mk written before it did gets the
+# default configure would give (on in a git checkout)
+WERROR ?= $(if $(wildcard .git),1,0)
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes
 ifeq ($(WERROR),1)
