@@ -11,6 +11,9 @@ set -u
 purpose=${1:-check}
 
 build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
+# the Debian packages' build and checks (tests/it/t_deb.sh): dh, lintian,
+# systemd-analyze verify and systemd-sysusers on the units
+pkg="dpkg-dev debhelper fakeroot lintian systemd"
 # nftables: the network fault (tests/fault.sh, net) silences a link
 run="nginx squid spawn-fcgi openssl curl iproute2 nftables procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
@@ -18,9 +21,6 @@ sip="sip-tester baresip-core"
 # tones it plays
 phones="linphone-cli sox"
 tools="clang libclang-rt-14-dev e2fsprogs util-linux"
-# the Debian packages' build and checks (tests/it/t_deb.sh): dh, lintian,
-# systemd-analyze verify and systemd-sysusers on the units
-pkg="dpkg-dev debhelper fakeroot lintian systemd"
 
 case "$purpose" in
 build) want="$build" ;;
