@@ -74,7 +74,15 @@ both=$(comm -12 <(awk '$1 !~ /^d/ { print $2 }' "$T/server.list" | sort) \
 dpkg-deb -f "$SRV" Recommends | grep -qw nginx || fail "sofw-server does not recommend nginx"
 dpkg-deb -f "$SRV" Depends | grep -q libfcgi || fail "sofw-server's Depends lack libfcgi (shlibs)"
 dpkg-deb -f "$CLI" Depends | grep -q libcurl || fail "sofw-client's Depends lack libcurl (shlibs)"
-log "contents as documented; credential examples 0600"
+# the sofw user exists before tmpfiles.d gives it its directories
+dpkg-deb -e "$SRV" "$T/server.ctl" || fail "dpkg-deb -e"
+su=$(grep -n 'systemd-sysusers' "$T/server.ctl/postinst" | head -1 | cut -d: -f1)
+tf=$(grep -n 'systemd-tmpfiles' "$T/server.ctl/postinst" | head -1 | cut -d: -f1)
+[ -n "$su" ] && [ -n "$tf" ] && [ "$su" -lt "$tf" ] ||
+	fail "postinst does not run systemd-sysusers before systemd-tmpfiles"
+grep -q "deb-systemd-invoke start" "$T/server.ctl/postinst" &&
+	fail "postinst starts the service before it is configured"
+log "contents as documented; credential examples 0600; postinst makes the user, then the directories"
 
 command -v lintian >/dev/null || fail "lintian is not installed (scripts/deps.sh check)"
 lintian --pedantic "$T"/src/sofw_*.changes >"$T/lintian.log" 2>&1
