@@ -7,7 +7,7 @@
 #   make demo       install missing Debian packages, build, show a real call
 #   make bench      benchmarks (figures as ratios to an in-run baseline)
 #   make fuzz       longer fuzzing runs
-#   make install    honours DESTDIR and PREFIX
+#   make install    honours DESTDIR and PREFIX; make uninstall undoes it
 #   make check SANITIZE=1   the suite under AddressSanitizer and UBSan
 #
 # The build itself lives in mk/build.mk; this file only sequences the
@@ -20,7 +20,7 @@ BUILD_MK = $(MAKE) --no-print-directory -f mk/build.mk
 # files at once would race
 .NOTPARALLEL:
 
-.PHONY: all check demo bench fuzz install deps clean distclean format \
+.PHONY: all check demo bench fuzz install uninstall deps clean distclean format \
 	tests check-build
 
 all: config.mk
@@ -62,6 +62,9 @@ tests: config.mk
 
 install: config.mk
 	+@$(BUILD_MK) install
+
+uninstall: config.mk
+	+@$(BUILD_MK) uninstall
 
 format:
 	clang-format -i src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch]

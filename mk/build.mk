@@ -13,12 +13,50 @@ B := build
 SAN :=
 endif
 
+# CFLAGS, CPPFLAGS and LDFLAGS belong to whoever builds (the environment,
+# "make CFLAGS=...", dpkg-buildflags): they come after SoFW's own flags,
+# so they add to them or override them, and never drop the include paths
 OPT ?= -O2
-WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+# configure sets WERROR; a config.mk written before it did gets the
+# default configure would give (on in a git checkout)
+WERROR ?= $(if $(wildcard .git),1,0)
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes
-CFLAGS := -std=gnu11 $(OPT) -g $(WARN) $(SAN) -pthread -D_GNU_SOURCE \
-	$(RE_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) -Isrc/common -MMD -MP
-LDFLAGS := $(SAN) -pthread
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+# hardening, as Debian's dpkg-buildflags gives it: the stack protector,
+# format-string checks, PIE, full RELRO with immediate binding, and
+# _FORTIFY_SOURCE, which needs optimisation (glibc warns without it) and
+# is left alone when the builder sets it
+HARDEN_CFLAGS := -fstack-protector-strong -Wformat -Werror=format-security \
+	-fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
+HARDEN_CPPFLAGS :=
+ifeq ($(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+ifeq ($(filter -O0,$(OPT) $(CFLAGS)),)
+HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+
+SOFW_CPPFLAGS := -D_GNU_SOURCE $(HARDEN_CPPFLAGS) $(RE_CFLAGS) \
+	$(CURL_CFLAGS) $(CRYPTO_CFLAGS) -Isrc/common
+SOFW_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) $(HARDEN_CFLAGS) $(SAN) \
+	-pthread -MMD -MP
+SOFW_LDFLAGS := $(HARDEN_LDFLAGS) $(SAN) -pthread
+# what a compile and a link line carry
+ALL_CFLAGS = $(SOFW_CPPFLAGS) $(ROOM_INC) $(CPPFLAGS) $(SOFW_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SOFW_LDFLAGS) $(LDFLAGS)
+
+# everything is built again when the flags change ("make CFLAGS=..."
+# after a plain make): the objects depend on a file holding them
+FLAGS_LINE := $(CC) $(SOFW_CPPFLAGS) $(CPPFLAGS) $(SOFW_CFLAGS) $(CFLAGS) \
+	| $(ALL_LDFLAGS)
+ifneq ($(FLAGS_LINE),$(file <$(B)/flags))
+$(shell mkdir -p $(B))
+$(file >$(B)/flags,$(FLAGS_LINE))
+endif
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 # hras-fcgi has three rooms under the process (src/hras-fcgi/README):
@@ -50,13 +88,13 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all tests run-check run-demo run-bench run-fuzz install
+.PHONY: all tests run-check run-demo run-bench run-fuzz install uninstall
 
 all: $(B)/hras-fcgi $(B)/hrac
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ROOM_INC) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/$(HRAS)/%.o: ROOM_INC ?= $(HRAS_INC)
 $(B)/$(HRAS)/tunnel/%.o: ROOM_INC := -I$(HRAS)/tunnel
@@ -77,23 +115,23 @@ $(LIBHRAS): $(HRAS_OBJS)
 	ar rcs $@ $^
 
 $(B)/hras-fcgi: $(B)/src/hras-fcgi/main.o $(LIBHRAS) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(HRAS_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HRAS_LIBS)
 
 $(B)/hrac: $(B)/src/hrac/main.o $(LIBHRAC) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(HRAC_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HRAC_LIBS)
 
 # unit tests link the shared code and both programs' libraries
 $(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBHRAS) $(LIBCOMMON) \
 		tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc/hrac $(HRAS_INC) -o $@ $< $(LIBHRAC) \
-		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Isrc/hrac $(HRAS_INC) -o $@ $< $(LIBHRAC) \
+		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(ALL_LDFLAGS)
 
 # test tools (probe, bench helpers) are hrac's tunnel in another harness
 $(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc/hrac -o $@ $< $(LIBHRAC) $(LIBCOMMON) \
-		$(HRAC_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Isrc/hrac -o $@ $< $(LIBHRAC) $(LIBCOMMON) \
+		$(HRAC_LIBS) $(ALL_LDFLAGS)
 
 # libFuzzer needs clang; the fuzz targets are built with their own flags
 FUZZ_CC ?= clang
@@ -141,17 +179,56 @@ run-bench:
 run-fuzz: $(FUZZ_BINS)
 	@B=$(B) tests/fuzz/run long
 
+# make install: the programs, manual pages, nginx snippet and site
+# example, the systemd units (with this install's paths), sysusers.d and
+# tmpfiles.d files, and the example configurations in SYSCONFDIR/sofw;
+# the credential examples are 0600 like the files made from them.
+# Nothing is started, enabled or overwritten but these files.
 DESTDIR ?=
+INSTALL_FILES := $(SBINDIR)/hras-fcgi $(SBINDIR)/hrac \
+	$(patsubst man/%,$(MANDIR)/man%,$(foreach p,$(wildcard man/*.[578]),\
+		$(dir $(p))$(subst .,,$(suffix $(p)))/$(notdir $(p)))) \
+	$(DATADIR)/sofw/nginx/sofw.conf $(DATADIR)/sofw/nginx/sofw-site.conf \
+	$(UNITDIR)/hras-fcgi.socket $(UNITDIR)/hras-fcgi.service \
+	$(UNITDIR)/hrac.service $(SYSUSERSDIR)/sofw.conf \
+	$(TMPFILESDIR)/sofw.conf \
+	$(patsubst etc/%,$(SYSCONFDIR)/sofw/%,$(wildcard etc/*.example))
+# the paths the units and the site example name, as this install has them
+INSTALL_SED := sed -e 's|/usr/sbin/|$(SBINDIR)/|g' \
+	-e 's|/etc/sofw/|$(SYSCONFDIR)/sofw/|g' \
+	-e 's|/usr/share/sofw/|$(DATADIR)/sofw/|g'
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/sofw $(DESTDIR)$(DATADIR)/sofw/nginx
+		$(DESTDIR)$(SYSCONFDIR)/sofw $(DESTDIR)$(DATADIR)/sofw/nginx \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR)
 	install -m 755 $(B)/hras-fcgi $(B)/hrac $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 nginx/*.conf $(DESTDIR)$(DATADIR)/sofw/nginx/
-	install -m 644 etc/*.example $(DESTDIR)$(SYSCONFDIR)/sofw/
+	install -m 644 nginx/sofw.conf $(DESTDIR)$(DATADIR)/sofw/nginx/
+	$(INSTALL_SED) nginx/sofw-site.conf \
+		>$(DESTDIR)$(DATADIR)/sofw/nginx/sofw-site.conf
+	chmod 644 $(DESTDIR)$(DATADIR)/sofw/nginx/sofw-site.conf
+	for u in hras-fcgi.socket hras-fcgi.service hrac.service; do \
+		$(INSTALL_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 644 systemd/sofw.sysusers $(DESTDIR)$(SYSUSERSDIR)/sofw.conf
+	install -m 644 systemd/sofw.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sofw.conf
+	install -m 644 etc/*.conf.example $(DESTDIR)$(SYSCONFDIR)/sofw/
+	install -m 600 etc/hracs.example etc/users.example \
+		$(DESTDIR)$(SYSCONFDIR)/sofw/
+
+# make uninstall: exactly the files make install wrote (configurations
+# made from the examples stay), then the directories of SoFW's own if
+# they are empty
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	rmdir $(DESTDIR)$(DATADIR)/sofw/nginx $(DESTDIR)$(DATADIR)/sofw \
+		$(DESTDIR)$(SYSCONFDIR)/sofw 2>/dev/null || true
 
 -include $(COMMON_OBJS:.o=.d) $(HRAS_OBJS:.o=.d) $(HRAC_OBJS:.o=.d) \
 	$(B)/src/hrac/main.d $(B)/$(HRAS)/main.d

@@ -11,6 +11,9 @@ set -u
 purpose=${1:-check}
 
 build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
+# the Debian packages' build and checks (tests/it/t_deb.sh): dh, lintian,
+# systemd-analyze verify and systemd-sysusers on the units
+pkg="dpkg-dev debhelper fakeroot lintian systemd"
 # nftables: the network fault (tests/fault.sh, net) silences a link
 run="nginx squid spawn-fcgi openssl curl iproute2 nftables procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
@@ -23,7 +26,7 @@ tools="clang libclang-rt-14-dev e2fsprogs util-linux systemd"
 
 case "$purpose" in
 build) want="$build" ;;
-check) want="$build $run $sip $phones $tools" ;;
+check) want="$build $run $sip $phones $tools $pkg" ;;
 bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;

@@ -345,7 +345,7 @@ start_nginx() {
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
 		-e "s|@HTTP@|$NGINX_ADDR:80|" -e "s|@HTTPS@|$NGINX_ADDR:443|" \
 		-e "s|@HTTPS_ALT@|$NGINX_ADDR:8443|" -e "s|@BUFFERED@|$NGINX_ADDR:8081|" \
-		"$SOFW_TOP/nginx/sofw-server.conf" >"$T/nginx.conf"
+		"$SOFW_TOP/tests/nginx.conf.in" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
 	NGINX_PID=$!
 	track $NGINX_PID nginx

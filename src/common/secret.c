@@ -162,6 +162,25 @@ int secret_random_hex(char *out, size_t nbytes)
 	return 0;
 }
 
+/*
+ * A line of a credential file that is the example's placeholder: EINVAL
+ * with a message naming the file and line, so that a copied example is
+ * refused in words an administrator acts on, and no example file ever
+ * carries publicly known credentials that would work
+ */
+int secret_example_line(const char *path, unsigned lineno, const char *line,
+                        char *err, size_t errsz)
+{
+	if (strncmp(line, SECRET_EXAMPLE_LINE, strlen(SECRET_EXAMPLE_LINE)))
+		return 0;
+	snprintf(err, errsz,
+	         "%s line %u: replace the example secret (this file was "
+	         "copied from an example: write your own lines as its "
+	         "comments show, and delete this one)",
+	         path, lineno);
+	return EINVAL;
+}
+
 /* Constant-time comparison of two n-byte strings */
 bool secret_equal(const char *a, const char *b, size_t n)
 {

@@ -19,6 +19,12 @@ enum {
 	SECRET_REQ_MAC_HEX = 32, /* of a request's MAC */
 };
 
+/* What the example credential files (etc/hracs.example, etc/users.example)
+ * carry instead of a working secret */
+#define SECRET_EXAMPLE_LINE "replace the example secret"
+
+int secret_example_line(const char *path, unsigned lineno, const char *line,
+                        char *err, size_t errsz);
 int secret_file_check(const char *path, int fd, char *err, size_t errsz);
 int secret_file_open(const char *path, char *err, size_t errsz);
 int secret_file_fopen(const char *path, FILE **fp, char *err, size_t errsz);

@@ -211,6 +211,8 @@ static int parse_users(FILE *f, const char *path, struct digest *d, char *err,
 			*nl = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
+		if (secret_example_line(path, lineno, line, err, errsz))
+			return EINVAL;
 
 		user = line;
 		realm = strchr(user, ':');

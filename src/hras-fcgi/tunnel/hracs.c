@@ -70,6 +70,8 @@ static int parse(FILE *f, const char *path, struct hrac_ident **vp, size_t *np,
 			*end = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
+		if (secret_example_line(path, lineno, line, err, errsz))
+			goto fail;
 
 		colon = strchr(line, ':');
 		if (!colon) {
