@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "log.h"
 #include "pidfile.h"
 
 /* The pid the holder wrote, for the message; 0 if unreadable */
@@ -118,8 +119,8 @@ void pidfile_remove(struct pidfile *pf)
 		/* the directory may not be ours to write after dropping
 		 * privileges: an empty file is then what says "not running",
 		 * and the next start locks it again */
-		if (unlink(pf->path) < 0)
-			(void)ftruncate(pf->fd, 0);
+		if (unlink(pf->path) < 0 && ftruncate(pf->fd, 0) < 0)
+			log_warn("pid file %s: %s", pf->path, strerror(errno));
 	}
 	close(pf->fd);
 	pf->fd = -1;
