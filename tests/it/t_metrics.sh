@@ -6,7 +6,8 @@
 # Prometheus text format before, during and after a real call with media
 # through Squid; the counters move as they must (registrations, calls
 # active, SIP requests by method and responses by class, relay packets,
-# tunnel up per HRAC, auth failures).  /metrics follows --status-allow;
+# tunnel up per HRAC, auth failures); OpenMetrics for a scraper that
+# asks for it.  /metrics follows --status-allow;
 # hrac --status exits 0 while the tunnel is up and 1 once HRAS is gone,
 # and --status --json is one JSON object.  The Grafana dashboard names
 # only metrics these scrapes have.
@@ -87,6 +88,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --interface 198.51.100.1 $URL)
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL)
 [ "$code" = 405 ] || fail "POST metrics answered $code, not 405"
 grep -qi "^cache-control: no-store" "$T/m1.hdr" || fail "metrics may be cached"
+# a scraper that asks for OpenMetrics gets it: the same series
+curl -s -D "$T/om.hdr" -o "$T/om.txt" --max-time 5 \
+	-H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' $URL
+grep -qi "^content-type: application/openmetrics-text; version=1.0.0" "$T/om.hdr" ||
+	fail "OpenMetrics content type: $(grep -i content-type "$T/om.hdr")"
+scrape m1b
+$CHECK --openmetrics "$T/om.txt" "$T/m1b.prom" || fail "the OpenMetrics form"
 
 log "== registrations, and an auth failure"
 regs=$(val m1 sofw_hras_registrations)

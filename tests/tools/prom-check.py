@@ -12,6 +12,11 @@ to --metrics-file.
   prom-check.py --dashboard JSON FILE...  the dashboard is valid JSON and
                                         each of its "expr" names only
                                         metrics some FILE has
+  prom-check.py --openmetrics OM PROM   OM is the OpenMetrics form of the
+                                        metrics of PROM (same series):
+                                        families named without _total
+                                        (counter) or _info (info), one
+                                        "# EOF" at the end
 
 Stricter than Prometheus on purpose: every family has one HELP and one
 TYPE line before its samples, families are not interleaved, a series
@@ -203,8 +208,48 @@ def dashboard(path, files):
     print("%s: %d expressions, every metric emitted" % (path, len(exprs)))
 
 
+def openmetrics(om_path, prom_path):
+    """OM as hras-fcgi serves it for an OpenMetrics Accept"""
+    want = read(prom_path)
+    with open(om_path, encoding="utf-8") as f:
+        text = f.read()
+    if not text.endswith("\n# EOF\n") or text.count("# EOF") != 1:
+        raise Bad("%s: does not end with one # EOF" % om_path)
+    body = text[:-len("# EOF\n")]
+    fam, kind, got = None, None, set()
+    for n, line in enumerate(body.split("\n")[:-1], 1):
+        where = "%s:%d" % (om_path, n)
+        m = re.fullmatch(r"# (HELP|TYPE) (%s) (.*)" % NAME, line)
+        if m:
+            if m.group(1) == "TYPE":
+                fam, kind = m.group(2), m.group(3)
+                if kind not in ("counter", "gauge", "info"):
+                    raise Bad("%s: type %s" % (where, kind))
+                if kind == "counter" and fam.endswith("_total"):
+                    raise Bad("%s: counter family %s ends in _total"
+                              % (where, fam))
+            continue
+        name = re.match(NAME, line).group(0)
+        suffix = {"counter": "_total", "info": "_info"}.get(kind, "")
+        if name != fam + suffix:
+            raise Bad("%s: sample %s in family %s (%s)"
+                      % (where, name, fam, kind))
+        rest = line[len(name):]
+        labels = {}
+        if rest.startswith("{"):
+            labels, rest = parse_labels(rest[1:], where)
+        got.add(series(name, labels))
+    if got != set(want):
+        raise Bad("OpenMetrics and Prometheus series differ: %s"
+                  % sorted(got ^ set(want))[:5])
+    print("%s: %d series, as OpenMetrics" % (om_path, len(got)))
+
+
 def main(argv):
     try:
+        if argv[:1] == ["--openmetrics"]:
+            openmetrics(argv[1], argv[2])
+            return 0
         if argv[:1] == ["--get"]:
             s = read(argv[2])
             if argv[1] not in s:
