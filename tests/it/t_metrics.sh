@@ -17,7 +17,6 @@
 
 CHECK="python3 $SOFW_TOP/tests/tools/prom-check.py"
 URL=http://192.0.2.1/sofw/metrics
-N=0
 
 # scrape NAME: HRAS's metrics into $T/NAME.prom, checked strictly
 scrape() {
@@ -51,8 +50,7 @@ wait_hrac() {
 	local v
 	for _ in $(seq 80); do
 		v=$(hrac_val "$1")
-		# shellcheck disable=SC2086
-		[ "${v%.*}" $2 "$3" ] && return 0
+		test "${v%.*}" "$2" "$3" && return 0
 		sleep 0.1
 	done
 	fail "hrac's $1 is $v, expected $2 $3"
@@ -66,8 +64,9 @@ scrape m0
 up=$(val m0 sofw_hras_uptime_seconds)
 [ "$up" -lt 120 ] || fail "uptime $up s: not this process's"
 start=$(val m0 sofw_hras_start_time_seconds)
-[ "$start" -ge $((t0 - 1)) ] && [ "$start" -le "$(date +%s)" ] ||
+if [ "$start" -lt $((t0 - 1)) ] || [ "$start" -gt "$(date +%s)" ]; then
 	fail "start time $start: not when this test started HRAS ($t0)"
+fi
 status | python3 -c 'import json,sys; u=json.load(sys.stdin)["uptime_s"]; assert u < 120, u' ||
 	fail "the status's uptime_s is not this process's"
 [ "$(val m0 'sofw_hras_tunnel_up{hrac="site-a"}')" = 0 ] || fail "site-a up before its hrac ran"
@@ -182,7 +181,7 @@ for _ in $(seq 80); do
 	[ $rc = 1 ] && break
 	sleep 0.1
 done
-expect_rc 1 $rc "hrac --status with HRAS gone"
+expect_rc 1 "$rc" "hrac --status with HRAS gone"
 grep -q "^tunnel: not open" "$T/hrac-status.out" || fail "hrac --status: $(cat "$T/hrac-status.out")"
 ours hrac-json "$BIN/hrac" --status --json --status-file "$T/hrac-a.status"
 expect_rc 1 $? "hrac --status --json with HRAS gone"
@@ -191,6 +190,12 @@ import json, sys
 o = json.loads(open(sys.argv[1]).readline())  # stderr may follow
 assert o["tunnel"]["open"] is False and o["tunnel"]["last_error"], o' "$T/hrac-json.out" ||
 	fail "hrac --status --json: $(cat "$T/hrac-json.out")"
+# a status file nobody has written for a minute: hrac is not running
+cp "$T/hrac-a.status" "$T/old.status"
+touch -d '1 minute ago' "$T/old.status"
+ours hrac-old "$BIN/hrac" --status --status-file "$T/old.status"
+expect_rc 1 $? "hrac --status with a stale status file"
+grep -q "s old: hrac is not running" "$T/hrac-old.out" || fail "stale: $(cat "$T/hrac-old.out")"
 ours hrac-usage "$BIN/hrac" --status
 expect_rc 2 $? "hrac --status without --status-file"
 log "metrics and hrac --status move as they must"
