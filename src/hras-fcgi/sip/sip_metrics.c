@@ -133,15 +133,18 @@ int sipsrv_metrics(struct mbuf *mb, const struct sipsrv *s)
 	                "registered bindings (contacts) now",
 	                location_count(s->loc));
 	err |= prom_one(mb, "sofw_hras_sip_registers_total", PROM_COUNTER,
-	                "REGISTER requests accepted", st->registers);
+	                "REGISTER requests the registrar handled (challenged "
+	                "ones included)",
+	                st->registers);
 	err |= prom_one(mb, "sofw_hras_calls_active", PROM_GAUGE,
 	                "calls up now: answered, not yet ended by BYE",
 	                dialogs_active(s->dialogs));
 	err |= prom_one(mb, "sofw_hras_dialogs", PROM_GAUGE,
 	                "dialogs kept, early and ended ones included",
 	                dialogs_count(s->dialogs));
-	err |= prom_one(mb, "sofw_hras_calls_total", PROM_COUNTER,
-	                "INVITEs that started a call through HRAS", st->calls);
+	err |=
+	    prom_one(mb, "sofw_hras_calls_total", PROM_COUNTER,
+	             "initial INVITEs HRAS forwarded (calls tried)", st->calls);
 	err |= prom_one(mb, "sofw_hras_sip_auth_failures_total", PROM_COUNTER,
 	                "requests refused for their credentials (digest)",
 	                st->refused_auth);
