@@ -36,6 +36,8 @@ struct hrac_conf {
 	char *rtp_ports;      /* LO-HI */
 	char *status_file;    /* state written here every few seconds */
 	bool status;          /* print the state of the running hrac */
+	bool json;            /* ... as JSON */
+	char *metrics_file;   /* Prometheus text, for node_exporter */
 	char *down_mode;      /* auto, stream, poll */
 	char *up_mode;        /* auto, stream, batch */
 	uint32_t media_max_age;

@@ -81,7 +81,13 @@ const struct conf_opt hrac_opts[] = {
 	OPT("status-file", 0, CONF_STR, status_file, 0, 0, "FILE", NULL,
 	    "write the state here every 5 s and on SIGUSR1"),
 	OPT("status", 0, CONF_BOOL, status, 0, 0, NULL, NULL,
-	    "print the state of the running hrac (from --status-file)"),
+	    "print the state of the running hrac (from --status-file); exit "
+	    "1 if its tunnel is down or it is not running"),
+	OPT("json", 0, CONF_BOOL, json, 0, 0, NULL, NULL,
+	    "with --status: print one JSON object"),
+	OPT("metrics-file", 0, CONF_STR, metrics_file, 0, 0, "FILE", NULL,
+	    "write Prometheus metrics here every 5 s and when the tunnel "
+	    "opens or fails (node_exporter's textfile collector)"),
 	OPT("down-mode", 0, CONF_STR, down_mode, 0, 0, "MODE", "auto",
 	    "auto, stream or poll"),
 	OPT("up-mode", 0, CONF_STR, up_mode, 0, 0, "MODE", "auto",

@@ -21,7 +21,6 @@
 #include "daemon.h"
 #include "pidfile.h"
 #include "privdrop.h"
-#include "sdnotify.h"
 #include "wholefile.h"
 #include "log.h"
 #include "mono.h"
@@ -33,6 +32,7 @@
 #include "diagnose.h"
 #include "hrac.h"
 #include "reload.h"
+#include "status.h"
 
 #ifndef SOFW_VERSION
 #define SOFW_VERSION "0.1"
@@ -44,8 +44,6 @@ enum {
 	                  * taken from the close's CLOSE_WAIT_MS */
 	CLOSE_WAIT_MIN_MS = 1000,
 	DRAIN_POLL_MS = 20,
-	STATUS_MS = 5000,
-	STATUS_FRESH_S = 15, /* --status: older means hrac is not running */
 	LOOP_FDS = 65536,
 	FD_RESERVE = 64, /* the loop, libcurl's connections, files */
 };
@@ -62,13 +60,12 @@ struct hrac {
 	struct tunnel *t;
 	struct sip_lan *lan;
 	struct media_lan *media;
-	struct tmr quit, status, drain;
-	uint64_t started;     /* s */
+	struct status *status; /* the status and metrics files */
+	struct tmr quit, drain;
 	uint64_t drain_until; /* ms */
 	bool closing;
 	bool closed;
-	bool refused;   /* HRAS: the identity is another hrac's */
-	int status_err; /* the status file's last error, said once */
+	bool refused; /* HRAS: the identity is another hrac's */
 };
 
 /*
@@ -141,28 +138,11 @@ static void on_frame(const struct frame *f, void *arg)
 	}
 }
 
-/* systemd's STATUS= follows the tunnel (systemctl status shows it) */
-static void tell_status(const struct hrac *h, enum tunnel_event ev,
-                        const char *msg)
-{
-	char line[512];
-
-	if (ev == TUNNEL_OPENED)
-		snprintf(line, sizeof(line), "STATUS=tunnel up to %s",
-		         tunnel_server(h->t));
-	else if (ev == TUNNEL_ERROR || ev == TUNNEL_REFUSED)
-		snprintf(line, sizeof(line), "STATUS=tunnel down: %s",
-		         msg ? msg : "");
-	else
-		return;
-	(void)sdnotify(line);
-}
-
 static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 {
 	struct hrac *h = arg;
 
-	tell_status(h, ev, msg);
+	status_tunnel_event(h->status, ev, msg);
 	if (ev == TUNNEL_OPENED && h->lan)
 		sip_lan_announce(h->lan);
 	if (ev == TUNNEL_OPENED && h->media)
@@ -176,7 +156,6 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 		h->refused = true;
 		re_cancel();
 	}
-	(void)msg;
 }
 
 static void on_signal(int sig);
@@ -240,101 +219,6 @@ static void on_signal(int sig)
 	re_cancel();
 }
 
-static volatile sig_atomic_t status_asked;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	status_asked = 1;
-}
-
-static int status_print(struct re_printf *pf, struct hrac *h)
-{
-	const struct tunnel_stats *ts = tunnel_stats(h->t);
-	int err;
-
-	err = re_hprintf(pf, "hrac %s as '%s', pid %d, up %llu s\n",
-	                 SOFW_VERSION, h->tc.id, (int)getpid(),
-	                 (unsigned long long)(mono_ms() / 1000 - h->started));
-	err |= re_hprintf(
-	    pf,
-	    "tunnel: %s to %s, path %s, down %s, up %s, "
-	    "%llu opens, %llu bytes down, %llu up\n",
-	    tunnel_is_open(h->t) ? "open" : "not open", tunnel_server(h->t),
-	    tunnel_path(h->t), tunnel_down_mode(h->t), tunnel_up_mode(h->t),
-	    (unsigned long long)ts->opens, (unsigned long long)ts->bytes_down,
-	    (unsigned long long)ts->bytes_up);
-	err |= re_hprintf(pf, "sip: %s\n", h->cfg.sip);
-	err |= re_hprintf(pf, "%H\n", media_lan_status, h->media);
-	return err;
-}
-
-static int write_status(FILE *f, void *arg)
-{
-	return re_fprintf(f, "%H", status_print, arg) < 0 ? EIO : 0;
-}
-
-static void status_tick(void *arg)
-{
-	struct hrac *h = arg;
-	int e;
-
-	tmr_start(&h->status, status_asked ? 1000 : STATUS_MS, status_tick, h);
-	if (status_asked) {
-		char line[4096];
-
-		status_asked = 0;
-		re_snprintf(line, sizeof(line), "%H", status_print, h);
-		for (char *p = line; *p; p++)
-			if (*p == '\n' && p[1])
-				*p = ';';
-		log_info("status: %s", line);
-	}
-	if (!h->cfg.status_file)
-		return;
-	/* written whole: a reader never sees half; it holds no secret */
-	e = wholefile_replace(h->cfg.status_file, 0644, false, write_status, h);
-	if (e && e != h->status_err)
-		log_warn("status file %s: %s", h->cfg.status_file, strerror(e));
-	h->status_err = e;
-}
-
-/* hrac --status: what the running hrac last wrote */
-static int print_status(const struct hrac_conf *cfg)
-{
-	char buf[8192];
-	struct stat st;
-	size_t n;
-	FILE *f;
-
-	if (!cfg->status_file) {
-		fprintf(stderr, "hrac: --status needs --status-file FILE (as "
-		                "the running hrac has it)\n");
-		return 2;
-	}
-	f = fopen(cfg->status_file, "r");
-	if (!f || fstat(fileno(f), &st)) {
-		fprintf(stderr,
-		        "hrac: no status in %s: is hrac running with "
-		        "--status-file?\n",
-		        cfg->status_file);
-		if (f)
-			fclose(f);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	fwrite(buf, 1, n, stdout);
-	if (time(NULL) - st.st_mtime > STATUS_FRESH_S) {
-		fprintf(stderr,
-		        "hrac: the status is %lld s old: hrac is not "
-		        "running\n",
-		        (long long)(time(NULL) - st.st_mtime));
-		return 1;
-	}
-	return 0;
-}
-
 /* @return 0, or the exit code */
 static int run(struct hrac *h)
 {
@@ -369,13 +253,12 @@ static int run(struct hrac *h)
 		log_init("hrac", false, h->cfg.verbose);
 	log_info("phones send SIP (UDP, TCP) to %s; HRAS is %s as '%s'",
 	         h->cfg.sip, tunnel_server(h->t), h->tc.id);
+	e = status_alloc(&h->status, &h->cfg, &h->tc, h->t, h->lan, h->media);
+	if (e)
+		return DAEMON_EXIT_START;
 	snprintf(err, sizeof(err), "tunnel connecting to %s",
 	         tunnel_server(h->t));
 	daemon_ready(err);
-	h->started = mono_ms() / 1000;
-	signal(SIGUSR1, on_usr1);
-	tmr_init(&h->status);
-	tmr_start(&h->status, 1000, status_tick, h);
 
 	/* SIGHUP: the configuration again (reload.c) */
 	hrac_reload_start(
@@ -385,9 +268,7 @@ static int run(struct hrac *h)
 	hrac_reload_stop();
 	if (h->refused) {
 		/* never had the session: nothing to close */
-		tmr_cancel(&h->status);
-		if (h->cfg.status_file)
-			unlink(h->cfg.status_file);
+		status_close(h->status);
 		return DAEMON_EXIT_START;
 	}
 
@@ -406,9 +287,7 @@ static int run(struct hrac *h)
 	if (!h->closed)
 		re_main(NULL);
 	tmr_cancel(&h->quit);
-	tmr_cancel(&h->status);
-	if (h->cfg.status_file)
-		unlink(h->cfg.status_file);
+	status_close(h->status);
 	return 0;
 }
 
@@ -434,7 +313,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (h.cfg.status) {
-		rc = print_status(&h.cfg);
+		rc = status_show(&h.cfg);
 		goto out;
 	}
 	if (hrac_tunnel_conf(&h.cfg, &h.res, &h.tc, err, sizeof(err)) ||
@@ -499,6 +378,7 @@ int main(int argc, char *argv[])
 		rc = diagnose_run(&h.cfg, &h.tc, h.cl);
 	} else {
 		rc = run(&h);
+		mem_deref(h.status);
 		mem_deref(h.media);
 		sip_lan_free(h.lan);
 		tunnel_free(h.t);

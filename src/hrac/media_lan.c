@@ -25,13 +25,6 @@ enum {
 	RXSZ = 2048, /* one RTP packet; larger ones are cut */
 };
 
-/* What media_lan_status() reports */
-struct media_lan_stats {
-	uint32_t ports; /* pairs open */
-	uint64_t up_pkts, down_pkts;
-	uint64_t drops_stranger, drops_closed;
-};
-
 struct media_port;
 
 struct port_sock {
@@ -342,19 +335,32 @@ static bool port_status(struct le *le, void *arg)
 	return false;
 }
 
-/* One line: the ports open and their packets */
+/* One line: the ports open and their packets (each port after a ';',
+ * none when none is open) */
 int media_lan_status(struct re_printf *pf, struct media_lan *m)
 {
 	int err = re_hprintf(pf,
 	                     "media on %j ports %u-%u: %u pairs open, "
 	                     "%llu packets up, %llu down, %llu dropped "
-	                     "(not a phone), %llu for closed ports;",
+	                     "(not a phone), %llu for closed ports%s",
 	                     &m->ip, m->lo, m->hi, m->st.ports,
 	                     (unsigned long long)m->st.up_pkts,
 	                     (unsigned long long)m->st.down_pkts,
 	                     (unsigned long long)m->st.drops_stranger,
-	                     (unsigned long long)m->st.drops_closed);
+	                     (unsigned long long)m->st.drops_closed,
+	                     m->st.ports ? ";" : "");
 
 	hash_apply(m->ports, port_status, pf);
 	return err;
+}
+
+/* The counters, and where the media is (the status file, the metrics) */
+const struct media_lan_stats *media_lan_stats(const struct media_lan *m,
+                                              const struct sa **ip,
+                                              uint16_t *lo, uint16_t *hi)
+{
+	*ip = &m->ip;
+	*lo = m->lo;
+	*hi = m->hi;
+	return &m->st;
 }

@@ -31,3 +31,14 @@ void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
 int media_lan_status(struct re_printf *pf, struct media_lan *m);
+
+/* What media_lan_status() reports */
+struct media_lan_stats {
+	uint32_t ports; /* pairs open */
+	uint64_t up_pkts, down_pkts;
+	uint64_t drops_stranger, drops_closed;
+};
+
+const struct media_lan_stats *media_lan_stats(const struct media_lan *m,
+                                              const struct sa **ip,
+                                              uint16_t *lo, uint16_t *hi);

@@ -416,3 +416,11 @@ void sip_lan_free(struct sip_lan *l)
 {
 	mem_deref(l);
 }
+
+void sip_lan_counts(const struct sip_lan *l, struct sip_lan_counts *c)
+{
+	c->phones = l->nseen;
+	c->dropped_strangers = l->dropped_strangers;
+	c->dropped_full = l->dropped_full;
+	c->refused = l->refused;
+}

@@ -24,6 +24,15 @@ int sip_lan_set_allow(struct sip_lan *l, const struct hrac_conf *cfg, char *err,
 void sip_lan_announce(struct sip_lan *l);
 void sip_lan_free(struct sip_lan *l);
 void sip_lan_deliver(struct sip_lan *l, const struct frame *f);
+/* What the metrics count of the phones' side */
+struct sip_lan_counts {
+	uint32_t phones;            /* seen within --seen-ttl */
+	uint64_t dropped_strangers; /* SIP from outside --allow */
+	uint64_t dropped_full;      /* SIP from a phone over the table */
+	uint64_t refused;           /* requests answered 503 by hrac */
+};
+
+void sip_lan_counts(const struct sip_lan *l, struct sip_lan_counts *c);
 bool sip_lan_is_phone(struct sip_lan *l, const struct sa *dst);
 void sip_lan_refuse(struct sip_lan *l, const struct frame *req,
                     const char *reason);

@@ -553,6 +553,22 @@ bool tunnel_is_open(const struct tunnel *t)
 	return t->open;
 }
 
+/**
+ * Whether frames pass now: a session, its down stream not failing, the
+ * path not stalled (tunnel_stall.c), and something came down within
+ * three keepalives (or long polls).  A session outlives an HRAS or a
+ * path that is gone, until HRAS says it no longer knows it: the status
+ * and the metrics say "up" only while the tunnel works.
+ */
+bool tunnel_is_up(const struct tunnel *t)
+{
+	uint64_t quiet_max = 3ull * max(t->p.keepalive, t->p.poll_hold);
+
+	if (!t->open || t->r_down.fails || t->stall_since)
+		return false;
+	return !quiet_max || mono_us() < t->last_rx + (quiet_max + 5) * 1000000;
+}
+
 const char *tunnel_down_mode(const struct tunnel *t)
 {
 	if (!t->down_verified)
@@ -596,4 +612,13 @@ const struct chan_stats *tunnel_chan_stats(const struct tunnel *t)
 const struct tunnel_stats *tunnel_stats(const struct tunnel *t)
 {
 	return &t->st;
+}
+
+/* Bytes waiting to go up: signalling not yet acknowledged, media not yet
+ * sent */
+void tunnel_queued(const struct tunnel *t, uint64_t *sig_bytes,
+                   uint64_t *media_bytes)
+{
+	*sig_bytes = t->chan.rel_bytes;
+	*media_bytes = t->chan.media_wr - t->chan.media_rd;
 }

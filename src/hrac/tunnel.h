@@ -82,6 +82,7 @@ int tunnel_send(struct tunnel *t, const struct frame *f);
 uint32_t tunnel_unacked(const struct tunnel *t);
 void tunnel_apply_unacked(const struct tunnel *t, tunnel_frame_h *h, void *arg);
 bool tunnel_is_open(const struct tunnel *t);
+bool tunnel_is_up(const struct tunnel *t);
 const char *tunnel_down_mode(const struct tunnel *t);
 const char *tunnel_up_mode(const struct tunnel *t);
 const char *tunnel_path(const struct tunnel *t);
@@ -90,3 +91,5 @@ const char *tunnel_tls_peer(const struct tunnel *t);
 const struct tunnel_params *tunnel_params(const struct tunnel *t);
 const struct chan_stats *tunnel_chan_stats(const struct tunnel *t);
 const struct tunnel_stats *tunnel_stats(const struct tunnel *t);
+void tunnel_queued(const struct tunnel *t, uint64_t *sig_bytes,
+                   uint64_t *media_bytes);

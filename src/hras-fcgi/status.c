@@ -28,6 +28,7 @@
 #include "rat.h"
 #include "sipsrv.h"
 #include "hras.h"
+#include "metrics.h"
 #include "status.h"
 
 static int build(struct odict **op, struct hras *h, bool details)
@@ -63,16 +64,29 @@ static void publish(struct hras *h, bool details)
 		return;
 	mb = mbuf_alloc(4096);
 	if (mb && !mbuf_printf(mb, "%H\n", json_encode_odict, o))
-		(void)report_publish(h->tun.report, details,
+		(void)report_publish(h->tun.report,
+		                     details ? REPORT_CALLS : REPORT_STATUS,
 		                     (const char *)mb->buf, mb->end);
 	mem_deref(mb);
 	mem_deref(o);
 }
 
-/* Render the report, in both versions, and publish it; a failure keeps
- * the last one */
+/* The metrics, rendered with the status from the same counters */
+static void publish_metrics(struct hras *h)
+{
+	struct mbuf *mb = mbuf_alloc(8192);
+
+	if (mb && !metrics_render(mb, h))
+		(void)report_publish(h->tun.report, REPORT_METRICS,
+		                     (const char *)mb->buf, mb->end);
+	mem_deref(mb);
+}
+
+/* Render the report, in both versions, and the metrics, and publish
+ * them; a failure keeps the last ones */
 void status_refresh(struct hras *h)
 {
 	publish(h, false);
 	publish(h, true);
+	publish_metrics(h);
 }

@@ -65,6 +65,7 @@ void rat_hrac_media(struct rat *r, struct session *ss, const char *arg);
 void rat_party_key(char out[QUOTA_KEY_MAX], const struct iface *side,
                    const struct sa *addr);
 int rat_status(struct odict *o, struct rat *r, bool details);
+int rat_metrics(struct mbuf *mb, const struct rat *r);
 void rat_on_change(struct rat *r, rat_change_h *h, void *arg);
 int rat_state_write(FILE *f, struct rat *r);
 int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms);

@@ -262,6 +262,21 @@ uint32_t dialogs_count(const struct dialogs *ds)
 	return ds->n;
 }
 
+/* The calls up now: answered, no BYE yet (an ended dialog lingers) */
+uint32_t dialogs_active(const struct dialogs *ds)
+{
+	uint32_t n = 0;
+	struct le *le;
+
+	LIST_FOREACH(&ds->all, le)
+	{
+		const struct dialog *d = le->data;
+
+		n += d->confirmed && !d->ended;
+	}
+	return n;
+}
+
 /* -- across restarts ------------------------------------------------------ */
 
 static bool dialog_write(struct le *le, void *arg)

@@ -53,6 +53,7 @@ void dialogs_target(struct dialogs *ds, struct dialog *d, int k,
                     const struct pl *uri);
 void dialogs_failed(struct dialogs *ds, const struct sip_msg *req);
 uint32_t dialogs_count(const struct dialogs *ds);
+uint32_t dialogs_active(const struct dialogs *ds);
 void dialogs_on_change(struct dialogs *ds, dialogs_change_h *h, void *arg);
 int dialogs_state_write(FILE *f, struct dialogs *ds);
 int dialogs_state_read(struct dialogs *ds, char *const *fld, size_t n);

@@ -619,8 +619,10 @@ static void sipsrv_destructor(void *arg)
 	mem_deref(s->rat);
 	mem_deref(s->lsnr_req);
 	mem_deref(s->lsnr_resp);
-	if (s->sip)
+	if (s->sip) {
+		sipsrv_metrics_detach(s);
 		sip_close(s->sip, true);
+	}
 	mem_deref(s->sip);
 	mem_deref(s->gw);
 	mem_deref(s->loc);
@@ -681,6 +683,8 @@ int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
 	setup_dns(s);
 	e = sip_alloc(&s->sip, s->dnsc, 1024, 1024, 1024, "SoFW HRAS", NULL,
 	              NULL);
+	if (!e)
+		sipsrv_metrics_attach(s);
 	for (size_t i = 0; !e && i < s->nladdr; i++) {
 		e = sip_transp_add(s->sip, SIP_TRANSP_UDP, &s->laddr[i]);
 		e = e ? e

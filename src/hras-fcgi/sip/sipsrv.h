@@ -48,9 +48,33 @@ struct origin {
 	enum sip_transp tp;          /* outside: the transport */
 };
 
+/* The methods counted by name (sip_metrics.c); the rest as "other" */
+enum sipsrv_method {
+	SIPSRV_INVITE,
+	SIPSRV_ACK,
+	SIPSRV_BYE,
+	SIPSRV_CANCEL,
+	SIPSRV_REGISTER,
+	SIPSRV_OPTIONS,
+	SIPSRV_INFO,
+	SIPSRV_UPDATE,
+	SIPSRV_PRACK,
+	SIPSRV_SUBSCRIBE,
+	SIPSRV_NOTIFY,
+	SIPSRV_REFER,
+	SIPSRV_MESSAGE,
+	SIPSRV_PUBLISH,
+	SIPSRV_OTHER,
+	SIPSRV_METHODS
+};
+
 struct sipsrv_stats {
 	uint64_t requests, responses, registers, calls;
 	uint64_t refused_rate, refused_bad, refused_auth, refused_relay;
+	/* messages on the wire, [0] received, [1] sent: requests by
+	 * method, responses by class (1xx..6xx) */
+	uint64_t by_method[2][SIPSRV_METHODS];
+	uint64_t by_class[2][6];
 };
 
 /* The SIP service's options (hras-fcgi.8, "SIP") */
@@ -109,6 +133,9 @@ int sipsrv_reload(struct sipsrv *s, char *err, size_t errsz);
 int sipsrv_users_check(const char *path, char *err, size_t errsz);
 void sipsrv_set_rate(struct sipsrv *s, uint32_t rate, uint32_t burst);
 int sipsrv_status(struct odict *o, const struct sipsrv *s);
+void sipsrv_metrics_attach(struct sipsrv *s);
+void sipsrv_metrics_detach(struct sipsrv *s);
+int sipsrv_metrics(struct mbuf *mb, const struct sipsrv *s);
 
 bool sipsrv_domain_ours(const struct sipsrv *s, const struct pl *host);
 bool sipsrv_addr_ours(const struct sipsrv *s, const struct uri *uri);

@@ -34,7 +34,7 @@ struct endpoint {
 static const struct endpoint endpoints[] = {
 	{ "open", "POST", ep_open },    { "down", "GET", ep_down },
 	{ "up", "POST", ep_up },        { "close", "POST", ep_close },
-	{ "status", "GET", ep_status },
+	{ "status", "GET", ep_status }, { "metrics", "GET", ep_metrics },
 };
 
 void ep_serve(struct tunsrv *t, FCGX_Request *r)

@@ -16,6 +16,8 @@ void ep_down(struct hreq *q);
 void ep_up(struct hreq *q);
 void ep_close(struct hreq *q);
 void ep_status(struct hreq *q);
+bool ep_status_allowed(struct hreq *q);
+void ep_metrics(struct hreq *q);
 
 struct session *ep_session(struct hreq *q, uint32_t *epoch);
 int ep_read_timeout(struct hreq *q, uint32_t seconds);

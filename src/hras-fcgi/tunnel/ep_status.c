@@ -3,9 +3,9 @@
 /**
  * @file ep_status.c  GET status: the JSON report, for allowed addresses
  *
- * Who may read it is --status-allow (its default, loopback, is in the
- * options table), matched
- * against the address nginx saw (REMOTE_ADDR).
+ * Who may read it (and the metrics, ep_metrics.c) is --status-allow (its
+ * default, loopback, is in the options table), matched against the
+ * address nginx saw (REMOTE_ADDR).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,22 +48,33 @@ static bool allowed(const struct tunsrv *t, const char *remote)
 	return ok;
 }
 
+/* Whether the client may read the status or the metrics; answers 403
+ * itself if not */
+bool ep_status_allowed(struct hreq *q)
+{
+	if (allowed(q->t, hreq_param(q, "REMOTE_ADDR")))
+		return true;
+	log_info("%s from %s: not in --status-allow: 403", q->endpoint,
+	         q->peer);
+	hreq_error(q, 403, "forbidden", NULL,
+	           "the %s is not for this address (see --status-allow)",
+	           q->endpoint);
+	return false;
+}
+
 void ep_status(struct hreq *q)
 {
 	char *json = NULL;
 	size_t len = 0;
 	int e;
 
-	if (!allowed(q->t, hreq_param(q, "REMOTE_ADDR"))) {
-		log_info("status from %s: not in --status-allow: 403", q->peer);
-		hreq_error(q, 403, "forbidden", NULL,
-		           "the status is not for this address (see "
-		           "--status-allow)");
+	if (!ep_status_allowed(q))
 		return;
-	}
 	/* the calls' identifiers only for whoever asks for them */
-	e = report_copy(q->t->report, hreq_query_is(q, "calls", "1"), &json,
-	                &len);
+	e = report_copy(q->t->report,
+	                hreq_query_is(q, "calls", "1") ? REPORT_CALLS
+	                                               : REPORT_STATUS,
+	                &json, &len);
 	if (e) {
 		hreq_error(q, 503, "not-ready", "Retry-After: 1\r\n",
 		           "no status yet: try again in a second");

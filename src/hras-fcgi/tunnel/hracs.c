@@ -281,6 +281,26 @@ size_t hracs_count(struct hracs *h)
 	return n;
 }
 
+/* A copy of the identities' names (free() it): the metrics list each,
+ * connected or not, without holding the lock while they render */
+int hracs_ids(struct hracs *h, char (**vp)[HRACS_ID_MAX + 1], size_t *np)
+{
+	char(*v)[HRACS_ID_MAX + 1];
+	size_t n;
+
+	pthread_rwlock_rdlock(&h->lock);
+	n = h->n;
+	v = calloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++)
+		memcpy(v[i], h->v[i].id, sizeof(v[i]));
+	pthread_rwlock_unlock(&h->lock);
+	if (!v)
+		return ENOMEM;
+	*vp = v;
+	*np = n;
+	return 0;
+}
+
 /**
  * Check an HRAC's proof for a nonce
  *

@@ -30,6 +30,7 @@ void hracs_replace(struct hracs *h, struct hracs *from,
                    hracs_revoked_h *revokedh, void *arg);
 void hracs_free(struct hracs *h);
 size_t hracs_count(struct hracs *h);
+int hracs_ids(struct hracs *h, char (**vp)[HRACS_ID_MAX + 1], size_t *np);
 enum hracs_verdict hracs_verify(struct hracs *h, const char *id,
                                 const char *nonce, const char *proof);
 bool hracs_id_valid(const char *id, size_t len);

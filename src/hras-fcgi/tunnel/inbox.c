@@ -199,3 +199,14 @@ uint64_t inbox_refused(struct inbox *ib)
 	pthread_mutex_unlock(&ib->lock);
 	return n;
 }
+
+/* Bytes waiting for the loop thread (the buffer workers fill) */
+size_t inbox_queued(struct inbox *ib)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ib->lock);
+	n = ib->len;
+	pthread_mutex_unlock(&ib->lock);
+	return n;
+}

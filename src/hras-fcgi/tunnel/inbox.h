@@ -29,3 +29,4 @@ void inbox_put(struct inbox *ib, struct session *s, const uint8_t *frame,
                size_t len);
 uint64_t inbox_refused(struct inbox *ib);
 void inbox_count_refused(struct inbox *ib);
+size_t inbox_queued(struct inbox *ib);

@@ -12,8 +12,8 @@
 
 struct report {
 	pthread_mutex_t lock;
-	char *json[2]; /* latest snapshots (1: with details), NUL-ended */
-	size_t len[2];
+	char *text[REPORT_KINDS]; /* latest snapshots, NUL-ended */
+	size_t len[REPORT_KINDS];
 };
 
 int report_alloc(struct report **rp)
@@ -32,13 +32,14 @@ void report_free(struct report *r)
 	if (!r)
 		return;
 	pthread_mutex_destroy(&r->lock);
-	free(r->json[0]);
-	free(r->json[1]);
+	for (int k = 0; k < REPORT_KINDS; k++)
+		free(r->text[k]);
 	free(r);
 }
 
 /* Loop thread: the new snapshot replaces the old */
-int report_publish(struct report *r, bool details, const char *json, size_t len)
+int report_publish(struct report *r, enum report_kind k, const char *text,
+                   size_t len)
 {
 	char *copy;
 
@@ -47,29 +48,29 @@ int report_publish(struct report *r, bool details, const char *json, size_t len)
 	copy = malloc(len + 1);
 	if (!copy)
 		return ENOMEM;
-	memcpy(copy, json, len);
+	memcpy(copy, text, len);
 	copy[len] = '\0';
 	pthread_mutex_lock(&r->lock);
-	free(r->json[details]);
-	r->json[details] = copy;
-	r->len[details] = len;
+	free(r->text[k]);
+	r->text[k] = copy;
+	r->len[k] = len;
 	pthread_mutex_unlock(&r->lock);
 	return 0;
 }
 
 /* Worker: a copy of the latest snapshot (free() it); EAGAIN: none yet */
-int report_copy(struct report *r, bool details, char **json, size_t *len)
+int report_copy(struct report *r, enum report_kind k, char **text, size_t *len)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&r->lock);
-	if (!r->json[details]) {
+	if (!r->text[k]) {
 		err = EAGAIN;
 	} else {
-		*json = malloc(r->len[details] + 1);
-		if (*json) {
-			memcpy(*json, r->json[details], r->len[details] + 1);
-			*len = r->len[details];
+		*text = malloc(r->len[k] + 1);
+		if (*text) {
+			memcpy(*text, r->text[k], r->len[k] + 1);
+			*len = r->len[k];
 		} else {
 			err = ENOMEM;
 		}

@@ -5,19 +5,28 @@
  *
  * The loop thread owns what the report describes (sessions, registrations,
  * calls), the workers serve HTTP: the loop thread renders the report
- * (status.c) into a snapshot here, in two versions (without and with
- * each call's identifiers), and the status endpoint copies the one it
- * was asked for under the lock.  Safe from any thread.
+ * (status.c) into a snapshot here, in three versions (the status without
+ * and with each call's identifiers, and the metrics), and the status and
+ * metrics endpoints copy the one they were asked for under the lock.
+ * Safe from any thread.
  */
 
 enum {
 	REPORT_MAX = 4 << 20, /* a larger report is not published */
 };
 
+/* Which snapshot */
+enum report_kind {
+	REPORT_STATUS = 0,  /* the status JSON */
+	REPORT_CALLS = 1,   /* ... with the calls' identifiers */
+	REPORT_METRICS = 2, /* Prometheus text (metrics.c) */
+	REPORT_KINDS
+};
+
 struct report;
 
 int report_alloc(struct report **rp);
 void report_free(struct report *r);
-int report_publish(struct report *r, bool details, const char *json,
+int report_publish(struct report *r, enum report_kind k, const char *text,
                    size_t len);
-int report_copy(struct report *r, bool details, char **json, size_t *len);
+int report_copy(struct report *r, enum report_kind k, char **text, size_t *len);

@@ -37,7 +37,8 @@ struct sessions {
 	struct session_past *past; /* max of them, the oldest replaced */
 	uint32_t past_next;
 	struct chan_limits lim;
-	bool closing; /* shutting down */
+	bool closing;                /* shutting down */
+	struct sessions_totals gone; /* of the sessions that ended */
 };
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
@@ -321,8 +322,10 @@ int sessions_open(struct sessions *t, const struct session_open *o,
 			*resumed = resume_past_locked(t, o);
 	}
 	e = session_new_epoch(s, o, resumed);
-	if (!e)
+	if (!e) {
 		*sp = session_ref(s);
+		t->gone.opens++;
+	}
 	pthread_mutex_unlock(&t->lock);
 
 	return e;
@@ -381,11 +384,28 @@ static void unlink_locked(struct sessions *t, struct session *s)
 	}
 }
 
+/* A session's counts added to @tot (session locked) */
+static void add_totals(struct sessions_totals *tot, const struct session *s)
+{
+	const struct chan_stats *st = &s->chan.st;
+
+	tot->frames_up += st->rx_rel + st->rx_media;
+	tot->frames_down += st->tx_rel + st->tx_retrans + st->tx_media;
+	tot->bytes_up += s->bytes_up;
+	tot->bytes_down += s->bytes_down;
+	tot->drop_dup += st->rx_dup;
+	tot->drop_gap += st->rx_gap;
+	tot->drop_stale += st->drop_stale;
+	tot->drop_overflow += st->drop_overflow;
+	tot->rel_refused += st->rel_refused;
+}
+
 static void close_locked(struct sessions *t, struct session *s, const char *why)
 {
 	unlink_locked(t, s);
 
 	pthread_mutex_lock(&s->lock);
+	add_totals(&t->gone, s);
 	s->closed = true;
 	remember_locked(t, s);
 	pthread_cond_broadcast(&s->cond);
@@ -499,6 +519,43 @@ int sessions_status(struct odict *o, struct sessions *t)
 	err |= odict_entry_add(o, "sessions", ODICT_ARRAY, arr);
 	mem_deref(arr);
 	return err;
+}
+
+/**
+ * The totals of every session, ended or not, and the gauges of each
+ * site's session now (@vp: free() it).  Loop thread, once a second: the
+ * locks are the ones the status takes, nothing is added to the packets'
+ */
+int sessions_metrics(struct sessions *t, struct sessions_totals *tot,
+                     struct session_gauges **vp, size_t *np)
+{
+	struct session_gauges *v;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	v = calloc(t->n ? t->n : 1, sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&t->lock);
+		return ENOMEM;
+	}
+	*tot = t->gone;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct session *s = t->v[i];
+
+		pthread_mutex_lock(&s->lock);
+		add_totals(tot, s);
+		if (!s->probe) {
+			snprintf(v[n].id, sizeof(v[n].id), "%s", s->id);
+			v[n].sig_bytes = s->chan.rel_bytes;
+			v[n].media_bytes = s->chan.media_wr - s->chan.media_rd;
+			n++;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	*vp = v;
+	*np = n;
+	return 0;
 }
 
 size_t sessions_count(struct sessions *t)

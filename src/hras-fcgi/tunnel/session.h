@@ -83,6 +83,20 @@ struct session_open {
 	uint32_t resume_next;
 };
 
+/* What the metrics count of the tunnel: the sessions that ended are
+ * kept in the totals, so a counter never goes back (tun_metrics.c) */
+struct sessions_totals {
+	uint64_t opens;
+	uint64_t frames_up, frames_down, bytes_up, bytes_down;
+	uint64_t drop_dup, drop_gap, drop_stale, drop_overflow, rel_refused;
+};
+
+/* One site's session now, for the metrics (never a probe's) */
+struct session_gauges {
+	char id[HRACS_ID_MAX + 1];
+	uint64_t sig_bytes, media_bytes; /* queued toward the HRAC */
+};
+
 struct sessions;
 
 void sessions_set_limits(struct sessions *t, const struct chan_limits *lim);
@@ -100,6 +114,8 @@ void sessions_expire(struct sessions *t, uint64_t now, uint64_t idle);
 void sessions_close_all(struct sessions *t);
 size_t sessions_count(struct sessions *t);
 int sessions_status(struct odict *o, struct sessions *t);
+int sessions_metrics(struct sessions *t, struct sessions_totals *tot,
+                     struct session_gauges **vp, size_t *np);
 
 struct session *session_ref(struct session *s);
 void session_deref(struct session *s);

@@ -50,7 +50,7 @@ struct tunsrv {
 	struct nonces *nonces;
 	struct sessions *sessions;
 	struct inbox *inbox;   /* frames up: workers -> loop thread */
-	struct report *report; /* the status JSON: loop thread -> workers */
+	struct report *report; /* status, metrics: loop thread -> workers */
 	struct workers *workers;
 };
 
@@ -59,4 +59,5 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 int tunsrv_start(struct tunsrv *t, int listen_fd);
 void tunsrv_stop(struct tunsrv *t);
 void tunsrv_close(struct tunsrv *t);
+int tunsrv_metrics(struct mbuf *mb, struct tunsrv *t);
 void tunsrv_chan_limits(const struct tunsrv_conf *cfg, struct chan_limits *lim);
