@@ -24,7 +24,10 @@ if [ "${SOFW_NETNS:-}" != 1 ]; then
 		echo "this test needs root (it makes a network namespace)"
 		exit 1
 	fi
-	SOFW_NETNS=1 exec unshare --net -- bash "$0" "$@"
+	# SOFW_MOUNTNS=1: a mount namespace of its own too (a test that
+	# mounts: whatever it leaves goes with the namespace)
+	SOFW_NETNS=1 exec unshare --net \
+		${SOFW_MOUNTNS:+--mount --propagation private} -- bash "$0" "$@"
 fi
 ip link set lo up
 
@@ -238,7 +241,8 @@ cleanup() {
 	if [ "${KEEP:-}" = 1 ]; then
 		echo "kept $T"
 	else
-		rm -rf "$T"
+		# never into a file system mounted below $T (a test's root)
+		rm -rf --one-file-system "$T"
 	fi
 	[ $SAN_FAIL = 1 ] && exit 1
 	[ $DAEMON_FAIL = 1 ] && exit 1
