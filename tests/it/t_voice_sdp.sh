@@ -45,7 +45,9 @@ call_ended "UPDATE"
 
 log "== audio and video (rtcp-mux): every m= line is relayed"
 echo_at 16010
-TALK_MS=6000 UAS_SCEN=uas_av.xml UAS_ARGS="-set vport 16010" voice_call \
+# three talks in one call: each takes 1 s of packets and up to 2.5 s under
+# AddressSanitizer on a loaded box; the call must outlast the last one
+TALK_MS=12000 UAS_SCEN=uas_av.xml UAS_ARGS="-set vport 16010" voice_call \
 	lan-a alice $FW_PLAN.11 7000 - olivia 192.0.2.10 16000 uac_av.xml -set vport 7020
 video=$(media_peer uac-alice-olivia "SIP/2.0 200" video)
 [ -n "$video" ] && [ "$video" != "$PEER" ] || fail "no relay port for video: '$video'"
