@@ -130,7 +130,8 @@ int secret_file_read(const char *path, char *buf, size_t size, char *err,
 		return EMSGSIZE;
 	}
 	if (!buf[0]) {
-		snprintf(err, errsz, "%s: empty", path);
+		snprintf(err, errsz,
+		         "%s: empty (the secret goes on its first line)", path);
 		return EINVAL;
 	}
 

@@ -249,6 +249,19 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 	return proxy_password_kept(cfg, err, errsz);
 }
 
+/* A private file's first line; a failure names the option, then the
+ * file and why */
+static int read_named(const char *opt, const char *path, char *buf, size_t size,
+                      char *err, size_t errsz)
+{
+	char why[512];
+
+	if (!secret_file_read(path, buf, size, why, sizeof(why)))
+		return 0;
+	snprintf(err, errsz, "%s %s", opt, why);
+	return 1;
+}
+
 /**
  * The tunnel's configuration: reads the secret, resolves the proxy (from
  * the environment too) and the server URL into @r, which @tc points into
@@ -258,8 +271,8 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 {
 	size_t n;
 
-	if (secret_file_read(cfg->secret_file, r->secret, sizeof(r->secret),
-	                     err, errsz))
+	if (read_named("--secret-file", cfg->secret_file, r->secret,
+	               sizeof(r->secret), err, errsz))
 		return 1;
 	/* HMAC keys: a short one can be guessed offline from one captured
 	 * open (sofw-security(7)) */
@@ -286,8 +299,9 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	tc->proxy = r->proxy;
 	tc->proxy_user = cfg->proxy_user;
 	if (cfg->proxy_user_file) {
-		if (secret_file_read(cfg->proxy_user_file, r->proxy_user,
-		                     sizeof(r->proxy_user), err, errsz))
+		if (read_named("--proxy-user-file", cfg->proxy_user_file,
+		               r->proxy_user, sizeof(r->proxy_user), err,
+		               errsz))
 			return 1;
 		if (!strchr(r->proxy_user, ':')) {
 			snprintf(err, errsz, "%s: not USER:PASS",

@@ -104,6 +104,8 @@ refused 2 "--sip takes ADDR:PORT, e.g. 0.0.0.0:5060 or 192.168.1.2:5060, not 'no
 refused 2 "--allow takes a network like 10.0.0.0/8, not '10.0.0.0/99'" \
 	allow "${HRAC[@]}" --allow 10.0.0.0/99
 refused 2 "--rtp-ip takes an IPv4 or IPv6 address, not 'foo'" rtpip "${HRAC[@]}" --rtp-ip foo
+refused 2 "hrac: --secret-file $T/none: No such file or directory" \
+	nosecret "${HRAC[@]}" --secret-file "$T/none"
 refused 2 "--proxy: 'htp:/proxy..corp:abc' is not a proxy URL" \
 	proxy "${HRAC[@]}" --proxy 'htp:/proxy..corp:abc'
 refused 2 "--proxy: 'http://***@proxy..corp:80' is not a proxy URL" \
