@@ -26,16 +26,11 @@
 # stream that comes back last; "never" if one did not within
 # FAULT_POST_MS (8 s).  Loss and duplicates: packets of the four streams.
 #
-# The reference path, OpenVPN (Debian's 2.6), in the same namespaces:
-# its client in the LAN (proto tcp-client, --http-proxy to the same
-# Squid, which CONNECTs it to port 443), nginx's stream module on
-# 192.0.2.2:443 passing the TCP on to the OpenVPN server on
-# 127.0.0.1:1194 (point to point, TLS with self-signed certificates made
-# here and pinned with --peer-fingerprint, --persist-tun, the default
-# connect-retry of 1 s).  The same four streams at 50 packets/s, between
-# the inside phones' VPN address and the outside phones: the media of
-# the same two calls once SIP had set them up, carried as plain IP with
-# no relay (the VPN's best case; its SIP server plays no part in it).
+# The reference path (bench/ovpn.sh): OpenVPN through the same Squid,
+# the same four streams at 50 packets/s between the inside phones' VPN
+# address and the outside phones: the media of the same two calls once
+# SIP had set them up, carried as plain IP with no relay (the VPN's best
+# case; its SIP server plays no part in it).
 #
 # FAULT_BENCH=squid,nginx,hras,net selects faults; FAULT_BENCH_ROUNDS
 # (default 2) runs each that many times, one table row each.
@@ -44,109 +39,18 @@
 FAULT_POST_MS=${FAULT_POST_MS:-8000}
 ROUNDS=${FAULT_BENCH_ROUNDS:-2}
 FAULTS=${FAULT_BENCH:-squid,nginx,hras,net}
-STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
-V=$T/ovpn
-VPN_IN=10.77.99.2 VPN_OUT=10.77.99.1
-[ -f "$STREAM_MOD" ] || fail "no $STREAM_MOD (Debian's libnginx-mod-stream)"
-command -v openvpn >/dev/null || fail "no openvpn (Debian's openvpn)"
+. "$SOFW_TOP/bench/ovpn.sh"
 
-# ---- the reference path -------------------------------------------------
-# two self-signed certificates; each end pins the other's
-vpn_keys() {
-	local n
-	mkdir -p "$V"
-	chmod 700 "$V"
-	for n in server client; do
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-			-nodes -days 2 -subj "/CN=bench-$n" -keyout "$V/$n.key" \
-			-out "$V/$n.crt" >/dev/null 2>&1 || fail "openssl: the $n certificate"
-		openssl x509 -in "$V/$n.crt" -noout -fingerprint -sha256 |
-			cut -d= -f2 >"$V/$n.fp"
-	done
-}
-
-VPN_SERVER_PID=
+# ---- the reference path's components, for fault_run ----------------------
 fault_pid_ovpn_server() { echo "$VPN_SERVER_PID"; }
-vpn_server() {
-	openvpn --dev tun --ifconfig $VPN_OUT $VPN_IN --proto tcp-server \
-		--local 127.0.0.1 --lport 1194 --tls-server --dh none \
-		--cert "$V/server.crt" --key "$V/server.key" \
-		--peer-fingerprint "$(cat "$V/client.fp")" --persist-tun \
-		--persist-key --verb 3 >>"$T/ovpn-server.log" 2>&1 &
-	VPN_SERVER_PID=$!
-	track $VPN_SERVER_PID "openvpn server"
-}
 fault_start_ovpn_server() {
 	fault_probe - listen 127.0.0.1 1194
 	vpn_server
 }
-
-VPN_NGINX_PID=
 fault_pid_ovpn_nginx() { echo "$VPN_NGINX_PID"; }
-vpn_nginx() {
-	mkdir -p "$V/nginx"
-	cat >"$V/nginx/nginx.conf" <<-EOF
-		load_module $STREAM_MOD;
-		worker_processes 1;
-		pid $V/nginx/nginx.pid;
-		error_log $V/nginx/error.log info;
-		events { worker_connections 256; }
-		stream {
-		    server {
-		        listen 192.0.2.2:443;
-		        proxy_pass 127.0.0.1:1194;
-		    }
-		}
-	EOF
-	nginx -p "$V/nginx" -c "$V/nginx/nginx.conf" -g 'daemon off;' \
-		>>"$T/ovpn-nginx.log" 2>&1 &
-	VPN_NGINX_PID=$!
-	track $VPN_NGINX_PID "nginx (OpenVPN's)"
-}
 fault_start_ovpn_nginx() {
 	fault_probe - listen 192.0.2.2 443
 	vpn_nginx
-}
-
-vpn_client() {
-	ip netns exec "$(fw_ns lan-a)" openvpn --dev tun \
-		--ifconfig $VPN_IN $VPN_OUT --proto tcp-client \
-		--remote 192.0.2.2 443 --http-proxy $FW_PLAN.1 3128 --nobind \
-		--tls-client --cert "$V/client.crt" --key "$V/client.key" \
-		--peer-fingerprint "$(cat "$V/server.fp")" --persist-tun \
-		--persist-key --route 192.0.2.10 --route 192.0.2.11 --verb 3 \
-		>>"$T/ovpn-client.log" 2>&1 &
-	track $! "openvpn client"
-}
-
-# vpn_up: the client's last word is that its tunnel is up (within 30 s)
-vpn_up() {
-	for _ in $(seq 600); do
-		grep -E "Initialization Sequence Completed|Restart pause|restarting|SIGUSR1" \
-			"$T/ovpn-client.log" 2>/dev/null | tail -1 |
-			grep -q "Initialization Sequence Completed" && return 0
-		sleep 0.05
-	done
-	fail "the OpenVPN tunnel did not come up within 30 s"
-}
-
-# vpn_listens HOST PORT: (a connection would make the OpenVPN server
-# restart, with a pause)
-vpn_listens() {
-	python3 "$FM" when listen "$1" "$2" --out /dev/null --timeout 10 >/dev/null ||
-		fail "nothing listens on $1:$2"
-}
-
-vpn_world() {
-	ip addr add 192.0.2.2/32 dev lo
-	vpn_keys
-	vpn_server
-	vpn_listens 127.0.0.1 1194
-	vpn_nginx
-	vpn_listens 192.0.2.2 443
-	vpn_client
-	vpn_up
-	log "OpenVPN up: $VPN_IN (lan-a) <-> $VPN_OUT, through Squid and nginx"
 }
 
 # vpn_streams: the four streams of the two calls over the VPN; sets

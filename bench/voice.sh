@@ -1,35 +1,67 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the SoFW authors
-# bench/voice.sh (make bench): N concurrent calls through Squid CONNECT +
-# TLS in the namespaces of the voice tests, N = 50, 100, 200, 400.
+# bench/voice.sh (make bench): N concurrent calls over three paths in
+# the same run, scored against issue 13's targets.
 #
-# Each call is set up with sipp (caller inside, callee outside) and
-# carries G.711 (172-byte packets, 50/s each way): the inside phone sends
-# every stream, the outside phone echoes each packet, so each packet
-# crosses hrac, Squid, nginx, hras-fcgi and the relay twice.  Reported:
-# loss, round trip (median, p99) and what the tunnel adds over the same
-# streams on a routed path without it (a LAN routed to the outside
-# through a forwarding host, measured in the same run), and the CPU time
-# of hrac, hras-fcgi, nginx and Squid per call-second, also as a multiple
-# of what the echo (the plainest relay: one receive, one send per packet)
-# took in the same run, a figure that the machine's speed of the day
-# does not move.
+# Each call carries G.711 (172-byte packets, 50/s each way): the inside
+# phone sends every stream (tests/tools/rtp-load), the outside phone
+# (192.0.2.10) echoes each packet; reported per path: round trip (median,
+# p99), loss, and the CPU time of the path's processes per call-second.
+#
+#   routed  a LAN routed to the outside through a forwarding host: the
+#           kernel alone (no process of its own; the echo's CPU is shown
+#           beside every path as the plainest relay's cost on this
+#           machine, in this run)
+#   OpenVPN site a's LAN through its Squid (CONNECT, TCP) to nginx's
+#           stream module and the OpenVPN server (bench/ovpn.sh; with
+#           TCP_NODELAY, as one would set it for voice: Nagle's
+#           algorithm alone adds about 1-2 ms to its median); the
+#           streams are plain IP inside it.  CPU: both openvpn processes,
+#           Squid and that nginx
+#   SoFW    N calls set up with sipp (caller inside, callee outside),
+#           hrac through the same Squid with CONNECT + TLS; each packet
+#           crosses hrac, Squid, nginx, hras-fcgi and the relay twice.
+#           CPU: hrac, Squid, nginx and hras-fcgi
+#
+# N = 1 (one call at idle), then VOICE_BENCH_CALLS (default 10 100 200),
+# VOICE_BENCH_SECS (10) seconds of media each.  Then, for OpenVPN and
+# SoFW each, a step search for the largest N with at most 0.1 % loss:
+# N from VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending) until the
+# first that loses more; no step begins after VOICE_BENCH_BUDGET (900)
+# seconds of the bench.  Every step is bounded in time (rtp-load runs its
+# seconds, under timeout; sipp under -timeout).
+#
+# The targets (issue 13, part 1), as ratios to the paths measured in the
+# same run: at 10 calls, SoFW's CPU per call-second and RTT median at most
+# OpenVPN's; at 200 calls, its CPU per call-second and RTT p99 at most half
+# OpenVPN's, and no loss; its largest N with at most 0.1 % loss at least
+# twice OpenVPN's; one call at idle adds at most 0.3 ms (RTT median) to
+# the routed path.  One PASS or MISS line each.
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
 
 SECS=${VOICE_BENCH_SECS:-10}
-CALLS=${VOICE_BENCH_CALLS:-50 100 200 400}
+CALLS=${VOICE_BENCH_CALLS:-10 100 200}
+SEARCH=${VOICE_BENCH_SEARCH:-100 200 400 800 1600}
+BUDGET=${VOICE_BENCH_BUDGET:-900}
+LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
 HZ=$(getconf CLK_TCK)
+T0=$SECONDS
 
 make_user caller caller-pw
 make_user callee callee-pw
-fw_world --rate-limit 0 --rtp-ports 30000-31999 --media-timeout 120 >/dev/null
-fw_hrac a connect --rtp-ports 40000-41999 >/dev/null
+# relay ports for 4000 calls: one site may hold half of them (its share,
+# hras-fcgi(8)), and the search goes up to 1600
+fw_world --rate-limit 0 --rtp-ports 30000-37999 --media-timeout 120 >/dev/null
+fw_hrac a connect --rtp-ports 40000-47999 >/dev/null
+SQUID_A=$FW_SQUID_a
+. "$SOFW_TOP/bench/ovpn.sh"
+vpn_world >/dev/null
 
-# the routed path of the baseline: lan-r -> router (forwarding) -> wan
+# the routed path: lan-r -> router (forwarding) -> wan
 ip netns add "$(fw_ns lan-r)" && NETNS+=("$(fw_ns lan-r)")
 ip netns add "$(fw_ns router)" && NETNS+=("$(fw_ns router)")
 ip -n "$(fw_ns lan-r)" link set lo up
@@ -48,101 +80,226 @@ ip -n "$(fw_ns router)" route add default via 198.51.100.9
 ip netns exec "$(fw_ns router)" sysctl -qw net.ipv4.ip_forward=1
 ip route add 10.77.11.0/24 via 198.51.100.10
 
-SQUID_A=$(cat "$T/squid-a/squid.pid" 2>/dev/null)
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+# cpu PID...: their CPU time (and their children's) in clock ticks
+cpu() {
+	local t=0 p
+	for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
+	echo $t
+}
+# per_cs TICKS N: ms per call-second (the load runs SECS s)
+per_cs() {
+	awk -v t="$1" -v hz="$HZ" -v n="$2" -v s="$SECS" \
+		'BEGIN { printf "%.2f", t * 1000 / hz / (n * s) }'
+}
 
 # the callee, outside: answers every call, media at 192.0.2.10:16000
 (cd "$T" && sipp 192.0.2.1:5060 -sf "$SIPP_SCEN/bench_register.xml" -s callee \
 	-au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin >/dev/null 2>&1) ||
 	fail "the callee could not register"
 (cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 -p 5060 \
-	-set mip 192.0.2.10 -set mport 16000 -nostdin -timeout 1200s \
+	-set mip 192.0.2.10 -set mport 16000 -nostdin -timeout 3600s \
 	-trace_msg >/dev/null 2>&1) &
 track $!
 
 declare -A R
-for n in $CALLS; do
-	# baseline: the same streams, routed, no tunnel
-	"$LOAD" echo --bind 192.0.2.10:16000 --seconds $((SECS + 4)) >/dev/null &
-	echo_pid=$!
-	for i in $(seq "$n"); do echo 192.0.2.10:16000; done >"$T/dests-routed"
-	base=$(ip netns exec "$(fw_ns lan-r)" "$LOAD" send --bind 10.77.11.11:7000 \
-		--dests "$T/dests-routed" --seconds "$SECS")
-	wait $echo_pid
+# R[PATH,N,x]: x = sent lost med p99 (us) cpu (tunnel, ms per
+# call-second) parts (its processes') e (the echo's) note
 
-	# N calls through SoFW, held while the media runs
+# load PATH N NETNS BIND DESTS PID...: the streams from BIND in NETNS to
+# DESTS, the echo outside, the CPU of PIDs around them; into R[PATH,N,*]
+load() {
+	local path=$1 n=$2 ns=$3 bind=$4 dests=$5 echo_pid out p t0 e0 k
+	shift 5
+	local -a c0=() parts=()
+	"$LOAD" echo --bind 192.0.2.10:16000 --seconds $((SECS + 30)) >/dev/null &
+	echo_pid=$!
+	wait_udp - 192.0.2.10 16000
+	for p in "$@"; do c0+=("$(cpu "$p")"); done
+	e0=$(cpu $echo_pid) t0=$SECONDS
+	out=$(timeout -k 5 $((SECS + 20)) ip netns exec "$ns" "$LOAD" send \
+		--bind "$bind" --dests "$dests" --seconds "$SECS")
+	k=0
+	for p in "$@"; do
+		parts+=("$(per_cs $(($(cpu "$p") - c0[k])) "$n")")
+		k=$((k + 1))
+	done
+	R[$path,$n,e]=$(per_cs $(($(cpu $echo_pid) - e0)) "$n")
+	kill $echo_pid 2>/dev/null
+	wait $echo_pid 2>/dev/null
+	[ -n "$(field sent "$out")" ] || fail "$path, $n calls: rtp-load said '$out'"
+	R[$path,$n,sent]=$(field sent "$out") R[$path,$n,lost]=$(field lost "$out")
+	R[$path,$n,med]=$(field rtt_median_us "$out") R[$path,$n,p99]=$(field rtt_p99_us "$out")
+	R[$path,$n,parts]=${parts[*]:-}
+	R[$path,$n,cpu]=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s }' \
+		<<<"${parts[*]:-0}")
+	echo "   $path, $n calls: $out; CPU ${R[$path,$n,cpu]} ms per call-second (${parts[*]:-}) [$((SECONDS - t0)) s]" >&2
+}
+
+run_routed() {
+	for _ in $(seq "$1"); do echo 192.0.2.10:16000; done >"$T/dests-plain"
+	load routed "$1" "$(fw_ns lan-r)" 10.77.11.11:7000 "$T/dests-plain"
+}
+
+run_ovpn() {
+	for _ in $(seq "$1"); do echo 192.0.2.10:16000; done >"$T/dests-plain"
+	load ovpn "$1" "$(fw_ns lan-a)" $VPN_IN:7000 "$T/dests-plain" \
+		"$VPN_CLIENT_PID" "$SQUID_A" "$VPN_NGINX_PID" "$VPN_SERVER_PID"
+}
+
+# run_sofw N: N calls through SoFW, held while the media runs
+run_sofw() {
+	local n=$1 hold calls_pid got=0 t0=$SECONDS until
 	rm -rf "$T/sipp-calls"
 	mkdir -p "$T/sipp-calls"
-	hold=$(((n / 100 + SECS + 12) * 1000))
+	# the first call is answered about n/100 s before the last (-r 100;
+	# twice that, for a box that sets calls up slower), then the media
+	# runs SECS s and 1 s for the last echoes
+	hold=$(((2 * n / 100 + SECS + 6) * 1000))
 	(cd "$T/sipp-calls" && exec ip netns exec "$(fw_ns lan-a)" sipp $FW_PLAN.10:5060 \
 		-sf "$SIPP_SCEN/bench_hold.xml" -s caller -au caller -ap caller-pw \
 		-set mip $FW_PLAN.11 -set mport 7000 -d $hold -m "$n" -r 100 -l "$n" \
 		-i $FW_PLAN.11 -p 5061 -nostdin -trace_msg -trace_screen \
 		-timeout $((hold / 1000 + 60))s >/dev/null 2>&1) &
 	calls_pid=$!
-	for _ in $(seq 600); do
+	# answered at half sipp's rate, and 20 s more
+	until=$((SECONDS + n / 50 + 20))
+	while [ $SECONDS -lt $until ]; do
 		got=$(grep -c "^SIP/2.0 200" "$T"/sipp-calls/*_messages.log 2>/dev/null)
 		[ "${got:-0}" -ge "$n" ] && break
 		sleep 0.05
 	done
-	# the hrac port of each call, from the 200 OKs alice's side got
+	# the hrac port of each call, from the 200 OKs the caller got (a
+	# call HRAS did not relay names the callee's own address)
 	tr -d '\r' <"$T"/sipp-calls/*_messages.log | awk '
 		/^SIP\/2.0 200/ { in200 = 1 }
 		/^-----/ { in200 = 0 }
 		in200 && /^c=IN IP4 / { ip = $3 }
 		in200 && /^m=audio / { print ip ":" $2; in200 = 0 }' | sort -u >"$T/dests-tunnel"
-	[ "$(wc -l <"$T/dests-tunnel")" = "$n" ] ||
-		fail "$n calls: only $(wc -l <"$T/dests-tunnel") were set up"
-
-	"$LOAD" echo --bind 192.0.2.10:16000 --seconds $((SECS + 4)) >/dev/null &
-	echo_pid=$!
-	h0=$(cpu_ticks "$HRAS_PID") n0=$(cpu_ticks "$NGINX_PID")
-	q0=$(cpu_ticks "$SQUID_A") c0=$(cpu_ticks "$FW_HRAC_a")
-	e0=$(cpu_ticks "$echo_pid")
-	out=$(ip netns exec "$(fw_ns lan-a)" "$LOAD" send --bind $FW_PLAN.11:7000 \
-		--dests "$T/dests-tunnel" --seconds "$SECS")
-	h1=$(cpu_ticks "$HRAS_PID") n1=$(cpu_ticks "$NGINX_PID")
-	q1=$(cpu_ticks "$SQUID_A") c1=$(cpu_ticks "$FW_HRAC_a")
-	e1=$(cpu_ticks "$echo_pid")
-	wait $echo_pid
+	got=$(wc -l <"$T/dests-tunnel")
+	if [ "$got" = "$n" ]; then
+		echo "   sofw, $n calls set up [$((SECONDS - t0)) s]" >&2
+		load sofw "$n" "$(fw_ns lan-a)" $FW_PLAN.11:7000 "$T/dests-tunnel" \
+			"$FW_HRAC_a" "$SQUID_A" "$NGINX_PID" "$HRAS_PID"
+	else
+		# counted as lost: a call that is not set up carries nothing
+		R[sofw,$n,sent]=$((n * 50 * SECS)) R[sofw,$n,lost]=$((n * 50 * SECS))
+		R[sofw,$n,note]="only $got of $n calls set up and relayed"
+		echo "   sofw, $n calls: ${R[sofw,$n,note]}" >&2
+	fi
 	wait $calls_pid || echo "   (note: the sipp run of $n calls reported failures)" >&2
+}
 
-	R[$n,sent]=$(field sent "$out") R[$n,lost]=$(field lost "$out")
-	R[$n,med]=$(field rtt_median_us "$out") R[$n,p99]=$(field rtt_p99_us "$out")
-	R[$n,bmed]=$(field rtt_median_us "$base") R[$n,bp99]=$(field rtt_p99_us "$base")
-	R[$n,blost]=$(field lost "$base")
-	# CPU ms per call-second (the load runs SECS s)
-	# e: the far phone's echo, one receive and one send per packet: what
-	# the plainest relay costs on this machine, in this run
-	for k in c:$((c1 - c0)) h:$((h1 - h0)) n:$((n1 - n0)) q:$((q1 - q0)) \
-		e:$((e1 - e0)); do
-		R[$n,${k%%:*}]=$(awk -v t="${k#*:}" -v hz="$HZ" -v n="$n" -v s="$SECS" \
-			'BEGIN { printf "%.2f", t * 1000 / hz / (n * s) }')
+# measured PATH N: R holds it
+measured() { [ -n "${R[$1,$2,sent]:-}" ]; }
+loss() {
+	awk -v l="${R[$1,$2,lost]}" -v s="${R[$1,$2,sent]}" \
+		'BEGIN { if (s > 0) printf "%.3f", 100 * l / s; else print 100 }'
+}
+loss_ok() { awk -v l="$(loss "$1" "$2")" -v ok=$LOSS_OK 'BEGIN { exit !(l <= ok) }'; }
+# ns_of PATH: the Ns measured, ascending
+ns_of() {
+	local k
+	for k in "${!R[@]}"; do
+		case $k in "$1",*,sent) k=${k#"$1",} && echo "${k%,sent}" ;; esac
+	done | sort -n
+}
+# best PATH: the largest N with loss <= LOSS_OK below the first N that
+# lost more ("N+" if none did)
+best() {
+	local n b=0
+	for n in $(ns_of "$1"); do
+		loss_ok "$1" "$n" || { echo "$b"; return; }
+		b=$n
 	done
-	echo "   $n calls: tunnel $out | routed $base" >&2
+	echo "$b+"
+}
+
+for n in 1 $CALLS; do
+	run_routed "$n"
+	run_ovpn "$n"
+	run_sofw "$n"
+done
+searched=
+for path in ovpn sofw; do
+	for n in $SEARCH; do
+		case $(best $path) in *+) ;; *) break ;; esac
+		measured $path "$n" && continue
+		if [ $((SECONDS - T0)) -ge "$BUDGET" ]; then
+			searched=" (the search stopped at the time budget, ${BUDGET} s)"
+			break
+		fi
+		run_$path "$n"
+	done
 done
 
-us() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
-add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", (a - b) / 1000 }'; }
-pct() { awk -v l="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.4f", 100 * l / s; else print "n/a" }'; }
+# ---- the table ----------------------------------------------------------
+ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "Voice: N calls through Squid CONNECT + TLS, G.711 50 packets/s each way, $SECS s; round trip (far phone echoes) in ms"
-printf '  %5s %9s %8s | %9s %9s | %9s %9s | %10s %10s | %s\n' calls packets "loss %" \
-	"rtt med" "rtt p99" "routed med" "routed p99" "added med" "added p99" \
-	"CPU ms per call-second: hrac hras nginx squid = total (echo; total/echo)"
-best=0
-for n in $CALLS; do
-	total=$(awk -v a="${R[$n,c]}" -v b="${R[$n,h]}" -v c="${R[$n,n]}" -v d="${R[$n,q]}" \
-		'BEGIN { printf "%.2f", a + b + c + d }')
-	loss=$(pct "${R[$n,lost]}" "${R[$n,sent]}")
-	per_echo=$(awk -v a="$total" -v e="${R[$n,e]}" 'BEGIN { if (e > 0) printf "%.1f", a / e; else print "n/a" }')
-	printf '  %5s %9s %8s | %9s %9s | %9s %9s | %10s %10s | %s %s %s %s = %s (%s; %sx)\n' "$n" \
-		"${R[$n,sent]}" "$loss" "$(us "${R[$n,med]}")" "$(us "${R[$n,p99]}")" \
-		"$(us "${R[$n,bmed]}")" "$(us "${R[$n,bp99]}")" \
-		"$(add "${R[$n,med]}" "${R[$n,bmed]}")" "$(add "${R[$n,p99]}" "${R[$n,bp99]}")" \
-		"${R[$n,c]}" "${R[$n,h]}" "${R[$n,n]}" "${R[$n,q]}" "$total" \
-		"${R[$n,e]}" "$per_echo"
-	awk -v l="$loss" 'BEGIN { exit !(l != "n/a" && l <= 0.1) }' && best=$n
+echo "Voice: N calls, G.711 50 packets/s each way, $SECS s each; round trip (the far phone echoes) in ms;"
+echo "CPU in ms per call-second of the path's processes (OpenVPN: client squid nginx server;"
+echo "SoFW: hrac squid nginx hras-fcgi), and of the far phone's echo"
+printf '  %5s %-7s %8s %7s | %8s %8s | %8s %8s | %7s %-27s | %5s\n' calls path packets "loss %" \
+	"rtt med" "rtt p99" "+med" "+p99" CPU "(parts)" echo
+for n in $(for p in routed ovpn sofw; do ns_of $p; done | sort -nu); do
+	for p in routed ovpn sofw; do
+		measured $p "$n" || continue
+		if [ -n "${R[$p,$n,note]:-}" ]; then
+			printf '  %5s %-7s %s\n' "$n" "$p" "${R[$p,$n,note]}"
+			continue
+		fi
+		add_med=- add_p99=-
+		if [ $p != routed ] && measured routed "$n"; then
+			add_med=$(ms $((R[$p,$n,med] - R[routed,$n,med])))
+			add_p99=$(ms $((R[$p,$n,p99] - R[routed,$n,p99])))
+		fi
+		cpu=${R[$p,$n,cpu]} && [ $p = routed ] && cpu=-
+		printf '  %5s %-7s %8s %7s | %8s %8s | %8s %8s | %7s %-27s | %5s\n' "$n" "$p" \
+			"${R[$p,$n,sent]}" "$(loss $p "$n")" "$(ms "${R[$p,$n,med]}")" \
+			"$(ms "${R[$p,$n,p99]}")" "$add_med" "$add_p99" "$cpu" \
+			"(${R[$p,$n,parts]})" "${R[$p,$n,e]}"
+	done
 done
-echo "largest N with loss <= 0.1 %: $best (targets at 200 calls: loss <= 0.01 %, added round trip <= 0.5 ms median and <= 1.5 ms p99, total CPU <= 4 ms per call-second)"
+
+# ---- the targets (issue 13, part 1) -------------------------------------
+# target TEXT VALUE OP LIMIT: one line, PASS or MISS (n/a: not measured)
+target() {
+	local verdict
+	if [ "$2" = n/a ]; then
+		verdict=n/a
+	else
+		verdict=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN {
+			ok = op == "<=" ? v <= l : v >= l; print ok ? "PASS" : "MISS" }')
+	fi
+	printf '  %-4s %-55s %8s (target %s %s)\n' "$verdict" "$1" "$2" "$3" "$4"
+}
+# rat N X: SoFW's X over OpenVPN's at N calls
+rat() {
+	measured sofw "$1" && measured ovpn "$1" && [ -z "${R[sofw,$1,note]:-}" ] ||
+		{ echo n/a && return; }
+	ratio "${R[sofw,$1,$2]}" "${R[ovpn,$1,$2]}"
+}
+echo
+echo "Targets (issue 13, part 1; ratios SoFW : OpenVPN through the same Squid, this run)$searched:"
+target "10 calls: CPU per call-second, SoFW : OpenVPN" "$(rat 10 cpu)" "<=" 1
+target "10 calls: RTT median, SoFW : OpenVPN" "$(rat 10 med)" "<=" 1
+target "200 calls: CPU per call-second, SoFW : OpenVPN" "$(rat 200 cpu)" "<=" 0.5
+target "200 calls: RTT p99, SoFW : OpenVPN" "$(rat 200 p99)" "<=" 0.5
+l200=n/a
+measured sofw 200 && l200=$(loss sofw 200)
+target "200 calls: SoFW's loss, %" "$l200" "<=" 0
+bs=$(best sofw) bo=$(best ovpn)
+if [ "${bo%+}" = 0 ]; then
+	bratio=n/a && [ "${bs%+}" != 0 ] && bratio=999 # OpenVPN lost at every N
+else
+	bratio=$(ratio "${bs%+}" "${bo%+}")
+fi
+case $bs,$bo in *+,*+) bratio=n/a ;; esac # both beyond the search: no verdict
+target "largest N with <= $LOSS_OK % loss, SoFW ($bs) : OpenVPN ($bo)" "$bratio" ">=" 2
+idle=n/a
+measured sofw 1 && measured routed 1 && [ -z "${R[sofw,1,note]:-}" ] &&
+	idle=$(ms $((R[sofw,1,med] - R[routed,1,med])))
+target "1 call at idle: RTT median added over routed, ms" "$idle" "<=" 0.3
+echo "  (N+: no loss above $LOSS_OK % up to N, the search's end; the bench took $((SECONDS - T0)) s)"
 exit 0
