@@ -10,12 +10,12 @@
 set -u
 purpose=${1:-check}
 
-build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev"
+build="gcc make pkg-config libre-dev libfcgi-dev libcurl4-openssl-dev libssl-dev libhiredis-dev"
 # the Debian packages' build and checks (tests/it/t_deb.sh): dh, lintian,
 # systemd-analyze verify and systemd-sysusers on the units
 pkg="dpkg-dev debhelper fakeroot lintian systemd"
 # nftables: the network fault (tests/fault.sh, net) silences a link
-run="nginx squid spawn-fcgi openssl curl iproute2 nftables procps psmisc python3 groff-base"
+run="nginx squid redis-server spawn-fcgi openssl curl iproute2 nftables procps psmisc python3 groff-base"
 sip="sip-tester baresip-core"
 # the second real softphone of the suite (tests/it/t_linphone.sh) and the
 # tones it plays
