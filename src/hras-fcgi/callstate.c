@@ -111,7 +111,7 @@ static int load_record(struct callstate *cs, char *line, uint64_t age_ms,
 	if (n > FIELDS_MAX)
 		return EINVAL;
 	if (!strcmp(fld[0], "c")) {
-		e = rat_state_read(cs->r, fld, n, age_ms);
+		e = rat_state_read(cs->r, fld, n, age_ms, NULL);
 		*calls += !e;
 	} else if (!strcmp(fld[0], "d")) {
 		e = dialogs_state_read(cs->ds, fld, n);

@@ -178,7 +178,7 @@ static uint16_t base_port(void)
 	return (uint16_t)(47000 + (getpid() % 400) * 20);
 }
 
-static int port_bindable(uint16_t port)
+static int port_bindable_on(uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in a;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
@@ -186,10 +186,15 @@ static int port_bindable(uint16_t port)
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(addr);
 	r = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	close(fd);
 	return r == 0;
+}
+
+static int port_bindable(uint16_t port)
+{
+	return port_bindable_on(INADDR_LOOPBACK, port);
 }
 
 static int relay(struct rat **rp, struct sessions **sp)
@@ -244,7 +249,7 @@ static int calls_round_trip(void)
 	call_line(line, sizeof(line), port, "-");
 	n = fields(buf, sizeof(buf), line, fld);
 	TEST_EQ(n, 9 + 2 * 13);
-	TEST_EQ(rat_state_read(r, fld, n, 0), 0);
+	TEST_EQ(rat_state_read(r, fld, n, 0, NULL), 0);
 	TEST_EQ(rat_count(r), 1);
 	/* the outside leg holds its relay ports again */
 	TEST_ASSERT(!port_bindable(port));
@@ -254,7 +259,7 @@ static int calls_round_trip(void)
 
 	/* the same call twice: refused, the first one untouched */
 	n = fields(buf, sizeof(buf), line, fld);
-	TEST_EQ(rat_state_read(r, fld, n, 0), EEXIST);
+	TEST_EQ(rat_state_read(r, fld, n, 0, NULL), EEXIST);
 	TEST_EQ(rat_count(r), 1);
 
 	mem_deref(r);
@@ -275,12 +280,75 @@ static int calls_session_timer(void)
 	TEST_EQ(relay(&r, &ss), 0);
 	call_line(line, sizeof(line), base_port() + 8, "9000");
 	n = fields(buf, sizeof(buf), line, fld);
-	TEST_EQ(rat_state_read(r, fld, n, 4000), 0);
+	TEST_EQ(rat_state_read(r, fld, n, 4000, NULL), 0);
 	TEST_EQ(written(out, sizeof(out), rat_write, r), 0);
 	p = strstr(out, "\to,0,2\t");
 	TEST_ASSERT(p != NULL);
 	left = strtoul(p + 7, NULL, 10);
 	TEST_ASSERT(left <= 5000 && left > 4000);
+	mem_deref(r);
+	sessions_free(ss);
+	return 0;
+}
+
+/* A dead node's call taken over (callshare.h): its outside leg bound on
+ * that node's relay address (127.0.0.2 here, ours 127.0.0.1), the line
+ * written back with that address at its end, and read back so (a
+ * restart of the survivor) the same; the writer's address being ours
+ * makes no difference to the line */
+static int calls_taken_over(void)
+{
+	struct sessions *ss = NULL;
+	struct rat *r = NULL;
+	char line[1024], buf[1200], out[4096], want[1100], *fld[257];
+	uint16_t port = base_port() + 16;
+	struct sa dead, own;
+	size_t n;
+
+	TEST_EQ(sa_set_str(&dead, "127.0.0.2", 0), 0);
+	TEST_EQ(sa_set_str(&own, "127.0.0.1", 0), 0);
+	call_line(line, sizeof(line), port, "-");
+	snprintf(want, sizeof(want), "%.*s\t127.0.0.2\n", (int)strlen(line) - 1,
+	         line);
+
+	TEST_EQ(relay(&r, &ss), 0);
+	n = fields(buf, sizeof(buf), line, fld);
+	TEST_EQ(rat_state_read(r, fld, n, 0, &dead), 0);
+	TEST_ASSERT(!port_bindable_on(0x7f000002, port));
+	TEST_ASSERT(!port_bindable_on(0x7f000002, port + 1));
+	TEST_ASSERT(port_bindable(port)); /* not on ours */
+	TEST_EQ(written(out, sizeof(out), rat_write, r), 0);
+	TEST_STREQ(out, want);
+	mem_deref(r);
+	sessions_free(ss);
+	TEST_ASSERT(port_bindable_on(0x7f000002, port));
+
+	/* read back from the survivor's own state: the same */
+	TEST_EQ(relay(&r, &ss), 0);
+	n = fields(buf, sizeof(buf), want, fld);
+	TEST_EQ(n, 9 + 2 * 13 + 1);
+	TEST_EQ(rat_state_read(r, fld, n, 0, NULL), 0);
+	TEST_EQ(written(out, sizeof(out), rat_write, r), 0);
+	TEST_STREQ(out, want);
+	mem_deref(r);
+	sessions_free(ss);
+
+	/* written by a node on our own address: ours */
+	TEST_EQ(relay(&r, &ss), 0);
+	n = fields(buf, sizeof(buf), line, fld);
+	TEST_EQ(rat_state_read(r, fld, n, 0, &own), 0);
+	TEST_ASSERT(!port_bindable(port));
+	TEST_EQ(written(out, sizeof(out), rat_write, r), 0);
+	TEST_STREQ(out, line);
+	mem_deref(r);
+	sessions_free(ss);
+
+	/* a RELAY that is no address */
+	TEST_EQ(relay(&r, &ss), 0);
+	snprintf(want, sizeof(want), "%.*s\t-\n", (int)strlen(line) - 1, line);
+	n = fields(buf, sizeof(buf), want, fld);
+	TEST_EQ(rat_state_read(r, fld, n, 0, NULL), EINVAL);
+	TEST_EQ(rat_count(r), 0);
 	mem_deref(r);
 	sessions_free(ss);
 	return 0;
@@ -317,7 +385,7 @@ static int calls_refused(void)
 		        strlen(p + strlen(bad[i].from)) + 1);
 		memcpy(p, bad[i].to, strlen(bad[i].to));
 		n = fields(buf, sizeof(buf), line, fld);
-		if (rat_state_read(r, fld, n, 0) != EINVAL) {
+		if (rat_state_read(r, fld, n, 0, NULL) != EINVAL) {
 			fprintf(stderr, "record %zu taken: %s", i, line);
 			return 1;
 		}
@@ -334,7 +402,7 @@ static int calls_refused(void)
 		TEST_EQ(udp_listen(&us, &a, NULL, NULL), 0);
 		call_line(line, sizeof(line), port, "-");
 		n = fields(buf, sizeof(buf), line, fld);
-		TEST_EQ(rat_state_read(r, fld, n, 0), EADDRINUSE);
+		TEST_EQ(rat_state_read(r, fld, n, 0, NULL), EADDRINUSE);
 		TEST_EQ(rat_count(r), 0);
 		mem_deref(us);
 	}
@@ -464,6 +532,7 @@ int main(void)
 		UNIT_TEST(calls_round_trip),
 		UNIT_TEST(calls_session_timer),
 		UNIT_TEST(calls_refused),
+		UNIT_TEST(calls_taken_over),
 		UNIT_TEST(dialogs_round_trip),
 		UNIT_TEST(dialog_changes),
 		UNIT_TEST(fields_exact),

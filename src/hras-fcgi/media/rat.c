@@ -232,6 +232,13 @@ struct rat_entry *rat_entry_new(struct rat *r, const char *callid,
 	return e;
 }
 
+/* Where an entry's outside relay ports are bound: ours (any address),
+ * or, taken over from a dead node, on its relay address */
+const struct sa *rat_entry_bind(const struct rat *r, const struct rat_entry *e)
+{
+	return e->adopted ? &e->relay : &r->bind;
+}
+
 /* Something a restart must keep changed: the state is written soon */
 void rat_changed(struct rat *r)
 {
@@ -318,12 +325,13 @@ static void leg_update(struct rat *r, struct rat_leg *l,
 	rat_leg_release(r, l);
 }
 
-static const struct sa *side_addr(struct rat *r, const struct iface *f)
+static const struct sa *side_addr(struct rat *r, const struct rat_entry *e,
+                                  const struct iface *f)
 {
 	const struct hrac_media *hm;
 
 	if (!f->inside)
-		return &r->public_ip;
+		return e->adopted ? &e->relay : &r->public_ip;
 	hm = rat_hrac_find(r, f->hrac);
 	return hm ? &hm->ip : NULL;
 }
@@ -392,7 +400,7 @@ int rat_sdp(struct rat *r, const struct sip_msg *msg, const struct pl *body,
 	if (!msg->req && !e->ttag[0] && msg->to.tag.l < sizeof(e->ttag))
 		pl_strcpy(&msg->to.tag, e->ttag, sizeof(e->ttag));
 
-	addr = side_addr(r, &e->side[1 - k]);
+	addr = side_addr(r, e, &e->side[1 - k]);
 	if (!addr) {
 		log_warn("call %s: HRAC '%s' has not said its media address: "
 		         "SDP passed on unchanged",

@@ -68,5 +68,6 @@ int rat_status(struct odict *o, struct rat *r, bool details);
 int rat_metrics(struct mbuf *mb, const struct rat *r);
 void rat_on_change(struct rat *r, rat_change_h *h, void *arg);
 int rat_state_write(FILE *f, struct rat *r);
-int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms);
+int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms,
+                   const struct sa *writer);
 uint32_t rat_count(const struct rat *r);

@@ -69,6 +69,9 @@ struct rat_entry {
 	struct rat_stream *st[STREAMS_MAX];
 	size_t nst;
 	bool established;
+	bool adopted; /* taken over from a dead node: relays on its address
+	                 (relay), its ports not in our pool */
+	struct sa relay;
 	uint64_t created, last_media, expires; /* ms; expires 0: none */
 };
 
@@ -105,6 +108,7 @@ struct rat_entry *rat_entry_new(struct rat *r, const char *callid,
 struct rat_stream *rat_stream_new(struct rat_entry *e, unsigned idx);
 void rat_changed(struct rat *r);
 int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port);
+const struct sa *rat_entry_bind(const struct rat *r, const struct rat_entry *e);
 struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
 void rat_leg_close(struct rat *r, struct rat_leg *l);

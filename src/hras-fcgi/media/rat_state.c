@@ -12,6 +12,9 @@
  *     then per stream: IDX and, per leg (caller's, callee's):
  *     PORT PEER-RTP PEER-RTCP SIG LATCHED-RTP LATCHED-RTCP
  *
+ * and, for a call taken over from a dead node (callshare.h), RELAY:
+ * the address its outside relay ports are bound on, that node's.
+ *
  * SIDE is "o,TCP,AF" or "i,TCP,HRAC"; EXPIRES-IN the ms left of its
  * session timer ("-": none); PEER "-" when the leg's SDP holds the call.
  * Calls not yet answered are not written: their INVITE transaction,
@@ -96,6 +99,8 @@ static bool entry_write(struct le *le, void *arg)
 		leg_write(f, &st->leg[0]);
 		leg_write(f, &st->leg[1]);
 	}
+	if (e->adopted)
+		re_fprintf(f, "\t%j", &e->relay);
 	fputc('\n', f);
 	return false;
 }
@@ -162,11 +167,16 @@ static int stream_read(struct rat *r, struct rat_entry *e, char *const *fld)
  * One call written by rat_state_write(), set up again
  *
  * @param age_ms  how long ago the state was written
+ * @param writer  the relay address of the node that wrote it, when it is
+ *                another's (a take-over); NULL: ours
  * @return 0, EINVAL (not such a line), EEXIST (that call is up already),
  *         EDQUOT (its party holds all its share), or the error of a port
  */
-int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms)
+int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms,
+                   const struct sa *writer)
 {
+	struct sa relay;
+	size_t base;
 	char callid[RAT_CALLID_MAX], ftag[RAT_TAG_MAX], ttag[RAT_TAG_MAX];
 	char party[QUOTA_KEY_MAX];
 	struct iface side[2];
@@ -178,7 +188,8 @@ int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms)
 	if (n < ENTRY_FIELDS || strcmp(fld[0], "c"))
 		return EINVAL;
 	nst = strtoul(fld[8], NULL, 10);
-	if (nst > STREAMS_MAX || n != ENTRY_FIELDS + nst * STREAM_FIELDS)
+	base = ENTRY_FIELDS + nst * STREAM_FIELDS;
+	if (nst > STREAMS_MAX || (n != base && n != base + 1))
 		return EINVAL;
 	err = statefield_str_read(callid, sizeof(callid), fld[1]);
 	err = err ? err : statefield_str_read(ftag, sizeof(ftag), fld[2]);
@@ -186,8 +197,15 @@ int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms)
 	err = err ? err : statefield_str_read(party, sizeof(party), fld[4]);
 	err = err ? err : iface_state_read(&side[0], fld[5]);
 	err = err ? err : iface_state_read(&side[1], fld[6]);
+	sa_init(&relay, AF_UNSPEC);
+	if (n > base)
+		err = err ? err : sa_set_str(&relay, fld[base], 0);
+	else if (writer)
+		sa_cpy(&relay, writer);
 	if (err || !callid[0] || !party[0])
 		return EINVAL;
+	if (sa_isset(&relay, SA_ADDR))
+		sa_set_port(&relay, 0);
 	for (struct le *le =
 	         list_head(hash_list(r->by_callid, hash_joaat_str(callid)));
 	     le; le = le->next) {
@@ -206,6 +224,10 @@ int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms)
 	}
 	memcpy(e->ttag, ttag, sizeof(ttag));
 	e->established = true;
+	/* another node's address: bound there, not from our pool */
+	e->adopted = sa_isset(&relay, SA_ADDR) &&
+	             !sa_cmp(&relay, &r->public_ip, SA_ADDR);
+	e->relay = relay;
 	if (strcmp(fld[7], "-")) {
 		uint64_t left = strtoull(fld[7], NULL, 10);
 

@@ -107,7 +107,7 @@ static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
 	int e = 0;
 
 	for (int i = 0; i < 2 && !e; i++) {
-		struct sa a = r->bind;
+		struct sa a = *rat_entry_bind(r, l->st->e);
 
 		sa_set_port(&a, port + i);
 		e = udp_listen(&l->us[i], &a, relay_recv, &l->rs[i]);
@@ -203,6 +203,8 @@ int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port)
 		            l);
 		return 0;
 	}
+	if (l->st->e->adopted)
+		return bind_pair(r, l, port); /* the dead node's port */
 	e = portpool_mark(r->pool, port);
 	if (e)
 		return e == EALREADY ? EADDRINUSE : e;
@@ -238,7 +240,8 @@ void rat_leg_close(struct rat *r, struct rat_leg *l)
 	} else {
 		l->us[0] = mem_deref(l->us[0]);
 		l->us[1] = mem_deref(l->us[1]);
-		portpool_give(r->pool, l->port);
+		if (!l->st->e->adopted) /* a dead node's port: not our pool's */
+			portpool_give(r->pool, l->port);
 		r->st.ports -= 2;
 	}
 	l->port = 0;
