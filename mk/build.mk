@@ -59,12 +59,12 @@ $(file >$(B)/flags,$(FLAGS_LINE))
 endif
 
 COMMON_SRCS := $(wildcard src/common/*.c)
-# hras-fcgi has three rooms under the process (src/hras-fcgi/README):
-# dependencies run sip -> media -> tunnel -> common, and each room is
+# hras-fcgi has four rooms under the process (src/hras-fcgi/README):
+# dependencies run sip -> media -> tunnel -> store -> common, and each room is
 # compiled seeing only its own headers and those below it, so that an
 # include of a room above does not build
 HRAS := src/hras-fcgi
-HRAS_ROOMS := tunnel media sip
+HRAS_ROOMS := store tunnel media sip
 HRAS_SRCS := $(filter-out $(HRAS)/main.c,$(wildcard $(HRAS)/*.c \
 	$(HRAS_ROOMS:%=$(HRAS)/%/*.c)))
 HRAS_INC := $(HRAS_ROOMS:%=-I$(HRAS)/%) -I$(HRAS)
@@ -78,7 +78,7 @@ LIBCOMMON := $(B)/libsofw-common.a
 LIBHRAC := $(B)/libhrac.a
 LIBHRAS := $(B)/libhras.a
 
-HRAS_LIBS := $(RE_LIBS) $(FCGI_LIBS) $(CRYPTO_LIBS)
+HRAS_LIBS := $(RE_LIBS) $(FCGI_LIBS) $(CRYPTO_LIBS) $(HIREDIS_LIBS)
 HRAC_LIBS := $(RE_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -97,10 +97,12 @@ $(B)/%.o: %.c $(B)/flags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/$(HRAS)/%.o: ROOM_INC ?= $(HRAS_INC)
-$(B)/$(HRAS)/tunnel/%.o: ROOM_INC := -I$(HRAS)/tunnel
-$(B)/$(HRAS)/media/%.o: ROOM_INC := -I$(HRAS)/media -I$(HRAS)/tunnel
+$(B)/$(HRAS)/store/%.o: ROOM_INC := -I$(HRAS)/store
+$(B)/$(HRAS)/tunnel/%.o: ROOM_INC := -I$(HRAS)/tunnel -I$(HRAS)/store
+$(B)/$(HRAS)/media/%.o: ROOM_INC := -I$(HRAS)/media -I$(HRAS)/tunnel \
+	-I$(HRAS)/store
 $(B)/$(HRAS)/sip/%.o: ROOM_INC := -I$(HRAS)/sip -I$(HRAS)/media \
-	-I$(HRAS)/tunnel
+	-I$(HRAS)/tunnel -I$(HRAS)/store
 
 $(LIBCOMMON): $(COMMON_OBJS)
 	@rm -f $@
@@ -125,7 +127,8 @@ $(B)/tests/%: tests/unit/%.c $(LIBHRAC) $(LIBHRAS) $(LIBCOMMON) \
 		tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc/hrac $(HRAS_INC) -o $@ $< $(LIBHRAC) \
-		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(ALL_LDFLAGS)
+		$(LIBHRAS) $(LIBCOMMON) $(HRAC_LIBS) $(FCGI_LIBS) $(HIREDIS_LIBS) \
+		$(ALL_LDFLAGS)
 
 # test tools (probe, bench helpers) are hrac's tunnel in another harness
 $(B)/tests/%: tests/tools/%.c $(LIBHRAC) $(LIBCOMMON)

@@ -31,8 +31,10 @@
 #include "sipsrv.h"
 #include "digest.h"
 #include "daemon.h"
+#include "secret.h"
 #include "privdrop.h"
 #include "fcgi_listen.h"
+#include "store.h"
 #include "hras.h"
 
 static int check_sip(const struct hras_conf *cfg, char *err, size_t errsz)
@@ -132,6 +134,26 @@ static int check_outbound(const struct hras_conf *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/* The Redis password file: there, ours alone (0600), not empty */
+static int check_store_password(const struct hras_conf *cfg, char *err,
+                                size_t errsz)
+{
+	char pw[STORE_PASSWORD_MAX];
+	int e;
+
+	if (!cfg->store.password_file)
+		return 0;
+	e = secret_file_read(cfg->store.password_file, pw, sizeof(pw), err,
+	                     errsz);
+	if (!e && !pw[0]) {
+		snprintf(err, errsz, "--store-password-file %s is empty",
+		         cfg->store.password_file);
+		e = EINVAL;
+	}
+	memset(pw, 0, sizeof(pw));
+	return e;
+}
+
 /* The FastCGI socket's options, as fcgi_listen.c takes them */
 void hras_fcgi_listen_conf(struct fcgi_listen_conf *lc,
                            const struct hras_conf *cfg, int backlog)
@@ -170,6 +192,7 @@ int hras_conf_files(const struct hras_conf *cfg, char *err, size_t errsz)
 	e = e ? e : check_users(cfg, err, errsz);
 	e = e ? e : check_state(cfg, err, errsz);
 	e = e ? e : check_outbound(cfg, err, errsz);
+	e = e ? e : check_store_password(cfg, err, errsz);
 	e = e ? e
 	      : daemon_dir_check("--pidfile", cfg->pidfile, "RuntimeDirectory",
 	                         err, errsz);

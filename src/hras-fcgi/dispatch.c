@@ -26,6 +26,7 @@
 #include "iface.h"
 #include "rat.h"
 #include "sipsrv.h"
+#include "store.h"
 #include "hras.h"
 #include "status.h"
 #include "dispatch.h"

@@ -3,9 +3,10 @@
 /**
  * @file hras.h  hras-fcgi: the process, its options, and what it owns
  *
- * The program is three rooms under the process (README in this
+ * The program is four rooms under the process (README in this
  * directory: the map, the threads, the ownership rules):
  *
+ *   store/   the state nodes share (Redis), or none, on the loop thread
  *   tunnel/  the tunnel's HTTP endpoints, on FastCGI worker threads
  *   media/   the media relay (Relay Agent Table), on the loop thread
  *   sip/     registrar, location service, proxy, on the loop thread
@@ -17,6 +18,7 @@
 struct dispatch;
 struct sipsrv;
 struct rat;
+struct store;
 
 struct hras_conf {
 	bool foreground;
@@ -36,6 +38,7 @@ struct hras_conf {
 	bool help;
 	bool version;
 
+	struct store_conf store;
 	struct tunsrv_conf tunnel;
 	struct sipsrv_conf sip;
 	struct rat_conf media;
@@ -43,6 +46,7 @@ struct hras_conf {
 
 struct hras {
 	struct hras_conf cfg;
+	struct store *store;       /* the shared state; "file": none */
 	struct tunsrv tun;         /* the HRACs' tunnels; worker threads */
 	struct dispatch *dispatch; /* frames from the tunnel, on the loop */
 	struct sipsrv *sip;        /* NULL: --echo without --sip */

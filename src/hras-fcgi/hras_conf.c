@@ -18,6 +18,7 @@
 #include "frame.h"
 #include "cidr.h"
 #include "quota.h"
+#include "store.h"
 #include "hracs.h"
 #include "inbox.h"
 #include "tunsrv.h"
@@ -137,6 +138,14 @@ const struct conf_opt hras_opts[] = {
 	    "20000-29999", "relay ports, in RTP/RTCP pairs"),
 	OPT("media-timeout", 0, CONF_U32, media.media_timeout, 5, 86400, "S",
 	    "60", "a call's relay goes after this long without RTP"),
+	OPT("store", 0, CONF_STR, store.url, 0, 0, "file|URL", "file",
+	    "shared state: file (one node) or redis://, redis+unix://"),
+	OPT("store-password-file", 0, CONF_STR, store.password_file, 0, 0,
+	    "FILE", NULL, "the Redis password (mode 0600)"),
+	OPT("node-id", 0, CONF_STR, store.node, 0, 0, "NAME", NULL,
+	    "this node's name among several (default: the host name)"),
+	OPT("node-sip", 0, CONF_STR, store.node_sip, 0, 0, "ADDR:PORT", NULL,
+	    "SIP address other nodes reach this one at"),
 	OPT("status-allow", 0, CONF_LIST, tunnel.status_allow, 0, 0, "CIDR",
 	    "127.0.0.0/8 ::1/128",
 	    "who may read the status and metrics endpoints"),
@@ -145,6 +154,48 @@ const struct conf_opt hras_opts[] = {
 	    "print the version"),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
+
+/* --store and the node's options: a node id and address only matter
+ * among several nodes, and there they must be right */
+static int check_store(const struct hras_conf *cfg, char *err, size_t errsz)
+{
+	struct store_url u;
+	struct sa sa;
+	const char *v = cfg->store.node_sip;
+
+	if (store_url_parse(&u, cfg->store.url, err, errsz))
+		return 1;
+	if (u.kind == STORE_FILE &&
+	    (cfg->store.password_file || cfg->store.node || v)) {
+		snprintf(err, errsz,
+		         "--store-password-file, --node-id and --node-sip "
+		         "need a shared store: give --store redis://...");
+		return 1;
+	}
+	if (u.password[0] && cfg->store.password_file) {
+		snprintf(err, errsz,
+		         "--store has a password and --store-password-file "
+		         "gives one: give one of them");
+		return 1;
+	}
+	if (cfg->store.node && !store_node_id_valid(cfg->store.node)) {
+		snprintf(err, errsz,
+		         "--node-id takes letters, digits, '.', '-' and '_' "
+		         "(at most %d), not '%s'",
+		         STORE_NODE_MAX - 1, cfg->store.node);
+		return 1;
+	}
+	if (v &&
+	    (sa_decode(&sa, v, strlen(v)) || !sa_port(&sa) || sa_is_any(&sa))) {
+		snprintf(err, errsz,
+		         "--node-sip takes this node's ADDR:PORT as the "
+		         "others reach it, e.g. 10.0.0.1:5060, not '%s'",
+		         v);
+		return 1;
+	}
+	memset(&u, 0, sizeof(u));
+	return 0;
+}
 
 /* Cross-option checks, after the file and the command line */
 int hras_conf_check(const struct hras_conf *cfg, char *err, size_t errsz)
@@ -215,6 +266,8 @@ int hras_conf_check(const struct hras_conf *cfg, char *err, size_t errsz)
 			return 1;
 		}
 	}
+	if (check_store(cfg, err, errsz))
+		return 1;
 	if (cfg->tunnel.session_idle <= cfg->tunnel.keepalive) {
 		snprintf(err, errsz,
 		         "session-idle (%u s) must be longer than keepalive "

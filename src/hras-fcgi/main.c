@@ -44,6 +44,7 @@
 #include "portpool.h"
 #include "sipsrv.h"
 #include "proxy.h"
+#include "store.h"
 #include "hras.h"
 #include "dispatch.h"
 #include "status.h"
@@ -171,6 +172,10 @@ static int run(struct hras *h, const struct fcgi_listen *fl)
 	signal(SIGUSR1, SIG_IGN);
 	fd_setsize(LOOP_FDS);
 
+	/* the shared store first: the rooms above load from it */
+	e = store_alloc(&h->store, &h->cfg.store, NULL, NULL);
+	if (e)
+		goto out;
 	e = dispatch_alloc(&h->dispatch, h);
 	e = e ? e
 	      : tunsrv_init(&h->tun, &h->cfg.tunnel, h->tun.hracs,
@@ -235,6 +240,7 @@ out:
 	h->relay = mem_deref(h->relay);
 	tunsrv_close(&h->tun);
 	h->dispatch = mem_deref(h->dispatch);
+	h->store = mem_deref(h->store); /* its users are gone */
 	libre_close();
 	return rc;
 }

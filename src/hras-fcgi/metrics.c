@@ -30,6 +30,7 @@
 #include "iface.h"
 #include "rat.h"
 #include "sipsrv.h"
+#include "store.h"
 #include "hras.h"
 #include "metrics.h"
 
@@ -48,5 +49,6 @@ int metrics_render(struct mbuf *mb, struct hras *h)
 		err |= sipsrv_metrics(mb, h->sip);
 	if (h->relay)
 		err |= rat_metrics(mb, h->relay);
+	err |= store_metrics(mb, h->store);
 	return err;
 }

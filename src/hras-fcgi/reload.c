@@ -37,6 +37,7 @@
 #include "iface.h"
 #include "rat.h"
 #include "sipsrv.h"
+#include "store.h"
 #include "hras.h"
 #include "reload.h"
 

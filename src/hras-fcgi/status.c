@@ -27,6 +27,7 @@
 #include "iface.h"
 #include "rat.h"
 #include "sipsrv.h"
+#include "store.h"
 #include "hras.h"
 #include "metrics.h"
 #include "status.h"

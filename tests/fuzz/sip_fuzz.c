@@ -45,6 +45,7 @@
 #include "rat.h"
 #include "sipsrv.h"
 #include "proxy.h"
+#include "store.h"
 #include "hras.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
