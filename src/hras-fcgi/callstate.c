@@ -36,6 +36,8 @@ struct callstate {
 	struct dialogs *ds;
 	struct tmr tmr;
 	bool dirty;
+	callstate_share_h *shareh; /* the calls shared with other nodes */
+	void *share_arg;
 };
 
 static uint64_t wall_ms(void)
@@ -56,12 +58,33 @@ static int write_calls(FILE *f, void *arg)
 	return e ? e : dialogs_state_write(f, cs->ds);
 }
 
+/* The snapshot in memory, for the other nodes */
+static void share(struct callstate *cs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int e = f ? write_calls(f, cs) : errno;
+
+	if (f && fclose(f) && !e)
+		e = errno;
+	if (e)
+		log_error("calls not shared: %s", strerror(e));
+	else
+		cs->shareh(text, len,
+		           !rat_count(cs->r) && !dialogs_count(cs->ds),
+		           cs->share_arg);
+	free(text);
+}
+
 static void save(struct callstate *cs)
 {
 	int e = statewriter_put(cs->sw, write_calls, cs);
 
 	if (e)
 		log_error("calls not saved: %s", strerror(e));
+	if (cs->shareh)
+		share(cs);
 	cs->dirty = false;
 }
 
@@ -102,7 +125,8 @@ static void callstate_destructor(void *arg)
 
 /* One record; @age_ms since the file was saved */
 static int load_record(struct callstate *cs, char *line, uint64_t age_ms,
-                       unsigned *calls, unsigned *dialogs)
+                       const struct sa *writer, unsigned *calls,
+                       unsigned *dialogs)
 {
 	char *fld[FIELDS_MAX];
 	size_t n = statefield_split(line, fld, FIELDS_MAX);
@@ -111,7 +135,7 @@ static int load_record(struct callstate *cs, char *line, uint64_t age_ms,
 	if (n > FIELDS_MAX)
 		return EINVAL;
 	if (!strcmp(fld[0], "c")) {
-		e = rat_state_read(cs->r, fld, n, age_ms, NULL);
+		e = rat_state_read(cs->r, fld, n, age_ms, writer);
 		*calls += !e;
 	} else if (!strcmp(fld[0], "d")) {
 		e = dialogs_state_read(cs->ds, fld, n);
@@ -122,22 +146,22 @@ static int load_record(struct callstate *cs, char *line, uint64_t age_ms,
 	return e;
 }
 
-static int load(struct callstate *cs, const char *path)
+struct loaded {
+	unsigned calls, dialogs, bad;
+	uint64_t age; /* ms since it was saved */
+};
+
+/* The records of @f (named @path in the log), written by the node whose
+ * relay address is @writer (NULL: ours) */
+static int load_stream(struct callstate *cs, FILE *f, const char *path,
+                       const struct sa *writer, struct loaded *ld)
 {
 	unsigned lineno = 0, calls = 0, dialogs = 0, bad = 0;
 	uint64_t saved = 0, now = wall_ms(), age = 0;
 	char *line = malloc(STATEFIELD_LINE_MAX);
-	FILE *f;
 
 	if (!line)
 		return ENOMEM;
-	f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-
-		free(line);
-		return e == ENOENT ? 0 : e;
-	}
 	while (fgets(line, STATEFIELD_LINE_MAX, f)) {
 		int e;
 
@@ -166,19 +190,76 @@ static int load(struct callstate *cs, const char *path)
 		} else if (line[0] == '#' || line[0] == '\n') {
 			continue;
 		} else {
-			e = load_record(cs, line, age, &calls, &dialogs);
+			e = load_record(cs, line, age, writer, &calls,
+			                &dialogs);
 		}
 		if (e && bad++ < 5)
 			log_warn("%s:%u: record not taken up: %s", path, lineno,
 			         strerror(e));
 	}
-	fclose(f);
 	free(line);
-	if (calls || dialogs || bad)
+	ld->calls = calls;
+	ld->dialogs = dialogs;
+	ld->bad = bad;
+	ld->age = age;
+	return 0;
+}
+
+static int load(struct callstate *cs, const char *path)
+{
+	struct loaded ld;
+	FILE *f = fopen(path, "re");
+	int e;
+
+	if (!f)
+		return errno == ENOENT ? 0 : errno;
+	e = load_stream(cs, f, path, NULL, &ld);
+	fclose(f);
+	if (!e && (ld.calls || ld.dialogs || ld.bad))
 		log_info("%s: %u calls and %u dialogs taken up after a restart "
 		         "(state %llu ms old), %u records not",
-		         path, calls, dialogs, (unsigned long long)age, bad);
+		         path, ld.calls, ld.dialogs, (unsigned long long)ld.age,
+		         ld.bad);
+	return e;
+}
+
+/**
+ * Take up the calls another node wrote (@text, callshare.h): they
+ * relay on @relay, that node's address.  Written down at once, here and
+ * in the share, before the caller lets that node's copy go.
+ *
+ * @param from  that node, for the log
+ * @return 0 (@calls, @dialogs: how many were taken up), or ENOMEM
+ */
+int callstate_adopt(struct callstate *cs, const char *text, size_t len,
+                    const struct sa *relay, const char *from, unsigned *calls,
+                    unsigned *dialogs)
+{
+	struct loaded ld;
+	FILE *f = fmemopen((void *)(uintptr_t)text, len, "r");
+	int e;
+
+	if (!f)
+		return errno;
+	e = load_stream(cs, f, from, relay, &ld);
+	fclose(f);
+	if (e)
+		return e;
+	if (ld.bad)
+		log_warn("node %s: %u records not taken over", from, ld.bad);
+	*calls = ld.calls;
+	*dialogs = ld.dialogs;
+	save(cs);
 	return 0;
+}
+
+/* Each snapshot also to @h (NULL: no more), the first one at once */
+void callstate_share(struct callstate *cs, callstate_share_h *h, void *arg)
+{
+	cs->shareh = h;
+	cs->share_arg = arg;
+	if (h)
+		share(cs);
 }
 
 /**

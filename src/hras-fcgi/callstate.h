@@ -17,6 +17,10 @@
  *   c ...   (rat_state.c)
  *   d ...   (dialog.c)
  *
+ * With a shared store (--store redis://), each snapshot also goes to
+ * the other nodes (callstate_share, callshare.h), and the calls of a
+ * dead node are taken up from its last one (callstate_adopt).
+ *
  * Loop thread only.
  */
 
@@ -28,5 +32,14 @@ struct callstate;
 struct rat;
 struct dialogs;
 
+/* A snapshot for the other nodes: @text (@len bytes, the file's very
+ * content); @empty: no call, no dialog in it */
+typedef void(callstate_share_h)(const char *text, size_t len, bool empty,
+                                void *arg);
+
 int callstate_alloc(struct callstate **csp, const char *state_path,
                     struct rat *r, struct dialogs *ds);
+void callstate_share(struct callstate *cs, callstate_share_h *h, void *arg);
+int callstate_adopt(struct callstate *cs, const char *text, size_t len,
+                    const struct sa *relay, const char *from, unsigned *calls,
+                    unsigned *dialogs);

@@ -52,6 +52,7 @@ struct hras {
 	struct sipsrv *sip;        /* NULL: --echo without --sip */
 	struct rat *relay;         /* the media relay; with the SIP service */
 	struct callstate *calls;   /* NULL: no --state */
+	struct callshare *share;   /* NULL: no shared store, or no --state */
 	int listen_fd;
 	uint64_t started; /* us, monotonic */
 };

@@ -49,6 +49,7 @@
 #include "dispatch.h"
 #include "status.h"
 #include "callstate.h"
+#include "callshare.h"
 #include "fcgi_listen.h"
 #include "reload.h"
 
@@ -122,6 +123,32 @@ static void fit_descriptors(struct hras_conf *cfg)
 	         cfg->sip.max_phones, cfg->media.max_pairs);
 }
 
+/* Media failover (callshare.h): our calls in the shared store, a dead
+ * node's taken over */
+static int start_share(struct hras *h)
+{
+	const struct sa *relay = rat_public_ip(h->relay);
+	char addr[64];
+	int e;
+
+	if (!store_shared(h->store))
+		return 0;
+	re_snprintf(addr, sizeof(addr), "%j", relay);
+	store_set_relay(h->store, addr);
+	if (!h->calls) {
+		log_warn("no --state: this node's calls are not shared, and a "
+		         "dead node's not taken over (media failover)");
+		return 0;
+	}
+	if (sa_is_any(relay))
+		log_warn("--public-ip is not set: a survivor cannot relay "
+		         "this node's calls on its address");
+	e = callshare_alloc(&h->share, h->store, h->calls, h->sip, relay);
+	if (e)
+		log_error("media failover: %s", strerror(e));
+	return e;
+}
+
 /* The SIP service and the media relay it tells about every call */
 static int start_sip(struct hras *h)
 {
@@ -146,7 +173,7 @@ static int start_sip(struct hras *h)
 		if (e)
 			return e;
 	}
-	return 0;
+	return start_share(h);
 }
 
 /* Everything that needs the loop thread, and the workers, in order;
@@ -235,6 +262,7 @@ static int run(struct hras *h, const struct fcgi_listen *fl)
 	tunsrv_stop(&h->tun);
 out:
 	signal_dispatch = NULL;
+	h->share = mem_deref(h->share);
 	h->calls = mem_deref(h->calls); /* written while they are whole */
 	h->sip = mem_deref(h->sip);
 	h->relay = mem_deref(h->relay);

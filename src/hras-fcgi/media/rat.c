@@ -239,6 +239,12 @@ const struct sa *rat_entry_bind(const struct rat *r, const struct rat_entry *e)
 	return e->adopted ? &e->relay : &r->bind;
 }
 
+/* The address put in SDP toward outside phones (--public-ip) */
+const struct sa *rat_public_ip(const struct rat *r)
+{
+	return &r->public_ip;
+}
+
 /* Something a restart must keep changed: the state is written soon */
 void rat_changed(struct rat *r)
 {

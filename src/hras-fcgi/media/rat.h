@@ -71,3 +71,4 @@ int rat_state_write(FILE *f, struct rat *r);
 int rat_state_read(struct rat *r, char *const *fld, size_t n, uint64_t age_ms,
                    const struct sa *writer);
 uint32_t rat_count(const struct rat *r);
+const struct sa *rat_public_ip(const struct rat *r);

@@ -100,6 +100,7 @@ static void control_send(struct rat *r, const char *hrac, const char *text)
 /* -- legs ----------------------------------------------------------------- */
 
 static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg);
+static bool reopen_one(struct le *le, void *arg);
 
 /* Our relay sockets on @port and @port + 1 for an outside leg */
 static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
@@ -201,6 +202,10 @@ int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port)
 		r->st.ports += 2;
 		hash_append(r->by_port, port_key(l->side.hrac, port), &l->he,
 		            l);
+		/* a call taken over from a dead node: its HRAC may be here
+		 * already (told again whenever it says its ports) */
+		if (hm)
+			reopen_one(&l->he, hm);
 		return 0;
 	}
 	if (l->st->e->adopted)

@@ -738,10 +738,48 @@ void sipsrv_use_relay(struct sipsrv *s, struct rat *rat)
 	s->rat = mem_ref(rat);
 }
 
+/**
+ * Listen on @addr too (UDP and TCP), as one of our own addresses: a dead
+ * node's, whose dialogs this node took over (callshare.h).  The address
+ * need not be here yet (keepalived moves it): that bind needs
+ * net.ipv4.ip_nonlocal_bind (net.ipv6.ip_nonlocal_bind).
+ *
+ * @return 0 (also when it is ours already), E2BIG (SIPSRV_LADDR_MAX
+ *         addresses already), or the error of the bind
+ */
+int sipsrv_listen_add(struct sipsrv *s, const struct sa *addr)
+{
+	int e;
+
+	for (size_t i = 0; i < s->nladdr; i++) {
+		if (sa_cmp(&s->laddr[i], addr, SA_ALL))
+			return 0;
+	}
+	if (s->nladdr == SIPSRV_LADDR_MAX)
+		return E2BIG;
+	e = sip_transp_add(s->sip, SIP_TRANSP_UDP, addr);
+	/* libre keeps a UDP transport it added even when the TCP one
+	 * fails: the address is ours then, for UDP */
+	if (!e && sip_transp_add(s->sip, SIP_TRANSP_TCP, addr))
+		log_re_warn("SIP on %J: UDP only (TCP: cannot listen)", addr);
+	if (e)
+		return e;
+	(void)sockbuf_grow_bound(addr, SIP_RCVBUF);
+	s->laddr[s->nladdr++] = *addr;
+	log_re_info("SIP on %J too", addr);
+	return 0;
+}
+
 /* Our first SIP address */
 const struct sa *sipsrv_laddr(const struct sipsrv *s)
 {
 	return &s->laddr[0];
+}
+
+/* Our SIP address @i, NULL past the last */
+const struct sa *sipsrv_laddr_at(const struct sipsrv *s, size_t i)
+{
+	return i < s->nladdr ? &s->laddr[i] : NULL;
 }
 
 /* Add "registrations", "dialogs" and "sip" (the counters) to the report */

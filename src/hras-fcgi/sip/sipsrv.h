@@ -126,6 +126,8 @@ int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
                  struct sessions *sessions);
 void sipsrv_use_relay(struct sipsrv *s, struct rat *rat);
 const struct sa *sipsrv_laddr(const struct sipsrv *s);
+const struct sa *sipsrv_laddr_at(const struct sipsrv *s, size_t i);
+int sipsrv_listen_add(struct sipsrv *s, const struct sa *addr);
 void sipsrv_tunnel_sip(struct sipsrv *s, struct session *ss,
                        const struct frame *f);
 void sipsrv_lan_sip(struct sipsrv *s, const char *hrac, const char *addr);

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
+/**
+ * @file callshare.c  Media failover: each node's calls in Redis, a dead
+ * node's taken over (callshare.h)
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hiredis/hiredis.h>
+#include <re.h>
+#include "conf.h"
+#include "log.h"
+#include "mono.h"
+#include "quota.h"
+#include "hracs.h"
+#include "iface.h"
+#include "rat.h"
+#include "sipsrv.h"
+#include "store.h"
+#include "callstate.h"
+#include "callshare.h"
+
+enum {
+	HEADER_MAX = 1024, /* node, relay and the SIP addresses */
+};
+
+struct takeover {
+	struct callshare *c;
+	char id[STORE_NODE_MAX]; /* "": free */
+	uint64_t started;        /* mono ms */
+};
+
+struct callshare {
+	struct store *st;
+	struct callstate *cs;
+	struct sipsrv *sip;
+	struct sa relay;
+	bool shared; /* our key is in Redis */
+	struct tmr poll;
+	struct takeover tk[CALLSHARE_TAKEOVERS];
+};
+
+/* -- the header ----------------------------------------------------------- */
+
+static int header_write(struct mbuf *mb, const struct callshare *c)
+{
+	const struct sa *a;
+	int e;
+
+	e = mbuf_printf(mb, "node\t%s\nrelay\t%j\nsip", store_node(c->st),
+	                &c->relay);
+	for (size_t i = 0; !e && (a = sipsrv_laddr_at(c->sip, i)); i++)
+		e = mbuf_printf(mb, "\t%J", a);
+	return e ? e : mbuf_write_str(mb, "\n");
+}
+
+/**
+ * The header of a node's calls: its relay address, its SIP addresses
+ * (up to @nsip, their number back in it), and where the calls file's
+ * text begins (@body, the offset of its "#" line)
+ *
+ * @return 0, or EINVAL (no relay address, an address that is none, no
+ *         calls text after it)
+ */
+int callshare_header_parse(const char *text, size_t len, struct sa *relay,
+                           struct sa *sip, size_t *nsip, size_t *body)
+{
+	size_t max = *nsip, off = 0;
+	bool has_relay = false;
+
+	*nsip = 0;
+	while (off < len && text[off] != '#') {
+		const char *eol = memchr(text + off, '\n', len - off);
+		struct pl line, key, rest;
+
+		if (!eol || eol - (text + off) > HEADER_MAX)
+			return EINVAL;
+		line.p = text + off;
+		line.l = (size_t)(eol - line.p);
+		off = (size_t)(eol - text) + 1;
+		if (re_regex(line.p, line.l, "[^\t]+[\t]*[^]*", &key, NULL,
+		             &rest))
+			return EINVAL;
+		if (!pl_strcmp(&key, "relay")) {
+			if (sa_set(relay, &rest, 0))
+				return EINVAL;
+			has_relay = true;
+		} else if (!pl_strcmp(&key, "sip")) {
+			struct pl a;
+
+			while (!re_regex(rest.p, rest.l, "[^\t]+[\t]*", &a,
+			                 NULL)) {
+				struct sa sa;
+
+				if (sa_decode(&sa, a.p, a.l) || !sa_port(&sa))
+					return EINVAL;
+				if (*nsip < max)
+					sip[(*nsip)++] = sa;
+				pl_advance(&rest, (size_t)(a.p + a.l - rest.p));
+				while (rest.l && rest.p[0] == '\t')
+					pl_advance(&rest, 1);
+			}
+		} /* "node" and what a later version adds: not needed */
+	}
+	if (!has_relay || off >= len)
+		return EINVAL;
+	*body = off;
+	return 0;
+}
+
+/* -- our calls to Redis --------------------------------------------------- */
+
+static void put_reply(int err, const struct redisReply *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	if (err)
+		log_warn("calls not shared in Redis: %s", strerror(err));
+}
+
+static void on_snapshot(const char *text, size_t len, bool empty, void *arg)
+{
+	struct callshare *c = arg;
+	const char *me = store_node(c->st);
+	struct mbuf *mb;
+
+	if (empty) {
+		if (c->shared) {
+			(void)store_cmd(c->st, put_reply, c,
+			                "DEL sofw:calls:%s", me);
+			(void)store_cmd(c->st, put_reply, c,
+			                "SREM sofw:callnodes %s", me);
+		}
+		c->shared = false;
+		return;
+	}
+	mb = mbuf_alloc(len + 256);
+	if (!mb || header_write(mb, c) ||
+	    mbuf_write_mem(mb, (void *)text, len)) {
+		log_error("calls not shared: %s", strerror(ENOMEM));
+		mem_deref(mb);
+		return;
+	}
+	(void)store_cmd(c->st, put_reply, c, "SET sofw:calls:%s %b", me,
+	                mb->buf, mb->end);
+	if (!c->shared)
+		(void)store_cmd(c->st, put_reply, c, "SADD sofw:callnodes %s",
+		                me);
+	c->shared = true;
+	mem_deref(mb);
+}
+
+/* -- a dead node's calls -------------------------------------------------- */
+
+static struct takeover *tk_find(struct callshare *c, const char *id)
+{
+	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++) {
+		if (!strcmp(c->tk[i].id, id))
+			return &c->tk[i];
+	}
+	return NULL;
+}
+
+static void tk_end(struct takeover *t)
+{
+	t->id[0] = '\0';
+}
+
+static void adopt(struct takeover *t, const char *text, size_t len)
+{
+	struct callshare *c = t->c;
+	struct sa relay, sip[SIPSRV_LADDR_MAX];
+	size_t nsip = SIPSRV_LADDR_MAX, body;
+	unsigned calls = 0, dialogs = 0;
+	int e;
+
+	e = callshare_header_parse(text, len, &relay, sip, &nsip, &body);
+	if (e) {
+		log_error("node %s: its calls in Redis are not ours to read: "
+		          "not taken over",
+		          t->id);
+		return;
+	}
+	/* its SIP addresses first: its dialogs' requests come there */
+	for (size_t i = 0; i < nsip; i++) {
+		e = sipsrv_listen_add(c->sip, &sip[i]);
+		if (e)
+			log_re_warn("node %s: cannot take SIP on %J: %s", t->id,
+			            &sip[i], strerror(e));
+	}
+	e = callstate_adopt(c->cs, text + body, len - body, &relay, t->id,
+	                    &calls, &dialogs);
+	if (e) {
+		log_error("node %s: calls not taken over: %s", t->id,
+		          strerror(e));
+		return;
+	}
+	log_re_info("node %s is dead: took over %u calls and %u dialogs "
+	            "(relay %j) in %llu ms",
+	            t->id, calls, dialogs, &relay,
+	            (unsigned long long)(mono_ms() - t->started));
+}
+
+static void got_calls(int err, const struct redisReply *r, void *arg)
+{
+	struct takeover *t = arg;
+	struct callshare *c = t->c;
+
+	if (err) {
+		/* the claim runs out: this node or another tries again */
+		log_warn("node %s: its calls not read: %s", t->id,
+		         strerror(err));
+		tk_end(t);
+		return;
+	}
+	if (r->type == REDIS_REPLY_STRING)
+		adopt(t, r->str, r->len);
+	/* ours are written (adopt saved them, the command before these):
+	 * its copy goes, whatever became of it */
+	(void)store_cmd(c->st, NULL, NULL, "DEL sofw:calls:%s", t->id);
+	(void)store_cmd(c->st, NULL, NULL, "SREM sofw:callnodes %s", t->id);
+	tk_end(t);
+}
+
+static void got_claim(int err, const struct redisReply *r, void *arg)
+{
+	struct takeover *t = arg;
+
+	if (err || r->type != REDIS_REPLY_STATUS) {
+		tk_end(t); /* another node took it, or Redis went */
+		return;
+	}
+	if (store_cmd(t->c->st, got_calls, t, "GET sofw:calls:%s", t->id))
+		tk_end(t);
+}
+
+static void got_alive(int err, const struct redisReply *r, void *arg)
+{
+	struct takeover *t = arg;
+	struct callshare *c = t->c;
+
+	if (err || r->type != REDIS_REPLY_INTEGER || r->integer != 0) {
+		tk_end(t); /* alive, or we cannot tell */
+		return;
+	}
+	log_info("node %s: its heartbeat expired, claiming its calls", t->id);
+	if (store_cmd(c->st, got_claim, t, "SET sofw:claim:%s %s NX EX %u",
+	              t->id, store_node(c->st), (unsigned)CALLSHARE_CLAIM_S))
+		tk_end(t);
+}
+
+/* @id may be dead: Redis says whether its heartbeat is gone */
+static void check(struct callshare *c, const char *id)
+{
+	struct takeover *t;
+
+	if (!store_node_id_valid(id) || !strcmp(id, store_node(c->st)) ||
+	    tk_find(c, id))
+		return;
+	t = tk_find(c, "");
+	if (!t)
+		return; /* the next poll */
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->started = mono_ms();
+	if (store_cmd(c->st, got_alive, t, "EXISTS sofw:node:%s", id))
+		tk_end(t);
+}
+
+static void on_peer(const struct store_peer *p, bool up, void *arg)
+{
+	if (!up)
+		check(arg, p->id);
+}
+
+static void got_nodes(int err, const struct redisReply *r, void *arg)
+{
+	struct callshare *c = arg;
+
+	if (err || r->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i < r->elements && i < CALLSHARE_NODES; i++) {
+		const struct redisReply *el = r->element[i];
+
+		if (el->type == REDIS_REPLY_STRING && el->len < STORE_NODE_MAX)
+			check(c, el->str);
+	}
+}
+
+static void poll_nodes(void *arg)
+{
+	struct callshare *c = arg;
+
+	tmr_start(&c->poll, CALLSHARE_POLL_MS, poll_nodes, c);
+	if (store_up(c->st))
+		(void)store_cmd(c->st, got_nodes, c, "SMEMBERS sofw:callnodes");
+}
+
+static void callshare_destructor(void *arg)
+{
+	struct callshare *c = arg;
+
+	tmr_cancel(&c->poll);
+	callstate_share(c->cs, NULL, NULL);
+	store_cancel(c->st, c);
+	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++)
+		store_cancel(c->st, &c->tk[i]);
+}
+
+/**
+ * Share this node's calls (@cs) in the store @st, and take over those of
+ * dead nodes
+ *
+ * @param relay  this node's relay address (--public-ip)
+ */
+int callshare_alloc(struct callshare **csp, struct store *st,
+                    struct callstate *cs, struct sipsrv *sip,
+                    const struct sa *relay)
+{
+	struct callshare *c;
+	int e;
+
+	c = mem_zalloc(sizeof(*c), callshare_destructor);
+	if (!c)
+		return ENOMEM;
+	c->st = st;
+	c->cs = cs;
+	c->sip = sip;
+	c->relay = *relay;
+	c->shared = true; /* a key of an earlier run goes if there is none */
+	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++)
+		c->tk[i].c = c;
+	tmr_init(&c->poll);
+	e = store_peer_watch(st, on_peer, c);
+	if (e) {
+		mem_deref(c);
+		return e;
+	}
+	/* what the calls file held, shared at once */
+	callstate_share(cs, on_snapshot, c);
+	tmr_start(&c->poll, CALLSHARE_POLL_MS, poll_nodes, c);
+	*csp = c;
+	return 0;
+}
