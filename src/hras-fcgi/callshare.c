@@ -32,6 +32,7 @@ struct takeover {
 	struct callshare *c;
 	char id[STORE_NODE_MAX]; /* "": free */
 	uint64_t started;        /* mono ms */
+	struct tmr expiry;       /* its heartbeat key's, looked at again */
 };
 
 struct callshare {
@@ -167,6 +168,7 @@ static struct takeover *tk_find(struct callshare *c, const char *id)
 
 static void tk_end(struct takeover *t)
 {
+	tmr_cancel(&t->expiry);
 	t->id[0] = '\0';
 }
 
@@ -238,13 +240,36 @@ static void got_claim(int err, const struct redisReply *r, void *arg)
 		tk_end(t);
 }
 
+static void got_alive(int err, const struct redisReply *r, void *arg);
+
+static void ask_alive(void *arg)
+{
+	struct takeover *t = arg;
+
+	if (store_cmd(t->c->st, got_alive, t, "PTTL sofw:node:%s", t->id))
+		tk_end(t);
+}
+
+/* The ms its heartbeat key has left: -2, gone (dead); -1, no expiry (a
+ * key not of a heartbeat: alive); else looked at again the moment it
+ * runs out, so that the take-over waits for Redis and not a second more */
 static void got_alive(int err, const struct redisReply *r, void *arg)
 {
 	struct takeover *t = arg;
 	struct callshare *c = t->c;
 
-	if (err || r->type != REDIS_REPLY_INTEGER || r->integer != 0) {
+	if (err || r->type != REDIS_REPLY_INTEGER || r->integer == -1) {
 		tk_end(t); /* alive, or we cannot tell */
+		return;
+	}
+	if (r->integer >= 0) {
+		/* a live node beats every second: a key with more than a
+		 * beat left is alive; with less, its beats are late */
+		if (r->integer > STORE_NODE_BEAT_MS)
+			tk_end(t);
+		else
+			tmr_start(&t->expiry, (uint64_t)r->integer + 1,
+			          ask_alive, t);
 		return;
 	}
 	log_info("node %s: its heartbeat expired, claiming its calls", t->id);
@@ -266,8 +291,7 @@ static void check(struct callshare *c, const char *id)
 		return; /* the next poll */
 	snprintf(t->id, sizeof(t->id), "%s", id);
 	t->started = mono_ms();
-	if (store_cmd(c->st, got_alive, t, "EXISTS sofw:node:%s", id))
-		tk_end(t);
+	ask_alive(t);
 }
 
 static void on_peer(const struct store_peer *p, bool up, void *arg)
@@ -306,8 +330,10 @@ static void callshare_destructor(void *arg)
 	tmr_cancel(&c->poll);
 	callstate_share(c->cs, NULL, NULL);
 	store_cancel(c->st, c);
-	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++)
+	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++) {
+		tmr_cancel(&c->tk[i].expiry);
 		store_cancel(c->st, &c->tk[i]);
+	}
 }
 
 /**
@@ -331,8 +357,10 @@ int callshare_alloc(struct callshare **csp, struct store *st,
 	c->sip = sip;
 	c->relay = *relay;
 	c->shared = true; /* a key of an earlier run goes if there is none */
-	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++)
+	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++) {
 		c->tk[i].c = c;
+		tmr_init(&c->tk[i].expiry);
+	}
 	tmr_init(&c->poll);
 	e = store_peer_watch(st, on_peer, c);
 	if (e) {
