@@ -92,9 +92,9 @@ fault_answer() {
 fault_dial() {
 	local where=$1 user=$2 ip=$3 callee=$4 mport=$5 t1 t2
 	# the UPDATE leaves a few hundred ms after the kill (the streams
-	# start about half a second after both calls talk); the BYE after
-	# the streams end
-	t1=$((FAULT_PRE_MS + 900))
+	# start about half a second after both calls talk; later with
+	# FAULT_UPDATE_AFTER_MS); the BYE after the streams end
+	t1=$((FAULT_PRE_MS + ${FAULT_UPDATE_AFTER_MS:-900}))
 	t2=$((FAULT_RESTART_MS + FAULT_POST_MS + 1500))
 	sipp_fresh "uac-$user-$callee"
 	sipp_at "$where" "uac-$user-$callee" "$(server_of "$where")" \
@@ -126,7 +126,7 @@ fault_calls() {
 	p3=$(media_peer uac-oscar-bob) p4=$(media_peer uas-bob INVITE)
 	FAULT_PEERS="$p1 $p2 $p3 $p4"
 	case "$p1,$p2,$p3,$p4" in
-	$FW_PLAN.10:*,192.0.2.1:*,192.0.2.1:*,$FW_PLAN.10:*) ;;
+	$FW_PLAN.10:*,${FAULT_RELAY:-192.0.2.1}:*,${FAULT_RELAY:-192.0.2.1}:*,$FW_PLAN.10:*) ;;
 	*) fail "the calls' media addresses are not hrac's and HRAS's: alice->$p1 olivia->$p2 oscar->$p3 bob->$p4" ;;
 	esac
 	log "calls talking; media: alice->$p1 olivia->$p2 oscar->$p3 bob->$p4"

@@ -340,6 +340,7 @@ gen_cert() {
 
 NGINX_PID=
 NGINX_ADDR=127.0.0.1
+NGINX_HTTP_EXTRA= # a line for nginx's http block (an upstream of nodes)
 start_nginx() {
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
@@ -349,6 +350,7 @@ start_nginx() {
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
 		-e "s|@HTTP@|$NGINX_ADDR:80|" -e "s|@HTTPS@|$NGINX_ADDR:443|" \
 		-e "s|@HTTPS_ALT@|$NGINX_ADDR:8443|" -e "s|@BUFFERED@|$NGINX_ADDR:8081|" \
+		${NGINX_HTTP_EXTRA:+-e "/^http {/a $NGINX_HTTP_EXTRA"} \
 		"$SOFW_TOP/tests/nginx.conf.in" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
 	NGINX_PID=$!
