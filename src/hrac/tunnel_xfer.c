@@ -214,6 +214,11 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 	err |= add_header(x, "Expect:");
 	err |= add_header(x, "Cache-Control: no-cache, no-store");
 	err |= add_header(x, "Pragma: no-cache");
+	/* every request names the identity, so that a balancer in front
+	 * of several HRAS nodes sends a whole session to one node (hash on
+	 * it); not a credential: the open's proof and the request MACs are */
+	if (c->id)
+		err |= add_header(x, "X-SoFW-Id: %s", c->id);
 	if (kind != X_OPEN) {
 		err |= add_header(x, "X-SoFW-Session: %s", t->p.token);
 		err |= add_request_proof(x, endpoint);

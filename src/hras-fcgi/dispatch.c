@@ -109,6 +109,9 @@ static bool control(struct dispatch *d, struct session *s,
 		return true;
 	}
 	if (d->h->sip && !strncmp(text, "lan-sip ", 8)) {
+		/* an HRAC tells it at each session's start: its home is
+		 * here now */
+		store_home_set(d->h->store, s->id);
 		sipsrv_lan_sip(d->h->sip, s->id, text + 8);
 		return true;
 	}
@@ -171,6 +174,16 @@ void dispatch_frame(struct session *s, const uint8_t *wire, size_t len,
 	          s->id);
 }
 
+/* Is HRAC @id's session up here?  (the store's home tick asks) */
+static bool session_alive(const char *id, void *arg)
+{
+	struct session *s = sessions_find_id(arg, id);
+	bool alive = s != NULL;
+
+	session_deref(s);
+	return alive;
+}
+
 static void tick(void *arg)
 {
 	struct dispatch *d = arg;
@@ -181,6 +194,7 @@ static void tick(void *arg)
 	sessions_expire(d->h->tun.sessions, mono_us(),
 	                (uint64_t)cfg->tunnel.session_idle * 1000000);
 	status_refresh(d->h);
+	store_home_tick(d->h->store, session_alive, d->h->tun.sessions);
 
 	if (d->reload) {
 		/* the whole configuration again (reload.c) */

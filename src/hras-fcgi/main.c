@@ -166,6 +166,11 @@ static int start_sip(struct hras *h)
 		return e;
 	}
 	sipsrv_use_relay(h->sip, h->relay);
+	e = sipsrv_use_store(h->sip, h->store);
+	if (e) {
+		log_error("shared store: %s", strerror(e));
+		return e;
+	}
 	/* the calls of an earlier run, before any HRAC can reconnect */
 	if (cfg->sip.state) {
 		e = callstate_alloc(&h->calls, cfg->sip.state, h->relay,

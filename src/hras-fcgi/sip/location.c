@@ -8,7 +8,10 @@
  *   # sofw-state 1
  *   key <64 hex digits>
  *   b <aor> <contact> <expires> <q> <call-id> <cseq> <in|out> <hrac|->
- *     <addr> <udp|tcp|tls> <user-agent>       (one line, tab-separated)
+ *     <addr> <udp|tcp|tls> <user-agent> [<node>]  (one line, tab-separated)
+ *
+ * A binding's line without the "b" is also its value in the shared store
+ * (location_line, location_parse).
  *
  * Written whole (wholefile.h): a crash leaves either the old state or the
  * new, never half of one; by a thread of its own (statewriter.h), so the
@@ -53,6 +56,8 @@ struct location {
 	uint8_t key[32];
 	bool dirty;
 	struct tmr sweep, save;
+	location_change_h *changeh; /* NULL: one node */
+	void *change_arg;
 };
 
 /* "user@host" as a key: the host part lower-cased (RFC 3261 §19.1.4:
@@ -83,6 +88,22 @@ static struct aor_entry *aor_find(struct location *l, const char *aor)
 	return le ? le->data : NULL;
 }
 
+static struct binding *find_binding(struct location *l, const char *aor,
+                                    const char *contact)
+{
+	struct aor_entry *a = aor_find(l, aor);
+	struct le *le;
+
+	LIST_FOREACH(a ? &a->bindings : NULL, le)
+	{
+		struct binding *b = le->data;
+
+		if (!strcmp(b->contact, contact))
+			return b;
+	}
+	return NULL;
+}
+
 static void aor_destructor(void *arg)
 {
 	struct aor_entry *a = arg;
@@ -99,6 +120,12 @@ static void binding_destructor(void *arg)
 }
 
 static void mark_dirty(struct location *l);
+
+static void tell(struct location *l, const struct binding *b, bool removed)
+{
+	if (l->changeh)
+		l->changeh(b, removed, l->change_arg);
+}
 
 static void drop_binding(struct location *l, struct binding *b)
 {
@@ -171,6 +198,23 @@ static const char *tp_name(enum sip_transp tp)
 	                              : "udp";
 }
 
+/* @b as the state file's fields, tab-separated, without the "b" */
+int location_line(char *buf, size_t size, const struct binding *b)
+{
+	char addr[64];
+	int n;
+
+	re_snprintf(addr, sizeof(addr), "%J", &b->addr);
+	n = snprintf(
+	    buf, size, "%s\t%s\t%llu\t%u\t%s\t%u\t%s\t%s\t%s\t%s\t%s%s%s",
+	    b->aor, b->contact, (unsigned long long)b->expires, b->q,
+	    b->callid[0] ? b->callid : "-", b->cseq, b->inside ? "in" : "out",
+	    b->inside && b->hrac[0] ? b->hrac : "-", addr,
+	    b->inside ? (b->tcp ? "tcp" : "udp") : tp_name(b->tp),
+	    b->ua[0] ? b->ua : "-", b->node[0] ? "\t" : "", b->node);
+	return n < 0 || (size_t)n >= size ? ENOSPC : 0;
+}
+
 static bool save_aor(struct le *le, void *arg)
 {
 	struct aor_entry *a = le->data;
@@ -179,17 +223,10 @@ static bool save_aor(struct le *le, void *arg)
 
 	LIST_FOREACH(&a->bindings, bl)
 	{
-		const struct binding *b = bl->data;
-		char addr[64];
+		char line[LOC_LINE_MAX];
 
-		re_snprintf(addr, sizeof(addr), "%J", &b->addr);
-		fprintf(f, "b\t%s\t%s\t%llu\t%u\t%s\t%u\t%s\t%s\t%s\t%s\t%s\n",
-		        b->aor, b->contact, (unsigned long long)b->expires,
-		        b->q, b->callid[0] ? b->callid : "-", b->cseq,
-		        b->inside ? "in" : "out",
-		        b->inside && b->hrac[0] ? b->hrac : "-", addr,
-		        b->inside ? (b->tcp ? "tcp" : "udp") : tp_name(b->tp),
-		        b->ua[0] ? b->ua : "-");
+		if (!location_line(line, sizeof(line), bl->data))
+			fprintf(f, "b\t%s\n", line);
 	}
 	return false;
 }
@@ -250,20 +287,50 @@ static void copy_field(char *dst, size_t size, const char *src)
 
 static int put(struct location *l, const struct binding *nb, bool newest);
 
-static int load_line(struct location *l, char *line, uint64_t now)
+/* A line of location_line() back into @b: 0, or EBADMSG */
+int location_parse(struct binding *b, char *line)
 {
-	char *f[12];
-	struct binding b;
+	char *f[12], *save = NULL;
 	int n = 0;
 
-	for (char *p = strtok(line, "\t\n"); p && n < 12;
-	     p = strtok(NULL, "\t\n"))
+	for (char *p = strtok_r(line, "\t\n", &save); p && n < 12;
+	     p = strtok_r(NULL, "\t\n", &save))
 		f[n++] = p;
+	if (n < 11)
+		return EBADMSG;
+	memset(b, 0, sizeof(*b));
+	copy_field(b->aor, sizeof(b->aor), f[0]);
+	copy_field(b->contact, sizeof(b->contact), f[1]);
+	b->expires = strtoull(f[2], NULL, 10);
+	b->q = (uint32_t)strtoul(f[3], NULL, 10);
+	copy_field(b->callid, sizeof(b->callid), f[4]);
+	b->cseq = (uint32_t)strtoul(f[5], NULL, 10);
+	b->inside = !strcmp(f[6], "in");
+	copy_field(b->hrac, sizeof(b->hrac), f[7]);
+	if (sa_decode(&b->addr, f[8], strlen(f[8])))
+		return EBADMSG;
+	b->tcp = !strcmp(f[9], "tcp");
+	b->tp = !strcmp(f[9], "tcp")   ? SIP_TRANSP_TCP
+	        : !strcmp(f[9], "tls") ? SIP_TRANSP_TLS
+	                               : SIP_TRANSP_UDP;
+	copy_field(b->ua, sizeof(b->ua), f[10]);
+	if (n == 12)
+		copy_field(b->node, sizeof(b->node), f[11]);
+	return b->aor[0] && b->contact[0] ? 0 : EBADMSG;
+}
 
-	if (n == 2 && !strcmp(f[0], "key") && strlen(f[1]) == 64) {
+static int load_line(struct location *l, char *line, uint64_t now)
+{
+	struct binding b;
+	size_t n;
+
+	if (!strncmp(line, "key\t", 4)) {
+		n = strcspn(line + 4, "\n");
+		if (n != 64)
+			return EBADMSG;
 		for (int i = 0; i < 32; i++) {
-			int hi = hexval(f[1][2 * i]),
-			    lo = hexval(f[1][2 * i + 1]);
+			int hi = hexval(line[4 + 2 * i]),
+			    lo = hexval(line[4 + 2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return EBADMSG;
@@ -271,25 +338,8 @@ static int load_line(struct location *l, char *line, uint64_t now)
 		}
 		return 0;
 	}
-	if (n != 12 || strcmp(f[0], "b"))
+	if (strncmp(line, "b\t", 2) || location_parse(&b, line + 2))
 		return EBADMSG;
-
-	memset(&b, 0, sizeof(b));
-	copy_field(b.aor, sizeof(b.aor), f[1]);
-	copy_field(b.contact, sizeof(b.contact), f[2]);
-	b.expires = strtoull(f[3], NULL, 10);
-	b.q = (uint32_t)strtoul(f[4], NULL, 10);
-	copy_field(b.callid, sizeof(b.callid), f[5]);
-	b.cseq = (uint32_t)strtoul(f[6], NULL, 10);
-	b.inside = !strcmp(f[7], "in");
-	copy_field(b.hrac, sizeof(b.hrac), f[8]);
-	if (sa_decode(&b.addr, f[9], strlen(f[9])))
-		return EBADMSG;
-	b.tcp = !strcmp(f[10], "tcp");
-	b.tp = !strcmp(f[10], "tcp")   ? SIP_TRANSP_TCP
-	       : !strcmp(f[10], "tls") ? SIP_TRANSP_TLS
-	                               : SIP_TRANSP_UDP;
-	copy_field(b.ua, sizeof(b.ua), f[11]);
 	if (b.expires <= now)
 		return 0; /* expired while we were away */
 	return put(l, &b, false);
@@ -381,20 +431,8 @@ int location_alloc(struct location **lp, uint32_t max_total,
 static int put(struct location *l, const struct binding *nb, bool newest)
 {
 	struct aor_entry *a = aor_find(l, nb->aor);
-	struct binding *b = NULL;
+	struct binding *b = find_binding(l, nb->aor, nb->contact);
 	struct le *le;
-
-	if (a) {
-		LIST_FOREACH(&a->bindings, le)
-		{
-			struct binding *x = le->data;
-
-			if (!strcmp(x->contact, nb->contact)) {
-				b = x;
-				break;
-			}
-		}
-	}
 
 	if (!b) {
 		if (l->n >= l->max_total)
@@ -448,10 +486,24 @@ static int put(struct location *l, const struct binding *nb, bool newest)
  */
 int location_set(struct location *l, const struct binding *nb)
 {
-	return put(l, nb, true);
+	int e = put(l, nb, true);
+
+	if (!e)
+		tell(l, nb, false);
+	return e;
 }
 
 void location_remove(struct location *l, const char *aor, const char *contact)
+{
+	struct binding *b = find_binding(l, aor, contact);
+
+	if (b) {
+		tell(l, b, true);
+		drop_binding(l, b);
+	}
+}
+
+void location_remove_all(struct location *l, const char *aor)
 {
 	struct aor_entry *a = aor_find(l, aor);
 	struct le *le;
@@ -459,22 +511,7 @@ void location_remove(struct location *l, const char *aor, const char *contact)
 	if (!a)
 		return;
 	LIST_FOREACH(&a->bindings, le)
-	{
-		struct binding *b = le->data;
-
-		if (!strcmp(b->contact, contact)) {
-			drop_binding(l, b);
-			return;
-		}
-	}
-}
-
-void location_remove_all(struct location *l, const char *aor)
-{
-	struct aor_entry *a = aor_find(l, aor);
-
-	if (!a)
-		return;
+	tell(l, le->data, true);
 	l->n -= list_count(&a->bindings);
 	mem_deref(a);
 	mark_dirty(l);
@@ -504,4 +541,61 @@ int location_rr_key(struct location *l, uint8_t key[32])
 {
 	memcpy(key, l->key, 32);
 	return 0;
+}
+
+/* Be told of each binding set or removed here (not of expiries: the
+ * store's TTLs expire them there too) */
+void location_watch(struct location *l, location_change_h *h, void *arg)
+{
+	l->changeh = h;
+	l->change_arg = arg;
+}
+
+/**
+ * Set a binding another node set, untold; with @newer only if it expires
+ * later than the one here (what a load reads may be older than what the
+ * channel already told)
+ */
+int location_apply(struct location *l, const struct binding *b, bool newer)
+{
+	const struct binding *x = find_binding(l, b->aor, b->contact);
+
+	if (b->expires <= location_now())
+		return 0;
+	if (newer && x && x->expires >= b->expires)
+		return 0;
+	return put(l, b, true);
+}
+
+/* Remove a binding another node removed, untold */
+void location_apply_del(struct location *l, const char *aor,
+                        const char *contact)
+{
+	struct binding *b = find_binding(l, aor, contact);
+
+	if (b)
+		drop_binding(l, b);
+}
+
+struct each {
+	location_each_h *h;
+	void *arg;
+};
+
+static bool each_aor(struct le *le, void *arg)
+{
+	struct aor_entry *a = le->data;
+	struct each *e = arg;
+	struct le *bl;
+
+	LIST_FOREACH(&a->bindings, bl)
+	e->h(bl->data, e->arg);
+	return false;
+}
+
+void location_foreach(struct location *l, location_each_h *h, void *arg)
+{
+	struct each e = { h, arg };
+
+	hash_apply(l->aors, each_aor, &e);
 }

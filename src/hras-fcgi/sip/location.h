@@ -11,7 +11,10 @@
  *
  * Loop thread only.  Bounded in total and per address of record.
  * Persisted to a state file with atomic writes, so a restart keeps the
- * registrations.
+ * registrations; among several nodes, also written through to the shared
+ * store (loc_store.c), which tells each change here (location_watch) and
+ * applies the other nodes' changes without being told back
+ * (location_apply, location_apply_del).
  */
 
 enum {
@@ -19,6 +22,8 @@ enum {
 	LOC_CONTACT_MAX = 512,
 	LOC_CALLID_MAX = 256,
 	LOC_UA_MAX = 128,
+	LOC_NODE_MAX = 64,
+	LOC_LINE_MAX = 2048, /* a binding as a line */
 };
 
 struct binding {
@@ -36,7 +41,15 @@ struct binding {
 	struct sa addr;              /* inside: as the HRAC sees it;
 	                                outside: where it registered from */
 	enum sip_transp tp;          /* outside: its transport */
+	char node[LOC_NODE_MAX];     /* the node that took its REGISTER;
+	                                "" with one node */
 };
+
+/* A binding was set (@removed false) or removed here, not by apply */
+typedef void(location_change_h)(const struct binding *b, bool removed,
+                                void *arg);
+/* One binding of the table */
+typedef void(location_each_h)(const struct binding *b, void *arg);
 
 struct location;
 
@@ -53,3 +66,10 @@ bool location_aor_known(struct location *l, const char *aor);
 void location_aor_norm(char *aor);
 uint64_t location_now(void);
 int location_rr_key(struct location *l, uint8_t key[32]);
+void location_watch(struct location *l, location_change_h *h, void *arg);
+int location_apply(struct location *l, const struct binding *b, bool newer);
+void location_apply_del(struct location *l, const char *aor,
+                        const char *contact);
+void location_foreach(struct location *l, location_each_h *h, void *arg);
+int location_line(char *buf, size_t size, const struct binding *b);
+int location_parse(struct binding *b, char *line);

@@ -26,6 +26,7 @@
 #include "hracs.h"
 #include "iface.h"
 #include "sdp_rw.h"
+#include "store.h"
 #include "location.h"
 #include "digest.h"
 #include "sipsrv.h"
@@ -357,6 +358,10 @@ void registrar_handle(struct sipsrv *s, const struct sip_msg *msg,
 		snprintf(b.hrac, sizeof(b.hrac), "%s", o->hrac);
 		b.tcp = o->tcp;
 		reach_of(msg, o, c->uri, &b.addr, &b.tp);
+		/* among several nodes, the one this phone reaches */
+		if (store_shared(s->store))
+			snprintf(b.node, sizeof(b.node), "%s",
+			         store_node(s->store));
 
 		e = location_set(s->loc, &b);
 		if (e == E2BIG) {

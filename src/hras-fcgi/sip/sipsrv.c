@@ -29,7 +29,9 @@
 #include "session.h"
 #include "iface.h"
 #include "lan_gw.h"
+#include "store.h"
 #include "location.h"
+#include "loc_store.h"
 #include "digest.h"
 #include "ratelimit.h"
 #include "sipfwd.h"
@@ -625,6 +627,7 @@ static void sipsrv_destructor(void *arg)
 	}
 	mem_deref(s->sip);
 	mem_deref(s->gw);
+	mem_deref(s->ls);
 	mem_deref(s->loc);
 	mem_deref(s->digest);
 	mem_deref(s->rl);
@@ -768,6 +771,17 @@ int sipsrv_listen_add(struct sipsrv *s, const struct sa *addr)
 	s->laddr[s->nladdr++] = *addr;
 	log_re_info("SIP on %J too", addr);
 	return 0;
+}
+
+/* Among several nodes: the location service shared through @st (the
+ * store outlives the service) */
+int sipsrv_use_store(struct sipsrv *s, struct store *st)
+{
+	s->store = st;
+	if (!store_shared(st))
+		return 0;
+	return loc_store_alloc(&s->ls, st, s->loc, s->rr_key,
+	                       s->cfg->max_bindings);
 }
 
 /* Our first SIP address */

@@ -31,6 +31,8 @@ struct dialogs;
 struct session;
 struct frame;
 struct rat;
+struct store;
+struct loc_store;
 
 enum {
 	SIPSRV_LADDR_MAX = 8,
@@ -117,6 +119,8 @@ struct sipsrv {
 	struct dialogs *dialogs;
 	struct ratelimit *rl;
 	struct rat *rat;        /* the media relay, referenced */
+	struct store *store;    /* the shared store; NULL: none */
+	struct loc_store *ls;   /* the location shared through it */
 	struct hash *lan_addrs; /* HRAC id -> its advertised LAN SIP address */
 	uint8_t rr_key[32];
 	struct sipsrv_stats st;
@@ -125,6 +129,7 @@ struct sipsrv {
 int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
                  struct sessions *sessions);
 void sipsrv_use_relay(struct sipsrv *s, struct rat *rat);
+int sipsrv_use_store(struct sipsrv *s, struct store *st);
 const struct sa *sipsrv_laddr(const struct sipsrv *s);
 const struct sa *sipsrv_laddr_at(const struct sipsrv *s, size_t i);
 int sipsrv_listen_add(struct sipsrv *s, const struct sa *addr);

@@ -82,6 +82,8 @@ static void tell_watchers(struct store *s)
 		s->up_since = mono_ms();
 		log_info("store: up, %s (node %s)", s->url_log, s->node);
 	}
+	if (!up)
+		store_load_abort(s, NULL); /* each load starts anew */
 	store_node_conn(s, up);
 	for (size_t i = 0; i < s->nwatchers; i++)
 		s->watchers[i].h(up, s->watchers[i].arg);
@@ -407,6 +409,7 @@ void store_cancel(struct store *s, const void *arg)
 		return;
 	cancel_in(&s->queue, arg);
 	cancel_in(&s->pending, arg);
+	store_load_abort(s, arg);
 }
 
 /**
@@ -478,7 +481,9 @@ static void destructor(void *arg)
 	struct store *s = arg;
 
 	s->closing = true;
+	store_load_abort(s, NULL);
 	store_node_stop(s);
+	store_home_stop(s);
 	conn_close(&s->sub);
 	conn_close(&s->cmd);
 	while (s->queue.head)
@@ -532,6 +537,7 @@ int store_alloc(struct store **sp, const struct store_conf *cfg,
 		return ENOMEM;
 	list_init(&s->queue);
 	list_init(&s->pending);
+	list_init(&s->loads);
 	conn_init(s, &s->cmd, false);
 	conn_init(s, &s->sub, true);
 	tmr_init(&s->beat);
@@ -564,6 +570,7 @@ int store_alloc(struct store **sp, const struct store_conf *cfg,
 	e = read_password(s, cfg);
 	e = e ? e : store_url_print(s->url_log, sizeof(s->url_log), &s->url);
 	e = e ? e : store_node_start(s);
+	e = e ? e : store_home_start(s);
 	if (e)
 		goto out;
 	log_info("store: %s, node %s; connecting", s->url_log, s->node);

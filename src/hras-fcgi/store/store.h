@@ -8,6 +8,9 @@
  * libre's loop (store_re.c).  Neither tunnel workers nor anything else
  * off the loop thread may call it.
  *
+ * store_load() reads every value under a key pattern (SCAN, MGET) in
+ * steps; store_home_*() keep each HRAC's home node (store_home.c).
+ *
  * Every queue is bounded: at most cfg.max_pending commands are in flight
  * and at most cfg.max_queue wait (while Redis is away, or the flight is
  * full); one more is dropped, counted, logged, and its reply handler gets
@@ -90,7 +93,18 @@ enum {
 	STORE_WATCHERS = 8,        /* store_watch() handlers at most */
 	STORE_CHANNELS = 16,       /* store_subscribe() channels at most */
 	STORE_PEERS = 64,          /* nodes known at most */
+	STORE_HRAC_MAX = 65,       /* an HRAC identity, and its NUL */
+	STORE_HOMES = 200000,      /* HRAC homes known at most */
+	STORE_HOME_TTL_S = 10,     /* sofw:home:<hrac> lives this long */
+	STORE_SCAN_COUNT = 500,    /* keys per SCAN step of a load */
+	STORE_PATTERN_MAX = 128,
 };
+
+/* A value read by store_load(); its end, with how many were read */
+typedef void(store_value_h)(const char *v, size_t len, void *arg);
+typedef void(store_done_h)(int err, uint32_t n, void *arg);
+/* Is HRAC @id's session still up on this node? */
+typedef bool(store_alive_h)(const char *id, void *arg);
 
 int store_alloc(struct store **sp, const struct store_conf *cfg,
                 store_conn_h *connh, void *arg);
@@ -106,6 +120,13 @@ void store_cancel(struct store *s, const void *arg);
 int store_subscribe(struct store *s, const char *channel, store_msg_h *msgh,
                     void *arg);
 int store_metrics(struct mbuf *mb, const struct store *s);
+int store_load(struct store *s, const char *pattern, uint32_t max,
+               store_value_h *valueh, store_done_h *doneh, void *arg);
+
+/* The HRACs' home nodes (store_home.c) */
+void store_home_set(struct store *s, const char *id);
+const char *store_home_of(const struct store *s, const char *id);
+void store_home_tick(struct store *s, store_alive_h *alive, void *arg);
 
 /* The nodes (store_node.c) */
 void store_set_relay(struct store *s, const char *relay);

@@ -71,6 +71,11 @@ struct store {
 	size_t npeer_watchers;
 	uint64_t up_since; /* mono ms the store came up */
 
+	/* the HRACs' homes (store_home.c), the loads (store_load.c) */
+	struct hash *homes;
+	uint32_t nhomes;
+	struct list loads;
+
 	/* metrics */
 	uint64_t commands, errors, dropped, connects, last_drop_log;
 };
@@ -78,3 +83,6 @@ struct store {
 int store_node_start(struct store *s);
 void store_node_stop(struct store *s);
 void store_node_conn(struct store *s, bool up);
+int store_home_start(struct store *s);
+void store_home_stop(struct store *s);
+void store_load_abort(struct store *s, const void *arg);
