@@ -12,8 +12,9 @@
 # keepalived does with a floating IP: here ip addr and a route).  node-b
 # must take the calls over: the media of both calls comes back within
 # GOAL_MS of its take-over, the calls end with BYE 200 (the BYE of the
-# outside phone comes to node-a's address, now node-b's).  The failover
-# times are printed: kill -> take-over, and kill -> media back.
+# outside phone comes to node-a's address, now node-b's), and a new call
+# each way works without registering again.  The failover times are
+# printed: kill -> take-over, and kill -> media back.
 NS_TAG=${NS_TAG:-cfo}
 . "$(dirname "$0")/../fault.sh"
 
@@ -141,4 +142,7 @@ done
 [ -z "$(redis-cli -s "$T/redis.sock" --raw GET sofw:calls:node-a)" ] ||
 	problem "node-a's calls are still in Redis after the take-over"
 grep -q "HRAC 'site-a'" "$T/node-b.log" || problem "site-a's hrac did not come to node-b"
+# the registrations are Redis's: new calls both ways through node-b
+# (the outside phones still at node-a's address) without registering again
+fault_new_calls
 fault_verdict "node-a killed, its calls taken over by node-b"
