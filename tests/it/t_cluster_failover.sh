@@ -59,16 +59,18 @@ move_address() {
 # start_node X ADDR PORTS: hras-fcgi node-X in its namespace
 NODE_PID_a= NODE_PID_b=
 start_node() {
-	local x=$1 addr=$2 ports=$3
+	local x=$1 addr=$2 ports=$3 n
+	n=$(grep -c "info: ready" "$T/node-$x.log" 2>/dev/null)
 	ip netns exec "$(fw_ns "node-$x")" "$BIN/hras-fcgi" -f \
 		-s "unix:$T/node-$x.sock" --socket-mode 0666 --hracs "$T/hracs" -v \
 		--sip "$addr:5060" --domain $DOMAIN --users "$T/users" \
 		--public-ip "$addr" --rtp-ports "$ports" --state "$T/node-$x.state" \
 		--store "redis+unix://$T/redis.sock" --node-id "node-$x" \
+		--status-allow 192.0.2.0/24 \
 		>>"$T/node-$x.log" 2>&1 &
 	printf -v "NODE_PID_$x" %s $!
 	track $! "hras-fcgi node-$x"
-	wait_more "$T/node-$x.log" "info: ready" 0
+	wait_more "$T/node-$x.log" "info: ready" "${n:-0}"
 }
 
 # nginx sends the HRACs to node-a, to node-b when node-a is gone
@@ -145,4 +147,14 @@ grep -q "HRAC 'site-a'" "$T/node-b.log" || problem "site-a's hrac did not come t
 # the registrations are Redis's: new calls both ways through node-b
 # (the outside phones still at node-a's address) without registering again
 fault_new_calls
+# node-a started again (its calls file still holds the two calls): they
+# are node-b's now, Redis says so, and node-a must not take them up
+grep -q "^c	" "$T/node-a.state.calls" || problem "node-a's calls file did not hold the calls"
+n=$(grep -c "store: up" "$T/node-a.log")
+start_node a $RELAY_A 30000-30499
+wait_more "$T/node-a.log" "store: up" "$n" 100
+sleep 1.5
+[ -z "$(redis-cli -s "$T/redis.sock" --raw GET sofw:calls:node-a)" ] ||
+	problem "node-a started again took up calls that node-b had taken over"
+log "node-a started again: it took up none of the calls node-b had taken over"
 fault_verdict "node-a killed, its calls taken over by node-b"
