@@ -5,11 +5,12 @@
  *
  * Every write down the tunnel costs a FastCGI record, a write to nginx,
  * nginx's wake-up, an HTTP chunk and a TLS record.  While the link is
- * busy (the last write was less than the window ago) the writer waits
- * until the window since that write has passed, so that the frames of
- * all calls that came meanwhile leave in one write; while it is idle a
- * frame leaves at once: a lone packet is never delayed.  A queue that
- * would fill the write buffer leaves at once too.
+ * busy (the last write was less than the window ago) the writer sleeps
+ * until the window since that write has passed, not woken by the frames
+ * queued meanwhile, so that the frames of all calls that came leave in
+ * one write and a batch costs one wake-up; while it is idle a frame
+ * leaves at once: a lone packet is never delayed.  A queue that would
+ * fill the write buffer leaves at once too.
  */
 
 struct coalesce {

@@ -119,17 +119,18 @@ static ssize_t next_batch(struct down *d)
 		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
 		if (ka)
 			break;
-		if (chan_pending(&s->chan)) {
-			/* gather the frames of a busy stream; the window
-			 * is read each time: a reload may change it */
-			d->co.window = d->q->t->cfg->coalesce_us;
-			deadline =
-			    coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
-			if (deadline <= now)
-				break;
+		/* a busy stream gathers its frames until the window since
+		 * the last write ends, and is not woken for each of them
+		 * meanwhile: one sleep per batch.  The window is read each
+		 * time: a reload may change it. */
+		d->co.window = d->q->t->cfg->coalesce_us;
+		deadline = coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
+		if (deadline > now) {
 			wait_until(s, deadline);
 			continue;
 		}
+		if (chan_pending(&s->chan))
+			break;
 		if (now >= d->end)
 			return 0;
 
