@@ -86,6 +86,8 @@ const struct conf_opt hras_opts[] = {
 	    "4194304", "signalling awaiting ack per session"),
 	OPT("inbox", 0, CONF_U32, tunnel.inbox_bytes, 1 << 18, 1 << 28, "BYTES",
 	    "8388608", "frames waiting for the SIP/relay thread"),
+	OPT("coalesce-us", 0, CONF_U32, tunnel.coalesce_us, 0, 500, "US", "200",
+	    "a busy down stream gathers frames this long, 0: off"),
 	OPT("echo", 0, CONF_BOOL, echo, 0, 0, NULL, NULL,
 	    "diagnostic: send every frame back down its tunnel"),
 	OPT("sip", 0, CONF_LIST, sip.listen, 0, 0, "ADDR:PORT", NULL,

@@ -49,7 +49,8 @@
  * thread when a request comes; frame-timeout and session-idle are the
  * server's own clocks; the queue limits and media-max-age are taken by
  * the sessions opened after the reload (each HRAC is told its session's
- * media-max-age when it opens it).  keepalive, down-max and poll-hold
+ * media-max-age when it opens it); coalesce-us is a single word each
+ * down writer reads before every batch.  keepalive, down-max and poll-hold
  * are told to each HRAC too, but the running streams pace by them: they
  * wait for a restart.
  */
@@ -58,7 +59,7 @@ static const char *const live[] = {
 	"status-allow", "rate-limit",    "rate-burst",   "expires-default",
 	"expires-min",  "expires-max",   "auth-inside",  "outbound",
 	"dialog-max",   "frame-timeout", "session-idle", "media-queue",
-	"sip-queue",    "media-max-age", NULL,
+	"sip-queue",    "media-max-age", "coalesce-us",  NULL,
 };
 
 /* the command line's options, not the configuration's */

@@ -399,12 +399,93 @@ static int request_proofs(void)
 	return 0;
 }
 
+static int send_rtp(struct session *s)
+{
+	static const uint8_t pl[172];
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = FRAME_RTP;
+	sa_set_str(&f.addr, "10.0.0.1", 4000);
+	f.relay_port = 30000;
+	f.payload = pl;
+	f.len = sizeof(pl);
+	return session_send(s, &f, mono_us());
+}
+
+struct waiter {
+	struct session *s;
+	atomic_int woken;
+};
+
+/* A down writer waiting for frames, as ep_down's does */
+static void *writer(void *arg)
+{
+	struct waiter *w = arg;
+	struct session *s = w->s;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&s->lock);
+	s->down_waiting = true;
+	while (s->down_waiting &&
+	       pthread_cond_timedwait(&s->cond, &s->lock, &ts) == 0)
+		;
+	atomic_store(&w->woken, !s->down_waiting);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* The first frame wakes a waiting writer; those after it do not ring
+ * again, and nothing rings while no writer waits */
+static int send_wakes_once(void)
+{
+	struct waiter w = { 0 };
+	struct chan_limits lim;
+	struct sessions *t;
+	struct session *s;
+	pthread_t th;
+	bool replaced, waiting = false;
+
+	limits(&lim);
+	TEST_EQ(sessions_alloc(&t, 2, &lim), 0);
+	TEST_EQ(sopen(t, "site-a", "p", &s, &replaced), 0);
+
+	TEST_EQ(send_rtp(s), 0); /* no writer: no flag set */
+	TEST_ASSERT(!s->down_waiting);
+
+	w.s = s;
+	TEST_EQ(pthread_create(&th, NULL, writer, &w), 0);
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&s->lock);
+		waiting = s->down_waiting;
+		pthread_mutex_unlock(&s->lock);
+		if (waiting)
+			break;
+		sys_usleep(1000);
+	}
+	TEST_ASSERT(waiting);
+	TEST_EQ(send_rtp(s), 0);
+	pthread_mutex_lock(&s->lock);
+	TEST_ASSERT(!s->down_waiting); /* rung, and only once */
+	pthread_mutex_unlock(&s->lock);
+	TEST_EQ(send_rtp(s), 0);
+	pthread_join(th, NULL);
+	TEST_EQ(atomic_load(&w.woken), 1);
+	TEST_EQ(s->chan.media_wr > 0, 1);
+
+	session_deref(s);
+	sessions_free(t);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(open_replace_find),    UNIT_TEST(expire_and_drop),
 		UNIT_TEST(instances_and_probes), UNIT_TEST(request_proofs),
-		UNIT_TEST(resume_epochs),
+		UNIT_TEST(resume_epochs),        UNIT_TEST(send_wakes_once),
 	};
 
 	log_init("test_session", true, -2);

@@ -26,6 +26,7 @@
 #include "portpool.h"
 #include "rat.h"
 #include "rat_priv.h"
+#include "mmsg.h"
 
 enum {
 	SWEEP_MS = 1000, /* how late a relay may outlive its limits */
@@ -104,6 +105,7 @@ struct rat_stream *rat_stream_new(struct rat_entry *e, unsigned idx)
 		l->side = e->side[k];
 		l->rs[0].leg = l->rs[1].leg = l;
 		l->rs[1].i = 1;
+		l->fd[0] = l->fd[1] = -1;
 	}
 	e->r->st.streams++;
 	return st;
@@ -566,6 +568,7 @@ static void rat_destructor(void *arg)
 	mem_deref(r->pool);
 	mem_deref(r->q_source);
 	mem_deref(r->q_site);
+	mem_deref(r->rx);
 }
 
 /**
@@ -615,6 +618,7 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
 	e = e ? e : hash_alloc(&r->by_callid, 1024);
 	e = e ? e : hash_alloc(&r->by_port, 1024);
 	e = e ? e : hash_alloc(&r->hracs, 64);
+	e = e ? e : mmsg_rx_alloc(&r->rx);
 	if (e) {
 		mem_deref(r);
 		return e;

@@ -46,6 +46,10 @@ int rat_metrics(struct mbuf *mb, const struct rat *r)
 	                "RTP and RTCP packets relayed", st->pkts);
 	err |= prom_one(mb, "sofw_hras_relay_bytes_total", PROM_COUNTER,
 	                "bytes of RTP and RTCP relayed", st->bytes);
+	err |= prom_one(mb, "sofw_hras_relay_port_reads_total", PROM_COUNTER,
+	                "reads of outside relay ports that brought packets, "
+	                "each all that was waiting",
+	                st->rx_reads);
 	err |= prom_by(mb, dr, PROM_COUNTER,
 	               "media packets dropped, by reason: from a stranger, for "
 	               "a leg with no peer yet, not taken by the tunnel, for a "

@@ -21,6 +21,7 @@ struct rat_stats {
 	uint64_t calls_total;
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
 	uint64_t drops_nocall; /* an HRAC's frame for a port of no call */
+	uint64_t rx_reads;     /* reads of relay ports that got packets */
 	uint64_t refused_sdp, refused_quota;
 };
 
@@ -37,7 +38,7 @@ struct rat_leg {
 	int k; /* 0: the caller's side, 1: the callee's */
 	struct iface side;
 	uint16_t port; /* ours facing this party; 0: none */
-	struct udp_sock *us[2];
+	int fd[2];     /* outside: our relay sockets; -1: none (mmsg.h) */
 	struct relay_sock rs[2];
 	bool has_peer; /* its SDP gave an address (not hold) */
 	struct sa peer[2];
@@ -97,6 +98,7 @@ struct rat {
 	struct tmr sweep;
 	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
+	struct mmsg_rx *rx;    /* where relay ports are read (mmsg.h) */
 	rat_change_h *changeh; /* what a restart must keep changed */
 	void *change_arg;
 };

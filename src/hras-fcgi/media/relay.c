@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #include "conf.h"
 #include "frame.h"
@@ -32,13 +33,12 @@
 #include "portpool.h"
 #include "rat.h"
 #include "rat_priv.h"
-#include "pktbuf.h"
+#include "mmsg.h"
 
 enum {
-	BIND_TRIES = 16,   /* relay ports another program holds */
-	RELAY_RXSZ = 2048, /* one RTP packet; larger ones are cut */
-	HELD_MAX = 8,      /* packets a leg holds before its SDP */
-	HELD_MS = 200,     /* and for how long at most */
+	BIND_TRIES = 16, /* relay ports another program holds */
+	HELD_MAX = 8,    /* packets a leg holds before its SDP */
+	HELD_MS = 200,   /* and for how long at most */
 };
 
 /*
@@ -99,8 +99,20 @@ static void control_send(struct rat *r, const char *hrac, const char *text)
 
 /* -- legs ----------------------------------------------------------------- */
 
-static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg);
 static bool reopen_one(struct le *le, void *arg);
+static void relay_readable(int flags, void *arg);
+
+/* Close our relay sockets of an outside leg */
+static void close_pair(struct rat_leg *l)
+{
+	for (int i = 0; i < 2; i++) {
+		if (l->fd[i] < 0)
+			continue;
+		fd_close(l->fd[i]);
+		(void)close(l->fd[i]);
+		l->fd[i] = -1;
+	}
+}
 
 /* Our relay sockets on @port and @port + 1 for an outside leg */
 static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
@@ -111,13 +123,18 @@ static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
 		struct sa a = *rat_entry_bind(r, l->st->e);
 
 		sa_set_port(&a, port + i);
-		e = udp_listen(&l->us[i], &a, relay_recv, &l->rs[i]);
-		if (!e)
-			udp_rxsz_set(l->us[i], RELAY_RXSZ);
+		e = mmsg_bind(&l->fd[i], &a);
+		if (!e) {
+			e = fd_listen(l->fd[i], FD_READ, relay_readable,
+			              &l->rs[i]);
+			if (e) {
+				(void)close(l->fd[i]);
+				l->fd[i] = -1;
+			}
+		}
 	}
 	if (e) {
-		l->us[0] = mem_deref(l->us[0]);
-		l->us[1] = mem_deref(l->us[1]);
+		close_pair(l);
 		return e;
 	}
 	l->port = port;
@@ -243,8 +260,7 @@ void rat_leg_close(struct rat *r, struct rat_leg *l)
 			portpool_give(hm->pool, l->port);
 		r->st.ports -= 2;
 	} else {
-		l->us[0] = mem_deref(l->us[0]);
-		l->us[1] = mem_deref(l->us[1]);
+		close_pair(l);
 		if (!l->st->e->adopted) /* a dead node's port: not our pool's */
 			portpool_give(r->pool, l->port);
 		r->st.ports -= 2;
@@ -257,8 +273,6 @@ void rat_leg_close(struct rat *r, struct rat_leg *l)
 static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
                     size_t len)
 {
-	struct mbuf mb;
-
 	if (!to->has_peer || !to->port) {
 		to->drops++;
 		r->st.drops_nopeer++;
@@ -299,9 +313,9 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 		return;
 	}
 
-	pktbuf_view(&mb, p, len);
-	if (udp_send(to->us[i],
-	             to->is_latched[i] ? &to->latched[i] : &to->peer[i], &mb)) {
+	if (mmsg_send(to->fd[i],
+	              to->is_latched[i] ? &to->latched[i] : &to->peer[i], p,
+	              len)) {
 		to->drops++;
 		return;
 	}
@@ -380,16 +394,17 @@ void rat_leg_release(struct rat *r, struct rat_leg *l)
 	}
 }
 
-static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
+/* A packet to one of our relay ports (struct relay_sock) */
+static void relay_recv(const struct sa *src, const uint8_t *p, size_t len,
+                       void *arg)
 {
 	struct relay_sock *rs = arg;
 	struct rat_leg *l = rs->leg;
 	struct rat_stream *st = l->st;
 	struct rat *r = st->e->r;
-	size_t len = mbuf_get_left(mb);
 
 	if (!source_ok(l, rs->i, src)) {
-		if (hold(l, rs->i, src, mbuf_buf(mb), len))
+		if (hold(l, rs->i, src, p, len))
 			return;
 		l->drops++;
 		if (r->st.drops_stranger++ % 1000 == 0)
@@ -398,7 +413,26 @@ static void relay_recv(const struct sa *src, struct mbuf *mb, void *arg)
 			            st->e->callid, src, l->port + rs->i);
 		return;
 	}
-	relay_in(r, l, rs->i, mbuf_buf(mb), len);
+	relay_in(r, l, rs->i, p, len);
+}
+
+/* Every packet waiting on a relay port, in one read */
+static void relay_readable(int flags, void *arg)
+{
+	struct relay_sock *rs = arg;
+	struct rat *r = rs->leg->st->e->r;
+	int n;
+
+	if (!(flags & FD_READ))
+		return;
+	n = mmsg_recv(r->rx, rs->leg->fd[rs->i], relay_recv, rs);
+	if (n > 0) {
+		r->st.rx_reads++;
+	} else if (n != -EAGAIN && n != -EINTR) {
+		/* an ICMP error reported on the socket: read and gone */
+		log_debug("relay port %u: %s", rs->leg->port + rs->i,
+		          strerror(-n));
+	}
 }
 
 struct port_find {

@@ -4,7 +4,9 @@
  * @file ep_down.c  GET down: frames from HRAS to the HRAC
  *
  * Streaming (default): the response stays open and every batch of frames
- * is flushed as one FastCGI record the moment it is ready; a keepalive
+ * is flushed as one FastCGI record: at once when the stream was idle,
+ * else gathered for up to --coalesce-us since the last write (coalesce.h),
+ * so that a busy stream costs one write per batch; a keepalive
  * goes out first (so the HRAC can tell a buffering proxy from a slow one)
  * and after every idle keepalive interval.  The response ends after
  * down-max seconds; the HRAC has opened the next one by then, and a new
@@ -34,6 +36,7 @@
 #include "inbox.h"
 #include "tunsrv.h"
 #include "hreq.h"
+#include "coalesce.h"
 #include "endpoints.h"
 
 enum {
@@ -50,6 +53,7 @@ struct down {
 	uint64_t end;     /* us: the response ends here */
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
+	struct coalesce co;
 	uint8_t *buf;
 	size_t bufsz;
 };
@@ -71,6 +75,24 @@ static void wait_until(struct session *s, uint64_t deadline)
 	};
 
 	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+}
+
+/* Wait for frames (locked): the next one queued wakes us */
+static void wait_frames(struct down *d, uint64_t deadline)
+{
+	struct session *s = d->s;
+
+	s->down_waiting = true;
+	wait_until(s, deadline);
+	/* a superseded writer leaves the flag to the current one */
+	if (s->down_gen == d->gen)
+		s->down_waiting = false;
+}
+
+/* Bytes queued toward the HRAC (locked) */
+static size_t queued(const struct session *s)
+{
+	return s->chan.media_wr - s->chan.media_rd + s->chan.rel_bytes;
 }
 
 /*
@@ -95,7 +117,19 @@ static ssize_t next_batch(struct down *d)
 
 		chan_timeout(&s->chan, now);
 		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
-		if (chan_pending(&s->chan) || ka)
+		if (ka)
+			break;
+		/* a busy stream gathers its frames until the window since
+		 * the last write ends, and is not woken for each of them
+		 * meanwhile: one sleep per batch.  The window is read each
+		 * time: a reload may change it. */
+		d->co.window = d->q->t->cfg->coalesce_us;
+		deadline = coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
+		if (deadline > now) {
+			wait_until(s, deadline);
+			continue;
+		}
+		if (chan_pending(&s->chan))
 			break;
 		if (now >= d->end)
 			return 0;
@@ -107,7 +141,7 @@ static ssize_t next_batch(struct down *d)
 		 * away must not hold the session (and its identity) until
 		 * the next keepalive */
 		deadline = min(deadline, now + GONE_CHECK_US);
-		wait_until(s, deadline);
+		wait_frames(d, deadline);
 	}
 
 	n = chan_fill(&s->chan, d->buf, d->bufsz, now, ka);
@@ -116,6 +150,7 @@ static ssize_t next_batch(struct down *d)
 	 * left without an answer (nginx would send 502) */
 	if (!n)
 		n = chan_fill(&s->chan, d->buf, d->bufsz, now, true);
+	coalesce_wrote(&d->co, now);
 	return (ssize_t)n;
 }
 
@@ -156,8 +191,10 @@ static void stream(struct down *d)
 
 		pthread_mutex_lock(&s->lock);
 		n = next_batch(d);
-		if (n > 0)
+		if (n > 0) {
 			s->bytes_down += (uint64_t)n;
+			s->down_writes++;
+		}
 		pthread_mutex_unlock(&s->lock);
 
 		if (n < 0) {

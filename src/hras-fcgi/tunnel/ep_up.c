@@ -91,7 +91,7 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 		s->bytes_up += n;
 		/* the writer sends acks (and anything just queued) now */
 		if (s->chan.ack_due)
-			pthread_cond_broadcast(&s->cond);
+			session_wake_writer(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	inbox_unlock(u->ib);

@@ -393,6 +393,7 @@ static void add_totals(struct sessions_totals *tot, const struct session *s)
 	tot->frames_down += st->tx_rel + st->tx_retrans + st->tx_media;
 	tot->bytes_up += s->bytes_up;
 	tot->bytes_down += s->bytes_down;
+	tot->down_writes += s->down_writes;
 	tot->drop_dup += st->rx_dup;
 	tot->drop_gap += st->rx_gap;
 	tot->drop_stale += st->drop_stale;
@@ -624,8 +625,21 @@ bool session_current(const struct session *s, uint32_t epoch)
 	return !s->closed && s->epoch == epoch;
 }
 
+/*
+ * Wake the down writer if it waits for frames (locked).  Once: the
+ * frames queued until it runs leave with the first, and a writer
+ * gathering a batch (coalesce.h) is not woken at all.
+ */
+void session_wake_writer(struct session *s)
+{
+	if (!s->down_waiting)
+		return;
+	s->down_waiting = false;
+	pthread_cond_broadcast(&s->cond);
+}
+
 /**
- * Queue a frame for the HRAC and wake the down writer
+ * Queue a frame for the HRAC and wake the down writer if it waits
  *
  * @return 0, ENOTCONN (session closed), ENOBUFS (signalling queue full)
  */
@@ -642,7 +656,7 @@ int session_send(struct session *s, const struct frame *f, uint64_t now)
 		else
 			e = chan_push_media(&s->chan, f, now);
 		if (!e)
-			pthread_cond_broadcast(&s->cond);
+			session_wake_writer(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 

@@ -53,6 +53,10 @@ struct session {
 	struct chan chan;
 	uint32_t down_gen;    /* bumped by each new down request */
 	uint32_t down_active; /* down requests attached */
+	bool down_waiting;    /* the current down writer waits for frames:
+	                         the next frame queued wakes it, the ones
+	                         after that do not (session_send) */
+	uint64_t down_writes; /* writes of the down streams (batches) */
 	uint32_t up_active;   /* up requests attached */
 	uint64_t idle_since;  /* us, when the last down request ended */
 	uint64_t opened;      /* us */
@@ -88,6 +92,7 @@ struct session_open {
 struct sessions_totals {
 	uint64_t opens;
 	uint64_t frames_up, frames_down, bytes_up, bytes_down;
+	uint64_t down_writes; /* frames_down left in this many writes */
 	uint64_t drop_dup, drop_gap, drop_stale, drop_overflow, rel_refused;
 };
 
@@ -123,3 +128,4 @@ bool session_current(const struct session *s, uint32_t epoch);
 bool session_request_ok(struct session *s, uint32_t epoch, const char *method,
                         const char *endpoint, const char *auth);
 int session_send(struct session *s, const struct frame *f, uint64_t now);
+void session_wake_writer(struct session *s);

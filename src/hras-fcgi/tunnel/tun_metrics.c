@@ -109,6 +109,10 @@ static int counters(struct mbuf *mb, struct tunsrv *t,
 	               (struct prom_kv[]){ { "up", tot->frames_up },
 	                                   { "down", tot->frames_down } },
 	               2);
+	err |= prom_one(mb, "sofw_hras_tunnel_down_writes_total", PROM_COUNTER,
+	                "writes of the down streams to nginx: each carries "
+	                "one batch of frames (--coalesce-us)",
+	                tot->down_writes);
 	err |=
 	    prom_by(mb, by, PROM_COUNTER,
 	            "bytes of the tunnel's HTTP bodies, each way", "direction",

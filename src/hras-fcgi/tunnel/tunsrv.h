@@ -37,6 +37,7 @@ struct tunsrv_conf {
 	uint32_t media_queue;          /* bytes of media queued per session */
 	uint32_t sip_queue;            /* bytes of signalling awaiting ack */
 	uint32_t inbox_bytes;          /* frames waiting for the loop thread */
+	uint32_t coalesce_us;          /* a busy down stream's batch window */
 	struct conf_list status_allow; /* who may read the status endpoint */
 };
 

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
+/**
+ * @file coalesce.c  When a down writer sends what is queued
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "coalesce.h"
+
+/**
+ * When to write frames that are queued now
+ *
+ * @param queued  bytes queued
+ * @param full    bytes that make a write worth doing at once
+ * @return @now, or the end of the window since the last write
+ */
+uint64_t coalesce_due(const struct coalesce *c, uint64_t now, size_t queued,
+                      size_t full)
+{
+	if (!c->window || !c->last_write || queued >= full ||
+	    now < c->last_write || now - c->last_write >= c->window)
+		return now;
+	return c->last_write + c->window;
+}
+
+/* A write began at @now */
+void coalesce_wrote(struct coalesce *c, uint64_t now)
+{
+	c->last_write = now ? now : 1;
+}
