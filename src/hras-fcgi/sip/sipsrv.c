@@ -23,6 +23,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "secret.h"
 #include "quota.h"
 #include "mono.h"
 #include "hracs.h"
@@ -218,11 +219,69 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 	return ours >= 2;
 }
 
+/* What a node's proof binds: the node, the request's Call-ID, CSeq and
+ * method, under the cluster's key (Redis's sofw:rr-key) */
+static int node_mac(const struct sipsrv *s, char *out, size_t size,
+                    const char *node, const struct sip_msg *req)
+{
+	char m[512];
+
+	re_snprintf(m, sizeof(m), "SoFW-node %s %r %u %r", node, &req->callid,
+	            req->cseq.num, &req->met);
+	return secret_hmac_hex(out, size, s->rr_key, sizeof(s->rr_key), m);
+}
+
+/* The header a node adds to a request it forwards to another node */
+int sipsrv_node_proof(const struct sipsrv *s, struct mbuf *mb,
+                      const struct sip_msg *req)
+{
+	char mac[SECRET_PROOF_HEX + 1];
+	int e = node_mac(s, mac, sizeof(mac), store_node(s->store), req);
+
+	return e ? e
+	         : mbuf_printf(mb, SIPFWD_NODE_HDR ": %s %s\r\n",
+	                       store_node(s->store), mac);
+}
+
+/* Did @o come from another live node's SIP address?  (its requests are
+ * not limited as one party's) */
+static bool from_node_addr(const struct sipsrv *s, const struct origin *o)
+{
+	return !o->inside && store_up(s->store) &&
+	       store_peer_by_sip(s->store, &o->addr) != NULL;
+}
+
+/* Is @msg a request another node authenticated and forwards: from the
+ * SIP address that node announces, with its proof?  (never a REGISTER:
+ * each node registers its own phones) */
+static bool from_node(const struct sipsrv *s, const struct origin *o,
+                      const struct sip_msg *msg)
+{
+	const struct store_peer *p;
+	const struct sip_hdr *h;
+	char want[SECRET_PROOF_HEX + 1], node[STORE_NODE_MAX];
+	struct pl id, mac;
+
+	p = o->inside || !store_up(s->store)
+	        ? NULL
+	        : store_peer_by_sip(s->store, &o->addr);
+	h = p ? sip_msg_xhdr(msg, SIPFWD_NODE_HDR) : NULL;
+	if (!h || re_regex(h->val.p, h->val.l, "[^ ]+ [0-9a-f]+", &id, &mac) ||
+	    pl_strcpy(&id, node, sizeof(node)) || strcmp(node, p->id) ||
+	    mac.l != SECRET_PROOF_HEX ||
+	    node_mac(s, want, sizeof(want), node, msg))
+		return false;
+	return secret_equal(want, mac.p, SECRET_PROOF_HEX);
+}
+
 /* Does this request have to prove who sends it? */
 static bool must_authenticate(const struct sipsrv *s, const struct origin *o,
                               const struct sip_msg *msg, bool proxy)
 {
 	if (!s->digest || (o->inside && !s->cfg->auth_inside))
+		return false;
+	/* another node forwards only what it authenticated itself */
+	if (proxy && from_node(s, o, msg))
 		return false;
 	/* users of ours prove who they are; strangers may call them */
 	return !proxy || sipsrv_domain_ours(s, &msg->from.uri.host);
@@ -250,6 +309,9 @@ bool sipsrv_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	struct mbuf *mb;
 
 	if (!must_authenticate(s, o, msg, proxy)) {
+		/* a node's forward is not "authed": that would let it
+		 * relay to the trunk, and a node forwards only for our
+		 * own users */
 		*authed = o->inside && (!s->digest || !s->cfg->auth_inside);
 		return true;
 	}
@@ -306,9 +368,56 @@ static bool session_connected(struct sipsrv *s, const char *hrac)
 	return true;
 }
 
+/* Among several nodes: the node an inside phone's HRAC is at home on,
+ * if another live one (sofw(7), "Several nodes") */
+static const struct store_peer *home_node(const struct sipsrv *s,
+                                          const char *hrac)
+{
+	const char *node = store_home_of(s->store, hrac);
+	const struct store_peer *p;
+
+	if (!node || !strcmp(node, store_node(s->store)))
+		return NULL;
+	p = store_peer_find(s->store, node);
+	return p && p->sip[0] ? p : NULL;
+}
+
+/* The live node an outside phone registered through, if another one */
+static const struct store_peer *path_node(const struct sipsrv *s,
+                                          const struct binding *b)
+{
+	const struct store_peer *p;
+
+	if (!b->node[0] || !store_up(s->store) ||
+	    !strcmp(b->node, store_node(s->store)))
+		return NULL;
+	p = store_peer_find(s->store, b->node);
+	return p && p->sip[0] ? p : NULL;
+}
+
+/* A branch to node @p for the request's own Request-URI: that node looks
+ * the address of record up again and reaches its HRAC; once per node */
+static bool node_target(struct target *tv, size_t n, const struct sip_msg *msg,
+                        const struct store_peer *p)
+{
+	char ruri[SIPSRV_URI_MAX];
+	struct sa dst;
+
+	if (sa_decode(&dst, p->sip, strlen(p->sip)))
+		return false;
+	re_snprintf(ruri, sizeof(ruri), "%r", &msg->ruri);
+	for (size_t i = 0; i < n; i++)
+		if (!tv[i].out.inside && !strcmp(tv[i].ruri, ruri) &&
+		    strstr(tv[i].route, p->sip))
+			return false;
+	proxy_target_outside(&tv[n], ruri, &dst, SIP_TRANSP_UDP);
+	tv[n].node = true;
+	return true;
+}
+
 /* Targets for an address of record of ours; @return the number */
-static size_t lookup_targets(struct sipsrv *s, const char *aor,
-                             struct target *tv, size_t max)
+static size_t lookup_targets(struct sipsrv *s, const struct sip_msg *msg,
+                             const char *aor, struct target *tv, size_t max)
 {
 	const struct list *l = location_lookup(s->loc, aor);
 	uint64_t now = location_now();
@@ -321,15 +430,22 @@ static size_t lookup_targets(struct sipsrv *s, const char *aor,
 	{
 		const struct binding *b = le->data;
 		struct target *t = &tv[n];
+		const struct store_peer *p;
 
 		if (n >= max)
 			break;
 		if (b->expires <= now)
 			continue;
+		if (b->inside && !session_connected(s, b->hrac)) {
+			/* its HRAC is at home on another node: that node
+			 * takes it on; or reachable again as soon as its
+			 * HRAC reconnects */
+			p = home_node(s, b->hrac);
+			if (p && node_target(tv, n, msg, p))
+				n++;
+			continue;
+		}
 		if (b->inside) {
-			/* reachable again as soon as its HRAC reconnects */
-			if (!session_connected(s, b->hrac))
-				continue;
 			memset(t, 0, sizeof(*t));
 			snprintf(t->ruri, sizeof(t->ruri), "%s", b->contact);
 			t->out.inside = true;
@@ -337,6 +453,13 @@ static size_t lookup_targets(struct sipsrv *s, const char *aor,
 			         b->hrac);
 			t->out.tcp = b->tcp;
 			t->addr = b->addr;
+		} else if ((p = path_node(s, b))) {
+			/* registered through another node: through it, as
+			 * its Path would say (RFC 3327); the phone's NAT
+			 * lets that node's packets in */
+			if (node_target(tv, n, msg, p))
+				n++;
+			continue;
 		} else {
 			proxy_target_outside(t, b->contact, &b->addr, b->tp);
 		}
@@ -440,7 +563,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		            s->domains[0]);
 	location_aor_norm(aor);
 
-	n = lookup_targets(s, aor, tv, ARRAY_SIZE(tv));
+	n = lookup_targets(s, msg, aor, tv, ARRAY_SIZE(tv));
 	if (!n) {
 		bool known =
 		    location_aor_known(s->loc, aor) ||
@@ -557,7 +680,9 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	s->st.requests++;
 	route_origin(s, msg, &o);
 
-	if (!o.inside && !ratelimit_allow(s->rl, &msg->src, mono_us())) {
+	/* the other nodes carry many parties' requests: not limited as one */
+	if (!o.inside && !from_node_addr(s, &o) &&
+	    !ratelimit_allow(s->rl, &msg->src, mono_us())) {
 		if (s->st.refused_rate++ % 1000 == 0)
 			log_re_warn("%J sends more than %u requests/s: refused "
 			            "(503)",
