@@ -192,6 +192,7 @@ INSTALL_FILES := $(SBINDIR)/hras-fcgi $(SBINDIR)/hrac \
 	$(patsubst man/%,$(MANDIR)/man%,$(foreach p,$(wildcard man/*.[578]),\
 		$(dir $(p))$(subst .,,$(suffix $(p)))/$(notdir $(p)))) \
 	$(DATADIR)/sofw/nginx/sofw.conf $(DATADIR)/sofw/nginx/sofw-site.conf \
+	$(DATADIR)/sofw/nginx/sofw-cluster.conf \
 	$(UNITDIR)/hras-fcgi.socket $(UNITDIR)/hras-fcgi.service \
 	$(UNITDIR)/hrac.service $(SYSUSERSDIR)/sofw.conf \
 	$(TMPFILESDIR)/sofw.conf \
@@ -212,9 +213,10 @@ install: all
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 nginx/sofw.conf $(DESTDIR)$(DATADIR)/sofw/nginx/
-	$(INSTALL_SED) nginx/sofw-site.conf \
-		>$(DESTDIR)$(DATADIR)/sofw/nginx/sofw-site.conf
-	chmod 644 $(DESTDIR)$(DATADIR)/sofw/nginx/sofw-site.conf
+	for f in sofw-site.conf sofw-cluster.conf; do \
+		$(INSTALL_SED) nginx/$$f >$(DESTDIR)$(DATADIR)/sofw/nginx/$$f && \
+		chmod 644 $(DESTDIR)$(DATADIR)/sofw/nginx/$$f || exit 1; \
+	done
 	for u in hras-fcgi.socket hras-fcgi.service hrac.service; do \
 		$(INSTALL_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \

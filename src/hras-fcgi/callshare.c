@@ -270,8 +270,8 @@ static void got_alive(int err, const struct redisReply *r, void *arg)
 		return;
 	}
 	if (r->integer >= 0) {
-		/* a live node beats every second: a key with more than a
-		 * beat left is alive; with less, its beats are late */
+		/* a live node beats every STORE_NODE_BEAT_MS: a key with more
+		 * than a beat left is alive; with less, its beats are late */
 		if (r->integer > STORE_NODE_BEAT_MS)
 			tk_end(t);
 		else

@@ -65,6 +65,7 @@ done
 EX=/usr/share/doc/sofw-server/examples
 has server '-rw-r--r--' $EX/hras-fcgi.conf.example
 has server '-rw-r--r--' $EX/sofw-site.conf
+has server '-rw-r--r--' $EX/sofw-cluster.conf
 has server '-rw-r--r--' $EX/sofw.json
 has server '-rw-------' $EX/hracs.example
 has server '-rw-------' $EX/users.example

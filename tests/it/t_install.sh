@@ -22,6 +22,7 @@ for f in sbin/hras-fcgi sbin/hrac share/man/man8/hrac.8 share/man/man8/hras-fcgi
 	share/man/man7/sofw-tunnel.7 share/man/man7/sofw.7 share/man/man7/sofw-security.7 \
 	share/man/man5/hrac.conf.5 share/man/man5/hras-fcgi.conf.5 \
 	share/sofw/nginx/sofw.conf share/sofw/nginx/sofw-site.conf \
+	share/sofw/nginx/sofw-cluster.conf \
 	lib/systemd/system/hras-fcgi.socket lib/systemd/system/hras-fcgi.service \
 	lib/systemd/system/hrac.service lib/sysusers.d/sofw.conf lib/tmpfiles.d/sofw.conf \
 	etc/sofw/hrac.conf.example etc/sofw/hras-fcgi.conf.example \

@@ -17,7 +17,7 @@
  * ENOTCONN.  The store reconnects by itself (100 ms doubling to 2 s).
  *
  * Each node announces itself (store_node.c): the key sofw:node:<id>
- * ("<sip> <relay> <started>") with a 3 s TTL refreshed every second, and
+ * ("<sip> <relay> <started>") with a 1.5 s TTL refreshed every 0.5 s, and
  * the same on the channel sofw:nodes, so that every node knows the others
  * and tells a dead one within 3 s (store_peer_h).
  */
@@ -87,9 +87,12 @@ struct store_peer {
 typedef void(store_peer_h)(const struct store_peer *p, bool up, void *arg);
 
 enum {
-	STORE_NODE_TTL_S = 3,      /* sofw:node:<id> lives this long */
-	STORE_NODE_BEAT_MS = 1000, /* and is refreshed this often */
-	STORE_NODE_DEAD_MS = 2500, /* a node not heard this long is gone */
+	/* a dead node's calls must have media again within 2 s of its
+	 * crash: Redis expires its key at most 1.5 s after the last beat,
+	 * and three beats fit in that, so one late beat is no death */
+	STORE_NODE_TTL_MS = 1500,  /* sofw:node:<id> lives this long */
+	STORE_NODE_BEAT_MS = 500,  /* and is refreshed this often */
+	STORE_NODE_DEAD_MS = 1250, /* a node not heard this long is gone */
 	STORE_WATCHERS = 8,        /* store_watch() handlers at most */
 	STORE_CHANNELS = 16,       /* store_subscribe() channels at most */
 	STORE_PEERS = 64,          /* nodes known at most */

@@ -3,10 +3,10 @@
 /**
  * @file store_node.c  The nodes: this one's heartbeat, the others as heard
  *
- * Every second each node sets sofw:node:<id> to "<sip> <relay> <started>"
- * for STORE_NODE_TTL_S seconds (whoever reads Redis sees the live nodes)
- * and publishes "<id>:<sip> <relay> <started>" on sofw:nodes (the others
- * learn of it without polling).  A node not heard of for
+ * Every STORE_NODE_BEAT_MS each node sets sofw:node:<id> to "<sip> <relay>
+ * <started>" for STORE_NODE_TTL_MS milliseconds (whoever reads Redis sees the
+ * live nodes) and publishes "<id>:<sip> <relay> <started>" on sofw:nodes (the
+ * others learn of it without polling).  A node not heard of for
  * STORE_NODE_DEAD_MS is dead:
  * its watchers are told, but only while this node's own store has been
  * up that long (a node that lost Redis has heard nobody, and must not
@@ -48,8 +48,8 @@ static void beat_send(struct store *s)
 		return;
 	snprintf(v, sizeof(v), "%s %s %llu", or_dash(s->node_sip),
 	         or_dash(s->relay), (unsigned long long)s->started);
-	(void)store_cmd(s, NULL, NULL, "SET sofw:node:%s %s EX %u", s->node, v,
-	                (unsigned)STORE_NODE_TTL_S);
+	(void)store_cmd(s, NULL, NULL, "SET sofw:node:%s %s PX %u", s->node, v,
+	                (unsigned)STORE_NODE_TTL_MS);
 	(void)store_cmd(s, NULL, NULL, "PUBLISH " NODES_CHANNEL " %s:%s",
 	                s->node, v);
 }
