@@ -54,6 +54,8 @@ struct down {
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
 	struct coalesce co;
+	bool gathered; /* this batch waited for the window */
+	bool busy;     /* the last one did: sleep to the window's end */
 	uint8_t *buf;
 	size_t bufsz;
 };
@@ -119,18 +121,22 @@ static ssize_t next_batch(struct down *d)
 		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
 		if (ka)
 			break;
-		/* a busy stream gathers its frames until the window since
-		 * the last write ends, and is not woken for each of them
-		 * meanwhile: one sleep per batch.  The window is read each
-		 * time: a reload may change it. */
+		/* frames that come within the window since the last write
+		 * are gathered until it ends; a stream whose last batch was
+		 * gathered so sleeps to the window's end at once, not woken
+		 * for each frame meanwhile: one sleep per batch.  The
+		 * window is read each time: a reload may change it. */
 		d->co.window = d->q->t->cfg->coalesce_us;
 		deadline = coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
-		if (deadline > now) {
+		if (deadline > now && (d->busy || chan_pending(&s->chan))) {
+			d->gathered = true;
 			wait_until(s, deadline);
 			continue;
 		}
 		if (chan_pending(&s->chan))
 			break;
+		/* a window passed without a frame: idle again */
+		d->busy = d->gathered = false;
 		if (now >= d->end)
 			return 0;
 
@@ -151,6 +157,8 @@ static ssize_t next_batch(struct down *d)
 	if (!n)
 		n = chan_fill(&s->chan, d->buf, d->bufsz, now, true);
 	coalesce_wrote(&d->co, now);
+	d->busy = d->gathered;
+	d->gathered = false;
 	return (ssize_t)n;
 }
 
