@@ -27,6 +27,7 @@ struct curl_loop {
 struct watch {
 	struct curl_loop *l;
 	curl_socket_t fd;
+	int flags; /* what libre watches for (0: not yet) */
 };
 
 static void check_done(struct curl_loop *l)
@@ -105,10 +106,14 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	if (what & CURL_POLL_OUT)
 		flags |= FD_WRITE;
 
+	/* the same again: no system call to say so */
+	if (flags == w->flags)
+		return 0;
 	if (fd_listen(fd, flags, fd_handler, w)) {
 		log_error("cannot watch socket %d (raise fd limits)", (int)fd);
 		return -1;
 	}
+	w->flags = flags;
 	return 0;
 }
 

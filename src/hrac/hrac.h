@@ -44,8 +44,9 @@ struct hrac_conf {
 	uint32_t sip_queue;
 	uint32_t media_queue;
 	uint32_t probe_ms;
-	uint32_t reprobe; /* s after a fallback to try streaming again */
-	char *user;       /* run as this user and group once bound */
+	uint32_t coalesce_us; /* up: a busy link's frames share writes */
+	uint32_t reprobe;     /* s after a fallback to try streaming again */
+	char *user;           /* run as this user and group once bound */
 	char *group;
 	bool test_config; /* -t: check the configuration, exit */
 	bool help;

@@ -21,6 +21,7 @@
 #include "tunnel.h"
 #include "httpproxy.h"
 #include "hrac.h"
+#include "coalesce.h"
 #include "log.h"
 
 #define OPT(...) CONF_OPT(hrac_conf, __VA_ARGS__)
@@ -98,6 +99,10 @@ const struct conf_opt hrac_opts[] = {
 	    "4194304", "signalling awaiting ack at most"),
 	OPT("media-queue", 0, CONF_U32, media_queue, 65536, 1 << 28, "BYTES",
 	    "1048576", "media waiting to be sent at most"),
+	OPT("coalesce-us", 0, CONF_U32, coalesce_us, 0, COALESCE_MAX_US, "US",
+	    "300",
+	    "while the link is busy, frames wait up to US microseconds after "
+	    "the last write up the tunnel to share the next (0: never)"),
 	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS", "2000",
 	    "wait this long for a stream's probe"),
 	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S", "300",
@@ -320,6 +325,7 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	mode_pref(cfg->down_mode, "poll", &tc->down_pref);
 	mode_pref(cfg->up_mode, "batch", &tc->up_pref);
 	tc->probe_ms = cfg->probe_ms;
+	tc->coalesce_us = cfg->coalesce_us;
 	tc->reprobe_s = cfg->reprobe;
 	tc->backoff_max_ms = 30000;
 

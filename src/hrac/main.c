@@ -138,6 +138,14 @@ static void on_frame(const struct frame *f, void *arg)
 	}
 }
 
+/* The frames of one read from HRAS are in: the phones' media leaves */
+static void on_batch_end(void *arg)
+{
+	struct hrac *h = arg;
+
+	media_lan_flush(h->media);
+}
+
 static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 {
 	struct hrac *h = arg;
@@ -241,6 +249,7 @@ static int run(struct hrac *h)
 		log_error("%s", err);
 		return DAEMON_EXIT_START;
 	}
+	tunnel_set_batch_end(h->t, on_batch_end);
 	/* the phones' ports are bound: become --user, and still write
 	 * --status-file */
 	e = privdrop_start(h->cfg.user, h->cfg.group, "--status-file",

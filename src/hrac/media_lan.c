@@ -2,6 +2,10 @@
  * Copyright (c) 2026 the SoFW authors */
 /**
  * @file media_lan.c  The phones' media at hrac: RTP/RTCP port pairs
+ *
+ * Each port's sockets are read with recvmmsg, a batch per wake-up, and
+ * the frames of one read of the tunnel leave with one sendmmsg per
+ * socket (udpbatch.h): fixed buffers, nothing allocated per packet.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -9,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #include "conf.h"
 #include "frame.h"
@@ -19,11 +24,7 @@
 #include "hrac.h"
 #include "sip_lan.h"
 #include "media_lan.h"
-#include "pktbuf.h"
-
-enum {
-	RXSZ = 2048, /* one RTP packet; larger ones are cut */
-};
+#include "udpbatch.h"
 
 struct media_port;
 
@@ -36,7 +37,7 @@ struct media_port {
 	struct le he;
 	struct media_lan *m;
 	uint16_t port;
-	struct udp_sock *us[2];
+	int fd[2]; /* RTP, RTCP; -1: not open */
 	struct port_sock ps[2];
 	struct sa ok_dst[2]; /* last destination found to be a phone */
 	/* the call's phone, once HRAS has seen its SDP ("media-peer"): its
@@ -53,6 +54,7 @@ struct media_lan {
 	struct sa ip;
 	uint16_t lo, hi;
 	struct media_lan_stats st;
+	struct udpbatch *rx, *tx; /* from the phones, to the phones */
 };
 
 static bool port_cmp(struct le *le, void *arg)
@@ -74,8 +76,15 @@ static void port_destructor(void *arg)
 	struct media_port *p = arg;
 
 	hash_unlink(&p->he);
-	mem_deref(p->us[0]);
-	mem_deref(p->us[1]);
+	/* what is queued for its sockets leaves before they close */
+	if (p->m)
+		media_lan_flush(p->m);
+	for (int i = 0; i < 2; i++) {
+		if (p->fd[i] < 0)
+			continue;
+		fd_close(p->fd[i]);
+		close(p->fd[i]);
+	}
 	if (p->m)
 		p->m->st.ports--;
 }
@@ -100,10 +109,9 @@ static void stranger(struct media_port *p, const struct sa *a, const char *dir)
 }
 
 /* A packet from a phone: up the tunnel with its address */
-static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
+static void phone_recv(struct media_port *p, int i, const struct sa *src,
+                       const uint8_t *data, size_t len)
 {
-	struct port_sock *ps = arg;
-	struct media_port *p = ps->mp;
 	struct media_lan *m = p->m;
 	struct frame f;
 
@@ -113,17 +121,52 @@ static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	}
 
 	memset(&f, 0, sizeof(f));
-	f.type = ps->i ? FRAME_RTCP : FRAME_RTP;
+	f.type = i ? FRAME_RTCP : FRAME_RTP;
 	f.addr = *src;
 	f.relay_port = p->port;
-	f.payload = mbuf_buf(mb);
-	f.len = mbuf_get_left(mb);
+	f.payload = data;
+	f.len = len;
 	if (tunnel_send(m->t, &f)) {
 		p->drops++;
 		return;
 	}
 	p->up++;
 	m->st.up_pkts++;
+}
+
+/* A port's socket is readable: what it holds, a batch at a time (the
+ * loop calls again while more is left) */
+static void port_readable(int flags, void *arg)
+{
+	struct port_sock *ps = arg;
+	struct media_port *p = ps->mp;
+	struct udpbatch *rx = p->m->rx;
+	int n;
+
+	(void)flags;
+	n = udpbatch_recv(rx, p->fd[ps->i]);
+	for (int k = 0; k < n; k++) {
+		const uint8_t *data;
+		struct sa src;
+		size_t len;
+
+		data = udpbatch_rx(rx, (unsigned)k, &len, &src);
+		phone_recv(p, ps->i, &src, data, len);
+	}
+}
+
+static int sock_open(struct media_port *p, int i, const struct sa *a)
+{
+	int e = udpbatch_open(&p->fd[i], a);
+
+	if (e)
+		return e;
+	e = fd_listen(p->fd[i], FD_READ, port_readable, &p->ps[i]);
+	if (e) {
+		close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+	return e;
 }
 
 static int port_open(struct media_lan *m, uint16_t port)
@@ -145,13 +188,14 @@ static int port_open(struct media_lan *m, uint16_t port)
 	if (!p)
 		return ENOMEM;
 	p->port = port;
+	p->fd[0] = p->fd[1] = -1;
 	p->ps[0].mp = p->ps[1].mp = p;
 	p->ps[1].i = 1;
 	sa_set_port(&a, port);
-	e = udp_listen(&p->us[0], &a, phone_recv, &p->ps[0]);
+	e = sock_open(p, 0, &a);
 	if (!e) {
 		sa_set_port(&a, port + 1);
-		e = udp_listen(&p->us[1], &a, phone_recv, &p->ps[1]);
+		e = sock_open(p, 1, &a);
 	}
 	if (e) {
 		log_re(LL_WARN,
@@ -161,8 +205,6 @@ static int port_open(struct media_lan *m, uint16_t port)
 		mem_deref(p);
 		return e;
 	}
-	udp_rxsz_set(p->us[0], RXSZ);
-	udp_rxsz_set(p->us[1], RXSZ);
 	p->m = m;
 	m->st.ports++;
 	hash_append(m->ports, port, &p->he, p);
@@ -221,12 +263,26 @@ void media_lan_control(struct media_lan *m, const char *text)
 	log_debug("control frame from HRAS ignored: %.40s", text);
 }
 
-/* A frame from HRAS: to the phone it names, from the port it names */
+/* A queued packet to a phone could not be sent */
+static void send_failed(void *arg, int err)
+{
+	struct media_port *p = arg;
+
+	(void)err;
+	p->drops++;
+	p->down--;
+	p->m->st.down_pkts--;
+}
+
+/**
+ * A frame from HRAS: to the phone it names, from the port it names,
+ * once that phone is found to be the call's; queued with the others of
+ * the same read, which media_lan_flush() sends
+ */
 void media_lan_deliver(struct media_lan *m, const struct frame *f)
 {
 	struct media_port *p = port_find(m, f->relay_port);
 	int i = f->type == FRAME_RTCP;
-	struct mbuf mb;
 
 	if (!p) {
 		m->st.drops_closed++;
@@ -240,13 +296,19 @@ void media_lan_deliver(struct media_lan *m, const struct frame *f)
 		p->ok_dst[i] = f->addr;
 	}
 
-	pktbuf_view(&mb, f->payload, f->len);
-	if (udp_send(p->us[i], &f->addr, &mb)) {
+	if (udpbatch_add(m->tx, p->fd[i], &f->addr, f->payload, f->len, p)) {
 		p->drops++;
 		return;
 	}
 	p->down++;
 	m->st.down_pkts++;
+}
+
+/* Send what media_lan_deliver() queued: after each read of the tunnel */
+void media_lan_flush(struct media_lan *m)
+{
+	if (m && m->tx && udpbatch_pending(m->tx))
+		udpbatch_flush(m->tx);
 }
 
 /* Tell HRAS where this site's media ports are */
@@ -270,6 +332,8 @@ static void media_destructor(void *arg)
 
 	hash_flush(m->ports);
 	mem_deref(m->ports);
+	udpbatch_free(m->rx);
+	udpbatch_free(m->tx);
 }
 
 /* --rtp-ip, or the address of --sip, or the host's toward the default
@@ -316,6 +380,8 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 		snprintf(err, errsz, "--rtp-ip: no usable address ('%s')",
 		         cfg->rtp_ip ? cfg->rtp_ip : cfg->sip);
 	e = e ? e : hash_alloc(&m->ports, 256);
+	e = e ? e : udpbatch_alloc(&m->rx, NULL);
+	e = e ? e : udpbatch_alloc(&m->tx, send_failed);
 	if (e) {
 		mem_deref(m);
 		return e;

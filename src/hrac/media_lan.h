@@ -30,6 +30,7 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
+void media_lan_flush(struct media_lan *m);
 int media_lan_status(struct re_printf *pf, struct media_lan *m);
 
 /* What media_lan_status() reports */

@@ -37,6 +37,7 @@ static int tunnel(struct mbuf *mb, const struct status *st)
 	const char *by = "sofw_hrac_tunnel_bytes_total";
 	const char *qb = "sofw_hrac_tunnel_queue_bytes";
 	const char *dr = "sofw_hrac_tunnel_dropped_frames_total";
+	const char *wr = "sofw_hrac_tunnel_writes_total";
 	uint64_t sig, media;
 	int err;
 
@@ -65,6 +66,15 @@ static int tunnel(struct mbuf *mb, const struct status *st)
 	            (struct prom_kv[]){ { "up", ts->bytes_up },
 	                                { "down", ts->bytes_down } },
 	            2);
+	err |= prom_by(mb, wr, PROM_COUNTER,
+	               "pieces of the tunnel's HTTP bodies: up, writes (an "
+	               "HTTP chunk or a batch POST each); down, reads as "
+	               "they came; frames per write is frames_total over "
+	               "this",
+	               "direction",
+	               (struct prom_kv[]){ { "up", ts->up_writes },
+	                                   { "down", ts->down_reads } },
+	               2);
 	err |= prom_by(
 	    mb, qb, PROM_GAUGE,
 	    "bytes queued toward HRAS: signalling awaiting its ack, "

@@ -29,6 +29,7 @@
 #include "tunnel.h"
 #include "tunnel_priv.h"
 #include "httpproxy.h"
+#include "coalesce.h"
 
 enum {
 	BACKOFF_BASE_MS = 500,
@@ -123,10 +124,18 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 	}
 	t->buf_size = max((size_t)TUNNEL_BUF_MIN, chan_fill_min(&t->chan));
 	t->batch_buf = malloc(t->buf_size);
-	if (!t->batch_buf) {
+	if (t->conf.coalesce_us > COALESCE_MAX_US)
+		t->conf.coalesce_us = COALESCE_MAX_US;
+	if (t->conf.probe) /* --diagnose times every frame: none may wait */
+		t->conf.coalesce_us = 0;
+	e = t->batch_buf ? 0 : ENOMEM;
+	if (!e && t->conf.coalesce_us)
+		e = coalesce_alloc(&t->co, tunnel_up_wake, t);
+	if (e) {
+		free(t->batch_buf);
 		chan_close(&t->chan);
 		free(t);
-		return ENOMEM;
+		return e;
 	}
 
 	tmr_init(&t->tmr_open);
@@ -155,6 +164,7 @@ static void stop_streams(struct tunnel *t)
 	tmr_cancel(&t->tmr_rto);
 	tmr_cancel(&t->tmr_kick);
 	tmr_cancel(&t->tmr_stall);
+	coalesce_cancel(t->co);
 }
 
 void tunnel_free(struct tunnel *t)
@@ -167,9 +177,17 @@ void tunnel_free(struct tunnel *t)
 	xfer_free(t->open_x);
 	xfer_free(t->close_x);
 	chan_close(&t->chan);
+	coalesce_free(t->co);
 	free(t->batch_buf);
 	explicit_bzero(&t->p, sizeof(t->p));
 	free(t);
+}
+
+/* @h is called after the frames of one read from HRAS were handed over,
+ * so that what they asked for can leave together */
+void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h)
+{
+	t->batch_endh = h;
 }
 
 int tunnel_start(struct tunnel *t)

@@ -46,10 +46,12 @@ struct tunnel_conf {
 	uint32_t probe_ms;  /* wait for the first frame of a stream */
 	uint32_t reprobe_s; /* after a fallback, stream again (0: never) */
 	uint32_t backoff_max_ms;
-	bool once;     /* no reconnects: report the first failure */
-	bool certinfo; /* keep the TLS peer's certificate details */
-	bool probe;    /* a diagnose probe session: never the site's */
-	bool takeover; /* replace a live session of another hrac */
+	bool once;            /* no reconnects: report the first failure */
+	bool certinfo;        /* keep the TLS peer's certificate details */
+	bool probe;           /* a diagnose probe session: never the site's */
+	bool takeover;        /* replace a live session of another hrac */
+	uint32_t coalesce_us; /* up: frames of a busy link wait this long
+	                         for others to share a write (coalesce.h) */
 	struct chan_limits lim;
 };
 
@@ -66,15 +68,20 @@ struct tunnel_stats {
 	uint64_t bytes_down, bytes_up;
 	uint64_t send_refused;
 	uint64_t stall_tries; /* fresh requests beside stalled ones */
+	uint64_t up_writes;   /* pieces of body handed to curl upward: one
+	                         HTTP chunk, one TLS record each */
+	uint64_t down_reads;  /* pieces of body curl handed down */
 };
 
 typedef void(tunnel_frame_h)(const struct frame *f, void *arg);
 typedef void(tunnel_event_h)(enum tunnel_event ev, const char *msg, void *arg);
+typedef void(tunnel_batch_end_h)(void *arg);
 
 int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
                  struct curl_loop *cl, tunnel_frame_h *frameh,
                  tunnel_event_h *eventh, void *arg);
 void tunnel_free(struct tunnel *t);
+void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h);
 int tunnel_start(struct tunnel *t);
 void tunnel_reconf(struct tunnel *t, const struct tunnel_conf *conf);
 void tunnel_close(struct tunnel *t);

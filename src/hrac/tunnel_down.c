@@ -83,7 +83,10 @@ static size_t down_write(char *buf, size_t size, size_t n, void *arg)
 
 	x->last_rx = t->last_rx = mono_us();
 	t->st.bytes_down += len;
+	t->st.down_reads++;
 	e = frame_reader_feed(&x->fr, (const uint8_t *)buf, len, down_frame, x);
+	if (t->batch_endh)
+		t->batch_endh(t->arg);
 	if (e) {
 		x->rx_err = e;
 		return 0; /* aborts the transfer */

@@ -66,7 +66,9 @@ struct tunnel {
 	struct curl_loop *cl;
 	tunnel_frame_h *frameh;
 	tunnel_event_h *eventh;
+	tunnel_batch_end_h *batch_endh; /* after the frames of one read */
 	void *arg;
+	struct coalesce *co; /* the up stream's wait for a shared write */
 
 	struct chan chan;
 	struct tunnel_params p;
@@ -157,6 +159,7 @@ void tunnel_up_start(struct tunnel *t);
 void tunnel_up_renew(struct tunnel *t);
 void tunnel_up_stop(struct tunnel *t);
 void tunnel_up_kick(struct tunnel *t);
+void tunnel_up_wake(void *arg);
 void tunnel_up_proven(struct tunnel *t);
 void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong);
 void tunnel_up_keepalive_start(struct tunnel *t);

@@ -9,6 +9,12 @@
  * probe_ms (while the down direction works), the path holds request
  * bodies back, and hrac switches to one POST per batch, one in flight.
  * Keepalives go up after every idle keepalive interval.
+ *
+ * While the link is busy, a stream's frames wait up to --coalesce-us
+ * after the previous write for others to share the next one
+ * (coalesce.h): the read callback pauses the POST and a timer resumes
+ * it.  Batch POSTs need no window: one in flight at a time already
+ * gathers what arrives meanwhile.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,6 +33,7 @@
 #include "curl_loop.h"
 #include "tunnel.h"
 #include "tunnel_priv.h"
+#include "coalesce.h"
 
 static const char probe_magic[] = "\0sofw-probe";
 
@@ -78,6 +85,20 @@ static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
 	return n;
 }
 
+/* The link wrote less than the window ago: hold what is queued until
+ * the window has passed (the timer wakes the POST) */
+static bool hold_for_window(struct tunnel *t)
+{
+	uint64_t wait;
+
+	if (!t->co)
+		return false;
+	if (coalesce_armed(t->co))
+		return true;
+	wait = coalesce_wait(t->last_up_tx, mono_us(), t->conf.coalesce_us);
+	return wait && !coalesce_arm(t->co, wait);
+}
+
 static size_t up_read(char *buf, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
@@ -87,6 +108,11 @@ static size_t up_read(char *buf, size_t size, size_t n, void *arg)
 	if (x->out_off == x->out_len) {
 		if (x->draining)
 			return 0; /* the end of this POST's body */
+		if ((chan_pending(&t->chan) || t->ka_due) &&
+		    hold_for_window(t)) {
+			x->paused = true;
+			return CURL_READFUNC_PAUSE;
+		}
 		x->out_len = take_frames(t, x->out, t->buf_size);
 		x->out_off = 0;
 		if (!x->out_len) {
@@ -99,6 +125,7 @@ static size_t up_read(char *buf, size_t size, size_t n, void *arg)
 	memcpy(buf, x->out + x->out_off, take);
 	x->out_off += take;
 	t->st.bytes_up += take;
+	t->st.up_writes++;
 	return take;
 }
 
@@ -360,6 +387,7 @@ static void batch_send(struct tunnel *t)
 		return;
 	}
 	t->st.batches++;
+	t->st.up_writes++;
 }
 
 void tunnel_up_start(struct tunnel *t)
@@ -424,12 +452,25 @@ void tunnel_up_stop(struct tunnel *t)
 
 static void kick_fire(void *arg)
 {
-	tunnel_up_kick(arg);
+	tunnel_up_wake(arg);
 }
 
-/* There is something to send: wake the POST (or start a batch) */
+/* There is something to send: wake the POST (or start a batch), at once
+ * on an idle link, else when the coalescing window has passed */
 void tunnel_up_kick(struct tunnel *t)
 {
+	if (!t->open || t->stopped)
+		return;
+	if (!t->up_batch && t->up_x && t->up_x->paused && hold_for_window(t))
+		return;
+	tunnel_up_wake(t);
+}
+
+/* Wake the POST (or start a batch) now */
+void tunnel_up_wake(void *arg)
+{
+	struct tunnel *t = arg;
+
 	if (!t->open || t->stopped)
 		return;
 	if (curl_loop_busy(t->cl)) {

@@ -15,7 +15,7 @@ sip_world --state "$T/state"
 log "== a TCP phone's REGISTER, queued in hrac while HRAS is frozen"
 kill -STOP "$HRAS_PID"
 sipp_fresh reg-queued
-(cd "$T/sipp-reg-queued" && exec timeout 30 ip netns exec "sofw-$$-site-a" \
+(cd "$T/sipp-reg-queued" && exec timeout 30 ip netns exec "$NS-site-a" \
 	sipp 10.77.1.1:5060 -t t1 -sf "$SIPP_SCEN/register_final.xml" -s alice \
 	-set domain $DOMAIN -set expires 300 -m 1 -i 10.77.1.11 -p 5062 \
 	-timeout 20 -timeout_error -nostdin -trace_msg -trace_err -trace_logs) \

@@ -5,7 +5,7 @@
  *
  * Streaming (default): the response stays open and every batch of frames
  * is flushed as one FastCGI record: at once when the stream was idle,
- * else gathered for up to --coalesce-us since the last write (coalesce.h),
+ * else gathered for up to --coalesce-us since the last write (down_coalesce.h),
  * so that a busy stream costs one write per batch; a keepalive
  * goes out first (so the HRAC can tell a buffering proxy from a slow one)
  * and after every idle keepalive interval.  The response ends after
@@ -36,7 +36,7 @@
 #include "inbox.h"
 #include "tunsrv.h"
 #include "hreq.h"
-#include "coalesce.h"
+#include "down_coalesce.h"
 #include "endpoints.h"
 
 enum {
@@ -53,7 +53,7 @@ struct down {
 	uint64_t end;     /* us: the response ends here */
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
-	struct coalesce co;
+	struct down_coalesce co;
 	bool gathered; /* this batch waited for the window */
 	bool busy;     /* the last one did: sleep to the window's end */
 	uint8_t *buf;
@@ -127,7 +127,8 @@ static ssize_t next_batch(struct down *d)
 		 * for each frame meanwhile: one sleep per batch.  The
 		 * window is read each time: a reload may change it. */
 		d->co.window = d->q->t->cfg->coalesce_us;
-		deadline = coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
+		deadline =
+		    down_coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
 		if (deadline > now && (d->busy || chan_pending(&s->chan))) {
 			d->gathered = true;
 			wait_until(s, deadline);
@@ -156,7 +157,7 @@ static ssize_t next_batch(struct down *d)
 	 * left without an answer (nginx would send 502) */
 	if (!n)
 		n = chan_fill(&s->chan, d->buf, d->bufsz, now, true);
-	coalesce_wrote(&d->co, now);
+	down_coalesce_wrote(&d->co, now);
 	d->busy = d->gathered;
 	d->gathered = false;
 	return (ssize_t)n;

@@ -628,7 +628,7 @@ bool session_current(const struct session *s, uint32_t epoch)
 /*
  * Wake the down writer if it waits for frames (locked).  Once: the
  * frames queued until it runs leave with the first, and a writer
- * gathering a batch (coalesce.h) is not woken at all.
+ * gathering a batch (down_coalesce.h) is not woken at all.
  */
 void session_wake_writer(struct session *s)
 {

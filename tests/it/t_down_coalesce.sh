@@ -6,7 +6,7 @@
 # real nginx with --echo, a burst of media leaves in far fewer writes than
 # frames (sofw_hras_tunnel_down_writes_total against the down frames;
 # the probe's own 1 ms pacing batches too, so the rule itself is
-# test_coalesce's); frames paced far apart leave one write each and
+# test_down_coalesce's); frames paced far apart leave one write each and
 # arrive as fast as with coalescing off (a reload turns it off live).
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 the SoFW authors */
 /**
- * @file coalesce.h  When a down writer sends what is queued
+ * @file down_coalesce.h  When a down writer sends what is queued
  *
  * Every write down the tunnel costs a FastCGI record, a write to nginx,
  * nginx's wake-up, an HTTP chunk and a TLS record.  While the link is
@@ -13,11 +13,11 @@
  * fill the write buffer leaves at once too.
  */
 
-struct coalesce {
+struct down_coalesce {
 	uint64_t window;     /* us; 0: every frame at once */
 	uint64_t last_write; /* us; 0: none yet */
 };
 
-uint64_t coalesce_due(const struct coalesce *c, uint64_t now, size_t queued,
-                      size_t full);
-void coalesce_wrote(struct coalesce *c, uint64_t now);
+uint64_t down_coalesce_due(const struct down_coalesce *c, uint64_t now,
+                           size_t queued, size_t full);
+void down_coalesce_wrote(struct down_coalesce *c, uint64_t now);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 the SoFW authors */
 /**
- * @file coalesce.c  When a down writer sends what is queued
+ * @file down_coalesce.c  When a down writer sends what is queued
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "coalesce.h"
+#include "down_coalesce.h"
 
 /**
  * When to write frames that are queued now
@@ -14,8 +14,8 @@
  * @param full    bytes that make a write worth doing at once
  * @return @now, or the end of the window since the last write
  */
-uint64_t coalesce_due(const struct coalesce *c, uint64_t now, size_t queued,
-                      size_t full)
+uint64_t down_coalesce_due(const struct down_coalesce *c, uint64_t now,
+                           size_t queued, size_t full)
 {
 	if (!c->window || !c->last_write || queued >= full ||
 	    now < c->last_write || now - c->last_write >= c->window)
@@ -24,7 +24,7 @@ uint64_t coalesce_due(const struct coalesce *c, uint64_t now, size_t queued,
 }
 
 /* A write began at @now */
-void coalesce_wrote(struct coalesce *c, uint64_t now)
+void down_coalesce_wrote(struct down_coalesce *c, uint64_t now)
 {
 	c->last_write = now ? now : 1;
 }

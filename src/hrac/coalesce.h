@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
+/**
+ * @file coalesce.h  When the next write up the tunnel may go
+ *
+ * Every write up the tunnel costs a TLS record, an HTTP chunk, a send
+ * and, at HRAS, a wake-up, whatever it carries.  While the link is busy
+ * (the previous write went less than the window ago), frames that arrive
+ * wait until the window since that write has passed and then leave
+ * together, one write for the frames of all calls; on an idle link a
+ * frame leaves at once, so a lone packet is never delayed.  The wait is
+ * below libre's millisecond timers: a timerfd on the loop.
+ */
+
+enum {
+	COALESCE_MAX_US = 500, /* the longest wait allowed (--coalesce-us) */
+};
+
+struct coalesce;
+typedef void(coalesce_h)(void *arg);
+
+uint64_t coalesce_wait(uint64_t last_write, uint64_t now, uint32_t window);
+int coalesce_alloc(struct coalesce **cp, coalesce_h *h, void *arg);
+void coalesce_free(struct coalesce *c);
+int coalesce_arm(struct coalesce *c, uint64_t delay_us);
+void coalesce_cancel(struct coalesce *c);
+bool coalesce_armed(const struct coalesce *c);
