@@ -43,6 +43,8 @@ struct callshare {
 	bool shared; /* our key is in Redis */
 	struct tmr poll;
 	struct takeover tk[CALLSHARE_TAKEOVERS];
+	struct takeover own; /* our calls of the last run, from Redis */
+	bool own_done;       /* taken up (or not ours): shared from now */
 };
 
 /* -- the header ----------------------------------------------------------- */
@@ -201,10 +203,15 @@ static void adopt(struct takeover *t, const char *text, size_t len)
 		          strerror(e));
 		return;
 	}
-	log_re_info("node %s is dead: took over %u calls and %u dialogs "
-	            "(relay %j) in %llu ms",
-	            t->id, calls, dialogs, &relay,
-	            (unsigned long long)(mono_ms() - t->started));
+	if (!strcmp(t->id, store_node(c->st)))
+		log_info("%u calls and %u dialogs of the last run taken up "
+		         "from Redis",
+		         calls, dialogs);
+	else
+		log_re_info("node %s is dead: took over %u calls and %u "
+		            "dialogs (relay %j) in %llu ms",
+		            t->id, calls, dialogs, &relay,
+		            (unsigned long long)(mono_ms() - t->started));
 }
 
 static void got_calls(int err, const struct redisReply *r, void *arg)
@@ -323,6 +330,70 @@ static void poll_nodes(void *arg)
 		(void)store_cmd(c->st, got_nodes, c, "SMEMBERS sofw:callnodes");
 }
 
+/* -- our own calls of the last run ---------------------------------------- */
+
+/* Shared from now on: what we hold is written at once */
+static void own_done(struct callshare *c)
+{
+	c->own.id[0] = '\0';
+	c->own_done = true;
+	callstate_share(c->cs, on_snapshot, c);
+}
+
+static void got_own(int err, const struct redisReply *r, void *arg)
+{
+	struct takeover *t = arg;
+	struct callshare *c = t->c;
+
+	if (err) {
+		t->id[0] = '\0'; /* again when Redis is back */
+		return;
+	}
+	if (r->type == REDIS_REPLY_STRING)
+		adopt(t, r->str, r->len);
+	(void)store_cmd(c->st, NULL, NULL, "DEL sofw:claim:%s", t->id);
+	own_done(c);
+}
+
+static void got_own_claim(int err, const struct redisReply *r, void *arg)
+{
+	struct takeover *t = arg;
+	struct callshare *c = t->c;
+
+	if (err) {
+		t->id[0] = '\0';
+		return;
+	}
+	if (r->type != REDIS_REPLY_STATUS) {
+		/* a survivor is taking them over: they are its */
+		log_warn("the calls of the last run are being taken over by "
+		         "another node: not taken up");
+		own_done(c);
+		return;
+	}
+	if (store_cmd(c->st, got_own, t, "GET sofw:calls:%s", t->id))
+		t->id[0] = '\0';
+}
+
+/*
+ * Redis came: the first time, our calls of the last run are taken up
+ * from our key there, unless a survivor took them over (then the key is
+ * gone, or claimed): Redis, not the calls file, says whose they are
+ */
+static void on_conn(bool up, void *arg)
+{
+	struct callshare *c = arg;
+	struct takeover *t = &c->own;
+
+	if (!up || c->own_done || t->id[0])
+		return;
+	snprintf(t->id, sizeof(t->id), "%s", store_node(c->st));
+	t->started = mono_ms();
+	if (store_cmd(c->st, got_own_claim, t, "SET sofw:claim:%s %s NX EX %u",
+	              t->id, t->id, (unsigned)CALLSHARE_CLAIM_S))
+		t->id[0] = '\0';
+}
+
 static void callshare_destructor(void *arg)
 {
 	struct callshare *c = arg;
@@ -330,6 +401,7 @@ static void callshare_destructor(void *arg)
 	tmr_cancel(&c->poll);
 	callstate_share(c->cs, NULL, NULL);
 	store_cancel(c->st, c);
+	store_cancel(c->st, &c->own);
 	for (size_t i = 0; i < CALLSHARE_TAKEOVERS; i++) {
 		tmr_cancel(&c->tk[i].expiry);
 		store_cancel(c->st, &c->tk[i]);
@@ -361,14 +433,15 @@ int callshare_alloc(struct callshare **csp, struct store *st,
 		c->tk[i].c = c;
 		tmr_init(&c->tk[i].expiry);
 	}
+	c->own.c = c;
+	tmr_init(&c->own.expiry);
 	tmr_init(&c->poll);
 	e = store_peer_watch(st, on_peer, c);
+	e = e ? e : store_watch(st, on_conn, c);
 	if (e) {
 		mem_deref(c);
 		return e;
 	}
-	/* what the calls file held, shared at once */
-	callstate_share(cs, on_snapshot, c);
 	tmr_start(&c->poll, CALLSHARE_POLL_MS, poll_nodes, c);
 	*csp = c;
 	return 0;

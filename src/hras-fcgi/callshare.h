@@ -29,6 +29,11 @@
  * are opened again when they say them (rat_hrac_media), or at once when
  * they already have.
  *
+ * A node's own calls of its last run are taken up the same way, from its
+ * key, once Redis is first there (claiming itself: a survivor taking it
+ * over at that moment wins), and not from its calls file: whose calls
+ * they are is Redis's to say.  Its snapshots go to Redis from then on.
+ *
  * Loop thread only.
  */
 

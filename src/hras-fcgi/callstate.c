@@ -263,12 +263,13 @@ void callstate_share(struct callstate *cs, callstate_share_h *h, void *arg)
 }
 
 /**
- * Take up the calls @state_path.calls holds, then keep it up to date
+ * Take up the calls @state_path.calls holds (@take_up; not with a shared
+ * store: callshare.h takes them up from Redis), then keep it up to date
  *
  * @return 0, or the error of a file that cannot be read or written
  */
 int callstate_alloc(struct callstate **csp, const char *state_path,
-                    struct rat *r, struct dialogs *ds)
+                    struct rat *r, struct dialogs *ds, bool take_up)
 {
 	struct callstate *cs;
 	char *path = NULL;
@@ -281,7 +282,7 @@ int callstate_alloc(struct callstate **csp, const char *state_path,
 	cs->ds = ds;
 	tmr_init(&cs->tmr);
 	e = re_sdprintf(&path, "%s.calls", state_path);
-	e = e ? e : load(cs, path);
+	e = e || !take_up ? e : load(cs, path);
 	if (e) {
 		log_error("calls file %s: %s", path ? path : state_path,
 		          strerror(e));

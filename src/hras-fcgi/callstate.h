@@ -38,7 +38,7 @@ typedef void(callstate_share_h)(const char *text, size_t len, bool empty,
                                 void *arg);
 
 int callstate_alloc(struct callstate **csp, const char *state_path,
-                    struct rat *r, struct dialogs *ds);
+                    struct rat *r, struct dialogs *ds, bool take_up);
 void callstate_share(struct callstate *cs, callstate_share_h *h, void *arg);
 int callstate_adopt(struct callstate *cs, const char *text, size_t len,
                     const struct sa *relay, const char *from, unsigned *calls,

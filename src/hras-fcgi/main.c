@@ -173,8 +173,9 @@ static int start_sip(struct hras *h)
 	}
 	/* the calls of an earlier run, before any HRAC can reconnect */
 	if (cfg->sip.state) {
+		/* with a shared store, Redis says whose they are */
 		e = callstate_alloc(&h->calls, cfg->sip.state, h->relay,
-		                    h->sip->dialogs);
+		                    h->sip->dialogs, !store_shared(h->store));
 		if (e)
 			return e;
 	}

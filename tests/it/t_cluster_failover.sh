@@ -12,8 +12,9 @@
 # keepalived does with a floating IP: here ip addr and a route).  node-b
 # must take the calls over: the media of both calls comes back within
 # GOAL_MS of its take-over, the calls end with BYE 200 (the BYE of the
-# outside phone comes to node-a's address, now node-b's).  The failover
-# times are printed: kill -> take-over, and kill -> media back.
+# outside phone comes to node-a's address, now node-b's), and a new call
+# each way works without registering again.  The failover times are
+# printed: kill -> take-over, and kill -> media back.
 NS_TAG=${NS_TAG:-cfo}
 . "$(dirname "$0")/../fault.sh"
 
@@ -58,16 +59,18 @@ move_address() {
 # start_node X ADDR PORTS: hras-fcgi node-X in its namespace
 NODE_PID_a= NODE_PID_b=
 start_node() {
-	local x=$1 addr=$2 ports=$3
+	local x=$1 addr=$2 ports=$3 n
+	n=$(grep -c "info: ready" "$T/node-$x.log" 2>/dev/null)
 	ip netns exec "$(fw_ns "node-$x")" "$BIN/hras-fcgi" -f \
 		-s "unix:$T/node-$x.sock" --socket-mode 0666 --hracs "$T/hracs" -v \
 		--sip "$addr:5060" --domain $DOMAIN --users "$T/users" \
 		--public-ip "$addr" --rtp-ports "$ports" --state "$T/node-$x.state" \
 		--store "redis+unix://$T/redis.sock" --node-id "node-$x" \
+		--status-allow 192.0.2.0/24 \
 		>>"$T/node-$x.log" 2>&1 &
 	printf -v "NODE_PID_$x" %s $!
 	track $! "hras-fcgi node-$x"
-	wait_more "$T/node-$x.log" "info: ready" 0
+	wait_more "$T/node-$x.log" "info: ready" "${n:-0}"
 }
 
 # nginx sends the HRACs to node-a, to node-b when node-a is gone
@@ -141,4 +144,17 @@ done
 [ -z "$(redis-cli -s "$T/redis.sock" --raw GET sofw:calls:node-a)" ] ||
 	problem "node-a's calls are still in Redis after the take-over"
 grep -q "HRAC 'site-a'" "$T/node-b.log" || problem "site-a's hrac did not come to node-b"
+# the registrations are Redis's: new calls both ways through node-b
+# (the outside phones still at node-a's address) without registering again
+fault_new_calls
+# node-a started again (its calls file still holds the two calls): they
+# are node-b's now, Redis says so, and node-a must not take them up
+grep -q "^c	" "$T/node-a.state.calls" || problem "node-a's calls file did not hold the calls"
+n=$(grep -c "store: up" "$T/node-a.log")
+start_node a $RELAY_A 30000-30499
+wait_more "$T/node-a.log" "store: up" "$n" 100
+sleep 1.5
+[ -z "$(redis-cli -s "$T/redis.sock" --raw GET sofw:calls:node-a)" ] ||
+	problem "node-a started again took up calls that node-b had taken over"
+log "node-a started again: it took up none of the calls node-b had taken over"
 fault_verdict "node-a killed, its calls taken over by node-b"

@@ -107,21 +107,24 @@ static void conn_lost(struct store_conn *c, const char *why)
 {
 	struct store *s = c->s;
 	bool was_up = c->up;
+	/* a connection that lived retries soon and is news; one closed at
+	 * once (protected mode, a wrong password) backs off, said once */
+	bool lived = was_up && mono_ms() - c->up_at > BACKOFF_MAX_MS;
 
 	c->ac = NULL;
 	c->up = false;
 	if (s->closing)
 		return;
-	if (was_up || !c->told_down)
+	if (lived) {
+		c->told_down = false;
+		c->backoff = BACKOFF_MIN_MS;
+	}
+	if (!c->told_down)
 		log_warn("store: %s connection to %s %s: %s; retrying every "
 		         "%u ms at most",
 		         c->name, s->url_log, was_up ? "lost" : "failed", why,
 		         (unsigned)BACKOFF_MAX_MS);
 	c->told_down = true;
-	/* a connection that lived retries soon; one refused at once (a
-	 * wrong password) backs off */
-	if (was_up && mono_ms() - c->up_at > BACKOFF_MAX_MS)
-		c->backoff = BACKOFF_MIN_MS;
 	tell_watchers(s);
 	retry_later(c);
 }
@@ -141,13 +144,15 @@ static void on_auth(redisAsyncContext *ac, void *rv, void *priv)
 
 	if (!r || r->type != REDIS_REPLY_ERROR || c->s->closing)
 		return;
+	c->s->errors++;
+	redisAsyncDisconnect(ac);
+	if (c->told_down)
+		return; /* said already, at the first refusal */
 	/* a wrong password is the operator's to fix: say it, and keep
 	 * trying (the password file may be fixed, or Redis's config) */
 	log_error("store: %s refused the login or the db (%s): check "
-	          "--store-password-file the URL and Redis's requirepass/ACL",
+	          "--store-password-file, the URL and Redis's requirepass/ACL",
 	          c->s->url_log, r->str);
-	c->s->errors++;
-	redisAsyncDisconnect(ac);
 }
 
 static void login(struct store_conn *c)
@@ -207,7 +212,6 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	}
 	c->s->connects++;
 	c->up_at = mono_ms();
-	c->told_down = false;
 	login(c);
 	if (!c->sub) {
 		c->up = true;

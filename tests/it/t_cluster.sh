@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the SoFW authors
+# Several nodes (issue 13, part 2): two hras-fcgi nodes (192.0.2.21 and
+# .22, FastCGI over TCP) share one Redis (appendonly) behind one nginx
+# that hashes on X-SoFW-Id (nginx/sofw-cluster.conf as shipped).  Two
+# sites' HRACs are at home on different nodes; outside phones register
+# through different nodes; calls with audio work across nodes.  A node
+# killed (SIGKILL): its HRAC is at home on the other node within 2 s, and
+# the registrations are kept (a call to a phone that registered through
+# the dead node's HRAC works without a new REGISTER).  Redis killed and
+# restarted: nothing lost, the nodes reconnect by themselves.
+. "$(dirname "$0")/../lib.sh"
+. "$SOFW_TOP/tests/sip.sh"
+. "$SOFW_TOP/tests/fw.sh"
+
+command -v redis-server >/dev/null || fail "needs redis-server"
+# outside phones register and call through the node VIA names
+VIA=192.0.2.21
+server_of() { [ "$1" = - ] && echo $VIA:5060 || echo 10.77.1.1:5060; }
+
+echo "cluster-$$-$RANDOM" >"$T/redis.pw"
+chmod 600 "$T/redis.pw"
+REDIS_PID=
+start_redis() {
+	mkdir -p "$T/redis"
+	redis-server --bind 192.0.2.1 --port 6379 --dir "$T/redis" \
+		--appendonly yes --appendfsync always --save '' \
+		--requirepass "$(cat "$T/redis.pw")" --daemonize no \
+		>>"$T/redis.log" 2>&1 &
+	REDIS_PID=$!
+	track $REDIS_PID redis-server
+	wait_tcp 192.0.2.1 6379
+}
+rcli() { redis-cli -h 192.0.2.1 --no-auth-warning -a "$(cat "$T/redis.pw")" "$@"; }
+bindings() { rcli --scan --pattern 'sofw:b:*' | wc -l; }
+
+# start_node N: node N on 192.0.2.2N: FastCGI :9000, SIP :5060
+declare -A NODE_PID=()
+start_node() {
+	local n=$1 a=192.0.2.2$1
+	"$BIN/hras-fcgi" -f -v -s "$a:9000" --socket-remote --hracs "$T/hracs" \
+		--sip "$a:5060" --domain $DOMAIN --users "$T/users" \
+		--public-ip "$a" --rtp-ports 3${n}000-3${n}999 \
+		--status-allow 192.0.2.0/24 --store redis://192.0.2.1:6379 \
+		--store-password-file "$T/redis.pw" \
+		--node-id "node$n" --node-sip "$a:5060" >>"$T/node$n.log" 2>&1 &
+	NODE_PID[$n]=$!
+	track $! "hras-fcgi node$n"
+	wait_log "$T/node$n.log" "store: up" 100
+}
+
+# home_of HRAC: the node whose log last says the HRAC is at home there
+home_of() {
+	grep -H "store: HRAC $1 is at home on this node" "$T"/node?.log |
+		sort -t' ' -k2,2 | tail -1 | sed 's|.*/node\([0-9]\)\.log:.*|\1|'
+}
+
+wan_up
+ip addr add 192.0.2.21/32 dev lo
+ip addr add 192.0.2.22/32 dev lo
+make_identity site-a
+make_identity site-b
+for u in alice bob olivia oscar; do make_user $u $u-pw; done
+start_redis
+start_node 1
+start_node 2
+wait_log "$T/node1.log" "store: node node2 is up" 100
+
+# nginx: the shipped cluster site, its upstream our two nodes, plain HTTP
+mkdir -p "$T/nginx-tmp"
+sed -e 's|server 10.0.0.1:9000|server 192.0.2.21:9000|' \
+	-e 's|server 10.0.0.2:9000|server 192.0.2.22:9000|' \
+	-e '/server 10.0.0.3:9000/d' -e '/listen \[::\]/d' -e '/ssl_/d' \
+	-e 's|listen 443 ssl http2;|listen 192.0.2.1:80;|' \
+	-e 's|include fastcgi_params;|include /etc/nginx/fastcgi_params;|' \
+	"$SOFW_TOP/nginx/sofw-cluster.conf" >"$T/sofw-cluster.conf"
+cat >"$T/nginx.conf" <<NGINX
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/nginx-error.log info;
+events { worker_connections 1024; }
+http {
+    access_log $T/nginx-access.log;
+    client_body_temp_path $T/nginx-tmp/body;
+    fastcgi_temp_path $T/nginx-tmp/fastcgi;
+    proxy_temp_path $T/nginx-tmp/proxy;
+    uwsgi_temp_path $T/nginx-tmp/uwsgi;
+    scgi_temp_path $T/nginx-tmp/scgi;
+    include $T/sofw-cluster.conf;
+}
+NGINX
+nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &
+NGINX_PID=$!
+track $NGINX_PID nginx
+wait_tcp 192.0.2.1 80
+
+# nginx's consistent hash (160 points per node, crc32) puts site-a on
+# node2 and site-b on node1 with these node addresses
+site site-a 1
+site site-b 2
+start_site_hrac site-a --server http://192.0.2.1/sofw/
+start_site_hrac site-b --server http://192.0.2.1/sofw/
+for _ in $(seq 40); do
+	[ -n "$(home_of site-a)" ] && [ -n "$(home_of site-b)" ] && break
+	sleep 0.05
+done
+A=$(home_of site-a) C=$(home_of site-b)
+log "site-a is at home on node$A, site-b on node$C"
+[ -n "$A" ] && [ -n "$C" ] || fail "the HRACs did not settle on a node"
+[ "$A" != "$C" ] || fail "both HRACs hash to node$A: the test needs them apart"
+rcli GET sofw:home:site-a | grep -qx "site-a:node$A" || fail "Redis does not say site-a is on node$A"
+
+register site-a alice 10.77.1.10
+register site-b bob 10.77.1.10
+VIA=192.0.2.2$A register - olivia 192.0.2.10
+VIA=192.0.2.2$C register - oscar 192.0.2.11
+for _ in $(seq 40); do [ "$(bindings)" = 4 ] && break; sleep 0.05; done
+[ "$(bindings)" = 4 ] || fail "Redis holds $(bindings) bindings, expected 4"
+
+# call_done WHAT: the caller's and the called phone's scenarios completed
+call_done() {
+	wait "$UAC_PID" || fail "$1: the caller's scenario failed"
+	wait_uas "$1"
+	kill "$ECHO_PID" 2>/dev/null
+	wait "$ECHO_PID" || fail "$1: the called phone's echo failed"
+}
+
+log "== alice (site-a, node$A) calls olivia (registered through node$A)"
+voice_call site-a alice 10.77.1.10 7000 - olivia 192.0.2.10 16000
+call_done "alice -> olivia"
+
+log "== bob (site-b, node$C) calls olivia (registered through node$A)"
+voice_call site-b bob 10.77.1.10 7002 - olivia 192.0.2.10 16002
+call_done "bob -> olivia"
+
+log "== node$A killed: site-a moves to node$C"
+homes=$(grep -c "store: HRAC site-a is at home" "$T/node$C.log")
+t0=$(date +%s%N)
+kill_expect "${NODE_PID[$A]}" KILL 137
+wait_more "$T/node$C.log" "store: HRAC site-a is at home" "$homes" 100
+ms=$((($(date +%s%N) - t0) / 1000000))
+log "site-a is at home on node$C $ms ms after node$A was killed"
+[ "$ms" -le 2000 ] || fail "site-a took $ms ms to reach node$C (more than 2 s)"
+wait_log "$T/node$C.log" "store: node node$A is gone" 100
+
+log "== oscar (through node$C) calls alice: her registration was kept"
+VIA=192.0.2.2$C
+voice_call - oscar 192.0.2.11 16004 site-a alice 10.77.1.10 7004
+call_done "oscar -> alice after the failover"
+
+log "== Redis killed and restarted: nothing lost, the node reconnects"
+before=$(bindings)
+ups=$(grep -c "store: up" "$T/node$C.log")
+kill_expect "$REDIS_PID" KILL 137
+wait_log "$T/node$C.log" "store: commands connection to .* lost" 100
+start_redis
+wait_more "$T/node$C.log" "store: up" "$ups" 100
+[ "$(bindings)" -ge "$before" ] || fail "Redis holds $(bindings) bindings after its restart, $before before"
+rcli GET sofw:home:site-a | grep -qx "site-a:node$C" ||
+	fail "site-a's home was not written back after Redis's restart"
+voice_call site-a alice 10.77.1.10 7006 - oscar 192.0.2.11 16006
+call_done "alice -> oscar after Redis's restart"
+log "two nodes share registrations and homes; a node's loss and Redis's restart lose nothing"
