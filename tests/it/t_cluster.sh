@@ -130,9 +130,46 @@ log "== alice (site-a, node$A) calls olivia (registered through node$A)"
 voice_call site-a alice 10.77.1.10 7000 - olivia 192.0.2.10 16000
 call_done "alice -> olivia"
 
-log "== bob (site-b, node$C) calls olivia (registered through node$A)"
+log "== bob (site-b, node$C) calls olivia (registered through node$A): through node$A"
 voice_call site-b bob 10.77.1.10 7002 - olivia 192.0.2.10 16002
 call_done "bob -> olivia"
+# through the node she registered through (her NAT lets only it in)
+received uas-olivia INVITE | grep -q "^Via: SIP/2.0/UDP 192.0.2.2$A:5060" ||
+	fail "the INVITE did not reach olivia through node$A, her registration's"
+
+log "== oscar (through node$C) calls alice (site-a, node$A): node$C forwards to node$A"
+VIA=192.0.2.2$C
+voice_call - oscar 192.0.2.11 16008 site-a alice 10.77.1.10 7008
+call_done "oscar -> alice across nodes"
+received uas-alice INVITE | grep -q "^Record-Route: .*192.0.2.2$C" ||
+	fail "node$C did not Record-Route itself on the INVITE it forwarded"
+
+log "== a request from an address no node announces is not taken as forwarded"
+answer site-a alice 10.77.1.10 uas.xml
+got=$(python3 - "$A" <<'PY'
+import socket, sys
+a = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.12", 5099)); s.settimeout(3)
+m = ("INVITE sip:alice@example.test SIP/2.0\r\n"
+     "Via: SIP/2.0/UDP 192.0.2.12:5099;branch=z9hG4bK-forged-1;rport\r\n"
+     "Max-Forwards: 69\r\nFrom: <sip:oscar@example.test>;tag=f1\r\n"
+     "To: <sip:alice@example.test>\r\nCall-ID: forged-1@192.0.2.12\r\n"
+     "CSeq: 1 INVITE\r\nContact: <sip:oscar@192.0.2.12:5099>\r\n"
+     "Content-Length: 0\r\n\r\n")
+s.sendto(m.encode(), ("192.0.2.2" + a, 5060))
+while True:
+    r = s.recv(4000).decode().split("\r\n")[0]
+    if not r.startswith("SIP/2.0 1"):
+        print(r); break
+PY
+)
+[[ "$got" == "SIP/2.0 407"* ]] || fail "a forged forward from 192.0.2.12 was answered '$got', not 407"
+sleep 0.5
+received uas-alice INVITE | grep -q . && fail "the forged INVITE reached alice"
+kill "$UAS_PID" 2>/dev/null
+wait "$UAS_PID" 2>/dev/null
+log "refused with 407, nothing reached alice"
 
 log "== node$A killed: site-a moves to node$C"
 homes=$(grep -c "store: HRAC site-a is at home" "$T/node$C.log")

@@ -218,11 +218,22 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 	return ours >= 2;
 }
 
+/* Did @o come from another live node's SIP address?  Only a request a
+ * node forwards (never a REGISTER: each node registers its own phones) */
+static bool from_node(const struct sipsrv *s, const struct origin *o)
+{
+	return !o->inside && store_up(s->store) &&
+	       store_peer_by_sip(s->store, &o->addr) != NULL;
+}
+
 /* Does this request have to prove who sends it? */
 static bool must_authenticate(const struct sipsrv *s, const struct origin *o,
                               const struct sip_msg *msg, bool proxy)
 {
 	if (!s->digest || (o->inside && !s->cfg->auth_inside))
+		return false;
+	/* another node forwards only what it authenticated itself */
+	if (proxy && from_node(s, o))
 		return false;
 	/* users of ours prove who they are; strangers may call them */
 	return !proxy || sipsrv_domain_ours(s, &msg->from.uri.host);
@@ -250,7 +261,8 @@ bool sipsrv_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	struct mbuf *mb;
 
 	if (!must_authenticate(s, o, msg, proxy)) {
-		*authed = o->inside && (!s->digest || !s->cfg->auth_inside);
+		*authed = (o->inside && (!s->digest || !s->cfg->auth_inside)) ||
+		          (proxy && from_node(s, o));
 		return true;
 	}
 	*authed = false;
@@ -306,9 +318,55 @@ static bool session_connected(struct sipsrv *s, const char *hrac)
 	return true;
 }
 
+/* Among several nodes: the node an inside phone's HRAC is at home on,
+ * if another live one (sofw(7), "Several nodes") */
+static const struct store_peer *home_node(const struct sipsrv *s,
+                                          const char *hrac)
+{
+	const char *node = store_home_of(s->store, hrac);
+	const struct store_peer *p;
+
+	if (!node || !strcmp(node, store_node(s->store)))
+		return NULL;
+	p = store_peer_find(s->store, node);
+	return p && p->sip[0] ? p : NULL;
+}
+
+/* The live node an outside phone registered through, if another one */
+static const struct store_peer *path_node(const struct sipsrv *s,
+                                          const struct binding *b)
+{
+	const struct store_peer *p;
+
+	if (!b->node[0] || !store_up(s->store) ||
+	    !strcmp(b->node, store_node(s->store)))
+		return NULL;
+	p = store_peer_find(s->store, b->node);
+	return p && p->sip[0] ? p : NULL;
+}
+
+/* A branch to node @p for the request's own Request-URI: that node looks
+ * the address of record up again and reaches its HRAC; once per node */
+static bool node_target(struct target *tv, size_t n, const struct sip_msg *msg,
+                        const struct store_peer *p)
+{
+	char ruri[SIPSRV_URI_MAX];
+	struct sa dst;
+
+	if (sa_decode(&dst, p->sip, strlen(p->sip)))
+		return false;
+	re_snprintf(ruri, sizeof(ruri), "%r", &msg->ruri);
+	for (size_t i = 0; i < n; i++)
+		if (!tv[i].out.inside && !strcmp(tv[i].ruri, ruri) &&
+		    strstr(tv[i].route, p->sip))
+			return false;
+	proxy_target_outside(&tv[n], ruri, &dst, SIP_TRANSP_UDP);
+	return true;
+}
+
 /* Targets for an address of record of ours; @return the number */
-static size_t lookup_targets(struct sipsrv *s, const char *aor,
-                             struct target *tv, size_t max)
+static size_t lookup_targets(struct sipsrv *s, const struct sip_msg *msg,
+                             const char *aor, struct target *tv, size_t max)
 {
 	const struct list *l = location_lookup(s->loc, aor);
 	uint64_t now = location_now();
@@ -321,15 +379,22 @@ static size_t lookup_targets(struct sipsrv *s, const char *aor,
 	{
 		const struct binding *b = le->data;
 		struct target *t = &tv[n];
+		const struct store_peer *p;
 
 		if (n >= max)
 			break;
 		if (b->expires <= now)
 			continue;
+		if (b->inside && !session_connected(s, b->hrac)) {
+			/* its HRAC is at home on another node: that node
+			 * takes it on; or reachable again as soon as its
+			 * HRAC reconnects */
+			p = home_node(s, b->hrac);
+			if (p && node_target(tv, n, msg, p))
+				n++;
+			continue;
+		}
 		if (b->inside) {
-			/* reachable again as soon as its HRAC reconnects */
-			if (!session_connected(s, b->hrac))
-				continue;
 			memset(t, 0, sizeof(*t));
 			snprintf(t->ruri, sizeof(t->ruri), "%s", b->contact);
 			t->out.inside = true;
@@ -337,6 +402,13 @@ static size_t lookup_targets(struct sipsrv *s, const char *aor,
 			         b->hrac);
 			t->out.tcp = b->tcp;
 			t->addr = b->addr;
+		} else if ((p = path_node(s, b))) {
+			/* registered through another node: through it, as
+			 * its Path would say (RFC 3327); the phone's NAT
+			 * lets that node's packets in */
+			if (node_target(tv, n, msg, p))
+				n++;
+			continue;
 		} else {
 			proxy_target_outside(t, b->contact, &b->addr, b->tp);
 		}
@@ -440,7 +512,7 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		            s->domains[0]);
 	location_aor_norm(aor);
 
-	n = lookup_targets(s, aor, tv, ARRAY_SIZE(tv));
+	n = lookup_targets(s, msg, aor, tv, ARRAY_SIZE(tv));
 	if (!n) {
 		bool known =
 		    location_aor_known(s->loc, aor) ||
@@ -557,7 +629,9 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	s->st.requests++;
 	route_origin(s, msg, &o);
 
-	if (!o.inside && !ratelimit_allow(s->rl, &msg->src, mono_us())) {
+	/* the other nodes carry many parties' requests: not limited as one */
+	if (!o.inside && !from_node(s, &o) &&
+	    !ratelimit_allow(s->rl, &msg->src, mono_us())) {
 		if (s->st.refused_rate++ % 1000 == 0)
 			log_re_warn("%J sends more than %u requests/s: refused "
 			            "(503)",
