@@ -8,11 +8,13 @@
 #    commandstats before and after a known number of REGISTERs (refreshes
 #    of one binding) and of calls (INVITE, 407, ACK, INVITE, 100, 180,
 #    200, ACK, BYE, 200 between two outside phones, the caller on node 2,
-#    the callee registered through node 1), less what the nodes send when
-#    idle (heartbeats, the poll of the calls' nodes) over as long.
+#    the callee registered through node 1, so the call goes through both
+#    nodes), less what the nodes send when idle (heartbeats, the poll of
+#    the calls' nodes) over as long.
 # 2. REGISTER/s and calls/s of 1, 2 and 3 nodes on this machine, each
 #    with its own SIP address (192.0.2.21-23) and one sipp per node
-#    offering the node its share of the load; as bench/sip.sh: a step
+#    offering the node its share of the load (calls to a callee
+#    registered through the same node); as bench/sip.sh: a step
 #    offers RATE attempts/s (all nodes together) for SECS seconds, is
 #    sustained when every attempt succeeded and it did not run late, and
 #    rates double until a step fails.  One node with --store file is the
@@ -28,14 +30,21 @@
 
 SECS=${CLUSTER_BENCH_SECS:-3}
 MAX_RATE=${CLUSTER_BENCH_MAX_RATE:-3200}
-NODES_MAX=3 # processes stay bounded: at most 3 nodes, 3 sipps, 1 callee
+NODES_MAX=3 # processes stay bounded: at most 3 nodes, 3 callers, 3 callees
 OPS_REGS=${CLUSTER_BENCH_OPS_REGS:-300}
 OPS_CALLS=${CLUSTER_BENCH_OPS_CALLS:-200}
 
 command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/deps.sh)"
 
 make_user callee callee-pw
-for n in $(seq $NODES_MAX); do make_user "caller$n" "caller$n-pw"; done
+for n in $(seq $NODES_MAX); do
+	make_user "caller$n" "caller$n-pw"
+	make_user "callee$n" "callee$n-pw"
+	# in the rate steps node n's caller calls node n's callee: each node
+	# carries its share of the calls (a call across two nodes is the
+	# Redis commands' measure, below)
+	sed "s/callee@/callee$n@/g" "$SIPP_SCEN/bench_uac.xml" >"$T/uac-$n.xml"
+done
 # a registering user per step and node: an AOR takes --max-contacts
 for i in $(seq 120); do make_user "r$i" "r$i-pw"; done
 make_user opsreg opsreg-pw
@@ -43,7 +52,8 @@ make_identity site-a
 ip addr add 192.0.2.10/32 dev lo # the callee
 for n in $(seq $NODES_MAX); do
 	ip addr add "192.0.2.2$n/32" dev lo # node n
-	ip addr add "192.0.2.3$n/32" dev lo # its phones
+	ip addr add "192.0.2.3$n/32" dev lo # its callers
+	ip addr add "192.0.2.4$n/32" dev lo # its callee
 done
 # the nodes share the Record-Route key (sofw(7) SEVERAL NODES)
 KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -96,12 +106,12 @@ counter() { # FILE LABEL: the cumulative column of a sipp screen line
 	sed -n "s/^ *$2 *|.*| *\([0-9]*\) *$/\1/p" "$1" | tail -1
 }
 
-# sipp_run NODE SCENARIO USER RATE COUNT PORT NAME: one phone's run
-# against node NODE (in the background: SIPP_BG)
+# sipp_run NODE SCENARIO-FILE USER RATE COUNT PORT NAME: one phone's run
+# against node NODE
 sipp_run() {
 	local node=$1 scen=$2 user=$3 rate=$4 count=$5 port=$6 name=$7
 	(cd "$T" && exec timeout $((SECS + 40)) sipp "192.0.2.2$node:5060" \
-		-sf "$SIPP_SCEN/$scen" -s "$user" -au "$user" -ap "$user-pw" \
+		-sf "$scen" -s "$user" -au "$user" -ap "$user-pw" \
 		-r "$rate" -m "$count" -l $((rate * 8 + 10)) -i "192.0.2.3$node" -p "$port" \
 		-nostdin -trace_screen -trace_err -screen_file "$T/$name-screen.log" \
 		-timeout $((SECS + 30))s -recv_timeout 8000 \
@@ -111,15 +121,16 @@ sipp_run() {
 STEP_NO=0
 # step NODES SCENARIO RATE: 0 when the nodes together sustained RATE/s
 step() {
-	local nodes=$1 scen=$2 rate=$3 n per ok=0 bad=0 o b t0 t1 pids=() user
+	local nodes=$1 scen=$2 rate=$3 n per ok=0 bad=0 o b t0 t1 pids=() user sf
 	per=$((rate / nodes))
 	STEP_NO=$((STEP_NO + 1))
 	rm -f "$T"/step-*-screen.log
 	t0=$(date +%s.%N)
 	for n in $(seq "$nodes"); do
-		user=caller$n
-		[ "$scen" = bench_register.xml ] && user=r$((((STEP_NO - 1) * NODES_MAX + n - 1) % 120 + 1))
-		sipp_run "$n" "$scen" "$user" "$per" $((per * SECS)) \
+		user=caller$n sf=$T/uac-$n.xml
+		[ "$scen" = bench_register.xml ] &&
+			user=r$((((STEP_NO - 1) * NODES_MAX + n - 1) % 120 + 1)) sf=$SIPP_SCEN/$scen
+		sipp_run "$n" "$sf" "$user" "$per" $((per * SECS)) \
 			$((6000 + (STEP_NO % 200) * 4 + n)) "step-$n" &
 		pids+=($!)
 	done
@@ -152,20 +163,24 @@ sustained() {
 	echo $best
 }
 
-# the callee: a sipp UAS on 192.0.2.10 registered through node 1
-CALLEE_PID=
+# start_callee USER IP NODE: a sipp UAS on IP registered through NODE
+CALLEE_PIDS=()
 start_callee() {
-	(cd "$T" && timeout 20 sipp 192.0.2.21:5060 -sf "$SIPP_SCEN/bench_register.xml" \
-		-s callee -au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin \
-		>/dev/null 2>&1) || fail "the callee could not register at node 1"
-	(cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 \
-		-set mip 192.0.2.10 -set mport 16000 -p 5060 -nostdin -timeout 900s \
+	(cd "$T" && timeout 20 sipp "192.0.2.2$3:5060" -sf "$SIPP_SCEN/bench_register.xml" \
+		-s "$1" -au "$1" -ap "$1-pw" -m 1 -i "$2" -p 5060 -nostdin \
+		>/dev/null 2>&1) || fail "$1 could not register at node $3"
+	(cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i "$2" \
+		-set mip "$2" -set mport 16000 -p 5060 -nostdin -timeout 900s \
 		>/dev/null 2>&1) &
-	CALLEE_PID=$!
-	track $CALLEE_PID "sipp callee"
+	CALLEE_PIDS+=($!)
+	track $! "sipp $1"
 	sleep 0.3
 }
-stop_callee() { stop_pid "$CALLEE_PID"; }
+stop_callees() {
+	local p
+	for p in "${CALLEE_PIDS[@]}"; do stop_pid "$p"; done
+	CALLEE_PIDS=()
+}
 
 # ---- 1. Redis commands per REGISTER and per call ------------------------
 # commandstats: "cmd calls" lines
@@ -212,13 +227,13 @@ per_op() {
 idle_wait() { sleep "$1"; }
 # each run waits 2 s past its last message: what the nodes write late
 # (the calls' snapshot, at most once a second) falls in its window
-regs_run() { sipp_run 1 bench_register.xml opsreg 50 "$OPS_REGS" 5901 ops-reg && sleep 2; }
-calls_run() { sipp_run 2 bench_uac.xml caller2 50 "$OPS_CALLS" 5902 ops-call && sleep 2; }
+regs_run() { sipp_run 1 "$SIPP_SCEN/bench_register.xml" opsreg 50 "$OPS_REGS" 5901 ops-reg && sleep 2; }
+calls_run() { sipp_run 2 "$SIPP_SCEN/bench_uac.xml" caller2 50 "$OPS_CALLS" 5902 ops-call && sleep 2; }
 
 start_redis
 log "==== Redis commands per REGISTER and per call (2 nodes)"
 start_nodes "redis+unix://$T/redis.sock" 2
-start_callee
+start_callee callee 192.0.2.10 1
 sleep 1
 ops_window "$T/t-idle" "$T/s-idle" idle_wait 4
 ops_window "$T/t-reg" "$T/s-reg" regs_run
@@ -233,7 +248,7 @@ log "per REGISTER:" $REG_OPS
 CALL_OPS=$(per_op "$T/s-call" "$(cat "$T/t-call")" "$T/s-idle" "$(cat "$T/t-idle")" "$OPS_CALLS")
 log "per call:" $CALL_OPS
 IDLE_OPS=$(awk -v t="$(cat "$T/t-idle")" '$1 != "bytes" { s += $2 } END { printf "%.1f", s / t }' "$T/s-idle")
-stop_callee
+stop_callees
 stop_nodes
 rcli FLUSHALL >/dev/null
 
@@ -246,10 +261,10 @@ for c in $CONFIGS; do
 	case $c in file*) store=file ;; esac
 	log "==== $n node(s), --store ${store%%:*}"
 	start_nodes "$store" "$n"
-	start_callee
+	for i in $(seq "$n"); do start_callee "callee$i" "192.0.2.4$i" "$i"; done
 	echo "   $c: calls" >&2
 	R[$c,call]=$(sustained "$n" bench_uac.xml)
-	stop_callee
+	stop_callees
 	echo "   $c: REGISTER" >&2
 	R[$c,reg]=$(sustained "$n" bench_register.xml)
 	stop_nodes
@@ -308,7 +323,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "Redis commands per REGISTER (refresh of one binding, $OPS_REGS at 50/s, node 1):"
 echo "$REG_OPS"
-echo "Redis commands per call (INVITE..BYE, outside -> outside, $OPS_CALLS at 50/s, caller on node 2, callee's binding from node 1):"
+echo "Redis commands per call (INVITE..BYE, outside -> outside, $OPS_CALLS at 50/s, caller on node 2, callee's binding from node 1: through both):"
 echo "$CALL_OPS"
 echo "  (idle: $IDLE_OPS commands/s for 2 nodes, heartbeats and polls, subtracted)"
 echo
