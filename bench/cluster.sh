@@ -10,7 +10,9 @@
 #    200, ACK, BYE, 200 between two outside phones, the caller on node 2,
 #    the callee registered through node 1, so the call goes through both
 #    nodes), less what the nodes send when idle (heartbeats, the poll of
-#    the calls' nodes) over as long.
+#    the calls' nodes) over as long; calls hung up at once at 50/s, and
+#    calls held 2 s at 2/s (the calls' snapshot is written at most every
+#    50 ms: many calls a second share writes).
 # 2. REGISTER/s and calls/s of 1, 2 and 3 nodes on this machine, each
 #    with its own SIP address (192.0.2.21-23) and one sipp per node
 #    offering the node its share of the load (calls to a callee
@@ -33,6 +35,7 @@ MAX_RATE=${CLUSTER_BENCH_MAX_RATE:-3200}
 NODES_MAX=3 # processes stay bounded: at most 3 nodes, 3 callers, 3 callees
 OPS_REGS=${CLUSTER_BENCH_OPS_REGS:-300}
 OPS_CALLS=${CLUSTER_BENCH_OPS_CALLS:-200}
+OPS_HELD=${CLUSTER_BENCH_OPS_HELD:-16}
 
 command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/deps.sh)"
 
@@ -106,16 +109,17 @@ counter() { # FILE LABEL: the cumulative column of a sipp screen line
 	sed -n "s/^ *$2 *|.*| *\([0-9]*\) *$/\1/p" "$1" | tail -1
 }
 
-# sipp_run NODE SCENARIO-FILE USER RATE COUNT PORT NAME: one phone's run
-# against node NODE
+# sipp_run NODE SCENARIO-FILE USER RATE COUNT PORT NAME [SIPP-ARGS]: one
+# phone's run against node NODE
 sipp_run() {
 	local node=$1 scen=$2 user=$3 rate=$4 count=$5 port=$6 name=$7
+	shift 7
 	(cd "$T" && exec timeout $((SECS + 40)) sipp "192.0.2.2$node:5060" \
 		-sf "$scen" -s "$user" -au "$user" -ap "$user-pw" \
 		-r "$rate" -m "$count" -l $((rate * 8 + 10)) -i "192.0.2.3$node" -p "$port" \
 		-nostdin -trace_screen -trace_err -screen_file "$T/$name-screen.log" \
-		-timeout $((SECS + 30))s -recv_timeout 8000 \
-		-max_recv_loops 10000 -max_sched_loops 10000 >/dev/null 2>&1)
+		-timeout $((SECS + 15))s -recv_timeout 8000 \
+		-max_recv_loops 10000 -max_sched_loops 10000 "$@" >/dev/null 2>&1)
 }
 
 STEP_NO=0
@@ -173,7 +177,7 @@ start_callee() {
 		-set mip "$2" -set mport 16000 -p 5060 -nostdin -timeout 900s \
 		>/dev/null 2>&1) &
 	CALLEE_PIDS+=($!)
-	track $! "sipp $1"
+	track $! "sipp $1" 0 1 # 1: after a step that failed
 	sleep 0.3
 }
 stop_callees() {
@@ -229,6 +233,13 @@ idle_wait() { sleep "$1"; }
 # (the calls' snapshot, at most once a second) falls in its window
 regs_run() { sipp_run 1 "$SIPP_SCEN/bench_register.xml" opsreg 50 "$OPS_REGS" 5901 ops-reg && sleep 2; }
 calls_run() { sipp_run 2 "$SIPP_SCEN/bench_uac.xml" caller2 50 "$OPS_CALLS" 5902 ops-call && sleep 2; }
+# calls held 2 s, 2 a second: the calls' snapshot is written at most every
+# 50 ms, so at 50 calls/s many calls share a write; at a call a second
+# per node each call's start and end are writes of their own
+held_run() {
+	sipp_run 2 "$SIPP_SCEN/bench_hold.xml" caller2 2 "$OPS_HELD" 5903 ops-held \
+		-d 2000 -set mip 192.0.2.32 -set mport 17000 && sleep 2
+}
 
 start_redis
 log "==== Redis commands per REGISTER and per call (2 nodes)"
@@ -242,11 +253,17 @@ ok=$(counter "$T/ops-reg-screen.log" "Successful call")
 ops_window "$T/t-call" "$T/s-call" calls_run
 ok=$(counter "$T/ops-call-screen.log" "Successful call")
 [ "${ok:-0}" = "$OPS_CALLS" ] || OPS_CALLS=${ok:-0}
-[ "$OPS_REGS" -gt 0 ] && [ "$OPS_CALLS" -gt 0 ] || fail "no REGISTER or no call succeeded"
+ops_window "$T/t-held" "$T/s-held" held_run
+ok=$(counter "$T/ops-held-screen.log" "Successful call")
+[ "${ok:-0}" = "$OPS_HELD" ] || OPS_HELD=${ok:-0}
+[ "$OPS_REGS" -gt 0 ] && [ "$OPS_CALLS" -gt 0 ] && [ "$OPS_HELD" -gt 0 ] ||
+	fail "no REGISTER or no call succeeded"
 REG_OPS=$(per_op "$T/s-reg" "$(cat "$T/t-reg")" "$T/s-idle" "$(cat "$T/t-idle")" "$OPS_REGS")
 log "per REGISTER:" $REG_OPS
 CALL_OPS=$(per_op "$T/s-call" "$(cat "$T/t-call")" "$T/s-idle" "$(cat "$T/t-idle")" "$OPS_CALLS")
 log "per call:" $CALL_OPS
+HELD_OPS=$(per_op "$T/s-held" "$(cat "$T/t-held")" "$T/s-idle" "$(cat "$T/t-idle")" "$OPS_HELD")
+log "per held call:" $HELD_OPS
 IDLE_OPS=$(awk -v t="$(cat "$T/t-idle")" '$1 != "bytes" { s += $2 } END { printf "%.1f", s / t }' "$T/s-idle")
 stop_callees
 stop_nodes
@@ -323,8 +340,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "Redis commands per REGISTER (refresh of one binding, $OPS_REGS at 50/s, node 1):"
 echo "$REG_OPS"
-echo "Redis commands per call (INVITE..BYE, outside -> outside, $OPS_CALLS at 50/s, caller on node 2, callee's binding from node 1: through both):"
+echo "Redis commands per call (INVITE..BYE at once, outside -> outside, $OPS_CALLS at 50/s, caller on node 2, callee's binding from node 1: through both):"
 echo "$CALL_OPS"
+echo "Redis commands per call held 2 s, $OPS_HELD at 2/s (the same path):"
+echo "$HELD_OPS"
 echo "  (idle: $IDLE_OPS commands/s for 2 nodes, heartbeats and polls, subtracted)"
 echo
 echo "SIP rates sustained with 0 failed, all nodes on this machine (steps of ${SECS} s, doubling from 100/s, at most $MAX_RATE/s):"
