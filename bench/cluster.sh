@@ -359,11 +359,15 @@ for c in $CONFIGS; do
 		"$(ratio "${R[$c,reg]}" "${R[redis1,reg]:-0}")" "${R[$c,call]}" \
 		"$(ratio "${R[$c,call]}" "${R[redis1,call]:-0}")"
 done
+for c in $CONFIGS; do
+	[ "${R[$c,reg]:-0}" -ge $((MAX_RATE - 3)) ] || [ "${R[$c,call]:-0}" -ge $((MAX_RATE - 3)) ] &&
+		echo "note: $c reached the highest rate offered; raise CLUSTER_BENCH_MAX_RATE for its limit"
+done
 echo
 echo "Failover:"
 echo "  Redis killed, started again 1 s later: nodes' store up again ${RECONNECT[1]:-?} / ${RECONNECT[2]:-?} / ${RECONNECT[3]:-?} ms after its start"
 if [ $FO_RC = 0 ]; then
-	echo "  node killed mid-call (SIGKILL, its address moved 200 ms later): calls taken over ${TAKEOVER:-?} ms after the kill, HRAC at home on the survivor ${HRAC_MS:-?} ms after it"
+	echo "  node killed mid-call (SIGKILL, its address moved 200 ms later): calls taken over ${TAKEOVER:-?} ms after the kill; its HRAC at home on the survivor ${HRAC_MS:-?} ms after the kill"
 	echo "$MEDIA" | awk 'NF { printf "  media back, %s: %s ms after the kill\n", $1, $2 }'
 else
 	echo "  node killed mid-call: tests/it/t_cluster_failover.sh failed (status $FO_RC):"
@@ -373,6 +377,6 @@ if command -v redis-benchmark >/dev/null; then
 	echo
 	echo "Redis's own ceiling on this machine (redis-benchmark, 50 clients, unix socket, no pipelining):"
 	timeout 60 redis-benchmark -s "$T/redis.sock" -q -n 100000 -c 50 -t set,get 2>/dev/null |
-		tr '\r' '\n' | grep -E '^(SET|GET)' | sed 's/^/  /'
+		tr '\r' '\n' | grep -E '^(SET|GET): [0-9.]+ requests' | sed 's/^/  /'
 fi
 exit 0
