@@ -29,6 +29,7 @@
 # coordination cost, not what N machines would do.
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
+. "$SOFW_TOP/bench/steps.sh"
 
 SECS=${CLUSTER_BENCH_SECS:-3}
 MAX_RATE=${CLUSTER_BENCH_MAX_RATE:-3200}
@@ -105,10 +106,6 @@ stop_nodes() {
 	NODE_PIDS=()
 }
 
-counter() { # FILE LABEL: the cumulative column of a sipp screen line
-	sed -n "s/^ *$2 *|.*| *\([0-9]*\) *$/\1/p" "$1" | tail -1
-}
-
 # sipp_run NODE SCENARIO-FILE USER RATE COUNT PORT NAME [SIPP-ARGS]: one
 # phone's run against node NODE
 sipp_run() {
@@ -147,24 +144,7 @@ step() {
 	done
 	STEP_LOG="$((per * nodes))/s: $ok ok, $bad failed in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 	STEP_RATE=$((per * nodes))
-	[ "$ok" = $((per * SECS * nodes)) ] && [ "$bad" = 0 ] &&
-		awk -v a="$t0" -v b="$t1" -v s="$SECS" 'BEGIN { exit !(b - a < s * 1.5 + 2) }'
-}
-
-# sustained NODES SCENARIO: the highest total rate sustained
-sustained() {
-	local best=0 rate=100
-	while [ $rate -le "$MAX_RATE" ]; do
-		if step "$@" $rate; then
-			best=$STEP_RATE
-			echo "      $STEP_LOG" >&2
-		else
-			echo "      $STEP_LOG: not sustained" >&2
-			break
-		fi
-		rate=$((rate * 2))
-	done
-	echo $best
+	[ "$ok" = $((per * SECS * nodes)) ] && [ "$bad" = 0 ] && step_in_time "$t0" "$t1"
 }
 
 # start_callee USER IP NODE: a sipp UAS on IP registered through NODE
