@@ -637,6 +637,8 @@ static int branch_start(struct ptx *t, const struct target *tgt)
 	if (!e && t->o.record_route)
 		e = route_rr_print(s, mb, &b->tgt.out, &t->o.in,
 		                   &t->req->callid, &t->req->from.tag);
+	if (!e && b->tgt.node)
+		e = sipsrv_node_proof(s, mb, t->req);
 	if (!e) {
 		nb = relay_body(s, t->req, &body, &t->o.in, &b->tgt.out, &sdp,
 		                &rewritten);

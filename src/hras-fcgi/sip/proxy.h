@@ -21,6 +21,7 @@ struct target {
 	struct iface out;           /* the side it leaves by */
 	struct sa addr;             /* inside: the phone as its HRAC sees it */
 	char route[SIPSRV_URI_MAX]; /* outside: the next hop, a SIP URI */
+	bool node;                  /* the next hop is another node */
 };
 
 struct fwd_opts {

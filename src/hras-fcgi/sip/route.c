@@ -26,6 +26,7 @@
 #include "hracs.h"
 #include "iface.h"
 #include "lan_gw.h"
+#include "store.h"
 #include "sipsrv.h"
 #include "dialog.h"
 #include "route.h"
@@ -241,6 +242,25 @@ static bool token_of_dialog(const struct sipsrv *s, const char *side,
 	       token_ok(s, side, tok->p, tok->l, &msg->callid, &msg->to.tag);
 }
 
+/* Among several nodes the token's key is the cluster's: a valid token
+ * is one of some node's, and the entry is ours only if it names this
+ * node (its address; inside, its HRAC's LAN address as announced here) */
+static bool names_this_node(const struct sipsrv *s, const char *side,
+                            const struct uri *uri)
+{
+	const char *lan;
+	struct sa a, l;
+
+	if (!store_shared(s->store))
+		return true; /* one node: the key is its own */
+	if (side[0] == 'o')
+		return sipsrv_addr_ours(s, uri);
+	lan = sipsrv_lan_addr(s, side + 1);
+	return lan && !sa_decode(&l, lan, strlen(lan)) &&
+	       !sa_set(&a, &uri->host, uri->port ? uri->port : SIP_PORT) &&
+	       sa_cmp(&a, &l, SA_ALL);
+}
+
 /* A Route value of ours: parse and verify its token */
 static bool route_ours(const struct sipsrv *s, const struct pl *val,
                        const struct sip_msg *msg, struct iface *i)
@@ -268,7 +288,8 @@ static bool route_ours(const struct sipsrv *s, const struct pl *val,
 		}
 		return i->inside;
 	}
-	if (!token_of_dialog(s, side, &tok, msg))
+	if (!token_of_dialog(s, side, &tok, msg) ||
+	    !names_this_node(s, side, &addr.uri))
 		return false;
 	i->inside = side[0] == 'i';
 	snprintf(i->hrac, sizeof(i->hrac), "%s", side + 1);

@@ -176,6 +176,10 @@ int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
 			err |= mbuf_printf(mb, "Route: %r\r\n", &hdr->val);
 			continue;
 		default:
+			/* a node's proof is for the next node alone: one
+			 * that came in is never passed on */
+			if (!pl_strcasecmp(&hdr->name, SIPFWD_NODE_HDR))
+				continue;
 			err |= mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
 			                   &hdr->val);
 		}

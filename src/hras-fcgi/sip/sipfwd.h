@@ -18,6 +18,10 @@ struct pl;
 int sipfwd_body(const struct sip_msg *msg, struct pl *body);
 int sipfwd_vias(struct mbuf *mb, const struct sip_msg *msg,
                 const struct sa *src);
+/* Another node vouches for a request it forwards (sofw(7), "Several
+ * nodes"): "<node> <HMAC>" */
+#define SIPFWD_NODE_HDR "X-SoFW-Node"
+
 int sipfwd_headers(struct mbuf *mb, const struct sip_msg *msg,
                    uint32_t routes_popped, int maxfwd, const char *own_realm,
                    const struct pl *body);

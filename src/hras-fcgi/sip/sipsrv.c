@@ -23,6 +23,7 @@
 #include "frame.h"
 #include "chan.h"
 #include "log.h"
+#include "secret.h"
 #include "quota.h"
 #include "mono.h"
 #include "hracs.h"
@@ -218,12 +219,59 @@ static bool looping(struct sipsrv *s, const struct sip_msg *msg)
 	return ours >= 2;
 }
 
-/* Did @o come from another live node's SIP address?  Only a request a
- * node forwards (never a REGISTER: each node registers its own phones) */
-static bool from_node(const struct sipsrv *s, const struct origin *o)
+/* What a node's proof binds: the node, the request's Call-ID, CSeq and
+ * method, under the cluster's key (Redis's sofw:rr-key) */
+static int node_mac(const struct sipsrv *s, char *out, size_t size,
+                    const char *node, const struct sip_msg *req)
+{
+	char m[512];
+
+	re_snprintf(m, sizeof(m), "SoFW-node %s %r %u %r", node, &req->callid,
+	            req->cseq.num, &req->met);
+	return secret_hmac_hex(out, size, s->rr_key, sizeof(s->rr_key), m);
+}
+
+/* The header a node adds to a request it forwards to another node */
+int sipsrv_node_proof(const struct sipsrv *s, struct mbuf *mb,
+                      const struct sip_msg *req)
+{
+	char mac[SECRET_PROOF_HEX + 1];
+	int e = node_mac(s, mac, sizeof(mac), store_node(s->store), req);
+
+	return e ? e
+	         : mbuf_printf(mb, SIPFWD_NODE_HDR ": %s %s\r\n",
+	                       store_node(s->store), mac);
+}
+
+/* Did @o come from another live node's SIP address?  (its requests are
+ * not limited as one party's) */
+static bool from_node_addr(const struct sipsrv *s, const struct origin *o)
 {
 	return !o->inside && store_up(s->store) &&
 	       store_peer_by_sip(s->store, &o->addr) != NULL;
+}
+
+/* Is @msg a request another node authenticated and forwards: from the
+ * SIP address that node announces, with its proof?  (never a REGISTER:
+ * each node registers its own phones) */
+static bool from_node(const struct sipsrv *s, const struct origin *o,
+                      const struct sip_msg *msg)
+{
+	const struct store_peer *p;
+	const struct sip_hdr *h;
+	char want[SECRET_PROOF_HEX + 1], node[STORE_NODE_MAX];
+	struct pl id, mac;
+
+	p = o->inside || !store_up(s->store)
+	        ? NULL
+	        : store_peer_by_sip(s->store, &o->addr);
+	h = p ? sip_msg_xhdr(msg, SIPFWD_NODE_HDR) : NULL;
+	if (!h || re_regex(h->val.p, h->val.l, "[^ ]+ [0-9a-f]+", &id, &mac) ||
+	    pl_strcpy(&id, node, sizeof(node)) || strcmp(node, p->id) ||
+	    mac.l != SECRET_PROOF_HEX ||
+	    node_mac(s, want, sizeof(want), node, msg))
+		return false;
+	return secret_equal(want, mac.p, SECRET_PROOF_HEX);
 }
 
 /* Does this request have to prove who sends it? */
@@ -233,7 +281,7 @@ static bool must_authenticate(const struct sipsrv *s, const struct origin *o,
 	if (!s->digest || (o->inside && !s->cfg->auth_inside))
 		return false;
 	/* another node forwards only what it authenticated itself */
-	if (proxy && from_node(s, o))
+	if (proxy && from_node(s, o, msg))
 		return false;
 	/* users of ours prove who they are; strangers may call them */
 	return !proxy || sipsrv_domain_ours(s, &msg->from.uri.host);
@@ -261,8 +309,10 @@ bool sipsrv_authorize(struct sipsrv *s, const struct sip_msg *msg,
 	struct mbuf *mb;
 
 	if (!must_authenticate(s, o, msg, proxy)) {
-		*authed = (o->inside && (!s->digest || !s->cfg->auth_inside)) ||
-		          (proxy && from_node(s, o));
+		/* a node's forward is not "authed": that would let it
+		 * relay to the trunk, and a node forwards only for our
+		 * own users */
+		*authed = o->inside && (!s->digest || !s->cfg->auth_inside);
 		return true;
 	}
 	*authed = false;
@@ -361,6 +411,7 @@ static bool node_target(struct target *tv, size_t n, const struct sip_msg *msg,
 		    strstr(tv[i].route, p->sip))
 			return false;
 	proxy_target_outside(&tv[n], ruri, &dst, SIP_TRANSP_UDP);
+	tv[n].node = true;
 	return true;
 }
 
@@ -630,7 +681,7 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	route_origin(s, msg, &o);
 
 	/* the other nodes carry many parties' requests: not limited as one */
-	if (!o.inside && !from_node(s, &o) &&
+	if (!o.inside && !from_node_addr(s, &o) &&
 	    !ratelimit_allow(s->rl, &msg->src, mono_us())) {
 		if (s->st.refused_rate++ % 1000 == 0)
 			log_re_warn("%J sends more than %u requests/s: refused "

@@ -130,6 +130,8 @@ int sipsrv_alloc(struct sipsrv **sp, const struct sipsrv_conf *cfg,
                  struct sessions *sessions);
 void sipsrv_use_relay(struct sipsrv *s, struct rat *rat);
 int sipsrv_use_store(struct sipsrv *s, struct store *st);
+int sipsrv_node_proof(const struct sipsrv *s, struct mbuf *mb,
+                      const struct sip_msg *req);
 const struct sa *sipsrv_laddr(const struct sipsrv *s);
 const struct sa *sipsrv_laddr_at(const struct sipsrv *s, size_t i);
 int sipsrv_listen_add(struct sipsrv *s, const struct sa *addr);
