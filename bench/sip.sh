@@ -18,6 +18,7 @@
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
+. "$SOFW_TOP/bench/steps.sh"
 
 SECS=${SIP_BENCH_SECS:-3}
 MAX_RATE=${SIP_BENCH_MAX_RATE:-3200}
@@ -45,11 +46,6 @@ track $KAM_PID
 sleep 1
 kill -0 $KAM_PID 2>/dev/null || fail "kamailio did not start: $(tail -5 "$T/kamailio.log")"
 
-# screen NAME: sipp's final counters of run NAME
-counter() { # FILE LABEL: the cumulative column of a sipp screen line
-	sed -n "s/^ *$2 *|.*| *\([0-9]*\) *$/\1/p" "$1" | tail -1
-}
-
 # step WHERE SERVER IP SCENARIO RATE: 0 when RATE was sustained
 step() {
 	local where=$1 server=$2 ip=$3 scen=$4 rate=$5 n t0 t1 ok bad run=()
@@ -74,24 +70,7 @@ step() {
 	ok=$(counter "$T/bench-step_screen.log" "Successful call")
 	bad=$(counter "$T/bench-step_screen.log" "Failed call")
 	STEP_LOG="$rate/s: ${ok:-0} ok, ${bad:-?} failed in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
-	[ "${ok:-0}" = "$n" ] && [ "${bad:-1}" = 0 ] &&
-		awk -v a="$t0" -v b="$t1" -v s="$SECS" 'BEGIN { exit !(b - a < s * 1.5 + 2) }'
-}
-
-# sustained WHERE SERVER IP SCENARIO: the highest rate sustained
-sustained() {
-	local best=0 rate=100
-	while [ $rate -le "$MAX_RATE" ]; do
-		if step "$@" $rate; then
-			best=$rate
-			echo "      $STEP_LOG" >&2
-		else
-			echo "      $STEP_LOG: not sustained" >&2
-			break
-		fi
-		rate=$((rate * 2))
-	done
-	echo $best
+	[ "${ok:-0}" = "$n" ] && [ "${bad:-1}" = 0 ] && step_in_time "$t0" "$t1"
 }
 
 # start_callee SERVER IP: a sipp callee on IP registered at SERVER (an
