@@ -270,9 +270,11 @@ static void got_alive(int err, const struct redisReply *r, void *arg)
 		return;
 	}
 	if (r->integer >= 0) {
-		/* a live node beats every STORE_NODE_BEAT_MS: a key with more
-		 * than a beat left is alive; with less, its beats are late */
-		if (r->integer > STORE_NODE_BEAT_MS)
+		/* a key that outlives the next poll is looked at then; one
+		 * that expires sooner is looked at the moment it does, so a
+		 * dead node is known when Redis expires its key, not up to
+		 * a poll later (a live one has refreshed it by then) */
+		if (r->integer > CALLSHARE_POLL_MS)
 			tk_end(t);
 		else
 			tmr_start(&t->expiry, (uint64_t)r->integer + 1,

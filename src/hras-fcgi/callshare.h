@@ -38,10 +38,10 @@
  */
 
 enum {
-	CALLSHARE_POLL_MS = 1000, /* the look for dead nodes */
-	CALLSHARE_CLAIM_S = 10,   /* a claim outlives a take-over */
-	CALLSHARE_TAKEOVERS = 4,  /* at once */
-	CALLSHARE_NODES = 64,     /* looked at per poll */
+	CALLSHARE_POLL_MS = 500, /* the look for dead nodes */
+	CALLSHARE_CLAIM_S = 10,  /* a claim outlives a take-over */
+	CALLSHARE_TAKEOVERS = 4, /* at once */
+	CALLSHARE_NODES = 64,    /* looked at per poll */
 };
 
 struct callshare;

@@ -170,8 +170,8 @@ cp "$SRV" "$CLI" "$R/tmp/"
 in_root dpkg -i "/tmp/${SRV##*/}" "/tmp/${CLI##*/}" >"$T/dpkg-i.log" 2>&1 ||
 	fail "dpkg -i: $(tail -20 "$T/dpkg-i.log")"
 in_root id sofw >/dev/null || fail "no sofw user after dpkg -i"
-[ "$(stat -c '%U %a' "$R/var/lib/sofw")" = "sofw 750" ] ||
-	fail "/var/lib/sofw is $(stat -c '%U %a' "$R/var/lib/sofw")"
+[ "$(in_root stat -c '%U %a' /var/lib/sofw)" = "sofw 750" ] ||
+	fail "/var/lib/sofw is $(in_root stat -c '%U %a' /var/lib/sofw)"
 [ -d "$R/etc/sofw" ] || fail "no /etc/sofw"
 grep -q sofw /etc/passwd && [ "$(grep -c '^sofw:' /etc/passwd)" = 1 ] && log "(the host has a sofw user of its own)"
 log "installed: $(in_root dpkg-query -W sofw-server sofw-client | tr '\n' ' ')"
