@@ -31,7 +31,8 @@
 # first that loses more; no step begins after VOICE_BENCH_BUDGET (900)
 # seconds of the bench.  Every step is bounded in time (rtp-load runs its
 # seconds, under timeout; sipp under -timeout).  VOICE_BENCH_HRAC_ARGS
-# adds options to hrac's command line (e.g. --coalesce-us 0, to compare).
+# and VOICE_BENCH_HRAS_ARGS add options to hrac's and hras-fcgi's command
+# lines (e.g. --coalesce-us 0, to compare).
 #
 # The targets (issue 13, part 1), as ratios to the paths measured in the
 # same run: at 10 calls, SoFW's CPU per call-second and RTT median at most
@@ -56,7 +57,9 @@ make_user caller caller-pw
 make_user callee callee-pw
 # relay ports for 4000 calls: one site may hold half of them (its share,
 # hras-fcgi(8)), and the search goes up to 1600
-fw_world --rate-limit 0 --rtp-ports 30000-37999 --media-timeout 120 >/dev/null
+# shellcheck disable=SC2086
+fw_world --rate-limit 0 --rtp-ports 30000-37999 --media-timeout 120 \
+	${VOICE_BENCH_HRAS_ARGS:-} >/dev/null
 # shellcheck disable=SC2086
 fw_hrac a connect --rtp-ports 40000-47999 ${VOICE_BENCH_HRAC_ARGS:-} >/dev/null
 SQUID_A=$FW_SQUID_a
