@@ -9,7 +9,9 @@
 # killed (SIGKILL): its HRAC is at home on the other node within 2 s, and
 # the registrations are kept (a call to a phone that registered through
 # the dead node's HRAC works without a new REGISTER).  Redis killed and
-# restarted: nothing lost, the nodes reconnect by themselves.
+# restarted: nothing lost, the nodes reconnect by themselves.  Forwards
+# between nodes: forged ones are refused (407), and a genuine one is
+# never sent back to the node it came from (480).
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
@@ -165,9 +167,10 @@ while True:
         print(r); break
 PY
 }
-log "== forged forwards: from an address no node announces, or from a node's without its proof"
-# alice's phone is a sink that counts what reaches it for 3 s
-ip netns exec "$NS-site-a" timeout 5 python3 -c '
+# sink_alice: alice's phone becomes a sink that counts what reaches it
+# for 3 s (into $T/sink-alice.out; SINK_PID)
+sink_alice() {
+	ip netns exec "$NS-site-a" timeout 5 python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.77.1.10", 5060)); s.settimeout(0.2)
@@ -178,8 +181,11 @@ while time.time() < end:
     except socket.timeout:
         pass
 print(n)' >"$T/sink-alice.out" 2>&1 &
-SINK_PID=$!
-wait_udp site-a 10.77.1.10 5060
+	SINK_PID=$!
+	wait_udp site-a 10.77.1.10 5060
+}
+log "== forged forwards: from an address no node announces, or from a node's without its proof"
+sink_alice
 got=$(forged 192.0.2.12)
 [[ "$got" == "SIP/2.0 407"* ]] || fail "a forged forward from 192.0.2.12 was answered '$got', not 407"
 got=$(forged 192.0.2.2$C)
@@ -188,6 +194,43 @@ wait "$SINK_PID" || fail "alice's sink failed: $(cat "$T/sink-alice.out")"
 [ "$(cat "$T/sink-alice.out")" = 0 ] ||
 	fail "the forged INVITEs reached alice: $(cat "$T/sink-alice.out") packets"
 log "refused with 407, nothing reached alice"
+
+# A forward node$C would send straight back to the node it came from (a
+# moment when two nodes' views of a home differ): a genuine forward, with
+# node$A's proof under the cluster's key, from node$A's address to node$C
+# for alice, whose HRAC is at home on node$A.  node$C must not pass it
+# back (the two would bounce it until Max-Forwards ran out): 480.
+log "== a forward is never sent back to the node it came from"
+sink_alice
+got=$(python3 - "$A" "$C" "$(rcli GET sofw:rr-key)" <<'PY'
+import hashlib, hmac, socket, sys
+a, c, key = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+src, cid = "192.0.2.2" + a, "bounce@x"
+mac = hmac.new(key, ("SoFW-node node%s %s 1 INVITE" % (a, cid)).encode(),
+               hashlib.sha256).hexdigest()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 5099)); s.settimeout(3)
+m = ("INVITE sip:alice@example.test SIP/2.0\r\n"
+     "Via: SIP/2.0/UDP %s:5099;branch=z9hG4bK-bounce;rport\r\n"
+     "Max-Forwards: 69\r\nFrom: <sip:oscar@example.test>;tag=b1\r\n"
+     "To: <sip:alice@example.test>\r\nCall-ID: %s\r\n"
+     "CSeq: 1 INVITE\r\nContact: <sip:oscar@%s:5099>\r\n"
+     "X-SoFW-Node: node%s %s\r\n"
+     "Content-Length: 0\r\n\r\n") % (src, cid, src, a, mac)
+s.sendto(m.encode(), ("192.0.2.2" + c, 5060))
+while True:
+    r = s.recv(4000).decode().split("\r\n")[0]
+    if not r.startswith("SIP/2.0 1"):
+        print(r); break
+PY
+)
+[[ "$got" == "SIP/2.0 480"* ]] || fail "node$C answered a forward from node$A for alice '$got', not 480"
+grep -q "not sent back to node node$A" "$T/node$C.log" ||
+	fail "node$C's log does not say why it refused the forward"
+wait "$SINK_PID" || fail "alice's sink failed: $(cat "$T/sink-alice.out")"
+[ "$(cat "$T/sink-alice.out")" = 0 ] ||
+	fail "the forward bounced back reached alice: $(cat "$T/sink-alice.out") packets"
+log "480, not bounced back; nothing reached alice"
 
 log "== node$A killed: site-a moves to node$C"
 homes=$(grep -c "store: HRAC site-a is at home" "$T/node$C.log")

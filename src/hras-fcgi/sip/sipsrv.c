@@ -396,13 +396,23 @@ static const struct store_peer *path_node(const struct sipsrv *s,
 }
 
 /* A branch to node @p for the request's own Request-URI: that node looks
- * the address of record up again and reaches its HRAC; once per node */
+ * the address of record up again and reaches its HRAC; once per node,
+ * and never back to @via, the node that forwarded the request here: two
+ * nodes whose views of a home differ for a moment would otherwise pass
+ * it to and fro until Max-Forwards ran out */
 static bool node_target(struct target *tv, size_t n, const struct sip_msg *msg,
-                        const struct store_peer *p)
+                        const struct store_peer *p,
+                        const struct store_peer *via)
 {
 	char ruri[SIPSRV_URI_MAX];
 	struct sa dst;
 
+	if (via && !strcmp(via->id, p->id)) {
+		log_re_info("%r for %r: not sent back to node %s, which "
+		            "forwarded it here",
+		            &msg->met, &msg->ruri, p->id);
+		return false;
+	}
 	if (sa_decode(&dst, p->sip, strlen(p->sip)))
 		return false;
 	re_snprintf(ruri, sizeof(ruri), "%r", &msg->ruri);
@@ -415,9 +425,11 @@ static bool node_target(struct target *tv, size_t n, const struct sip_msg *msg,
 	return true;
 }
 
-/* Targets for an address of record of ours; @return the number */
+/* Targets for an address of record of ours (@via: the node that forwarded
+ * the request, or NULL); @return the number */
 static size_t lookup_targets(struct sipsrv *s, const struct sip_msg *msg,
-                             const char *aor, struct target *tv, size_t max)
+                             const char *aor, const struct store_peer *via,
+                             struct target *tv, size_t max)
 {
 	const struct list *l = location_lookup(s->loc, aor);
 	uint64_t now = location_now();
@@ -441,7 +453,7 @@ static size_t lookup_targets(struct sipsrv *s, const struct sip_msg *msg,
 			 * takes it on; or reachable again as soon as its
 			 * HRAC reconnects */
 			p = home_node(s, b->hrac);
-			if (p && node_target(tv, n, msg, p))
+			if (p && node_target(tv, n, msg, p, via))
 				n++;
 			continue;
 		}
@@ -457,7 +469,7 @@ static size_t lookup_targets(struct sipsrv *s, const struct sip_msg *msg,
 			/* registered through another node: through it, as
 			 * its Path would say (RFC 3327); the phone's NAT
 			 * lets that node's packets in */
-			if (node_target(tv, n, msg, p))
+			if (node_target(tv, n, msg, p, via))
 				n++;
 			continue;
 		} else {
@@ -563,7 +575,10 @@ static void initial(struct sipsrv *s, const struct sip_msg *msg,
 		            s->domains[0]);
 	location_aor_norm(aor);
 
-	n = lookup_targets(s, msg, aor, tv, ARRAY_SIZE(tv));
+	n = lookup_targets(
+	    s, msg, aor,
+	    from_node(s, o, msg) ? store_peer_by_sip(s->store, &o->addr) : NULL,
+	    tv, ARRAY_SIZE(tv));
 	if (!n) {
 		bool known =
 		    location_aor_known(s->loc, aor) ||
