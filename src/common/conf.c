@@ -197,6 +197,9 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
                    char *err, size_t errsz)
 {
 	char line[CONF_LINE_MAX + 2], msg[256];
+	/* the line each option was set on: an option set twice is a
+	 * mistake (which one did the operator mean?), not last-wins */
+	unsigned set_on[CONF_OPTS_MAX] = { 0 };
 	unsigned lineno = 0;
 	FILE *f;
 	int e = 0;
@@ -236,6 +239,19 @@ int conf_load_file(const struct conf_opt *opts, void *cfg, const char *path,
 			         path, lineno, (int)klen, key);
 			e = EINVAL;
 			break;
+		}
+		if (o->type != CONF_LIST && o - opts < CONF_OPTS_MAX) {
+			unsigned *first = &set_on[o - opts];
+
+			if (*first) {
+				snprintf(err, errsz,
+				         "config file %s line %u: '%s' was "
+				         "already set on line %u",
+				         path, lineno, o->name, *first);
+				e = EINVAL;
+				break;
+			}
+			*first = lineno;
 		}
 		msg[0] = '\0';
 		e = apply(o, cfg, *val ? val : NULL, msg, sizeof(msg));

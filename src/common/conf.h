@@ -52,6 +52,7 @@ struct conf_list {
 enum {
 	CONF_LIST_MAX = 64, /* repeatable option occurrences */
 	CONF_LINE_MAX = 1024,
+	CONF_OPTS_MAX = 256, /* options in one table */
 };
 
 const char *conf_file_arg(int argc, char *const argv[]);

@@ -119,6 +119,8 @@ const struct conf_opt hrac_opts[] = {
 	    "print the version"),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
+_Static_assert(ARRAY_SIZE(hrac_opts) <= CONF_OPTS_MAX,
+               "conf_load_file checks options set twice up to CONF_OPTS_MAX");
 
 static int mode_pref(const char *s, const char *fallback, enum tunnel_pref *p)
 {

@@ -156,6 +156,8 @@ const struct conf_opt hras_opts[] = {
 	    "print the version"),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
+_Static_assert(ARRAY_SIZE(hras_opts) <= CONF_OPTS_MAX,
+               "conf_load_file checks options set twice up to CONF_OPTS_MAX");
 
 /* --store and the node's options: a node id and address only matter
  * among several nodes, and there they must be right */

@@ -146,21 +146,30 @@ call_done "oscar -> alice across nodes"
 received uas-alice INVITE | grep -q "^Record-Route: .*192.0.2.2$C" ||
 	fail "node$C did not Record-Route itself on the INVITE it forwarded"
 
-# forged SRC: an INVITE from SRC:5099 to alice's node, claiming oscar
-# (one of ours), without credentials; prints the final answer
-forged() {
-	python3 - "$A" "$1" <<'PY'
-import socket, sys
-a, src = sys.argv[1], sys.argv[2]
+# invite SRC NODE [PROVER KEY]: an INVITE for alice from SRC:5099 to node
+# NODE, claiming oscar (one of ours), without credentials; with PROVER,
+# the X-SoFW-Node proof of node PROVER under KEY (sofw:rr-key's hex);
+# prints the final answer
+invite() {
+	python3 - "$@" <<'PY'
+import hashlib, hmac, socket, sys
+src, node = sys.argv[1], sys.argv[2]
+cid = "invite-%s-%s@x" % (src, node)
+hdr = ""
+if len(sys.argv) > 4:
+    mac = hmac.new(bytes.fromhex(sys.argv[4]),
+                   ("SoFW-node node%s %s 1 INVITE" % (sys.argv[3], cid)).encode(),
+                   hashlib.sha256).hexdigest()
+    hdr = "X-SoFW-Node: node%s %s\r\n" % (sys.argv[3], mac)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((src, 5099)); s.settimeout(3)
 m = ("INVITE sip:alice@example.test SIP/2.0\r\n"
-     "Via: SIP/2.0/UDP %s:5099;branch=z9hG4bK-forged-%s;rport\r\n"
+     "Via: SIP/2.0/UDP %s:5099;branch=z9hG4bK-%s;rport\r\n"
      "Max-Forwards: 69\r\nFrom: <sip:oscar@example.test>;tag=f1\r\n"
-     "To: <sip:alice@example.test>\r\nCall-ID: forged-%s@x\r\n"
-     "CSeq: 1 INVITE\r\nContact: <sip:oscar@%s:5099>\r\n"
-     "Content-Length: 0\r\n\r\n") % (src, src, src, src)
-s.sendto(m.encode(), ("192.0.2.2" + a, 5060))
+     "To: <sip:alice@example.test>\r\nCall-ID: %s\r\n"
+     "CSeq: 1 INVITE\r\nContact: <sip:oscar@%s:5099>\r\n%s"
+     "Content-Length: 0\r\n\r\n") % (src, cid, cid, src, hdr)
+s.sendto(m.encode(), ("192.0.2.2" + node, 5060))
 while True:
     r = s.recv(4000).decode().split("\r\n")[0]
     if not r.startswith("SIP/2.0 1"):
@@ -186,9 +195,9 @@ print(n)' >"$T/sink-alice.out" 2>&1 &
 }
 log "== forged forwards: from an address no node announces, or from a node's without its proof"
 sink_alice
-got=$(forged 192.0.2.12)
+got=$(invite 192.0.2.12 "$A")
 [[ "$got" == "SIP/2.0 407"* ]] || fail "a forged forward from 192.0.2.12 was answered '$got', not 407"
-got=$(forged 192.0.2.2$C)
+got=$(invite "192.0.2.2$C" "$A")
 [[ "$got" == "SIP/2.0 407"* ]] || fail "a forward from node$C's address without its proof was answered '$got', not 407"
 wait "$SINK_PID" || fail "alice's sink failed: $(cat "$T/sink-alice.out")"
 [ "$(cat "$T/sink-alice.out")" = 0 ] ||
@@ -202,28 +211,7 @@ log "refused with 407, nothing reached alice"
 # back (the two would bounce it until Max-Forwards ran out): 480.
 log "== a forward is never sent back to the node it came from"
 sink_alice
-got=$(python3 - "$A" "$C" "$(rcli GET sofw:rr-key)" <<'PY'
-import hashlib, hmac, socket, sys
-a, c, key = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
-src, cid = "192.0.2.2" + a, "bounce@x"
-mac = hmac.new(key, ("SoFW-node node%s %s 1 INVITE" % (a, cid)).encode(),
-               hashlib.sha256).hexdigest()
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((src, 5099)); s.settimeout(3)
-m = ("INVITE sip:alice@example.test SIP/2.0\r\n"
-     "Via: SIP/2.0/UDP %s:5099;branch=z9hG4bK-bounce;rport\r\n"
-     "Max-Forwards: 69\r\nFrom: <sip:oscar@example.test>;tag=b1\r\n"
-     "To: <sip:alice@example.test>\r\nCall-ID: %s\r\n"
-     "CSeq: 1 INVITE\r\nContact: <sip:oscar@%s:5099>\r\n"
-     "X-SoFW-Node: node%s %s\r\n"
-     "Content-Length: 0\r\n\r\n") % (src, cid, src, a, mac)
-s.sendto(m.encode(), ("192.0.2.2" + c, 5060))
-while True:
-    r = s.recv(4000).decode().split("\r\n")[0]
-    if not r.startswith("SIP/2.0 1"):
-        print(r); break
-PY
-)
+got=$(invite "192.0.2.2$A" "$C" "$A" "$(rcli GET sofw:rr-key)")
 [[ "$got" == "SIP/2.0 480"* ]] || fail "node$C answered a forward from node$A for alice '$got', not 480"
 grep -q "not sent back to node node$A" "$T/node$C.log" ||
 	fail "node$C's log does not say why it refused the forward"

@@ -58,6 +58,13 @@ expect_rc 2 $? "a config file with an unknown key"
 grep -q "config file $T/bad.conf line 2: unknown option 'bogus-key'" "$T/bad.out" ||
 	fail "no line number: $(cat "$T/bad.out")"
 
+log "== a key set twice names both lines: which value was meant?"
+printf 'server http://x/\npings 4\n# later, someone adds\npings 9\n' >"$T/bad.conf"
+ours bad "$BIN/hrac" -c "$T/bad.conf" --diagnose
+expect_rc 2 $? "a config file setting pings twice"
+grep -q "config file $T/bad.conf line 4: 'pings' was already set on line 2" "$T/bad.out" ||
+	fail "a key set twice was not refused clearly: $(cat "$T/bad.out")"
+
 log "== the proxy password: not in a file others can read (review L12)"
 printf 'server http://127.0.0.1/tunnel/\nid site-a\nsecret-file %s\nproxy-user alice:wonderland\n' \
 	"$T/site-a.secret" >"$T/pw.conf"

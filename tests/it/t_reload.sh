@@ -119,7 +119,8 @@ grep -q "192.0.2.1/sofw/" "$T/squid/squid-access.log" ||
 	fail "Squid saw no request of hrac's"
 log "Squid's log: $(grep -c "192.0.2.1/sofw/" "$T/squid/squid-access.log") requests of hrac's tunnel"
 
-printf 'sip 127.0.0.1:5063\nproxy-auth banana\n' >>"$T/hrac.conf"
+sed -i 's|^sip .*|sip 127.0.0.1:5063|' "$T/hrac.conf"
+echo "proxy-auth banana" >>"$T/hrac.conf"
 reload $HPID "$T/hrac.log"
 expect_log "$T/hrac.log" "reload refused, the running configuration stays: --proxy-auth"
 sed -i '/proxy-auth banana/d' "$T/hrac.conf"

@@ -96,6 +96,16 @@ static int file_errors(void)
 	         "config file %s line 2: unknown option 'bogus'", path);
 	TEST_STREQ(err, want);
 
+	/* a value set twice: which one was meant?  (a list may repeat) */
+	if (write_file("num 7\nitem a\nitem b\n\nnum 8\n"))
+		return 1;
+	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
+	snprintf(want, sizeof(want),
+	         "config file %s line 5: 'num' was already set on line 1",
+	         path);
+	TEST_STREQ(err, want);
+	conf_free(opts, &c);
+
 	if (write_file("num 101\n"))
 		return 1;
 	TEST_EQ(conf_load_file(opts, &c, path, err, sizeof(err)), EINVAL);
