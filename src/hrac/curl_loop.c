@@ -7,6 +7,10 @@
  * callback only arms a libre timer; the socket and timer handlers call
  * curl_multi_socket_action() from the loop, then collect finished
  * transfers.
+ *
+ * What curl asks to watch on a socket already watched is applied once
+ * curl is done acting: a send flips a socket to "writable too" and back
+ * within one pass, and each flip would be an epoll_ctl.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,14 +25,54 @@ struct curl_loop {
 	CURLM *multi;
 	struct tmr tmr;
 	bool in_action;
+	unsigned hold;       /* > 0: watch changes wait in @pending */
+	struct list pending; /* struct watch whose change waits */
+	CURL *resuming;      /* curl_loop_resume_send()'s transfer ... */
+	curl_socket_t out;   /* ... the socket curl wants to write it on */
 };
 
 /* per watched socket, so libre's handler knows which fd fired */
 struct watch {
+	struct le le; /* in pending, while a change waits */
 	struct curl_loop *l;
 	curl_socket_t fd;
 	int flags; /* what libre watches for (0: not yet) */
+	int want;  /* what curl asked for last */
 };
+
+static void fd_handler(int flags, void *arg);
+
+static int watch_apply(struct watch *w)
+{
+	/* the same again: no system call to say so */
+	if (w->want == w->flags)
+		return 0;
+	if (fd_listen(w->fd, w->want, fd_handler, w)) {
+		log_error("cannot watch socket %d (raise fd limits)",
+		          (int)w->fd);
+		return -1;
+	}
+	w->flags = w->want;
+	return 0;
+}
+
+static void hold(struct curl_loop *l)
+{
+	l->hold++;
+}
+
+/* The changes curl asked for while held, now (their net effect) */
+static void release(struct curl_loop *l)
+{
+	if (--l->hold)
+		return;
+	while (l->pending.head) {
+		struct watch *w = l->pending.head->data;
+
+		list_unlink(&w->le);
+		(void)watch_apply(w);
+	}
+}
 
 static void check_done(struct curl_loop *l)
 {
@@ -57,10 +101,12 @@ static void action(struct curl_loop *l, curl_socket_t fd, int ev)
 {
 	int running;
 
+	hold(l);
 	l->in_action = true;
 	curl_multi_socket_action(l->multi, fd, ev, &running);
 	l->in_action = false;
 	check_done(l);
+	release(l);
 }
 
 static void fd_handler(int flags, void *arg)
@@ -84,11 +130,11 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	struct watch *w = socketp;
 	int flags = 0;
 
-	(void)easy;
-
 	if (what == CURL_POLL_REMOVE) {
 		fd_close(fd);
 		curl_multi_assign(l->multi, fd, NULL);
+		if (w)
+			list_unlink(&w->le);
 		free(w);
 		return 0;
 	}
@@ -105,15 +151,15 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		flags |= FD_READ;
 	if (what & CURL_POLL_OUT)
 		flags |= FD_WRITE;
+	w->want = flags;
+	if (easy == l->resuming && (flags & FD_WRITE))
+		l->out = fd;
 
-	/* the same again: no system call to say so */
-	if (flags == w->flags)
-		return 0;
-	if (fd_listen(fd, flags, fd_handler, w)) {
-		log_error("cannot watch socket %d (raise fd limits)", (int)fd);
-		return -1;
-	}
-	w->flags = flags;
+	/* a new socket at once: a failure to watch it fails its transfer */
+	if (!l->hold || !w->flags)
+		return watch_apply(w);
+	if (!w->le.list)
+		list_append(&l->pending, &w->le, w);
 	return 0;
 }
 
@@ -148,6 +194,7 @@ int curl_loop_alloc(struct curl_loop **lp)
 		return ENOMEM;
 	}
 	tmr_init(&l->tmr);
+	list_init(&l->pending);
 	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -188,10 +235,48 @@ void curl_loop_remove(struct curl_loop *l, struct curl_job *job)
 	job->active = false;
 }
 
-/* Let curl act soon (after an unpause, from outside its callbacks) */
-void curl_loop_kick(struct curl_loop *l)
+/* Does a change still wait for @fd to be watched for writing? */
+static bool wants_write(const struct curl_loop *l, curl_socket_t fd)
 {
-	tmr_start(&l->tmr, 0, tmr_handler, l);
+	for (struct le *le = l->pending.head; le; le = le->next) {
+		const struct watch *w = le->data;
+
+		if (w->fd == fd)
+			return (w->want & FD_WRITE) != 0;
+	}
+	return false;
+}
+
+/**
+ * Resume a paused upload and let it send now (from outside curl's
+ * callbacks).  The unpause makes curl ask to watch the transfer's socket
+ * for writing: that socket is taken as writable, which it is after small
+ * writes (if not, the write finds out and curl waits as usual), and
+ * only writing is asked for (an unpause alone makes curl try a read
+ * too).  curl calls the read callback once per pass, so a second pass
+ * lets it pause again at once when nothing more is queued, instead of
+ * after a wake-up for the socket's writability; the socket's watch,
+ * flipped to "writable too" and back meanwhile, is left alone.
+ */
+void curl_loop_resume_send(struct curl_loop *l, CURL *easy)
+{
+	curl_socket_t fd;
+
+	hold(l);
+	l->resuming = easy;
+	l->out = CURL_SOCKET_BAD;
+	curl_easy_pause(easy, CURLPAUSE_CONT);
+	l->resuming = NULL;
+	fd = l->out;
+	if (fd != CURL_SOCKET_BAD) {
+		action(l, fd, CURL_CSELECT_OUT);
+		/* the easy handle may be gone: only the socket is asked
+		 * after */
+		if (wants_write(l, fd))
+			action(l, fd, CURL_CSELECT_OUT);
+	}
+	/* else curl's timer (set by the unpause) runs the transfer */
+	release(l);
 }
 
 /* Inside curl_multi_socket_action: curl must not be called back into */

@@ -25,5 +25,5 @@ int curl_loop_alloc(struct curl_loop **lp);
 void curl_loop_free(struct curl_loop *l);
 int curl_loop_add(struct curl_loop *l, struct curl_job *job);
 void curl_loop_remove(struct curl_loop *l, struct curl_job *job);
-void curl_loop_kick(struct curl_loop *l);
+void curl_loop_resume_send(struct curl_loop *l, CURL *easy);
 bool curl_loop_busy(const struct curl_loop *l);

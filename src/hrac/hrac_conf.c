@@ -100,9 +100,10 @@ const struct conf_opt hrac_opts[] = {
 	OPT("media-queue", 0, CONF_U32, media_queue, 65536, 1 << 28, "BYTES",
 	    "1048576", "media waiting to be sent at most"),
 	OPT("coalesce-us", 0, CONF_U32, coalesce_us, 0, COALESCE_MAX_US, "US",
-	    "300",
-	    "while the link is busy, frames wait up to US microseconds after "
-	    "the last write up the tunnel to share the next (0: never)"),
+	    "0",
+	    "while the link is busy, frames also wait up to US microseconds "
+	    "after the last write up the tunnel to share the next (0: only "
+	    "those read in one loop iteration share one)"),
 	OPT("probe-ms", 0, CONF_U32, probe_ms, 100, 60000, "MS", "2000",
 	    "wait this long for a stream's probe"),
 	OPT("reprobe", 0, CONF_U32, reprobe, 0, 86400, "S", "300",

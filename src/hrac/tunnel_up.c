@@ -10,8 +10,13 @@
  * bodies back, and hrac switches to one POST per batch, one in flight.
  * Keepalives go up after every idle keepalive interval.
  *
- * While the link is busy, a stream's frames wait up to --coalesce-us
- * after the previous write for others to share the next one
+ * Frames are sent a loop iteration at a time: a frame queued only arms
+ * a zero timer (tunnel_up_kick), which libre runs after the handlers of
+ * every socket that was readable in this wake-up (re_main: fd_poll, then
+ * tmr_poll), so the packets of all calls read in one wake-up leave in one
+ * write (one HTTP chunk, one TLS record), and a lone packet leaves at
+ * once.  With --coalesce-us, a busy link's frames also wait up to that
+ * long after the previous write for others to share the next one
  * (coalesce.h): the read callback pauses the POST and a timer resumes
  * it.  Batch POSTs need no window: one in flight at a time already
  * gathers what arrives meanwhile.
@@ -452,18 +457,23 @@ void tunnel_up_stop(struct tunnel *t)
 
 static void kick_fire(void *arg)
 {
-	tunnel_up_wake(arg);
-}
+	struct tunnel *t = arg;
 
-/* There is something to send: wake the POST (or start a batch), at once
- * on an idle link, else when the coalescing window has passed */
-void tunnel_up_kick(struct tunnel *t)
-{
 	if (!t->open || t->stopped)
 		return;
 	if (!t->up_batch && t->up_x && t->up_x->paused && hold_for_window(t))
-		return;
+		return; /* the window's timer wakes the POST */
 	tunnel_up_wake(t);
+}
+
+/* There is something to send: wake the POST (or start a batch) once the
+ * loop has read every socket of this wake-up, or, with --coalesce-us, when
+ * the window since the last write has passed */
+void tunnel_up_kick(struct tunnel *t)
+{
+	if (!t->open || t->stopped || tmr_isrunning(&t->tmr_kick))
+		return;
+	tmr_start(&t->tmr_kick, 0, kick_fire, t);
 }
 
 /* Wake the POST (or start a batch) now */
@@ -475,8 +485,7 @@ void tunnel_up_wake(void *arg)
 		return;
 	if (curl_loop_busy(t->cl)) {
 		/* inside a curl callback: curl must not be re-entered */
-		if (!tmr_isrunning(&t->tmr_kick))
-			tmr_start(&t->tmr_kick, 0, kick_fire, t);
+		tunnel_up_kick(t);
 		return;
 	}
 	if (t->up_batch) {
@@ -485,7 +494,7 @@ void tunnel_up_wake(void *arg)
 	}
 	if (t->up_x && t->up_x->paused) {
 		t->up_x->paused = false;
-		curl_easy_pause(t->up_x->job.easy, CURLPAUSE_CONT);
+		curl_loop_resume_send(t->cl, t->up_x->job.easy);
 	}
 }
 

@@ -1,43 +1,64 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the SoFW authors
-# hrac's coalescing of writes up the tunnel (hrac(8), --coalesce-us),
-# through Squid CONNECT + TLS with the up stream proven: requests a phone
-# sends one at a time, 200 ms apart, each leave in a write of their own
-# (none waited for company: writes >= frames); a burst of them leaves in
-# far fewer writes than frames.  Counted by sofw_hrac_tunnel_writes_total
-# and sofw_hrac_tunnel_frames_total of --metrics-file.  A window above
-# the bound is refused with a clear error.
+# hrac's batching of writes up the tunnel (hrac(8), --coalesce-us),
+# through Squid CONNECT + TLS with the up stream proven, counted by
+# sofw_hrac_tunnel_writes_total and sofw_hrac_tunnel_frames_total of
+# --metrics-file.
+#
+# The default (--coalesce-us 0): what one pass of the loop reads leaves in
+# one write, and nothing waits for a timer.  Requests a phone sends one
+# at a time, 200 ms apart, each leave in a write of their own (writes >=
+# frames); the media of 20 calls arriving together (hrac stopped while
+# one packet per call reaches its port, then continued: all its sockets
+# readable in one wake-up) leaves in far fewer writes than frames.
+# A timed window (site b, --coalesce-us 500) also gathers what arrives
+# one datagram per wake-up (a burst of SIP requests).  A window above the
+# bound is refused with a clear error.
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
 
 CHECK="python3 $SOFW_TOP/tests/tools/prom-check.py"
+CALLS=20
 
-# counts: "FRAMES WRITES" up, from one copy of hrac's metrics file
+# counts X: "FRAMES WRITES" up, from one copy of site X's metrics file
 counts() {
-	cp "$T/hrac-a.prom" "$T/hrac-a.copy" || fail "no hrac metrics file"
-	$CHECK "$T/hrac-a.copy" >/dev/null || fail "hrac's metrics file does not parse"
-	echo "$($CHECK --get 'sofw_hrac_tunnel_frames_total{direction="up"}' "$T/hrac-a.copy")" \
-		"$($CHECK --get 'sofw_hrac_tunnel_writes_total{direction="up"}' "$T/hrac-a.copy")"
+	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
+	$CHECK "$T/hrac-$1.copy" >/dev/null || fail "hrac's metrics file does not parse"
+	echo "$($CHECK --get 'sofw_hrac_tunnel_frames_total{direction="up"}' "$T/hrac-$1.copy")" \
+		"$($CHECK --get 'sofw_hrac_tunnel_writes_total{direction="up"}' "$T/hrac-$1.copy")"
 }
 
-# settle MIN_FRAMES: once the file (rewritten every 5 s) counts them
+# settle X MIN_FRAMES: once the file (rewritten every 5 s) counts them
 settle() {
 	local f w
 	for _ in $(seq 120); do
-		read -r f w < <(counts)
-		[ "$f" -ge "$1" ] && { echo "$f $w"; return 0; }
+		read -r f w < <(counts "$1")
+		[ "$f" -ge "$2" ] && { echo "$f $w"; return 0; }
 		sleep 0.1
 	done
-	fail "hrac's up frames stayed at $f, expected >= $1"
+	fail "hrac $1's up frames stayed at $f, expected >= $2"
 }
 
-# options N RATE: N OPTIONS from the phone to hrac (RATE 0: at once)
+# fresh X: "FRAMES WRITES" once the file has been written again (every
+# 5 s): all that went before is in it
+fresh() {
+	local m0
+	m0=$(stat -c %y "$T/hrac-$1.prom")
+	for _ in $(seq 80); do
+		[ "$(stat -c %y "$T/hrac-$1.prom")" != "$m0" ] && break
+		sleep 0.1
+	done
+	[ "$(stat -c %y "$T/hrac-$1.prom")" != "$m0" ] || fail "hrac $1's metrics file was not written again"
+	counts "$1"
+}
+
+# options X N RATE: N OPTIONS from site X's phone to its hrac (RATE 0: at once)
 options() {
-	ip netns exec "$(fw_ns lan-a)" python3 "$SOFW_TOP/tests/tools/sip-raw.py" \
-		--server "$FW_PLAN.10:5060" --from "$FW_PLAN.11" --count "$1" \
-		--rate "$2" options >"$T/options.out" 2>&1 ||
+	ip netns exec "$(fw_ns "lan-$1")" python3 "$SOFW_TOP/tests/tools/sip-raw.py" \
+		--server "$FW_PLAN.10:5060" --from "$FW_PLAN.11" --count "$2" \
+		--rate "$3" options >"$T/options.out" 2>&1 ||
 		fail "sip-raw: $(cat "$T/options.out")"
 }
 
@@ -48,22 +69,70 @@ rc=$?
 [ "$rc" != 0 ] || fail "--coalesce-us 501 accepted"
 grep -q "coalesce-us" "$T/big.out" || fail "the refusal does not name the option: $(cat "$T/big.out")"
 
-fw_world
-fw_hrac a connect --metrics-file "$T/hrac-a.prom" --coalesce-us 500
+make_user caller caller-pw
+make_user callee callee-pw
+fw_world --rate-limit 0
+fw_hrac a connect --metrics-file "$T/hrac-a.prom"
+fw_hrac b connect --metrics-file "$T/hrac-b.prom" --coalesce-us 500
 wait_log "$T/hrac-a.log" "up: streaming works" 100
-read -r f0 w0 < <(settle 1)
+wait_log "$T/hrac-b.log" "up: streaming works" 100
+read -r f0 w0 < <(settle a 1)
 
 log "== one request at a time: each in a write of its own"
-options 10 5
-read -r f1 w1 < <(settle $((f0 + 10)))
+options a 10 5
+read -r f1 w1 < <(settle a $((f0 + 10)))
 log "10 requests 200 ms apart: $((f1 - f0)) frames up in $((w1 - w0)) writes"
 [ $((w1 - w0)) -ge $((f1 - f0)) ] ||
 	fail "lone requests shared writes: $((f1 - f0)) frames in $((w1 - w0)) writes"
 
-log "== a burst: far fewer writes than frames"
-options 200 0
-read -r f2 w2 < <(settle $((f1 + 200)))
-log "200 requests at once: $((f2 - f1)) frames up in $((w2 - w1)) writes"
-[ $((2 * (w2 - w1))) -le $((f2 - f1)) ] ||
-	fail "a burst of $((f2 - f1)) frames took $((w2 - w1)) writes"
-log "coalescing: lone requests alone, a burst together"
+log "== $CALLS calls' media arriving together: far fewer writes than frames"
+(cd "$T" && sipp 192.0.2.1:5060 -sf "$SIPP_SCEN/bench_register.xml" -s callee \
+	-au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin >/dev/null 2>&1) ||
+	fail "the callee could not register"
+(cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 -p 5060 \
+	-set mip 192.0.2.10 -set mport 16000 -nostdin -timeout 120s >/dev/null 2>&1) &
+track $!
+mkdir -p "$T/calls"
+(cd "$T/calls" && exec ip netns exec "$(fw_ns lan-a)" sipp $FW_PLAN.10:5060 \
+	-sf "$SIPP_SCEN/bench_hold.xml" -s caller -au caller -ap caller-pw \
+	-set mip $FW_PLAN.11 -set mport 7000 -d 60000 -m $CALLS -r 100 -l $CALLS \
+	-i $FW_PLAN.11 -p 5061 -nostdin -trace_msg -timeout 90s >/dev/null 2>&1) &
+track $! "the calls" 0 143 15
+for _ in $(seq 200); do
+	[ "$(grep -c "^SIP/2.0 200" "$T"/calls/*_messages.log 2>/dev/null)" -ge $CALLS ] && break
+	sleep 0.05
+done
+# hrac's port of each call, from the 200 OKs
+tr -d '\r' <"$T"/calls/*_messages.log | awk '
+	/^SIP\/2.0 200/ { in200 = 1 }
+	/^-----/ { in200 = 0 }
+	in200 && /^m=audio / { print $2; in200 = 0 }' | sort -u >"$T/ports"
+[ "$(wc -l <"$T/ports")" = $CALLS ] || fail "$(wc -l <"$T/ports") of $CALLS calls set up"
+read -r f2 w2 < <(fresh a)
+for _ in 1 2 3 4 5; do
+	kill -STOP "$FW_HRAC_a"
+	in_ns lan-a python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7100))
+for p in open(sys.argv[2]):
+    s.sendto(b"\x80\x00" + bytes(170), (sys.argv[3], int(p)))' \
+		$FW_PLAN.11 "$T/ports" $FW_PLAN.10 || fail "the burst was not sent"
+	sleep 0.1
+	kill -CONT "$FW_HRAC_a"
+	sleep 0.2
+done
+read -r f3 w3 < <(fresh a)
+log "5 bursts of $CALLS calls' packets: $((f3 - f2)) frames up in $((w3 - w2)) writes"
+[ $((f3 - f2)) -ge $((5 * CALLS)) ] || fail "only $((f3 - f2)) frames of the bursts went up"
+[ $((3 * (w3 - w2))) -le $((f3 - f2)) ] ||
+	fail "a burst of $((f3 - f2)) frames took $((w3 - w2)) writes"
+
+log "== --coalesce-us 500: a burst of requests, one per wake-up, gathered too"
+read -r f4 w4 < <(settle b 1)
+options b 200 0
+read -r f5 w5 < <(settle b $((f4 + 200)))
+log "200 requests at once: $((f5 - f4)) frames up in $((w5 - w4)) writes"
+[ $((2 * (w5 - w4))) -le $((f5 - f4)) ] ||
+	fail "a burst of $((f5 - f4)) frames took $((w5 - w4)) writes"
+log "batching: lone requests alone, what arrives together together"

@@ -3,18 +3,30 @@
 /**
  * @file test_up_coalesce.c  When the next write up the tunnel may go
  *
- * On an idle link (nothing written for the window, or ever) a frame
- * leaves at once; on a busy one it waits until the window since the last
- * write has passed, never longer.  The timer that ends the wait fires
- * after the delay, below libre's millisecond timers, and not once
- * cancelled.
+ * By default (--coalesce-us 0) frames leave a loop iteration at a time:
+ * hrac's flush is a zero libre timer, which runs once after the handlers
+ * of every socket readable in that wake-up, so what they read shares one
+ * write, and runs at once, so a lone frame does not wait.
+ * With a window, on an idle link (nothing written for the window, or
+ * ever) a frame leaves at once; on a busy one it waits until the window
+ * since the last write has passed, never longer.  The timer that ends
+ * the wait fires after the delay, below libre's millisecond timers, and
+ * not once cancelled.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <re.h>
 #include "mono.h"
+#include "conf.h"
+#include "frame.h"
+#include "chan.h"
+#include "secret.h"
+#include "tunnel.h"
+#include "hrac.h"
 #include "coalesce.h"
 #include "unit.h"
 
@@ -106,6 +118,93 @@ static int timer_fires_after_the_wait(void)
 	return 0;
 }
 
+static int default_is_per_iteration(void)
+{
+	struct hrac_conf cfg;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	TEST_EQ(conf_defaults(hrac_opts, &cfg, err, sizeof(err)), 0);
+	TEST_EQ(cfg.coalesce_us, 0);
+	conf_free(hrac_opts, &cfg);
+	return 0;
+}
+
+enum { SOCKS = 8 };
+
+/* The phones' sockets and hrac's flush, in miniature */
+static struct pass {
+	int fd[SOCKS];     /* the sockets read */
+	unsigned read;     /* datagrams read by the handlers */
+	unsigned flushes;  /* the zero timer's runs */
+	unsigned at_flush; /* datagrams read when it first ran */
+	uint64_t kicked, flushed;
+	struct tmr flush;
+} P;
+
+static void flush_fire(void *arg)
+{
+	struct pass *p = arg;
+
+	if (!p->flushes++) {
+		p->at_flush = p->read;
+		p->flushed = mono_us();
+	}
+	re_cancel();
+}
+
+static void sock_readable(int flags, void *arg)
+{
+	const int *fd = arg;
+	struct pass *p = &P;
+	char b[16];
+
+	(void)flags;
+	if (read(*fd, b, sizeof(b)) > 0)
+		p->read++;
+	/* as tunnel_up_kick: armed once per pass */
+	if (!tmr_isrunning(&p->flush)) {
+		p->kicked = mono_us();
+		tmr_start(&p->flush, 0, flush_fire, p);
+	}
+}
+
+static int one_write_per_loop_iteration(void)
+{
+	struct pass *p = &P;
+	int sv[SOCKS][2];
+
+	memset(p, 0, sizeof(*p));
+	tmr_init(&p->flush);
+	for (int i = 0; i < SOCKS; i++) {
+		TEST_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv[i]), 0);
+		p->fd[i] = sv[i][0];
+		TEST_EQ(fd_listen(sv[i][0], FD_READ, sock_readable, &p->fd[i]),
+		        0);
+	}
+	/* every socket readable before the loop wakes: one wake-up */
+	for (int i = 0; i < SOCKS; i++)
+		TEST_EQ(write(sv[i][1], "rtp", 3), 3);
+	run_for(1000);
+	TEST_EQ(p->read, SOCKS);
+	TEST_EQ(p->flushes, 1);
+	TEST_EQ(p->at_flush, SOCKS); /* after every handler of the wake-up */
+	/* no timed wait: the same pass (a loaded box's jitter allowed) */
+	TEST_ASSERT(p->flushed - p->kicked < 200000);
+
+	/* a lone datagram: flushed at once, on its own */
+	TEST_EQ(write(sv[3][1], "rtp", 3), 3);
+	run_for(1000);
+	TEST_EQ(p->read, SOCKS + 1);
+	TEST_EQ(p->flushes, 2);
+	for (int i = 0; i < SOCKS; i++) {
+		fd_close(sv[i][0]);
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -113,6 +212,8 @@ int main(void)
 		UNIT_TEST(busy_link_waits_for_the_window),
 		UNIT_TEST(window_zero_never_waits),
 		UNIT_TEST(timer_fires_after_the_wait),
+		UNIT_TEST(default_is_per_iteration),
+		UNIT_TEST(one_write_per_loop_iteration),
 	};
 	int r;
 
