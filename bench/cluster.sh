@@ -316,7 +316,6 @@ fi
 [ -n "$FO_DIR" ] && rm -rf --one-file-system "$FO_DIR"
 
 # ---- the figures ---------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "Redis commands per REGISTER (refresh of one binding, $OPS_REGS at 50/s, node 1):"
 echo "$REG_OPS"
@@ -327,18 +326,16 @@ echo "$HELD_OPS"
 echo "  (idle: $IDLE_OPS commands/s for 2 nodes, heartbeats and polls, subtracted)"
 echo
 echo "SIP rates sustained with 0 failed, all nodes on this machine (steps of ${SECS} s, doubling from 100/s, at most $MAX_RATE/s):"
-printf '  %-30s %12s %8s %12s %8s\n' nodes "REGISTER/s" ratio "calls/s" ratio
+rows=()
 for c in $CONFIGS; do
 	n=${c#file} n=${n#redis}
 	case $c in
-	file*) name="1, --store file (no Redis)" ;;
-	redis1) name="1, Redis (ratio base)" ;;
-	*) name="$n, Redis" ;;
+	file*) rows+=("$c" "1, --store file (no Redis)") ;;
+	redis1) rows+=("$c" "1, Redis (ratio base)") ;;
+	*) rows+=("$c" "$n, Redis") ;;
 	esac
-	printf '  %-30s %12s %8s %12s %8s\n' "$name" "${R[$c,reg]}" \
-		"$(ratio "${R[$c,reg]}" "${R[redis1,reg]:-0}")" "${R[$c,call]}" \
-		"$(ratio "${R[$c,call]}" "${R[redis1,call]:-0}")"
 done
+rates_table nodes redis1 "${rows[@]}"
 for c in $CONFIGS; do
 	[ "${R[$c,reg]:-0}" -ge $((MAX_RATE - 3)) ] || [ "${R[$c,call]:-0}" -ge $((MAX_RATE - 3)) ] &&
 		echo "note: $c reached the highest rate offered; raise CLUSTER_BENCH_MAX_RATE for its limit"

@@ -119,20 +119,17 @@ done
 
 RCVBUF_ERRORS=$(nstat -az UdpRcvbufErrors 2>/dev/null | awk '/UdpRcvbufErrors/ { print $2 }')
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "SIP rates sustained with 0 failed (steps of ${SECS} s, doubling from 100/s, at most $MAX_RATE/s):"
-printf '  %-34s %12s %8s %12s %8s\n' system "REGISTER/s" ratio "calls/s" ratio
+rows=()
 for sys in $SYSTEMS; do
 	case $sys in
-	kamailio) name="kamailio 5.6 (baseline)" ;;
-	outside) name="hras-fcgi, outside phones" ;;
-	tunnel) name="hras-fcgi, inside via Squid+TLS" ;;
+	kamailio) rows+=("$sys" "kamailio 5.6 (baseline)") ;;
+	outside) rows+=("$sys" "hras-fcgi, outside phones") ;;
+	tunnel) rows+=("$sys" "hras-fcgi, inside via Squid+TLS") ;;
 	esac
-	printf '  %-34s %12s %8s %12s %8s\n' "$name" "${R[$sys,reg]}" \
-		"$(ratio "${R[$sys,reg]}" "${R[kamailio,reg]:-0}")" "${R[$sys,call]}" \
-		"$(ratio "${R[$sys,call]}" "${R[kamailio,call]:-0}")"
 done
+rates_table system kamailio "${rows[@]}"
 echo "sip bench: outside $(ratio "${R[outside,call]:-0}" "${R[kamailio,call]:-0}") of kamailio's calls/s (target 0.50), tunnel $(ratio "${R[tunnel,call]:-0}" "${R[kamailio,call]:-0}") (target 0.25)"
 [ "${MAX_RATE}" -le "${R[kamailio,call]:-0}" ] &&
 	echo "note: kamailio reached the highest rate offered; raise SIP_BENCH_MAX_RATE for its limit"

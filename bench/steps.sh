@@ -34,3 +34,23 @@ sustained() {
 	done
 	echo $best
 }
+
+# ratio A B: A / B to two decimals, n/a without a B
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# rates_table HEAD BASE KEY NAME [KEY NAME]...: the rates the caller's
+# R[KEY,reg] and R[KEY,call] hold, a row NAME per KEY, each rate with its
+# ratio to BASE's; HEAD names the first column
+rates_table() {
+	local head=$1 base=$2 f='  %-34s %12s %8s %12s %8s\n'
+	shift 2
+	# shellcheck disable=SC2059
+	printf "$f" "$head" "REGISTER/s" ratio "calls/s" ratio
+	while [ $# -ge 2 ]; do
+		# shellcheck disable=SC2059
+		printf "$f" "$2" "${R[$1,reg]}" \
+			"$(ratio "${R[$1,reg]}" "${R[$base,reg]:-0}")" "${R[$1,call]}" \
+			"$(ratio "${R[$1,call]}" "${R[$base,call]:-0}")"
+		shift 2
+	done
+}

@@ -2,6 +2,9 @@
  * Copyright (c) 2026 the SoFW authors */
 /**
  * @file udpbatch.c  Datagrams in batches: recvmmsg and sendmmsg
+ *
+ * The read is udp_mmsg's (shared with hras-fcgi's relay); the queue of
+ * datagrams to send, one sendmmsg per socket, is hrac's own.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,12 +15,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <re.h>
+#include "udp_mmsg.h"
 #include "udpbatch.h"
 
 struct udpbatch {
-	struct mmsghdr msg[UDPBATCH_MAX];
-	struct iovec iov[UDPBATCH_MAX];
-	struct sockaddr_storage name[UDPBATCH_MAX];
+	/* the read's buffers and sources, and the queue's to send */
+	struct udp_mmsg m;
 	/* sending: each datagram's socket, length, and whose it is */
 	int fd[UDPBATCH_MAX];
 	size_t len[UDPBATCH_MAX];
@@ -26,8 +29,11 @@ struct udpbatch {
 	bool done[UDPBATCH_MAX]; /* flushed already */
 	udpbatch_fail_h *failh;
 	unsigned n; /* received, or queued to send */
-	uint8_t buf[UDPBATCH_MAX][UDPBATCH_SZ];
 };
+
+_Static_assert((int)UDPBATCH_MAX == (int)UDP_MMSG_BATCH &&
+                   (int)UDPBATCH_SZ == (int)UDP_MMSG_SIZE,
+               "udpbatch.h's sizes are udp_mmsg's");
 
 /* @failh: told of each queued datagram that could not be sent */
 int udpbatch_alloc(struct udpbatch **bp, udpbatch_fail_h *failh)
@@ -37,6 +43,7 @@ int udpbatch_alloc(struct udpbatch **bp, udpbatch_fail_h *failh)
 	if (!b)
 		return ENOMEM;
 	b->failh = failh;
+	udp_mmsg_init(&b->m);
 	*bp = b;
 	return 0;
 }
@@ -49,22 +56,7 @@ void udpbatch_free(struct udpbatch *b)
 /* A non-blocking UDP socket bound to @laddr (an IPv6 one for IPv6 only) */
 int udpbatch_open(int *fdp, const struct sa *laddr)
 {
-	int fd, on = 1, e;
-
-	fd = socket(sa_af(laddr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	            IPPROTO_UDP);
-	if (fd < 0)
-		return errno;
-	if (sa_af(laddr) == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		                 sizeof(on));
-	if (bind(fd, &laddr->u.sa, laddr->len) < 0) {
-		e = errno;
-		close(fd);
-		return e;
-	}
-	*fdp = fd;
-	return 0;
+	return udp_mmsg_bind(fdp, laddr, true);
 }
 
 /**
@@ -74,42 +66,19 @@ int udpbatch_open(int *fdp, const struct sa *laddr)
  */
 int udpbatch_recv(struct udpbatch *b, int fd)
 {
-	int n;
+	int n = udp_mmsg_recv(&b->m, fd);
 
-	for (unsigned i = 0; i < UDPBATCH_MAX; i++) {
-		b->iov[i].iov_base = b->buf[i];
-		b->iov[i].iov_len = UDPBATCH_SZ;
-		memset(&b->msg[i].msg_hdr, 0, sizeof(b->msg[i].msg_hdr));
-		b->msg[i].msg_hdr.msg_name = &b->name[i];
-		b->msg[i].msg_hdr.msg_namelen = sizeof(b->name[i]);
-		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
-		b->msg[i].msg_hdr.msg_iovlen = 1;
-	}
-	n = recvmmsg(fd, b->msg, UDPBATCH_MAX, MSG_DONTWAIT, NULL);
 	b->n = n > 0 ? (unsigned)n : 0;
 	return (int)b->n;
 }
 
-/* The @i-th datagram read: its bytes (cut at UDPBATCH_SZ) and source */
+/* The @i-th datagram read: its bytes (cut at UDPBATCH_SZ) and source
+ * (AF_UNSPEC if not an IP address: no phone's) */
 const uint8_t *udpbatch_rx(const struct udpbatch *b, unsigned i, size_t *len,
                            struct sa *src)
 {
-	const struct msghdr *h = &b->msg[i].msg_hdr;
-
-	*len =
-	    b->msg[i].msg_len < UDPBATCH_SZ ? b->msg[i].msg_len : UDPBATCH_SZ;
-	sa_init(src, AF_UNSPEC);
-	if (h->msg_namelen <= sizeof(src->u))
-		memcpy(&src->u, h->msg_name, h->msg_namelen);
-	src->len = h->msg_namelen;
-	return b->buf[i];
-}
-
-static int send_one(int fd, const struct sa *dst, const uint8_t *p, size_t len)
-{
-	if (sendto(fd, p, len, MSG_DONTWAIT, &dst->u.sa, dst->len) < 0)
-		return errno;
-	return 0;
+	(void)udp_mmsg_at(&b->m, i, len, src);
+	return b->m.buf[i];
 }
 
 /**
@@ -128,11 +97,11 @@ int udpbatch_add(struct udpbatch *b, int fd, const struct sa *dst,
 	if (b->n == UDPBATCH_MAX || len > UDPBATCH_SZ)
 		udpbatch_flush(b);
 	if (len > UDPBATCH_SZ)
-		return send_one(fd, dst, p, len);
+		return udp_mmsg_send(fd, dst, p, len);
 
 	i = b->n++;
-	memcpy(b->buf[i], p, len);
-	memcpy(&b->name[i], &dst->u, dst->len);
+	memcpy(b->m.buf[i], p, len);
+	memcpy(&b->m.name[i], &dst->u, dst->len);
 	b->namelen[i] = dst->len;
 	b->len[i] = len;
 	b->fd[i] = fd;
@@ -152,10 +121,10 @@ static void flush_socket(struct udpbatch *b, unsigned first)
 	for (unsigned i = first; i < b->n; i++) {
 		if (b->fd[i] != fd || b->done[i])
 			continue;
-		iov[k].iov_base = b->buf[i];
+		iov[k].iov_base = b->m.buf[i];
 		iov[k].iov_len = b->len[i];
 		memset(&mm[k], 0, sizeof(mm[k]));
-		mm[k].msg_hdr.msg_name = &b->name[i];
+		mm[k].msg_hdr.msg_name = &b->m.name[i];
 		mm[k].msg_hdr.msg_namelen = b->namelen[i];
 		mm[k].msg_hdr.msg_iov = &iov[k];
 		mm[k].msg_hdr.msg_iovlen = 1;

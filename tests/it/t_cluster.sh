@@ -8,10 +8,14 @@
 # through different nodes; calls with audio work across nodes.  A node
 # killed (SIGKILL): its HRAC is at home on the other node within 2 s, and
 # the registrations are kept (a call to a phone that registered through
-# the dead node's HRAC works without a new REGISTER).  Redis killed and
-# restarted: nothing lost, the nodes reconnect by themselves.  Forwards
-# between nodes: forged ones are refused (407), and a genuine one is
-# never sent back to the node it came from (480).
+# the dead node's HRAC works without a new REGISTER).  Requests forged
+# from outside with site-a's X-SoFW-Id (so nginx routes them to its home
+# node), with its token seen on the path but no proof, or a made-up
+# token: 404 unknown-session, a wrong open proof 403, and nothing they
+# carry reaches a phone or the far end of site-a's call, which goes on.
+# Redis killed and restarted: nothing lost, the nodes reconnect by
+# themselves.  Forwards between nodes: forged ones are refused (407), and
+# a genuine one is never sent back to the node it came from (480).
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
@@ -83,7 +87,8 @@ pid $T/nginx.pid;
 error_log $T/nginx-error.log info;
 events { worker_connections 1024; }
 http {
-    access_log $T/nginx-access.log;
+    log_format sofw '\$request_method \$uri \$status id=\$http_x_sofw_id up=\$upstream_addr';
+    access_log $T/nginx-access.log sofw;
     client_body_temp_path $T/nginx-tmp/body;
     fastcgi_temp_path $T/nginx-tmp/fastcgi;
     proxy_temp_path $T/nginx-tmp/proxy;
@@ -101,6 +106,22 @@ wait_tcp 192.0.2.1 80
 # node2 and site-b on node1 with these node addresses
 site site-a 1
 site site-b 2
+# someone on site-a's path (plain HTTP): the last session token it saw
+python3 - wsite-a "$T/site-a.token" <<'PY' &
+import re, signal, socket, sys
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+open(sys.argv[2], "wb").close()  # listening
+last = b""
+while True:
+    m = re.search(rb"X-SoFW-Session: ([0-9a-f]{32})", s.recv(65536))
+    if m and m.group(1) != last:
+        last = m.group(1)
+        open(sys.argv[2], "wb").write(last + b"\n")
+PY
+track $! "site-a's path sniffer"
+for _ in $(seq 100); do [ -e "$T/site-a.token" ] && break; sleep 0.02; done
 start_site_hrac site-a --server http://192.0.2.1/sofw/
 start_site_hrac site-b --server http://192.0.2.1/sofw/
 for _ in $(seq 40); do
@@ -128,9 +149,102 @@ call_done() {
 	wait "$ECHO_PID" || fail "$1: the called phone's echo failed"
 }
 
+# udp_sink WHERE IP PORT SECONDS OUT: a phone or relay target (WHERE a
+# site or - for the wan) that counts for SECONDS what reaches it, into OUT;
+# sets SINK_PID
+udp_sink() {
+	local run=()
+	[ "$1" != - ] && run=(ip netns exec "$NS-$1")
+	"${run[@]}" timeout $(($4 + 2)) python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.settimeout(0.2)
+n, end = 0, time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        s.recv(4000); n += 1
+    except socket.timeout:
+        pass
+print(n)' "$2" "$3" "$4" >"$5" 2>&1 &
+	SINK_PID=$!
+	wait_udp "$1" "$2" "$3"
+}
+
+# forged_up RELAY: frames of site-a's inside phone alice: an OPTIONS for
+# a sink on the wan, and 20 RTP packets (a stranger's SSRC) of alice's
+# call on relay port RELAY
+forged_up() {
+	python3 - "$1" <<'PY'
+import struct, sys
+relay = int(sys.argv[1])
+alice = bytes([10, 77, 1, 10])
+sip = (b"OPTIONS sip:sink@192.0.2.12:5098 SIP/2.0\r\n"
+       b"Via: SIP/2.0/UDP 10.77.1.10:5060;branch=z9hG4bK-forged\r\n"
+       b"Max-Forwards: 70\r\nFrom: <sip:alice@example.test>;tag=f\r\n"
+       b"To: <sip:sink@192.0.2.12>\r\nCall-ID: forged-up@x\r\n"
+       b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+out = struct.pack("!BBBBIHH", 1, 1, 2, 0, len(sip), 5060, 0) + alice
+out += struct.pack("!II", 1, 0) + sip
+for i in range(20):
+    rtp = struct.pack("!BBHII", 0x80, 0, i, i * 160, 0xbad0bad0) + bytes(160)
+    out += struct.pack("!BBBBIHH", 1, 2, 0, 0, len(rtp), 7000, relay) + alice + rtp
+sys.stdout.write(out.hex())
+PY
+}
+
 log "== alice (site-a, node$A) calls olivia (registered through node$A)"
 voice_call site-a alice 10.77.1.10 7000 - olivia 192.0.2.10 16000
+
+log "== requests forged with site-a's X-SoFW-Id, mid-call: refused on node$A, nothing gets through"
+[ -s "$T/site-a.token" ] || fail "the sniffer on site-a's path saw no session token"
+tok=$(cat "$T/site-a.token")
+other=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+opens=$(grep -c "session of HRAC 'site-a'" "$T/node$A.log")
+lost=$(grep -c "session lost" "$T/hrac-site-a.log")
+seen=$(wc -l <"$T/nginx-access.log")
+udp_sink site-a 10.77.1.10 5060 2 "$T/sink-alice.out"
+SINK_A=$SINK_PID
+udp_sink - 192.0.2.12 5098 2 "$T/sink-wan.out"
+SINK_W=$SINK_PID
+frames=$(forged_up "${PEER##*:}")
+H() { SOFW_ID=site-a python3 "$SOFW_TOP/tests/tools/sofw-http.py" http://192.0.2.1/sofw/ "$@"; }
+for req in "up $tok $frames" "up $tok.$key $frames" "up $other.$key $frames" \
+	"down $tok.$key" "close $tok.$key"; do
+	# shellcheck disable=SC2086
+	got=$(H $req)
+	[[ "$got" == "status 404 error=unknown-session"* ]] ||
+		fail "forged '${req:0:50}...' was answered '$got', not 404 unknown-session"
+done
+got=$(H open-raw)
+nonce=$(sed -n 's/^challenge SoFW nonce="\([0-9a-f]*\)".*/\1/p' <<<"$got")
+[ -n "$nonce" ] && [[ "$got" == *"status 401 error=auth-required"* ]] ||
+	fail "an open with site-a's X-SoFW-Id was not challenged: $got"
+got=$(H open-raw "SoFW id=\"site-a\", nonce=\"$nonce\", proof=\"$key\"")
+[[ "$got" == *"status 403 error=forbidden"* ]] ||
+	fail "an open of site-a with a wrong proof was answered: $got"
+# nginx sent them all to site-a's home, which holds its session
+tail -n +$((seen + 1)) "$T/nginx-access.log" >"$T/forged-access.log"
+[ "$(grep -c " 40[134] id=site-a up=192.0.2.2$A:9000$" "$T/forged-access.log")" = 7 ] ||
+	fail "the forged requests did not all reach node$A: $(cat "$T/forged-access.log")"
+[ "$(grep -c "for 'site-a': no valid request proof" "$T/node$A.log")" -ge 4 ] ||
+	fail "node$A did not find site-a's session for the token seen on the path"
+expect_log "$T/node$A.log" "open refused from .*: wrong secret for HRAC 'site-a'"
+# site-a's session is the one it had, and its call carries audio still
+# (while the sinks count: the call hangs up soon after it resumes)
+wait_step uac-alice-olivia resumed
+talk site-a 10.77.1.10 7000 "$PEER"
 call_done "alice -> olivia"
+wait "$SINK_A" && wait "$SINK_W" || fail "a sink failed"
+[ "$(cat "$T/sink-alice.out") $(cat "$T/sink-wan.out")" = "0 0" ] ||
+	fail "forged frames got through: $(cat "$T/sink-alice.out") packets to alice's phone, $(cat "$T/sink-wan.out") to the wan's sink"
+[ "$(grep -c "session of HRAC 'site-a'" "$T/node$A.log")" = "$opens" ] &&
+	[ "$(grep -c "session lost" "$T/hrac-site-a.log")" = "$lost" ] ||
+	fail "site-a's session was replaced or lost during the forgeries"
+echo_out=$(cat "$T/echo-olivia.out")
+[ "$(field_of strangers "$echo_out")" = 0 ] ||
+	fail "forged RTP reached olivia, the far end of site-a's call: $echo_out"
+log "7 forged requests refused (404, 401, 403) on node$A; 0 packets reached the sinks or olivia; site-a's session and call unharmed"
 
 log "== bob (site-b, node$C) calls olivia (registered through node$A): through node$A"
 voice_call site-b bob 10.77.1.10 7002 - olivia 192.0.2.10 16002
@@ -178,21 +292,7 @@ PY
 }
 # sink_alice: alice's phone becomes a sink that counts what reaches it
 # for 3 s (into $T/sink-alice.out; SINK_PID)
-sink_alice() {
-	ip netns exec "$NS-site-a" timeout 5 python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.77.1.10", 5060)); s.settimeout(0.2)
-n, end = 0, time.time() + 3
-while time.time() < end:
-    try:
-        s.recv(4000); n += 1
-    except socket.timeout:
-        pass
-print(n)' >"$T/sink-alice.out" 2>&1 &
-	SINK_PID=$!
-	wait_udp site-a 10.77.1.10 5060
-}
+sink_alice() { udp_sink site-a 10.77.1.10 5060 3 "$T/sink-alice.out"; }
 log "== forged forwards: from an address no node announces, or from a node's without its proof"
 sink_alice
 got=$(invite 192.0.2.12 "$A")

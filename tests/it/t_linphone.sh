@@ -26,8 +26,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
-# this test's namespaces say whose they are (sofw-PID-lin-...)
-fw_ns() { echo "sofw-$$-lin-$1"; }
+# this test's namespaces say whose they are ($NS-lin-...: sofw-PID-lin-...,
+# sofw-TAG-PID-lin-... under NS_TAG)
+fw_ns() { echo "$NS-lin-$1"; }
 
 skip() {
 	echo "SKIP: $*"

@@ -36,6 +36,8 @@ usage: sofw-http.py BASE_URL COMMAND [ARGS]
 CRED is TOKEN.KEY as open prints it; a bare TOKEN sends no proof.
 Each request prints "status N", the X-SoFW-Error code and the body's
 first line; exit 0 unless the connection itself failed.
+With SOFW_ID set, every request carries X-SoFW-Id: $SOFW_ID (the header
+a load balancer routes on), whatever identity it proves.
 """
 import hashlib
 import hmac
@@ -59,9 +61,17 @@ def show(r, body):
     sys.stdout.flush()
 
 
+def with_id(h=None):
+    """@h, and X-SoFW-Id when SOFW_ID names one"""
+    h = dict(h or {})
+    if os.environ.get("SOFW_ID"):
+        h["X-SoFW-Id"] = os.environ["SOFW_ID"]
+    return h
+
+
 def request(base, method, path, body=None, headers=None):
     c, p = conn(base)
-    c.request(method, p + path, body=body, headers=headers or {})
+    c.request(method, p + path, body=body, headers=with_id(headers))
     r = c.getresponse()
     b = r.read()
     show(r, b)
@@ -200,7 +210,7 @@ def main():
     elif cmd == "open-raw":
         c, p = conn(base)
         c.request("POST", p + "open", body=b"",
-                  headers={"Authorization": args[0]} if args else {})
+                  headers=with_id({"Authorization": args[0]} if args else {}))
         r = c.getresponse()
         b = r.read()
         print("challenge", r.getheader("WWW-Authenticate") or "none")
@@ -217,7 +227,7 @@ def main():
         request(base, "POST", "up", body, session_headers(token, "POST", "up"))
     elif cmd == "down":
         c, p = conn(base)
-        c.request("GET", p + "down", headers=session_headers(args[0], "GET", "down"))
+        c.request("GET", p + "down", headers=with_id(session_headers(args[0], "GET", "down")))
         r = c.getresponse()
         print("status %d error=%s" % (r.status, r.getheader("X-SoFW-Error")))
     elif cmd == "wrong-proofs":

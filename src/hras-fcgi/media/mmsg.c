@@ -2,23 +2,27 @@
  * Copyright (c) 2026 the SoFW authors */
 /**
  * @file mmsg.c  The relay's UDP sockets, read in batches
+ *
+ * The batching itself is udp_mmsg's (shared with hrac); this is the
+ * relay's way of taking a read: a handler per datagram.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <re.h>
+#include "udp_mmsg.h"
 #include "mmsg.h"
 
 /* Where one read lands: the relay has one, every socket uses it */
 struct mmsg_rx {
-	struct mmsghdr h[MMSG_BATCH];
-	struct iovec iov[MMSG_BATCH];
-	struct sockaddr_storage src[MMSG_BATCH];
-	uint8_t buf[MMSG_BATCH][MMSG_SIZE];
+	struct udp_mmsg m;
 };
+
+_Static_assert((int)MMSG_BATCH == (int)UDP_MMSG_BATCH &&
+                   (int)MMSG_SIZE == (int)UDP_MMSG_SIZE,
+               "mmsg.h's sizes are udp_mmsg's");
 
 int mmsg_rx_alloc(struct mmsg_rx **rxp)
 {
@@ -26,13 +30,7 @@ int mmsg_rx_alloc(struct mmsg_rx **rxp)
 
 	if (!rx)
 		return ENOMEM;
-	for (int i = 0; i < MMSG_BATCH; i++) {
-		rx->iov[i].iov_base = rx->buf[i];
-		rx->iov[i].iov_len = MMSG_SIZE;
-		rx->h[i].msg_hdr.msg_iov = &rx->iov[i];
-		rx->h[i].msg_hdr.msg_iovlen = 1;
-		rx->h[i].msg_hdr.msg_name = &rx->src[i];
-	}
+	udp_mmsg_init(&rx->m);
 	*rxp = rx;
 	return 0;
 }
@@ -45,20 +43,16 @@ int mmsg_rx_alloc(struct mmsg_rx **rxp)
  */
 int mmsg_recv(struct mmsg_rx *rx, int fd, mmsg_recv_h *h, void *arg)
 {
-	int n;
+	int n = udp_mmsg_recv(&rx->m, fd);
 
-	for (int i = 0; i < MMSG_BATCH; i++)
-		rx->h[i].msg_hdr.msg_namelen = sizeof(rx->src[i]);
-	n = recvmmsg(fd, rx->h, MMSG_BATCH, MSG_DONTWAIT, NULL);
-	if (n < 0)
-		return -errno;
 	for (int i = 0; i < n; i++) {
 		struct sa src;
-		size_t len = rx->h[i].msg_len;
+		const uint8_t *p;
+		size_t len;
 
-		if (sa_set_sa(&src, (struct sockaddr *)&rx->src[i]))
-			continue; /* not an IP source: nobody's packet */
-		h(&src, rx->buf[i], len < MMSG_SIZE ? len : MMSG_SIZE, arg);
+		p = udp_mmsg_at(&rx->m, (unsigned)i, &len, &src);
+		if (p) /* else not an IP source: nobody's packet */
+			h(&src, p, len, arg);
 	}
 	return n;
 }
@@ -67,25 +61,11 @@ int mmsg_recv(struct mmsg_rx *rx, int fd, mmsg_recv_h *h, void *arg)
  * makes one (an IPv6 wildcard takes IPv4 too, no address reuse) */
 int mmsg_bind(int *fdp, const struct sa *local)
 {
-	int fd, e;
-
-	fd = socket(sa_af(local), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	            IPPROTO_UDP);
-	if (fd < 0)
-		return errno;
-	if (bind(fd, &local->u.sa, local->len) < 0) {
-		e = errno;
-		close(fd);
-		return e;
-	}
-	*fdp = fd;
-	return 0;
+	return udp_mmsg_bind(fdp, local, false);
 }
 
 /* One datagram from @fd; @return 0 or errno */
 int mmsg_send(int fd, const struct sa *dst, const uint8_t *p, size_t len)
 {
-	if (sendto(fd, p, len, MSG_DONTWAIT, &dst->u.sa, dst->len) < 0)
-		return errno;
-	return 0;
+	return udp_mmsg_send(fd, dst, p, len);
 }
