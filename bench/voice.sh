@@ -27,12 +27,13 @@
 # N = 1 (one call at idle), then VOICE_BENCH_CALLS (default 10 100 200),
 # VOICE_BENCH_SECS (10) seconds of media each.  Then, for OpenVPN and
 # SoFW each, a step search for the largest N with at most 0.1 % loss:
-# N from VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending) until the
-# first that loses more; no step begins after VOICE_BENCH_BUDGET (900)
-# seconds of the bench.  Every step is bounded in time (rtp-load runs its
-# seconds, under timeout; sipp under -timeout).  VOICE_BENCH_HRAC_ARGS
-# and VOICE_BENCH_HRAS_ARGS add options to hrac's and hras-fcgi's command
-# lines (e.g. --coalesce-us 0, to compare).
+# N from VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending; empty: no
+# search) until the first that loses more; no step begins after
+# VOICE_BENCH_BUDGET (900) seconds of the bench.  Every step is bounded
+# in time (rtp-load runs its seconds, under timeout; sipp under
+# -timeout).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
+# to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
+# compare).
 #
 # The targets (issue 13, part 1), as ratios to the paths measured in the
 # same run: at 10 calls, SoFW's CPU per call-second and RTT median at most
@@ -46,7 +47,7 @@
 
 SECS=${VOICE_BENCH_SECS:-10}
 CALLS=${VOICE_BENCH_CALLS:-10 100 200}
-SEARCH=${VOICE_BENCH_SEARCH:-100 200 400 800 1600}
+SEARCH=${VOICE_BENCH_SEARCH-100 200 400 800 1600}
 BUDGET=${VOICE_BENCH_BUDGET:-900}
 LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
