@@ -80,11 +80,19 @@ void down_batch_flush(void)
 	b.n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct session *s = b.v[i];
+		bool wake;
 
 		pthread_mutex_lock(&s->lock);
 		s->down_batched = false;
-		session_wake_writer(s);
+		wake = s->down_waiting;
+		s->down_waiting = false;
 		pthread_mutex_unlock(&s->lock);
+		/* signalled after the unlock: a writer woken under our lock
+		 * would at once block on it again (a futex wait and wake
+		 * more per batch).  Its state changed under the lock; a late
+		 * signal is a spurious wake-up, which it tolerates. */
+		if (wake)
+			pthread_cond_broadcast(&s->cond);
 		session_deref(s);
 		b.v[i] = NULL;
 	}
