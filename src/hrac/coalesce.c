@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/timerfd.h>
 #include <re.h>
+#include "coalesce_rule.h"
 #include "coalesce.h"
 
 struct coalesce {
@@ -19,22 +20,14 @@ struct coalesce {
 	void *arg;
 };
 
-/**
- * How long frames wait before the next write
- *
- * @param last_write When the previous write went (us; 0: never)
- * @param now        The time now (us, same clock)
- * @param window     The coalescing window (us; 0: no coalescing)
- *
- * @return 0: write now (an idle link, or the window has passed), else
- *         the microseconds until last_write + window
- */
+_Static_assert((int)COALESCE_MAX_US == (int)COALESCE_RULE_MAX_US,
+               "hrac's --coalesce-us bound is the shared rule's");
+
+/* How long frames wait before the next write: the rule both ends share
+ * (coalesce_rule.h) */
 uint64_t coalesce_wait(uint64_t last_write, uint64_t now, uint32_t window)
 {
-	if (!window || !last_write || now < last_write ||
-	    now - last_write >= window)
-		return 0;
-	return last_write + window - now;
+	return coalesce_rule_wait(last_write, now, window);
 }
 
 static void fire(int flags, void *arg)

@@ -4,16 +4,17 @@
  * @file coalesce.h  When the next write up the tunnel may go
  *
  * Every write up the tunnel costs a TLS record, an HTTP chunk, a send
- * and, at HRAS, a wake-up, whatever it carries.  While the link is busy
- * (the previous write went less than the window ago), frames that arrive
- * wait until the window since that write has passed and then leave
- * together, one write for the frames of all calls; on an idle link a
- * frame leaves at once, so a lone packet is never delayed.  The wait is
- * below libre's millisecond timers: a timerfd on the loop.
+ * and, at HRAS, a wake-up, whatever it carries.  The frames of all calls
+ * that come while the link is busy share a write, by the rule HRAS's
+ * down writers use too (coalesce_rule.h); a lone packet is never
+ * delayed.  The wait is below libre's millisecond timers: a timerfd on
+ * the loop.
  */
 
 enum {
-	COALESCE_MAX_US = 500, /* the longest wait allowed (--coalesce-us) */
+	COALESCE_MAX_US =
+	    500, /* the longest wait allowed (--coalesce-us);
+	            COALESCE_RULE_MAX_US, asserted in coalesce.c */
 };
 
 struct coalesce;

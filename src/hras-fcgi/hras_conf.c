@@ -17,6 +17,7 @@
 #include "log.h"
 #include "frame.h"
 #include "cidr.h"
+#include "coalesce_rule.h"
 #include "quota.h"
 #include "store.h"
 #include "hracs.h"
@@ -86,8 +87,9 @@ const struct conf_opt hras_opts[] = {
 	    "4194304", "signalling awaiting ack per session"),
 	OPT("inbox", 0, CONF_U32, tunnel.inbox_bytes, 1 << 18, 1 << 28, "BYTES",
 	    "8388608", "frames waiting for the SIP/relay thread"),
-	OPT("coalesce-us", 0, CONF_U32, tunnel.coalesce_us, 0, 500, "US", "200",
-	    "a busy down stream gathers frames this long, 0: off"),
+	OPT("coalesce-us", 0, CONF_U32, tunnel.coalesce_us, 0,
+	    COALESCE_RULE_MAX_US, "US", "0",
+	    "a busy down stream also waits this long for more, 0: never"),
 	OPT("echo", 0, CONF_BOOL, echo, 0, 0, NULL, NULL,
 	    "diagnostic: send every frame back down its tunnel"),
 	OPT("sip", 0, CONF_LIST, sip.listen, 0, 0, "ADDR:PORT", NULL,

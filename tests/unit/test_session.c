@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <re.h>
 #include "frame.h"
 #include "chan.h"
@@ -17,20 +18,10 @@
 #include "secret.h"
 #include "hracs.h"
 #include "session.h"
+#include "session_fix.h"
 #include "unit.h"
 
 static uint32_t resumed; /* what the last open resumed from */
-
-static void limits(struct chan_limits *lim)
-{
-	memset(lim, 0, sizeof(*lim));
-	lim->rel_max_bytes = 1 << 16;
-	lim->rel_max_frames = 64;
-	lim->media_max_bytes = 1 << 16;
-	lim->media_max_age = 60000;
-	lim->rto = 1000000;
-	lim->max_payload = FRAME_MAX_PAYLOAD;
-}
 
 static int push_sip(struct session *s)
 {
@@ -65,7 +56,7 @@ static int open_replace_find(void)
 	uint32_t epoch;
 	bool replaced;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 2, &lim), 0);
 	TEST_EQ(sopen(t, "site-a", "1.2.3.4:5", &s, &replaced), 0);
 	TEST_ASSERT(!replaced);
@@ -116,7 +107,7 @@ static int expire_and_drop(void)
 	uint64_t now = mono_us();
 	bool replaced;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
 	TEST_EQ(sopen(t, "a", "x", &a, &replaced), 0);
 	TEST_EQ(sopen(t, "b", "x", &b, &replaced), 0);
@@ -162,7 +153,7 @@ static int instances_and_probes(void)
 	struct session *s, *s2, *p1, *p2, *f;
 	bool replaced;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 8, &lim), 0);
 	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	pthread_mutex_lock(&s->lock);
@@ -267,7 +258,7 @@ static int resume_epochs(void)
 	struct session *s;
 	bool replaced;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
 	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	TEST_EQ(resumed, 0);
@@ -350,7 +341,7 @@ static int request_proofs(void)
 	uint32_t epoch;
 	bool replaced;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 4, &lim), 0);
 	TEST_EQ(sessions_open(t, &o, &s, &replaced, &resumed), 0);
 	memcpy(tok, s->token, sizeof(tok));
@@ -399,20 +390,6 @@ static int request_proofs(void)
 	return 0;
 }
 
-static int send_rtp(struct session *s)
-{
-	static const uint8_t pl[172];
-	struct frame f;
-
-	memset(&f, 0, sizeof(f));
-	f.type = FRAME_RTP;
-	sa_set_str(&f.addr, "10.0.0.1", 4000);
-	f.relay_port = 30000;
-	f.payload = pl;
-	f.len = sizeof(pl);
-	return session_send(s, &f, mono_us());
-}
-
 struct waiter {
 	struct session *s;
 	atomic_int woken;
@@ -448,11 +425,11 @@ static int send_wakes_once(void)
 	pthread_t th;
 	bool replaced, waiting = false;
 
-	limits(&lim);
+	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 2, &lim), 0);
 	TEST_EQ(sopen(t, "site-a", "p", &s, &replaced), 0);
 
-	TEST_EQ(send_rtp(s), 0); /* no writer: no flag set */
+	TEST_EQ(session_fix_rtp(s), 0); /* no writer: no flag set */
 	TEST_ASSERT(!s->down_waiting);
 
 	w.s = s;
@@ -466,11 +443,11 @@ static int send_wakes_once(void)
 		sys_usleep(1000);
 	}
 	TEST_ASSERT(waiting);
-	TEST_EQ(send_rtp(s), 0);
+	TEST_EQ(session_fix_rtp(s), 0);
 	pthread_mutex_lock(&s->lock);
 	TEST_ASSERT(!s->down_waiting); /* rung, and only once */
 	pthread_mutex_unlock(&s->lock);
-	TEST_EQ(send_rtp(s), 0);
+	TEST_EQ(session_fix_rtp(s), 0);
 	pthread_join(th, NULL);
 	TEST_EQ(atomic_load(&w.woken), 1);
 	TEST_EQ(s->chan.media_wr > 0, 1);

@@ -270,6 +270,68 @@ void rat_leg_close(struct rat *r, struct rat_leg *l)
 
 /* -- packets -------------------------------------------------------------- */
 
+/*
+ * A relay read's packets for HRACs' tunnels, queued when the read ends
+ * under one session lock per leg (session_send_batch), not one lock per
+ * packet.  Loop thread, within relay_readable() only: the packets stay
+ * in the read's buffers (mmsg.h) until then, and the relay's reads never
+ * nest, so one set serves every relay.
+ */
+static struct {
+	bool on;
+	size_t n;
+	struct rat_leg *to[MMSG_BATCH];
+	struct frame f[MMSG_BATCH];
+	int err[MMSG_BATCH];
+} tb;
+
+/* Frames down the tunnel of an inside leg's HRAC, counted per frame */
+static void tunnel_send(struct rat *r, struct rat_leg *to,
+                        const struct frame *fv, size_t n, int *errv)
+{
+	uint64_t now = mono_us();
+	int e = ENOTCONN;
+
+	/* the HRAC's session is kept by the leg: no table lookup per
+	 * packet; a closed one (the HRAC went) is looked up again */
+	for (int tries = 0; tries < 2 && e == ENOTCONN; tries++) {
+		if (!to->ss)
+			to->ss = sessions_find_id(r->sessions, to->side.hrac);
+		if (!to->ss)
+			break;
+		e = session_send_batch(to->ss, fv, n, now, errv);
+		if (e == ENOTCONN) {
+			session_deref(to->ss);
+			to->ss = NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (e || errv[i]) {
+			to->drops++;
+			r->st.drops_tunnel++;
+		} else {
+			to->pkts_out++;
+			to->bytes_out += fv[i].len;
+		}
+	}
+}
+
+/* The read's tunnel frames: a run of one leg's goes in one batch */
+static void tunnel_flush(struct rat *r)
+{
+	size_t i = 0;
+
+	while (i < tb.n) {
+		size_t j = i + 1;
+
+		while (j < tb.n && tb.to[j] == tb.to[i])
+			j++;
+		tunnel_send(r, tb.to[i], &tb.f[i], j - i, &tb.err[i]);
+		i = j;
+	}
+	tb.n = 0;
+}
+
 static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
                     size_t len)
 {
@@ -281,7 +343,7 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 
 	if (to->side.inside) {
 		struct frame f;
-		int e = ENOTCONN;
+		int e;
 
 		memset(&f, 0, sizeof(f));
 		f.type = i ? FRAME_RTCP : FRAME_RTP;
@@ -289,27 +351,12 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 		f.relay_port = to->port;
 		f.payload = p;
 		f.len = len;
-		/* the HRAC's session is kept by the leg: no table lookup per
-		 * packet; a closed one (the HRAC went) is looked up again */
-		for (int tries = 0; tries < 2 && e == ENOTCONN; tries++) {
-			if (!to->ss)
-				to->ss = sessions_find_id(r->sessions,
-				                          to->side.hrac);
-			if (!to->ss)
-				break;
-			e = session_send(to->ss, &f, mono_us());
-			if (e == ENOTCONN) {
-				session_deref(to->ss);
-				to->ss = NULL;
-			}
+		if (tb.on && tb.n < MMSG_BATCH) {
+			tb.to[tb.n] = to;
+			tb.f[tb.n++] = f;
+			return;
 		}
-		if (e) {
-			to->drops++;
-			r->st.drops_tunnel++;
-		} else {
-			to->pkts_out++;
-			to->bytes_out += len;
-		}
+		tunnel_send(r, to, &f, 1, &e);
 		return;
 	}
 
@@ -425,7 +472,10 @@ static void relay_readable(int flags, void *arg)
 
 	if (!(flags & FD_READ))
 		return;
+	tb.on = true;
 	n = mmsg_recv(r->rx, rs->leg->fd[rs->i], relay_recv, rs);
+	tb.on = false;
+	tunnel_flush(r);
 	if (n > 0) {
 		r->st.rx_reads++;
 	} else if (n != -EAGAIN && n != -EINTR) {

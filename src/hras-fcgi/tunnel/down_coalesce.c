@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include "coalesce_rule.h"
 #include "down_coalesce.h"
 
 /**
@@ -17,10 +18,9 @@
 uint64_t down_coalesce_due(const struct down_coalesce *c, uint64_t now,
                            size_t queued, size_t full)
 {
-	if (!c->window || !c->last_write || queued >= full ||
-	    now < c->last_write || now - c->last_write >= c->window)
+	if (queued >= full)
 		return now;
-	return c->last_write + c->window;
+	return now + coalesce_rule_wait(c->last_write, now, c->window);
 }
 
 /* A write began at @now */

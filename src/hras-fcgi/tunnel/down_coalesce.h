@@ -4,17 +4,19 @@
  * @file down_coalesce.h  When a down writer sends what is queued
  *
  * Every write down the tunnel costs a FastCGI record, a write to nginx,
- * nginx's wake-up, an HTTP chunk and a TLS record.  While the link is
+ * nginx's wake-up, an HTTP chunk and a TLS record.  By default
+ * (--coalesce-us 0) the batches are the loop's: the frames one loop
+ * iteration queues wake the writer once (down_batch.h), and it writes
+ * all that is queued when it runs, never waiting for more.  A window
+ * set by the operator adds timed gathering on top: while the link is
  * busy (the last write was less than the window ago) the writer sleeps
  * until the window since that write has passed, not woken by the frames
- * queued meanwhile, so that the frames of all calls that came leave in
- * one write and a batch costs one wake-up; while it is idle a frame
- * leaves at once: a lone packet is never delayed.  A queue that would
- * fill the write buffer leaves at once too.
+ * queued meanwhile (coalesce_rule.h); a frame on an idle stream still
+ * leaves at once, and so does a queue that would fill the write buffer.
  */
 
 struct down_coalesce {
-	uint64_t window;     /* us; 0: every frame at once */
+	uint64_t window;     /* us; 0: the loop's batches only */
 	uint64_t last_write; /* us; 0: none yet */
 };
 

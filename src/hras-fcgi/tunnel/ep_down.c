@@ -4,9 +4,10 @@
  * @file ep_down.c  GET down: frames from HRAS to the HRAC
  *
  * Streaming (default): the response stays open and every batch of frames
- * is flushed as one FastCGI record: at once when the stream was idle,
- * else gathered for up to --coalesce-us since the last write (down_coalesce.h),
- * so that a busy stream costs one write per batch; a keepalive
+ * is flushed as one FastCGI record: all that is queued when the writer
+ * runs, woken once per loop iteration that queued frames (down_batch.h);
+ * with a --coalesce-us, a busy stream also gathers for that long since
+ * its last write (down_coalesce.h); a keepalive
  * goes out first (so the HRAC can tell a buffering proxy from a slow one)
  * and after every idle keepalive interval.  The response ends after
  * down-max seconds; the HRAC has opened the next one by then, and a new
@@ -41,7 +42,10 @@
 
 enum {
 	DOWN_BUF_MIN = 65536,
-	GONE_CHECK_US = 1000000, /* how late a vanished client is seen */
+	/* how late a vanished client is seen: a poll() per batch would be a
+	 * syscall per packet at low load; a failed write ends a stream
+	 * at once anyway */
+	GONE_CHECK_US = 1000000,
 };
 
 struct down {
@@ -53,6 +57,7 @@ struct down {
 	uint64_t end;     /* us: the response ends here */
 	uint64_t next_ka; /* us: keepalive due (streaming) */
 	uint64_t keepalive;
+	uint64_t gone_check; /* us: look at the connection next */
 	struct down_coalesce co;
 	bool gathered; /* this batch waited for the window */
 	bool busy;     /* the last one did: sleep to the window's end */
@@ -114,18 +119,22 @@ static ssize_t next_batch(struct down *d)
 		now = mono_us();
 		if (!session_current(s, d->epoch) || s->down_gen != d->gen)
 			return -1;
-		if (client_gone(d))
-			return 0;
+		if (now >= d->gone_check) {
+			d->gone_check = now + GONE_CHECK_US;
+			if (client_gone(d))
+				return 0;
+		}
 
 		chan_timeout(&s->chan, now);
 		ka = d->poll ? now >= d->end || d->probe : now >= d->next_ka;
 		if (ka)
 			break;
-		/* frames that come within the window since the last write
-		 * are gathered until it ends; a stream whose last batch was
-		 * gathered so sleeps to the window's end at once, not woken
-		 * for each frame meanwhile: one sleep per batch.  The
-		 * window is read each time: a reload may change it. */
+		/* with a --coalesce-us, frames that come within the window
+		 * since the last write are gathered until it ends; a stream
+		 * whose last batch was gathered so sleeps to the window's end
+		 * at once, not woken for each frame meanwhile: one sleep per
+		 * batch.  Without (0, the default), what is queued goes now.
+		 * The window is read each time: a reload may change it. */
 		d->co.window = d->q->t->cfg->coalesce_us;
 		deadline =
 		    down_coalesce_due(&d->co, now, queued(s), d->bufsz / 2);
@@ -147,7 +156,7 @@ static ssize_t next_batch(struct down *d)
 		/* look at the connection now and then: a client that went
 		 * away must not hold the session (and its identity) until
 		 * the next keepalive */
-		deadline = min(deadline, now + GONE_CHECK_US);
+		deadline = min(deadline, d->gone_check);
 		wait_frames(d, deadline);
 	}
 

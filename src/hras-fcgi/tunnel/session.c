@@ -22,6 +22,7 @@
 #include "secret.h"
 #include "hracs.h"
 #include "session.h"
+#include "down_batch.h"
 
 /* A dropped session's last epoch: an HRAC that comes back after it is
  * told what of its frames was delivered (sofw-tunnel(7), Resuming) */
@@ -628,7 +629,7 @@ bool session_current(const struct session *s, uint32_t epoch)
 /*
  * Wake the down writer if it waits for frames (locked).  Once: the
  * frames queued until it runs leave with the first, and a writer
- * gathering a batch (down_coalesce.h) is not woken at all.
+ * gathering a timed batch (down_coalesce.h) is not woken at all.
  */
 void session_wake_writer(struct session *s)
 {
@@ -638,8 +639,23 @@ void session_wake_writer(struct session *s)
 	pthread_cond_broadcast(&s->cond);
 }
 
+/* The writer learns of what was queued (locked): at the end of the
+ * loop iteration when on the loop thread (down_batch.h), else now */
+static void news_for_writer(struct session *s)
+{
+	if (!down_batch_add(s))
+		session_wake_writer(s);
+}
+
+static int push_locked(struct session *s, const struct frame *f, uint64_t now)
+{
+	if (frame_is_reliable_type(f->type))
+		return chan_push_reliable(&s->chan, f);
+	return chan_push_media(&s->chan, f, now);
+}
+
 /**
- * Queue a frame for the HRAC and wake the down writer if it waits
+ * Queue a frame for the HRAC; its down writer learns of it
  *
  * @return 0, ENOTCONN (session closed), ENOBUFS (signalling queue full)
  */
@@ -651,14 +667,38 @@ int session_send(struct session *s, const struct frame *f, uint64_t now)
 	if (s->closed) {
 		e = ENOTCONN;
 	} else {
-		if (frame_is_reliable_type(f->type))
-			e = chan_push_reliable(&s->chan, f);
-		else
-			e = chan_push_media(&s->chan, f, now);
+		e = push_locked(s, f, now);
 		if (!e)
-			session_wake_writer(s);
+			news_for_writer(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 
 	return e;
+}
+
+/**
+ * Queue @n frames for the HRAC under one lock: a relay read's packets
+ *
+ * @param errv each frame's result, as session_send's
+ * @return 0, or ENOTCONN (session closed: none queued, errv not set)
+ */
+int session_send_batch(struct session *s, const struct frame *fv, size_t n,
+                       uint64_t now, int *errv)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->closed) {
+		pthread_mutex_unlock(&s->lock);
+		return ENOTCONN;
+	}
+	for (size_t i = 0; i < n; i++) {
+		errv[i] = push_locked(s, &fv[i], now);
+		any |= !errv[i];
+	}
+	if (any)
+		news_for_writer(s);
+	pthread_mutex_unlock(&s->lock);
+
+	return 0;
 }

@@ -54,8 +54,10 @@ struct session {
 	uint32_t down_gen;    /* bumped by each new down request */
 	uint32_t down_active; /* down requests attached */
 	bool down_waiting;    /* the current down writer waits for frames:
-	                         the next frame queued wakes it, the ones
-	                         after that do not (session_send) */
+	                         the next wake-up is its, the ones after
+	                         that are not (session_wake_writer) */
+	bool down_batched;    /* frames queued this loop iteration: the
+	                         writer is woken at its end (down_batch.h) */
 	uint64_t down_writes; /* writes of the down streams (batches) */
 	uint32_t up_active;   /* up requests attached */
 	uint64_t idle_since;  /* us, when the last down request ended */
@@ -128,4 +130,6 @@ bool session_current(const struct session *s, uint32_t epoch);
 bool session_request_ok(struct session *s, uint32_t epoch, const char *method,
                         const char *endpoint, const char *auth);
 int session_send(struct session *s, const struct frame *f, uint64_t now);
+int session_send_batch(struct session *s, const struct frame *fv, size_t n,
+                       uint64_t now, int *errv);
 void session_wake_writer(struct session *s);

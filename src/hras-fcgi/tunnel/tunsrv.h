@@ -37,7 +37,8 @@ struct tunsrv_conf {
 	uint32_t media_queue;          /* bytes of media queued per session */
 	uint32_t sip_queue;            /* bytes of signalling awaiting ack */
 	uint32_t inbox_bytes;          /* frames waiting for the loop thread */
-	uint32_t coalesce_us;          /* a busy down stream's batch window */
+	uint32_t coalesce_us;          /* a busy down stream's extra timed
+	                                  gathering, 0: none (down_coalesce.h) */
 	struct conf_list status_allow; /* who may read the status endpoint */
 };
 

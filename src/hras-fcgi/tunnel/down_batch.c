@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 the SoFW authors */
+/**
+ * @file down_batch.c  One wake-up of a down writer per loop iteration
+ *
+ * Loop thread only, but for down_batch_add()'s test of the caller's
+ * thread: the state is the loop's, so it is one per process.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <re.h>
+#include "frame.h"
+#include "chan.h"
+#include "hracs.h"
+#include "session.h"
+#include "down_batch.h"
+
+static struct {
+	bool on;
+	pthread_t loop;
+	struct tmr tmr;
+	struct session *v[DOWN_BATCH_MAX]; /* referenced */
+	size_t n;
+} b;
+
+static void flush_tmr(void *arg)
+{
+	(void)arg;
+	down_batch_flush();
+}
+
+/* The calling thread is the loop thread: its sends are batched */
+void down_batch_init(void)
+{
+	tmr_init(&b.tmr);
+	b.loop = pthread_self();
+	b.n = 0;
+	b.on = true;
+}
+
+/* No more batching: what waits is flushed */
+void down_batch_close(void)
+{
+	if (!b.on)
+		return;
+	down_batch_flush();
+	tmr_cancel(&b.tmr);
+	b.on = false;
+}
+
+/**
+ * Mark @s (locked) as having news for its writer, to be woken at the end
+ * of this loop iteration
+ *
+ * @return false when the caller must wake the writer itself: not the
+ *         loop thread, batching off, or the list full
+ */
+bool down_batch_add(struct session *s)
+{
+	if (!b.on || !pthread_equal(pthread_self(), b.loop))
+		return false;
+	if (s->down_batched)
+		return true;
+	if (b.n >= DOWN_BATCH_MAX)
+		return false;
+	s->down_batched = true;
+	b.v[b.n++] = session_ref(s);
+	if (!tmr_isrunning(&b.tmr))
+		tmr_start(&b.tmr, 0, flush_tmr, NULL);
+	return true;
+}
+
+/* Wake the writer of each session touched since the last flush, once */
+void down_batch_flush(void)
+{
+	size_t n = b.n;
+
+	b.n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct session *s = b.v[i];
+		bool wake;
+
+		pthread_mutex_lock(&s->lock);
+		s->down_batched = false;
+		wake = s->down_waiting;
+		s->down_waiting = false;
+		pthread_mutex_unlock(&s->lock);
+		/* signalled after the unlock: a writer woken under our lock
+		 * would at once block on it again (a futex wait and wake
+		 * more per batch).  Its state changed under the lock; a late
+		 * signal is a spurious wake-up, which it tolerates. */
+		if (wake)
+			pthread_cond_broadcast(&s->cond);
+		session_deref(s);
+		b.v[i] = NULL;
+	}
+}
+
+/* Sessions waiting for the flush (tests) */
+size_t down_batch_pending(void)
+{
+	return b.n;
+}
