@@ -37,7 +37,6 @@
 #include "mono.h"
 #include "hracs.h"
 #include "session.h"
-#include "down_batch.h"
 #include "inbox.h"
 #include "tunsrv.h"
 #include "iface.h"
@@ -205,7 +204,6 @@ static int run(struct hras *h, const struct fcgi_listen *fl)
 	 * must not silently end the service */
 	signal(SIGUSR1, SIG_IGN);
 	fd_setsize(LOOP_FDS);
-	down_batch_init(); /* this is the loop thread */
 
 	/* the shared store first: the rooms above load from it */
 	e = store_alloc(&h->store, &h->cfg.store, NULL, NULL);
@@ -274,7 +272,6 @@ out:
 	h->calls = mem_deref(h->calls); /* written while they are whole */
 	h->sip = mem_deref(h->sip);
 	h->relay = mem_deref(h->relay);
-	down_batch_close(); /* its sessions' references go */
 	tunsrv_close(&h->tun);
 	h->dispatch = mem_deref(h->dispatch);
 	h->store = mem_deref(h->store); /* its users are gone */

@@ -60,6 +60,7 @@ struct burst {
 	uint64_t sent_at; /* us */
 	uint64_t woke_at; /* us: the first tmr_poll after the handler */
 	struct tmr after; /* armed by the handler after the flush's */
+	struct down_batch *db;
 };
 
 static void after_flush(void *arg)
@@ -108,6 +109,7 @@ static int run_burst(struct burst *b)
 
 	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, CALLS, &lim), 0);
+	sessions_set_batch(t, b->db);
 	for (size_t i = 0; i < CALLS; i++) {
 		char id[16];
 		struct session_open o = {
@@ -133,7 +135,7 @@ static int run_burst(struct burst *b)
 
 	TEST_EQ(b->err, 0);
 	TEST_ASSERT(!b->rung_early);
-	TEST_EQ(down_batch_pending(), 0);
+	TEST_EQ(down_batch_pending(b->db), 0);
 	TEST_ASSERT(b->woke_at); /* not the guard */
 	for (size_t i = 0; i < CALLS; i++) {
 		/* every touched writer woken, the others left alone */
@@ -151,9 +153,9 @@ static int burst_wakes_once_per_iteration(void)
 {
 	struct burst b = { .n = CALLS };
 
-	down_batch_init();
+	TEST_EQ(down_batch_alloc(&b.db), 0);
 	TEST_EQ(run_burst(&b), 0);
-	down_batch_close();
+	mem_deref(b.db);
 	return 0;
 }
 
@@ -162,10 +164,10 @@ static int lone_frame_goes_at_once(void)
 {
 	struct burst b = { .n = 1 };
 
-	down_batch_init();
+	TEST_EQ(down_batch_alloc(&b.db), 0);
 	TEST_EQ(run_burst(&b), 0);
 	TEST_ASSERT(b.woke_at - b.sent_at < 100000);
-	down_batch_close();
+	mem_deref(b.db);
 	return 0;
 }
 
@@ -189,7 +191,9 @@ static int other_thread_wakes_at_once(void)
 {
 	struct chan_limits lim;
 	struct other o = { 0 };
-	struct sessions *t;
+	struct down_batch *db;
+	struct sessions *t, *t2;
+	struct session *s2;
 	uint32_t resumed;
 	bool replaced;
 	pthread_t th;
@@ -197,33 +201,41 @@ static int other_thread_wakes_at_once(void)
 		.id = "site-a", .peer = "p", .instance = "i1", .key = "k"
 	};
 
-	down_batch_init();
+	TEST_EQ(down_batch_alloc(&db), 0);
 	session_fix_limits(&lim);
 	TEST_EQ(sessions_alloc(&t, 1, &lim), 0);
+	sessions_set_batch(t, db);
 	TEST_EQ(sessions_open(t, &so, &o.s, &replaced, &resumed), 0);
 	writer_waits(o.s);
 	TEST_EQ(pthread_create(&th, NULL, other_thread, &o), 0);
 	pthread_join(th, NULL);
 	TEST_ASSERT(atomic_load(&o.woken));
-	TEST_EQ(down_batch_pending(), 0);
+	TEST_EQ(down_batch_pending(db), 0);
 
 	/* the loop thread's send waits for the flush */
 	writer_waits(o.s);
 	TEST_EQ(session_fix_rtp(o.s), 0);
 	TEST_ASSERT(waiting(o.s));
-	TEST_EQ(down_batch_pending(), 1);
+	TEST_EQ(down_batch_pending(db), 1);
 	TEST_EQ(session_fix_rtp(o.s), 0);
-	TEST_EQ(down_batch_pending(), 1); /* one entry per session */
-	down_batch_close();               /* flushes */
+	TEST_EQ(down_batch_pending(db), 1); /* one entry per session */
+	down_batch_flush(db);
 	TEST_ASSERT(!waiting(o.s));
+	TEST_EQ(down_batch_pending(db), 0);
 
-	/* batching off (closed): at once again */
-	writer_waits(o.s);
-	TEST_EQ(session_fix_rtp(o.s), 0);
-	TEST_ASSERT(!waiting(o.s));
+	/* a table without the loop's batches: at once */
+	TEST_EQ(sessions_alloc(&t2, 1, &lim), 0);
+	TEST_EQ(sessions_open(t2, &so, &s2, &replaced, &resumed), 0);
+	writer_waits(s2);
+	TEST_EQ(session_fix_rtp(s2), 0);
+	TEST_ASSERT(!waiting(s2));
+	TEST_EQ(down_batch_pending(db), 0);
 
+	session_deref(s2);
+	sessions_free(t2);
 	session_deref(o.s);
 	sessions_free(t);
+	mem_deref(db);
 	return 0;
 }
 

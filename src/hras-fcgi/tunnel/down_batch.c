@@ -3,9 +3,10 @@
 /**
  * @file down_batch.c  One wake-up of a down writer per loop iteration
  *
- * Loop thread only, but for down_batch_add()'s test of the caller's
- * thread: the state is the loop's, so it is one per process.
+ * Loop thread only (the one that allocated it), but for
+ * down_batch_add()'s test of the caller's thread.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,69 +18,75 @@
 #include "session.h"
 #include "down_batch.h"
 
-static struct {
-	bool on;
+struct down_batch {
 	pthread_t loop;
 	struct tmr tmr;
 	struct session *v[DOWN_BATCH_MAX]; /* referenced */
 	size_t n;
-} b;
+};
 
 static void flush_tmr(void *arg)
 {
-	(void)arg;
-	down_batch_flush();
+	down_batch_flush(arg);
 }
 
-/* The calling thread is the loop thread: its sends are batched */
-void down_batch_init(void)
+static void destructor(void *arg)
 {
-	tmr_init(&b.tmr);
-	b.loop = pthread_self();
-	b.n = 0;
-	b.on = true;
+	struct down_batch *b = arg;
+
+	down_batch_flush(b); /* its sessions' references go */
+	tmr_cancel(&b->tmr);
 }
 
-/* No more batching: what waits is flushed */
-void down_batch_close(void)
+/**
+ * Batch the sends of the calling thread, which must be the loop thread
+ * (a 0 ms timer of its loop flushes)
+ */
+int down_batch_alloc(struct down_batch **bp)
 {
-	if (!b.on)
-		return;
-	down_batch_flush();
-	tmr_cancel(&b.tmr);
-	b.on = false;
+	struct down_batch *b = mem_zalloc(sizeof(*b), destructor);
+
+	if (!b)
+		return ENOMEM;
+	tmr_init(&b->tmr);
+	b->loop = pthread_self();
+	*bp = b;
+	return 0;
 }
 
 /**
  * Mark @s (locked) as having news for its writer, to be woken at the end
  * of this loop iteration
  *
- * @return false when the caller must wake the writer itself: not the
- *         loop thread, batching off, or the list full
+ * @return false when the caller must wake the writer itself: no @b, not
+ *         the loop thread, or the list full
  */
-bool down_batch_add(struct session *s)
+bool down_batch_add(struct down_batch *b, struct session *s)
 {
-	if (!b.on || !pthread_equal(pthread_self(), b.loop))
+	if (!b || !pthread_equal(pthread_self(), b->loop))
 		return false;
 	if (s->down_batched)
 		return true;
-	if (b.n >= DOWN_BATCH_MAX)
+	if (b->n >= DOWN_BATCH_MAX)
 		return false;
 	s->down_batched = true;
-	b.v[b.n++] = session_ref(s);
-	if (!tmr_isrunning(&b.tmr))
-		tmr_start(&b.tmr, 0, flush_tmr, NULL);
+	b->v[b->n++] = session_ref(s);
+	if (!tmr_isrunning(&b->tmr))
+		tmr_start(&b->tmr, 0, flush_tmr, b);
 	return true;
 }
 
 /* Wake the writer of each session touched since the last flush, once */
-void down_batch_flush(void)
+void down_batch_flush(struct down_batch *b)
 {
-	size_t n = b.n;
+	size_t n;
 
-	b.n = 0;
+	if (!b)
+		return;
+	n = b->n;
+	b->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct session *s = b.v[i];
+		struct session *s = b->v[i];
 		bool wake;
 
 		pthread_mutex_lock(&s->lock);
@@ -94,12 +101,12 @@ void down_batch_flush(void)
 		if (wake)
 			pthread_cond_broadcast(&s->cond);
 		session_deref(s);
-		b.v[i] = NULL;
+		b->v[i] = NULL;
 	}
 }
 
 /* Sessions waiting for the flush (tests) */
-size_t down_batch_pending(void)
+size_t down_batch_pending(const struct down_batch *b)
 {
-	return b.n;
+	return b ? b->n : 0;
 }

@@ -22,6 +22,10 @@
  * Bounded: at most DOWN_BATCH_MAX sessions wait for a flush; a session
  * beyond that, and any sender that is not the loop thread, wakes the
  * writer at once (session_wake_writer), as before.
+ *
+ * The tunnel service owns one (tunsrv_init, on the loop thread) and
+ * gives it to its sessions table; a table without one (unit tests)
+ * wakes writers at once.
  */
 
 enum {
@@ -29,9 +33,9 @@ enum {
 };
 
 struct session;
+struct down_batch;
 
-void down_batch_init(void);
-void down_batch_close(void);
-bool down_batch_add(struct session *s);
-void down_batch_flush(void);
-size_t down_batch_pending(void);
+int down_batch_alloc(struct down_batch **bp);
+bool down_batch_add(struct down_batch *b, struct session *s);
+void down_batch_flush(struct down_batch *b);
+size_t down_batch_pending(const struct down_batch *b);

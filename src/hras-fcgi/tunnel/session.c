@@ -40,6 +40,7 @@ struct sessions {
 	struct chan_limits lim;
 	bool closing;                /* shutting down */
 	struct sessions_totals gone; /* of the sessions that ended */
+	struct down_batch *batch;    /* the loop's, or NULL: at once */
 };
 
 int sessions_alloc(struct sessions **tp, uint32_t max,
@@ -63,6 +64,15 @@ int sessions_alloc(struct sessions **tp, uint32_t max,
 	t->lim = *lim;
 	*tp = t;
 	return 0;
+}
+
+/* The loop's per-iteration batches (down_batch.h), for the sessions
+ * opened from now on; set before any is opened */
+void sessions_set_batch(struct sessions *t, struct down_batch *b)
+{
+	pthread_mutex_lock(&t->lock);
+	t->batch = b;
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* A reload's new queue limits, for the sessions opened from now on (a
@@ -318,6 +328,7 @@ int sessions_open(struct sessions *t, const struct session_open *o,
 			pthread_mutex_unlock(&t->lock);
 			return ENOMEM;
 		}
+		s->batch = t->batch;
 		t->v[t->n++] = s;
 		if (!o->probe)
 			*resumed = resume_past_locked(t, o);
@@ -643,7 +654,7 @@ void session_wake_writer(struct session *s)
  * loop iteration when on the loop thread (down_batch.h), else now */
 static void news_for_writer(struct session *s)
 {
-	if (!down_batch_add(s))
+	if (!down_batch_add(s->batch, s))
 		session_wake_writer(s);
 }
 

@@ -36,6 +36,8 @@ struct session_end {
 	struct chan_mark mark;
 };
 
+struct down_batch;
+
 struct session {
 	atomic_uint refs;
 	pthread_mutex_t lock;
@@ -44,6 +46,7 @@ struct session {
 	/* constant while the session lives */
 	char id[HRACS_ID_MAX + 1];
 	bool probe; /* a diagnose probe's: pings only, never the site's */
+	struct down_batch *batch; /* the loop's (down_batch.h), or NULL */
 
 	/* under lock */
 	char token[SESSION_TOKEN_LEN + 1];
@@ -107,6 +110,7 @@ struct session_gauges {
 struct sessions;
 
 void sessions_set_limits(struct sessions *t, const struct chan_limits *lim);
+void sessions_set_batch(struct sessions *t, struct down_batch *b);
 int sessions_alloc(struct sessions **tp, uint32_t max,
                    const struct chan_limits *lim);
 void sessions_free(struct sessions *t);

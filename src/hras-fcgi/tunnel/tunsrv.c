@@ -17,6 +17,7 @@
 #include "nonces.h"
 #include "session.h"
 #include "inbox.h"
+#include "down_batch.h"
 #include "report.h"
 #include "workers.h"
 #include "tunsrv.h"
@@ -62,6 +63,9 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 	t->open_max = max((uint32_t)OPEN_MIN, cfg->threads / OPEN_SHARE);
 	tunsrv_chan_limits(cfg, &lim);
 	e = sessions_alloc(&t->sessions, cfg->max_sessions, &lim);
+	e = e ? e : down_batch_alloc(&t->batch); /* this is the loop thread */
+	if (!e)
+		sessions_set_batch(t->sessions, t->batch);
 	/* room for every HRAC to re-open a few times in a nonce lifetime */
 	e = e ? e
 	      : nonces_alloc(&t->nonces, NONCE_LIFETIME_MS,
@@ -94,7 +98,9 @@ void tunsrv_stop(struct tunsrv *t)
 void tunsrv_close(struct tunsrv *t)
 {
 	inbox_free(t->inbox);
+	down_batch_flush(t->batch); /* its sessions' references go */
 	sessions_free(t->sessions);
+	t->batch = mem_deref(t->batch); /* its sessions are gone */
 	nonces_free(t->nonces);
 	report_free(t->report);
 	t->inbox = NULL;

@@ -51,8 +51,9 @@ struct tunsrv {
 	struct hracs *hracs; /* replaced under its own lock */
 	struct nonces *nonces;
 	struct sessions *sessions;
-	struct inbox *inbox;   /* frames up: workers -> loop thread */
-	struct report *report; /* status, metrics: loop thread -> workers */
+	struct down_batch *batch; /* the loop's wake-ups of down writers */
+	struct inbox *inbox;      /* frames up: workers -> loop thread */
+	struct report *report;    /* status, metrics: loop thread -> workers */
 	struct workers *workers;
 };
 
