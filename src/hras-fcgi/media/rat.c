@@ -569,6 +569,7 @@ static void rat_destructor(void *arg)
 	mem_deref(r->q_source);
 	mem_deref(r->q_site);
 	mem_deref(r->rx);
+	mem_deref(r->tb);
 }
 
 /**
@@ -619,6 +620,7 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
 	e = e ? e : hash_alloc(&r->by_port, 1024);
 	e = e ? e : hash_alloc(&r->hracs, 64);
 	e = e ? e : mmsg_rx_alloc(&r->rx);
+	e = e ? e : relay_batch_alloc(&r->tb);
 	if (e) {
 		mem_deref(r);
 		return e;

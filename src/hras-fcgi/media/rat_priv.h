@@ -85,6 +85,8 @@ struct hrac_media {
 	struct portpool *pool;
 };
 
+struct relay_batch;
+
 struct rat {
 	struct sessions *sessions;
 	struct list entries;
@@ -98,8 +100,9 @@ struct rat {
 	struct tmr sweep;
 	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
-	struct mmsg_rx *rx;    /* where relay ports are read (mmsg.h) */
-	rat_change_h *changeh; /* what a restart must keep changed */
+	struct mmsg_rx *rx;     /* where relay ports are read (mmsg.h) */
+	struct relay_batch *tb; /* a read's frames for tunnels (relay.c) */
+	rat_change_h *changeh;  /* what a restart must keep changed */
 	void *change_arg;
 };
 
@@ -113,6 +116,7 @@ int rat_leg_restore(struct rat *r, struct rat_leg *l, uint16_t port);
 const struct sa *rat_entry_bind(const struct rat *r, const struct rat_entry *e);
 struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
+int relay_batch_alloc(struct relay_batch **bp);
 void rat_leg_close(struct rat *r, struct rat_leg *l);
 void rat_leg_tell_peer(struct rat *r, struct rat_leg *l);
 void rat_leg_release(struct rat *r, struct rat_leg *l);

@@ -274,16 +274,21 @@ void rat_leg_close(struct rat *r, struct rat_leg *l)
  * A relay read's packets for HRACs' tunnels, queued when the read ends
  * under one session lock per leg (session_send_batch), not one lock per
  * packet.  Loop thread, within relay_readable() only: the packets stay
- * in the read's buffers (mmsg.h) until then, and the relay's reads never
- * nest, so one set serves every relay.
+ * in the read's buffers (mmsg.h) until then.
  */
-static struct {
+struct relay_batch {
 	bool on;
 	size_t n;
 	struct rat_leg *to[MMSG_BATCH];
 	struct frame f[MMSG_BATCH];
 	int err[MMSG_BATCH];
-} tb;
+};
+
+int relay_batch_alloc(struct relay_batch **bp)
+{
+	*bp = mem_zalloc(sizeof(**bp), NULL);
+	return *bp ? 0 : ENOMEM;
+}
 
 /* Frames down the tunnel of an inside leg's HRAC, counted per frame */
 static void tunnel_send(struct rat *r, struct rat_leg *to,
@@ -319,17 +324,18 @@ static void tunnel_send(struct rat *r, struct rat_leg *to,
 /* The read's tunnel frames: a run of one leg's goes in one batch */
 static void tunnel_flush(struct rat *r)
 {
+	struct relay_batch *tb = r->tb;
 	size_t i = 0;
 
-	while (i < tb.n) {
+	while (i < tb->n) {
 		size_t j = i + 1;
 
-		while (j < tb.n && tb.to[j] == tb.to[i])
+		while (j < tb->n && tb->to[j] == tb->to[i])
 			j++;
-		tunnel_send(r, tb.to[i], &tb.f[i], j - i, &tb.err[i]);
+		tunnel_send(r, tb->to[i], &tb->f[i], j - i, &tb->err[i]);
 		i = j;
 	}
-	tb.n = 0;
+	tb->n = 0;
 }
 
 static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
@@ -351,9 +357,9 @@ static void forward(struct rat *r, struct rat_leg *to, int i, const uint8_t *p,
 		f.relay_port = to->port;
 		f.payload = p;
 		f.len = len;
-		if (tb.on && tb.n < MMSG_BATCH) {
-			tb.to[tb.n] = to;
-			tb.f[tb.n++] = f;
+		if (r->tb->on && r->tb->n < MMSG_BATCH) {
+			r->tb->to[r->tb->n] = to;
+			r->tb->f[r->tb->n++] = f;
 			return;
 		}
 		tunnel_send(r, to, &f, 1, &e);
@@ -472,9 +478,9 @@ static void relay_readable(int flags, void *arg)
 
 	if (!(flags & FD_READ))
 		return;
-	tb.on = true;
+	r->tb->on = true;
 	n = mmsg_recv(r->rx, rs->leg->fd[rs->i], relay_recv, rs);
-	tb.on = false;
+	r->tb->on = false;
 	tunnel_flush(r);
 	if (n > 0) {
 		r->st.rx_reads++;

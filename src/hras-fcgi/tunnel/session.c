@@ -673,18 +673,9 @@ static int push_locked(struct session *s, const struct frame *f, uint64_t now)
 int session_send(struct session *s, const struct frame *f, uint64_t now)
 {
 	int e;
+	int e_all = session_send_batch(s, f, 1, now, &e);
 
-	pthread_mutex_lock(&s->lock);
-	if (s->closed) {
-		e = ENOTCONN;
-	} else {
-		e = push_locked(s, f, now);
-		if (!e)
-			news_for_writer(s);
-	}
-	pthread_mutex_unlock(&s->lock);
-
-	return e;
+	return e_all ? e_all : e;
 }
 
 /**
