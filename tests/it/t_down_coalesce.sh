@@ -9,8 +9,10 @@
 # (sofw_hras_tunnel_down_writes_total against the down frames; the
 # wake-up per iteration itself is test_down_coalesce's); frames paced
 # far apart leave one write each, and arrive no later than with a timed
-# window (which never delays a lone frame either).  A reload sets the
-# window live.
+# window (which never delays a lone frame either).  By default the loop
+# thread writes most lone frames itself, its stream's writer left asleep
+# (sofw_hras_tunnel_down_direct_writes_total; down_direct.h); under a
+# window it never does.  A reload sets the window live.
 . "$(dirname "$0")/../lib.sh"
 
 URL=http://127.0.0.1/sofw/
@@ -19,14 +21,16 @@ CHECK="python3 $SOFW_TOP/tests/tools/prom-check.py"
 start_hras --echo -c "$T/hras.conf"
 start_nginx
 
-# count NAME: down frames and down writes now, as "FRAMES WRITES"
+# count NAME: down frames, down writes and the loop thread's own writes
+# now, as "FRAMES WRITES DIRECT"
 count() {
 	sleep 1.2 # the report is refreshed once a second
 	curl -s --max-time 5 -o "$T/$1.prom" "${URL}metrics" ||
 		fail "no metrics"
 	$CHECK "$T/$1.prom" >/dev/null || fail "the metrics do not parse ($1)"
 	echo "$($CHECK --get 'sofw_hras_tunnel_frames_total{direction="down"}' "$T/$1.prom")" \
-		"$($CHECK --get sofw_hras_tunnel_down_writes_total "$T/$1.prom")"
+		"$($CHECK --get sofw_hras_tunnel_down_writes_total "$T/$1.prom")" \
+		"$($CHECK --get sofw_hras_tunnel_down_direct_writes_total "$T/$1.prom")"
 }
 
 # field FILE KEY: a value of the probe's result line
@@ -34,32 +38,34 @@ field() { sed -n "s/^result .*\b$2=\([0-9]*\).*/\1/p" "$1"; }
 
 # burst WHAT: 4000 media frames at 8000/s, echoed down, in <= 1/3 writes
 burst() {
-	local f0 w0 f1 w1 frames writes
-	read -r f0 w0 < <(count "b0$1")
+	local f0 w0 d0 f1 w1 d1 frames writes
+	read -r f0 w0 d0 < <(count "b0$1")
 	probe site-a --server "$URL" --rtp 4000 --rtp-size 172 --rate 8000 \
 		--max-loss 0 >"$T/burst$1.out" 2>&1 || {
 		sed 's/^/    probe: /' "$T/burst$1.out"
 		fail "frames lost or out of order ($1)"
 	}
-	read -r f1 w1 < <(count "b1$1")
+	read -r f1 w1 d1 < <(count "b1$1")
 	frames=$((f1 - f0)) writes=$((w1 - w0))
-	log "$1: a burst's $frames frames went down in $writes writes"
+	log "$1: a burst's $frames frames went down in $writes writes ($((d1 - d0)) by the loop thread)"
 	[ "$frames" -ge 4000 ] || fail "only $frames frames went down ($1)"
 	[ "$writes" -gt 0 ] || fail "no down write counted ($1)"
 	[ $((writes * 3)) -le "$frames" ] ||
 		fail "a burst of $frames frames took $writes writes ($1; want <= 1/3)"
 }
 
-# lone WHAT: frames at 20/s leave one write each; prints the down median
+# lone WHAT: frames at 20/s leave one write each; prints the down
+# median; the loop thread's share of the writes goes to $T/direct-WHAT
 lone() {
-	local f0 w0 f1 w1 frames writes
-	read -r f0 w0 < <(count "l0$1")
+	local f0 w0 d0 f1 w1 d1 frames writes
+	read -r f0 w0 d0 < <(count "l0$1")
 	probe site-a --server "$URL" --bench --streams 1 --fps 20 --seconds 4 \
 		>"$T/lone$1.out" 2>&1 ||
 		fail "bench probe failed ($1): $(tail -3 "$T/lone$1.out")"
-	read -r f1 w1 < <(count "l1$1")
+	read -r f1 w1 d1 < <(count "l1$1")
 	frames=$((f1 - f0)) writes=$((w1 - w0))
-	log "$1: lone frames: $frames in $writes writes; $(grep ^result "$T/lone$1.out")" >&2
+	log "$1: lone frames: $frames in $writes writes, $((d1 - d0)) by the loop thread; $(grep ^result "$T/lone$1.out")" >&2
+	echo "$((d1 - d0)) $writes" >"$T/direct-$1"
 	[ "$frames" -ge 70 ] || fail "only $frames frames went down ($1)"
 	# keepalives and acks may share a write with a pong, nothing more
 	[ $((writes * 10)) -ge $((frames * 9)) ] ||
@@ -72,6 +78,9 @@ log "== default: the loop's batches, no timed wait"
 	fail "--coalesce-us does not default to 0"
 burst loop
 batched=$(lone loop)
+read -r direct writes <"$T/direct-loop"
+[ $((direct * 2)) -ge "$writes" ] ||
+	fail "the loop thread wrote $direct of $writes lone writes itself (want >= half)"
 
 log "== --coalesce-us 500 (reloaded): timed gathering on top"
 printf 'coalesce-us 500\n' >"$T/hras.conf"
@@ -80,6 +89,9 @@ kill -HUP "$HRAS_PID"
 wait_log_more "$T/hras.log" "reloaded: changed: coalesce-us" "${before:-0}"
 burst timed
 timed=$(lone timed)
+read -r direct writes <"$T/direct-timed"
+[ "$direct" -eq 0 ] ||
+	fail "the loop thread wrote $direct of $writes itself under a window"
 
 log "lone frames down, median: $batched us by default, $timed us with a 500 us window"
 [ -n "$batched" ] && [ -n "$timed" ] || fail "no down median measured"

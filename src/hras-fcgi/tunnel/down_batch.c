@@ -12,11 +12,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <re.h>
+#include "mono.h"
 #include "frame.h"
 #include "chan.h"
 #include "hracs.h"
 #include "session.h"
 #include "down_batch.h"
+#include "down_direct.h"
 
 struct down_batch {
 	pthread_t loop;
@@ -76,13 +78,17 @@ bool down_batch_add(struct down_batch *b, struct session *s)
 	return true;
 }
 
-/* Wake the writer of each session touched since the last flush, once */
+/* For each session touched since the last flush: the loop thread sends
+ * what is queued over its waiting writer's connection, or wakes the
+ * writer once to do it (down_direct.h) */
 void down_batch_flush(struct down_batch *b)
 {
+	uint64_t now;
 	size_t n;
 
 	if (!b)
 		return;
+	now = mono_us();
 	n = b->n;
 	b->n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -91,8 +97,9 @@ void down_batch_flush(struct down_batch *b)
 
 		pthread_mutex_lock(&s->lock);
 		s->down_batched = false;
-		wake = s->down_waiting;
-		s->down_waiting = false;
+		wake = s->down_waiting && !down_direct_write(s, now);
+		if (wake)
+			s->down_waiting = false;
 		pthread_mutex_unlock(&s->lock);
 		/* signalled after the unlock: a writer woken under our lock
 		 * would at once block on it again (a futex wait and wake

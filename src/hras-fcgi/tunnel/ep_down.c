@@ -7,7 +7,9 @@
  * is flushed as one FastCGI record: all that is queued when the writer
  * runs, woken once per loop iteration that queued frames (down_batch.h);
  * with a --coalesce-us, a busy stream also gathers for that long since
- * its last write (down_coalesce.h); a keepalive
+ * its last write (down_coalesce.h).  Without one, a waiting writer lends
+ * its connection to the loop thread, which then writes the batch itself
+ * and wakes the writer only when it cannot finish (down_direct.h); a keepalive
  * goes out first (so the HRAC can tell a buffering proxy from a slow one)
  * and after every idle keepalive interval.  The response ends after
  * down-max seconds; the HRAC has opened the next one by then, and a new
@@ -38,6 +40,7 @@
 #include "tunsrv.h"
 #include "hreq.h"
 #include "down_coalesce.h"
+#include "down_direct.h"
 #include "endpoints.h"
 
 enum {
@@ -46,6 +49,8 @@ enum {
 	 * syscall per packet at low load; a failed write ends a stream
 	 * at once anyway */
 	GONE_CHECK_US = 1000000,
+	/* next_batch(): the loop thread left a record to finish */
+	BATCH_OWED = -2,
 };
 
 struct down {
@@ -61,6 +66,8 @@ struct down {
 	struct down_coalesce co;
 	bool gathered; /* this batch waited for the window */
 	bool busy;     /* the last one did: sleep to the window's end */
+	bool lend;     /* the loop thread may write while we wait */
+	struct down_direct dd;
 	uint8_t *buf;
 	size_t bufsz;
 };
@@ -84,16 +91,25 @@ static void wait_until(struct session *s, uint64_t deadline)
 	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 }
 
-/* Wait for frames (locked): the next one queued wakes us */
+/* Wait for frames (locked): the next one queued wakes us, or, lent to
+ * the loop thread, is sent by it (down_direct.h) */
 static void wait_frames(struct down *d, uint64_t deadline)
 {
 	struct session *s = d->s;
 
 	s->down_waiting = true;
+	if (d->lend)
+		down_direct_lend(s, &d->dd, deadline);
 	wait_until(s, deadline);
+	down_direct_reclaim(s, &d->dd);
 	/* a superseded writer leaves the flag to the current one */
 	if (s->down_gen == d->gen)
 		s->down_waiting = false;
+	/* what the loop thread sent counts as the stream's last write */
+	if (d->dd.wrote) {
+		d->next_ka = d->dd.wrote + d->keepalive;
+		d->dd.wrote = 0;
+	}
 }
 
 /* Bytes queued toward the HRAC (locked) */
@@ -104,7 +120,8 @@ static size_t queued(const struct session *s)
 
 /*
  * Wait (session locked) until there is something to write
- * @return bytes filled, 0 at the end of the response, -1 if superseded
+ * @return bytes filled, 0 at the end of the response, -1 if superseded,
+ *         BATCH_OWED if a record the loop thread began must be finished
  */
 static ssize_t next_batch(struct down *d)
 {
@@ -117,6 +134,9 @@ static ssize_t next_batch(struct down *d)
 		uint64_t deadline;
 
 		now = mono_us();
+		/* first, even when superseded: a record must not be cut */
+		if (down_direct_owed(&d->dd))
+			return BATCH_OWED;
 		if (!session_current(s, d->epoch) || s->down_gen != d->gen)
 			return -1;
 		if (now >= d->gone_check) {
@@ -179,6 +199,8 @@ static void attach(struct down *d)
 	pthread_mutex_lock(&s->lock);
 	d->gen = ++s->down_gen;
 	s->down_active++;
+	s->down_direct = NULL; /* the loop thread no longer writes to the
+	                          older stream: its writer is superseded */
 	/* whatever the last stream carried may be lost: send it again */
 	chan_rewind(&s->chan);
 	pthread_cond_broadcast(&s->cond);
@@ -215,6 +237,14 @@ static void stream(struct down *d)
 		}
 		pthread_mutex_unlock(&s->lock);
 
+		if (n == BATCH_OWED) {
+			if (!down_direct_finish(&d->dd))
+				continue;
+			log_info("down stream of '%s' to %s ended: the client "
+			         "went away",
+			         s->id, d->q->peer);
+			return;
+		}
 		if (n < 0) {
 			log_debug("down stream of '%s' from %s superseded",
 			          s->id, d->q->peer);
@@ -270,6 +300,14 @@ void ep_down(struct hreq *q)
 	d.end =
 	    now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) * 1000000;
 	d.next_ka = now; /* the first keepalive is the stream's probe */
+	/* streaming, where every write of ours is flushed before we wait:
+	 * the loop thread's records never interleave with libfcgi's */
+	d.lend = !d.poll;
+	d.dd.fd = q->r->ipcFd;
+	d.dd.request_id = (uint16_t)q->r->requestId;
+	d.dd.window = &cfg->coalesce_us;
+	d.dd.buf = d.buf;
+	d.dd.size = d.bufsz;
 
 	log_debug("down %s of '%s' from %s", d.poll ? "poll" : "stream",
 	          d.s->id, q->peer);

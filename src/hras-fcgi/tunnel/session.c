@@ -406,6 +406,7 @@ static void add_totals(struct sessions_totals *tot, const struct session *s)
 	tot->bytes_up += s->bytes_up;
 	tot->bytes_down += s->bytes_down;
 	tot->down_writes += s->down_writes;
+	tot->down_direct_writes += s->down_direct_writes;
 	tot->drop_dup += st->rx_dup;
 	tot->drop_gap += st->rx_gap;
 	tot->drop_stale += st->drop_stale;

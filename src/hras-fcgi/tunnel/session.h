@@ -37,6 +37,7 @@ struct session_end {
 };
 
 struct down_batch;
+struct down_direct;
 
 struct session {
 	atomic_uint refs;
@@ -61,11 +62,14 @@ struct session {
 	                         that are not (session_wake_writer) */
 	bool down_batched;    /* frames queued this loop iteration: the
 	                         writer is woken at its end (down_batch.h) */
-	uint64_t down_writes; /* writes of the down streams (batches) */
-	uint32_t up_active;   /* up requests attached */
-	uint64_t idle_since;  /* us, when the last down request ended */
-	uint64_t opened;      /* us */
-	char peer[96];        /* where the last open came from */
+	struct down_direct *down_direct; /* the waiting writer's loan to
+	                                    the loop thread (down_direct.h) */
+	uint64_t down_writes;        /* writes of the down streams (batches) */
+	uint64_t down_direct_writes; /* of them, by the loop thread */
+	uint32_t up_active;          /* up requests attached */
+	uint64_t idle_since;         /* us, when the last down request ended */
+	uint64_t opened;             /* us */
+	char peer[96];               /* where the last open came from */
 	char instance[SESSION_INSTANCE_MAX + 1]; /* the HRAC process's */
 	char key[SESSION_KEY_HEX + 1];           /* this epoch's request key */
 	uint64_t req_top;         /* the highest request number seen */
@@ -97,7 +101,8 @@ struct session_open {
 struct sessions_totals {
 	uint64_t opens;
 	uint64_t frames_up, frames_down, bytes_up, bytes_down;
-	uint64_t down_writes; /* frames_down left in this many writes */
+	uint64_t down_writes;        /* frames_down left in this many writes */
+	uint64_t down_direct_writes; /* of them, by the loop thread */
 	uint64_t drop_dup, drop_gap, drop_stale, drop_overflow, rel_refused;
 };
 

@@ -113,6 +113,11 @@ static int counters(struct mbuf *mb, struct tunsrv *t,
 	                "writes of the down streams to nginx: each carries "
 	                "one batch of frames (--coalesce-us)",
 	                tot->down_writes);
+	err |= prom_one(mb, "sofw_hras_tunnel_down_direct_writes_total",
+	                PROM_COUNTER,
+	                "of those writes, the ones the loop thread made itself "
+	                "while the stream's writer waited (no thread wake-up)",
+	                tot->down_direct_writes);
 	err |=
 	    prom_by(mb, by, PROM_COUNTER,
 	            "bytes of the tunnel's HTTP bodies, each way", "direction",
