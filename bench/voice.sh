@@ -25,11 +25,16 @@
 #           CPU: hrac, Squid, nginx and hras-fcgi
 #
 # N = 1 (one call at idle), then VOICE_BENCH_CALLS (default 10 100 200),
-# VOICE_BENCH_SECS (10) seconds of media each.  Then, for OpenVPN and
-# SoFW each, a step search for the largest N with at most 0.1 % loss:
-# N from VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending; empty: no
-# search) until the first that loses more; no step begins after
-# VOICE_BENCH_BUDGET (900) seconds of the bench.  Every step is bounded
+# VOICE_BENCH_SECS (10) seconds of media each.  Each N is measured in
+# VOICE_BENCH_ROUNDS (3) rounds, the three paths one after another in
+# each, and every figure is the median of its rounds (loss: all their
+# packets): on a noisy box one round's ratio moves by a third, and a
+# burst of load elsewhere then hits one path of one round, not the
+# verdict.  Then, for OpenVPN and SoFW each, a step search (one round a
+# step) for the largest N with at most 0.1 % loss: N from
+# VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending; empty: no search)
+# until the first that loses more; no step begins after
+# VOICE_BENCH_BUDGET (900) seconds of the search.  Every step is bounded
 # in time (rtp-load runs its seconds, under timeout; sipp under
 # -timeout).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
 # to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
@@ -49,6 +54,7 @@ SECS=${VOICE_BENCH_SECS:-10}
 CALLS=${VOICE_BENCH_CALLS:-10 100 200}
 SEARCH=${VOICE_BENCH_SEARCH-100 200 400 800 1600}
 BUDGET=${VOICE_BENCH_BUDGET:-900}
+ROUNDS=${VOICE_BENCH_ROUNDS:-3}
 LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
 HZ=$(getconf CLK_TCK)
@@ -221,17 +227,61 @@ best() {
 	echo "$b+"
 }
 
+# ---- rounds -------------------------------------------------------------
+declare -A RR
+# RR[PATH,N,x]: the rounds' figures so far (lists for the medians; sums
+# of sent and lost; "cpu|parts;" of each round)
+ROUND_KEYS="sent lost med p99 cpu parts e note"
+
+# forget PATH N: R holds no figure of PATH at N (a new round)
+forget() {
+	local x
+	for x in $ROUND_KEYS; do unset "R[$1,$2,$x]"; done
+}
+# keep PATH N: this round's figures of PATH at N calls, set aside
+keep() {
+	local x
+	for x in med p99 cpu e; do RR[$1,$2,$x]+="${R[$1,$2,$x]:-} "; done
+	RR[$1,$2,sent]=$((${RR[$1,$2,sent]:-0} + ${R[$1,$2,sent]:-0}))
+	RR[$1,$2,lost]=$((${RR[$1,$2,lost]:-0} + ${R[$1,$2,lost]:-0}))
+	RR[$1,$2,parts]+="${R[$1,$2,cpu]:-}|${R[$1,$2,parts]:-};"
+	[ -z "${R[$1,$2,note]:-}" ] || RR[$1,$2,note]=${R[$1,$2,note]}
+}
+# median LIST: the middle value (the lower of two)
+median() {
+	tr ' ' '\n' <<<"$1" | grep . | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+# settle PATH N: R holds the rounds' medians, and the parts of the round
+# whose CPU is the median
+settle() {
+	local x
+	forget "$1" "$2"
+	for x in med p99 cpu e; do R[$1,$2,$x]=$(median "${RR[$1,$2,$x]}"); done
+	R[$1,$2,sent]=${RR[$1,$2,sent]} R[$1,$2,lost]=${RR[$1,$2,lost]}
+	R[$1,$2,parts]=$(tr ';' '\n' <<<"${RR[$1,$2,parts]}" |
+		awk -F'|' -v c="${R[$1,$2,cpu]}" '$1 == c { print $2; exit }')
+	[ -z "${RR[$1,$2,note]:-}" ] || R[$1,$2,note]=${RR[$1,$2,note]}
+}
+
 for n in 1 $CALLS; do
-	run_routed "$n"
-	run_ovpn "$n"
-	run_sofw "$n"
+	for r in $(seq "$ROUNDS"); do
+		echo "  $n calls, round $r of $ROUNDS" >&2
+		for p in routed ovpn sofw; do
+			forget $p "$n"
+			run_$p "$n"
+			keep $p "$n"
+		done
+	done
+	for p in routed ovpn sofw; do settle $p "$n"; done
 done
+T_SEARCH=$SECONDS
 searched=
 for path in ovpn sofw; do
 	for n in $SEARCH; do
 		case $(best $path) in *+) ;; *) break ;; esac
 		measured $path "$n" && continue
-		if [ $((SECONDS - T0)) -ge "$BUDGET" ]; then
+		if [ $((SECONDS - T_SEARCH)) -ge "$BUDGET" ]; then
 			searched=" (the search stopped at the time budget, ${BUDGET} s)"
 			break
 		fi
@@ -243,7 +293,8 @@ done
 ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "Voice: N calls, G.711 50 packets/s each way, $SECS s each; round trip (the far phone echoes) in ms;"
+echo "Voice: N calls, G.711 50 packets/s each way, $SECS s each, medians of $ROUNDS rounds (the search: one);"
+echo "packets and loss: all rounds'; round trip (the far phone echoes) in ms;"
 echo "CPU in ms per call-second of the path's processes (OpenVPN: client squid nginx server;"
 echo "SoFW: hrac squid nginx hras-fcgi), and of the far phone's echo"
 printf '  %5s %-7s %8s %7s | %8s %8s | %8s %8s | %7s %-27s | %5s\n' calls path packets "loss %" \
