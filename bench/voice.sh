@@ -105,8 +105,12 @@ per_cs() {
 		'BEGIN { printf "%.2f", t * 1000 / hz / (n * s) }'
 }
 
-# the callee, outside: answers every call, media at 192.0.2.10:16000
-(cd "$T" && sipp 192.0.2.1:5060 -sf "$SIPP_SCEN/bench_register.xml" -s callee \
+# the callee, outside: answers every call, media at 192.0.2.10:16000;
+# registered for 7200 s (hras-fcgi's expires-max), as the bench may
+# outlast bench_register.xml's 300 s
+sed 's/^\( *Expires:\) 300$/\1 7200/' "$SIPP_SCEN/bench_register.xml" >"$T/register-long.xml"
+grep -q 'Expires: 7200' "$T/register-long.xml" || fail "bench_register.xml has no 'Expires: 300' to lengthen"
+(cd "$T" && sipp 192.0.2.1:5060 -sf "$T/register-long.xml" -s callee \
 	-au callee -ap callee-pw -m 1 -i 192.0.2.10 -p 5060 -nostdin >/dev/null 2>&1) ||
 	fail "the callee could not register"
 (cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 -p 5060 \
