@@ -236,6 +236,25 @@ static int no_loan_no_write(void)
 	return 0;
 }
 
+/* A closed session: its writer is ending, nothing goes on its stream */
+static int closed_session_not_written(void)
+{
+	struct fix x;
+	uint8_t c;
+
+	TEST_EQ(fix_open(&x), 0);
+	TEST_EQ(queue_and_park(&x, 1), 0);
+	pthread_mutex_lock(&x.s->lock);
+	x.s->closed = true;
+	pthread_mutex_unlock(&x.s->lock);
+	TEST_ASSERT(!direct_write(&x));
+	TEST_EQ(x.s->down_direct_writes, 0);
+	TEST_EQ(recv(x.sv[1], &c, 1, MSG_DONTWAIT), -1);
+	TEST_EQ(errno, EAGAIN);
+	fix_close(&x);
+	return 0;
+}
+
 /* A retransmission due before the writer wakes by itself: it is woken */
 static int earlier_deadline_wakes(void)
 {
@@ -339,6 +358,7 @@ int main(void)
 		UNIT_TEST(batch_goes_as_one_record),
 		UNIT_TEST(flush_writes_instead_of_waking),
 		UNIT_TEST(no_loan_no_write),
+		UNIT_TEST(closed_session_not_written),
 		UNIT_TEST(earlier_deadline_wakes),
 		UNIT_TEST(part_left_to_writer),
 		UNIT_TEST(failed_send_ends_stream),

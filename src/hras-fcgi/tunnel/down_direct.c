@@ -75,7 +75,10 @@ bool down_direct_write(struct session *s, uint64_t now)
 	size_t n, len;
 	ssize_t w;
 
-	if (!dd || !s->down_waiting || *dd->window || down_direct_owed(dd))
+	/* a closed session's writer is ending: nothing more goes on its
+	 * stream behind its back */
+	if (!dd || s->closed || !s->down_waiting || *dd->window ||
+	    down_direct_owed(dd))
 		return false;
 
 	n = chan_fill(&s->chan, dd->buf + FCGI_RECORD_HDR,
