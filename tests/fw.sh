@@ -142,7 +142,7 @@ media_answer() {
 	"${run[@]}" timeout 60 python3 "$SOFW_TOP/tests/tools/rtp-peer.py" echo \
 		--bind "$ip:$mport" --seconds "${ECHO_SECONDS:-20}" \
 		>"$T/echo-$user.out" 2>&1 &
-	ECHO_PID=$!
+	ECHO_PID=$! ECHO_OUT=$T/echo-$user.out
 	wait_udp "$where" "$ip" 5060
 	wait_udp "$where" "$ip" "$mport"
 	wait_udp "$where" "$ip" $((mport + 1))
@@ -198,7 +198,8 @@ call_ended() {
 	relay_idle
 	# the echoes end on SIGTERM (or by themselves) with exit 0
 	kill "$ECHO_PID" ${VIDEO_ECHO:-} 2>/dev/null
-	wait "$ECHO_PID" || fail "$1: the called phone's echo failed"
+	wait "$ECHO_PID" ||
+		fail "$1: the called phone's echo failed (exit $?): $(tail -5 "$ECHO_OUT" 2>/dev/null)"
 	if [ -n "${VIDEO_ECHO:-}" ]; then
 		wait "$VIDEO_ECHO" || fail "$1: the video echo failed"
 	fi
