@@ -36,8 +36,9 @@ sessions_up() {
 	curl -s --max-time 5 "http://127.0.0.1/sofw/metrics" |
 		grep -c '^sofw_hras_tunnel_up{.*} 1$'
 }
-# nginx's established connections: to the clients and to hras-fcgi
-nginx_conns() { ls "/proc/$NGINX_WORKER/fd" | wc -l; }
+# nginx's worker's descriptors: its connections to the clients and to
+# hras-fcgi, and its own files
+nginx_fds() { ls "/proc/$NGINX_WORKER/fd" | wc -l; }
 
 declare -A R
 # measure K: the node's figures now, K sessions up, into R[K,*]
@@ -48,7 +49,7 @@ measure() {
 	R[$k,hcpu]=$(($(cpu_ticks "$HRAS_PID") - h0))
 	R[$k,ncpu]=$(($(cpu_ticks "$NGINX_WORKER") - n0))
 	R[$k,hrss]=$(rss_kb "$HRAS_PID") R[$k,nrss]=$(rss_kb "$NGINX_WORKER")
-	R[$k,thr]=$(threads "$HRAS_PID") R[$k,fds]=$(nginx_conns)
+	R[$k,thr]=$(threads "$HRAS_PID") R[$k,fds]=$(nginx_fds)
 	echo "   $k sessions: hras-fcgi ${R[$k,hrss]} kB, ${R[$k,thr]} threads," \
 		"${R[$k,hcpu]} ticks; nginx ${R[$k,nrss]} kB, ${R[$k,fds]} fds," \
 		"${R[$k,ncpu]} ticks in $SECS s" >&2

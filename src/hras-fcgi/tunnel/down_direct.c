@@ -19,6 +19,9 @@
 #include "session.h"
 #include "down_direct.h"
 
+_Static_assert(sizeof(FCGI_Header) == FCGI_RECORD_HDR,
+               "a FastCGI record header is 8 bytes");
+
 /* The content one record of a writer's buffer of @bufsz bytes carries */
 size_t down_direct_room(size_t bufsz)
 {
@@ -49,16 +52,19 @@ bool down_direct_owed(const struct down_direct *dd)
 	return dd->rest_len || dd->failed;
 }
 
-static void record_header(uint8_t *h, uint16_t id, size_t len)
+static void record_header(uint8_t *buf, uint16_t id, size_t len)
 {
-	h[0] = FCGI_VERSION_1;
-	h[1] = FCGI_STDOUT;
-	h[2] = (uint8_t)(id >> 8);
-	h[3] = (uint8_t)id;
-	h[4] = (uint8_t)(len >> 8);
-	h[5] = (uint8_t)len;
-	h[6] = 0; /* no padding */
-	h[7] = 0;
+	FCGI_Header h = {
+		.version = FCGI_VERSION_1,
+		.type = FCGI_STDOUT,
+		.requestIdB1 = (unsigned char)(id >> 8),
+		.requestIdB0 = (unsigned char)id,
+		.contentLengthB1 = (unsigned char)(len >> 8),
+		.contentLengthB0 = (unsigned char)len,
+		/* no padding */
+	};
+
+	memcpy(buf, &h, sizeof(h));
 }
 
 /**

@@ -24,7 +24,7 @@
  */
 
 enum {
-	FCGI_RECORD_HDR = 8,
+	FCGI_RECORD_HDR = 8, /* sizeof(FCGI_Header), <fastcgi.h> */
 	FCGI_CONTENT_MAX = 65535,
 };
 

@@ -66,7 +66,6 @@ struct down {
 	struct down_coalesce co;
 	bool gathered; /* this batch waited for the window */
 	bool busy;     /* the last one did: sleep to the window's end */
-	bool lend;     /* the loop thread may write while we wait */
 	struct down_direct dd;
 	uint8_t *buf;
 	size_t bufsz;
@@ -98,7 +97,9 @@ static void wait_frames(struct down *d, uint64_t deadline)
 	struct session *s = d->s;
 
 	s->down_waiting = true;
-	if (d->lend)
+	/* streaming, where every write of ours is flushed before we wait:
+	 * the loop thread's records never interleave with libfcgi's */
+	if (!d->poll)
 		down_direct_lend(s, &d->dd, deadline);
 	wait_until(s, deadline);
 	down_direct_reclaim(s, &d->dd);
@@ -217,6 +218,14 @@ static void detach(struct down *d)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* The stream ends: a write to nginx failed (the frames stay queued
+ * until acknowledged) */
+static void client_went_away(const struct down *d)
+{
+	log_info("down stream of '%s' to %s ended: the client went away",
+	         d->s->id, d->q->peer);
+}
+
 static void stream(struct down *d)
 {
 	static const char *ctype = "application/octet-stream";
@@ -240,9 +249,7 @@ static void stream(struct down *d)
 		if (n == BATCH_OWED) {
 			if (!down_direct_finish(&d->dd))
 				continue;
-			log_info("down stream of '%s' to %s ended: the client "
-			         "went away",
-			         s->id, d->q->peer);
+			client_went_away(d);
 			return;
 		}
 		if (n < 0) {
@@ -259,10 +266,7 @@ static void stream(struct down *d)
 			return;
 		}
 		if (hreq_write(d->q, d->buf, (size_t)n, true)) {
-			/* the frames stay queued until acknowledged */
-			log_info("down stream of '%s' to %s ended: the client "
-			         "went away",
-			         s->id, d->q->peer);
+			client_went_away(d);
 			return;
 		}
 		d->next_ka = mono_us() + d->keepalive;
@@ -300,9 +304,6 @@ void ep_down(struct hreq *q)
 	d.end =
 	    now + (uint64_t)(d.poll ? cfg->poll_hold : cfg->down_max) * 1000000;
 	d.next_ka = now; /* the first keepalive is the stream's probe */
-	/* streaming, where every write of ours is flushed before we wait:
-	 * the loop thread's records never interleave with libfcgi's */
-	d.lend = !d.poll;
 	d.dd.fd = q->r->ipcFd;
 	d.dd.request_id = (uint16_t)q->r->requestId;
 	d.dd.window = &cfg->coalesce_us;
