@@ -89,22 +89,25 @@ struct tunnel {
 	bool down_poll, up_batch;
 	char down_why[200], up_why[200]; /* why a fallback is in use */
 	bool down_verified, up_verified;
-	uint32_t probe_seq;
+	uint32_t probe_seq;   /* of the last probe PING */
+	uint32_t probe_first; /* the current probe's first PING */
+	bool probe_pinged;    /* its first PING is queued */
 
 	struct retry r_open, r_down, r_up; /* failures in a row */
 	struct tmr tmr_open, tmr_down, tmr_down_retry, tmr_rotate_down;
 	struct tmr tmr_up_retry, tmr_rotate_up, tmr_up_probe, tmr_ka;
 	struct tmr tmr_rto, tmr_kick, tmr_reprobe, tmr_stall;
-	uint64_t data_frames;  /* frames other than keepalives, either way */
-	uint64_t data_seen;    /* data_frames when reprobe last looked */
-	uint64_t last_up_tx;   /* us, last bytes handed to curl upward */
-	uint64_t last_rx;      /* us, last bytes of any down response */
-	uint64_t stall_ping;   /* us, the liveness PING out (0: none) */
-	uint64_t stall_since;  /* us, the silence judged a stall (0: not) */
-	uint64_t stall_next;   /* us, the next fresh try while stalled */
-	unsigned stall_tries;  /* fresh tries in this stall */
-	uint64_t probe_sent;   /* us, the up probe PING */
-	unsigned lost;         /* sessions lost in a row */
+	uint64_t data_frames; /* frames other than keepalives, either way */
+	uint64_t data_seen;   /* data_frames when reprobe last looked */
+	uint64_t last_up_tx;  /* us, last bytes handed to curl upward */
+	uint64_t last_rx;     /* us, last bytes of any down response */
+	uint64_t stall_ping;  /* us, the liveness PING out (0: none) */
+	uint64_t stall_since; /* us, the silence judged a stall (0: not) */
+	uint64_t stall_next;  /* us, the next fresh try while stalled */
+	unsigned stall_tries; /* fresh tries in this stall */
+	uint64_t probe_sent;  /* us, the up probe began */
+	uint64_t probe_clock; /* us, its verdict's clock (from down_verified) */
+	unsigned lost;        /* sessions lost in a row */
 	uint64_t open_started; /* us, the open's first request */
 	uint64_t open_took;    /* us, challenge to session: the path's pace */
 	bool ka_due;

@@ -4,10 +4,11 @@
  * @file tunnel_up.c  Frames to HRAS: the up POST
  *
  * Streaming: one chunked POST whose read callback drains the channel and
- * pauses when it is empty; new frames unpause it.  Right after it starts,
- * a PING probe goes up: if its PONG does not come back down within
- * probe_ms (while the down direction works), the path holds request
- * bodies back, and hrac switches to one POST per batch, one in flight.
+ * pauses when it is empty; new frames unpause it.  When its body starts,
+ * a PING probe goes up, and another each quarter of probe_ms: if no PONG
+ * comes back down within probe_ms (while the down direction works), the
+ * path holds request bodies back, and hrac switches to one POST per
+ * batch, one in flight.
  * Keepalives go up after every idle keepalive interval.
  *
  * Frames are sent a loop iteration at a time: a frame queued only arms
@@ -42,7 +43,14 @@
 
 static const char probe_magic[] = "\0sofw-probe";
 
+enum {
+	/* PINGs per probe_ms: each is media, which ages out (media-max-age)
+	 * or may be dropped on a busy path, so one lost is no verdict */
+	PROBE_PINGS = 4,
+};
+
 static void batch_send(struct tunnel *t);
+static void probe_body_starts(struct tunnel *t);
 
 static void retry_fire(void *arg)
 {
@@ -113,6 +121,7 @@ static size_t up_read(char *buf, size_t size, size_t n, void *arg)
 	if (x->out_off == x->out_len) {
 		if (x->draining)
 			return 0; /* the end of this POST's body */
+		probe_body_starts(t);
 		if ((chan_pending(&t->chan) || t->ka_due) &&
 		    hold_for_window(t)) {
 			x->paused = true;
@@ -264,30 +273,8 @@ static void rotate(void *arg)
 	tunnel_up_renew(t);
 }
 
-static void probe_fire(void *arg)
-{
-	struct tunnel *t = arg;
-	char why[160];
-
-	if (t->up_verified || !t->open)
-		return;
-	if (!t->down_verified) {
-		/* no verdict while the way back is itself unproven */
-		tmr_start(&t->tmr_up_probe, t->conf.probe_ms, probe_fire, t);
-		return;
-	}
-	snprintf(why, sizeof(why),
-	         "no answer to the up probe within %u ms although the down "
-	         "direction works: the path buffers request bodies",
-	         t->conf.probe_ms);
-	if (!t->up_batch && t->conf.up_pref == TUNNEL_AUTO) {
-		up_use_batch(t, why);
-		return;
-	}
-	tunnel_failed(t, "up", why);
-}
-
-static void probe_send(struct tunnel *t)
+/* One probe PING, queued now (media: it goes up with the next write) */
+static void ping_push(struct tunnel *t)
 {
 	uint8_t payload[sizeof(probe_magic) + 16];
 	struct frame f;
@@ -302,17 +289,87 @@ static void probe_send(struct tunnel *t)
 	f.payload = payload;
 	f.len = sizeof(probe_magic) - 1 + (size_t)n;
 
-	t->probe_sent = mono_us();
-	chan_push_media(&t->chan, &f, t->probe_sent);
-	tmr_start(&t->tmr_up_probe, t->conf.probe_ms, probe_fire, t);
+	chan_push_media(&t->chan, &f, mono_us());
+}
+
+static uint64_t ping_every(const struct tunnel *t)
+{
+	return max(t->conf.probe_ms / PROBE_PINGS, 1u);
+}
+
+/* Until the PONG: a PING every probe_ms / PROBE_PINGS, the verdict after
+ * probe_ms without an answer (and while the way back works) */
+static void probe_fire(void *arg)
+{
+	struct tunnel *t = arg;
+	uint64_t now = mono_us();
+	char why[160];
+
+	if (t->up_verified || !t->open)
+		return;
+	/* no verdict while the way back is itself unproven */
+	if (!t->down_verified)
+		t->probe_clock = now;
+	if (now - t->probe_clock < (uint64_t)t->conf.probe_ms * 1000) {
+		ping_push(t);
+		tunnel_up_kick(t);
+		tmr_start(&t->tmr_up_probe, ping_every(t), probe_fire, t);
+		return;
+	}
+	snprintf(why, sizeof(why),
+	         "no answer to the up probe within %u ms although the down "
+	         "direction works: the path buffers request bodies",
+	         t->conf.probe_ms);
+	if (!t->up_batch && t->conf.up_pref == TUNNEL_AUTO) {
+		up_use_batch(t, why);
+		return;
+	}
+	tunnel_failed(t, "up", why);
+}
+
+/*
+ * The probe of a new request's mode begins.  Its first PING is queued
+ * when the request's body starts (up_read, batch_send): queued before, it
+ * could age out (media-max-age) while the request connects, through a
+ * proxy and TLS, and the path would be judged to buffer.
+ */
+static void probe_start(struct tunnel *t)
+{
+	t->probe_sent = t->probe_clock = mono_us();
+	t->probe_first = t->probe_seq + 1;
+	t->probe_pinged = false;
+	tmr_start(&t->tmr_up_probe, ping_every(t), probe_fire, t);
+}
+
+/* The body of a request under probe starts: its first PING goes now */
+static void probe_body_starts(struct tunnel *t)
+{
+	if (t->up_verified || t->probe_pinged)
+		return;
+	t->probe_pinged = true;
+	ping_push(t);
+}
+
+/* The PING a PONG answers: not one of an earlier probe's (a request of
+ * the mode left may still deliver), nor a PING of another kind */
+static bool answers_probe(const struct tunnel *t, const struct frame *pong)
+{
+	size_t m = sizeof(probe_magic) - 1;
+	char seq[16];
+	size_t n;
+
+	if (pong->len <= m || pong->payload[m] != ':')
+		return false;
+	n = min(pong->len - m - 1, sizeof(seq) - 1);
+	memcpy(seq, pong->payload + m + 1, n);
+	seq[n] = '\0';
+	return strtoul(seq, NULL, 10) >= t->probe_first;
 }
 
 void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong)
 {
-	(void)pong;
-
 	tunnel_up_proven(t);
-	if (t->up_verified)
+	if (t->up_verified || !answers_probe(t, pong))
 		return;
 	t->up_verified = true;
 	tmr_cancel(&t->tmr_up_probe);
@@ -368,6 +425,7 @@ static void batch_send(struct tunnel *t)
 	if (t->batch_x || !t->open || t->stopped ||
 	    tmr_isrunning(&t->tmr_up_retry))
 		return;
+	probe_body_starts(t);
 	if (!chan_pending(&t->chan) && !t->ka_due)
 		return;
 
@@ -407,7 +465,7 @@ void tunnel_up_start(struct tunnel *t)
 	chan_rewind(&t->chan);
 
 	if (!t->up_verified)
-		probe_send(t);
+		probe_start(t);
 
 	if (t->up_batch) {
 		batch_send(t);

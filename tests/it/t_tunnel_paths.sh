@@ -42,6 +42,17 @@ run_path "Squid CONNECT + TLS, Basic auth" --server https://127.0.0.1/sofw/ \
 grep -q "path:       CONNECT through" "$T/diag.out" || fail "path not reported as CONNECT"
 grep -qE "TLS peer: +CN = hras.test" "$T/diag.out" || fail "TLS peer not reported"
 
+# The up probe's PING is media, dropped once older than media-max-age: it
+# goes when the stream's body starts, not when the request does, so a
+# slow start (Squid, CONNECT, TLS) is not taken for a path that buffers.
+# With 1 ms, a PING queued with the request aged out every time.
+log "== up probe of a request slower to start than media-max-age"
+diagnose site-a --server https://127.0.0.1/sofw/ --cacert "$T/hras.crt" \
+	--proxy $PROXY --proxy-user alice:wonderland --media-max-age 1 ||
+	fail "diagnose with media-max-age 1 failed"
+grep -q "up:         streaming" "$T/diag.out" ||
+	fail "an up probe aged out while its request started"
+
 # Squid really carried the traffic, both ways of using it
 grep -q "POST http://127.0.0.1/sofw/up" "$T/squid/squid-access.log" ||
 	fail "no plain-proxied POST in Squid's log"
