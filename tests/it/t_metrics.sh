@@ -140,7 +140,17 @@ fresh m4
 	fail "the BYE not counted"
 [ "$(val m4 sofw_hras_relay_packets_total)" -ge "$pk1" ] || fail "a counter went back"
 [ "$(val m4 sofw_hras_calls_total)" -ge 1 ] || fail "calls_total"
-log "after the call: calls 0, BYE counted"
+# alice's media, once her leg latched, went out from the worker that read
+# it (up_route.h): all but the first of each kind, and those just after a
+# change to the relay's state (the other leg latching), which the loop
+# thread relays to settle the route again
+routed=$(($(val m4 sofw_hras_relay_routed_packets_total) - $(val m2 sofw_hras_relay_routed_packets_total)))
+relayed=$(($(val m4 sofw_hras_relay_packets_total) - pk0))
+wait_hrac 'sofw_hrac_media_packets_total{direction="up"}' -ge $((hup0 + 55))
+up=$(($(hrac_val 'sofw_hrac_media_packets_total{direction="up"}') - hup0))
+log "after the call: calls 0, BYE counted; $routed of alice's $up packets sent on by workers"
+[ "$routed" -ge $((up - 10)) ] && [ "$routed" -le "$relayed" ] ||
+	fail "workers sent $routed of alice's $up packets (want all but 10 at most; $relayed relayed)"
 
 log "== hrac's side: the metrics file and --status"
 st=$(stat -c %a "$T/hrac-a.prom")

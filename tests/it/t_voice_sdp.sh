@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the SoFW authors
 # The relay follows every offer/answer: early media (SDP in a 183),
-# UPDATE (RFC 3311) moving a phone's media, and a call with audio and
+# UPDATE (RFC 3311) moving a phone's media (inside, and outside: nothing
+# goes to its old address), and a call with audio and
 # video (rtcp-mux on video): voice flows in each, through Squid (plain).
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
@@ -42,6 +43,25 @@ received uas-olivia UPDATE | tr -d '\r' | grep -q "^c=IN IP4 192.0.2.1$" ||
 	fail "the UPDATE olivia got does not name HRAS"
 talk lan-a $FW_PLAN.11 7010 "$PEER"
 call_ended "UPDATE"
+
+log "== UPDATE moves olivia's media: alice's follows it, none goes where it was"
+# alice's media leaves HRAS from the worker that reads it once its route
+# is settled (up_route.h); the UPDATE voids the route, and the loop
+# settles it anew on the new address.  A sink on the old one proves no
+# packet went on by the old route.
+TALK_MS=2500 voice_call - olivia 192.0.2.10 16000 lan-a alice $FW_PLAN.11 7000 \
+	uac_update.xml -set mport2 16020
+wait_step uac-olivia-alice updated
+python3 "$SOFW_TOP/tests/tools/sip-forge.py" sink --bind 192.0.2.10:16000 \
+	--seconds 60 >"$T/sink-old.out" &
+SINK_OLD=$!
+wait_udp - 192.0.2.10 16000
+talk - 192.0.2.10 16020 "$PEER"
+call_ended "olivia's UPDATE"
+kill "$SINK_OLD"
+wait "$SINK_OLD"
+[ "$(cat "$T/sink-old.out")" = "received 0" ] ||
+	fail "alice's media went to olivia's old address: $(cat "$T/sink-old.out")"
 
 log "== audio and video (rtcp-mux): every m= line is relayed"
 echo_at 16010

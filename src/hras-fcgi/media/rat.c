@@ -74,6 +74,10 @@ static void entry_end(struct rat_entry *e, const char *why)
 	uint64_t in[2] = { 0, 0 }, drops = 0;
 
 	for (size_t i = 0; i < e->nst; i++) {
+		for (int k = 0; e->st[i] && k < 2; k++)
+			rat_route_withdraw(&e->st[i]->leg[k]);
+	}
+	for (size_t i = 0; i < e->nst; i++) {
 		for (int k = 0; e->st[i] && k < 2; k++) {
 			in[k] += e->st[i]->leg[k].pkts_in;
 			drops += e->st[i]->leg[k].drops;
@@ -250,6 +254,7 @@ const struct sa *rat_public_ip(const struct rat *r)
 /* Something a restart must keep changed: the state is written soon */
 void rat_changed(struct rat *r)
 {
+	rat_routes_stale(r);
 	if (r->changeh)
 		r->changeh(r->change_arg);
 }
@@ -316,6 +321,7 @@ static void leg_update(struct rat *r, struct rat_leg *l,
 	bool had = l->has_peer;
 	struct sa old = l->peer[0], old_sig = l->sig;
 
+	rat_routes_stale(r);
 	l->has_peer = !m->rejected && !m->hold;
 	if (l->has_peer) {
 		l->peer[0] = m->rtp;
@@ -535,6 +541,7 @@ static void sweep(void *arg)
 	struct le *le = list_head(&r->entries);
 
 	tmr_start(&r->sweep, SWEEP_MS, sweep, r);
+	rat_routes_fold(r); /* last_media */
 	while (le) {
 		struct rat_entry *e = le->data;
 		uint64_t silent_until = e->last_media + r->timeout;

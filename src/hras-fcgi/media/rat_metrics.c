@@ -46,6 +46,12 @@ int rat_metrics(struct mbuf *mb, const struct rat *r)
 	                "RTP and RTCP packets relayed", st->pkts);
 	err |= prom_one(mb, "sofw_hras_relay_bytes_total", PROM_COUNTER,
 	                "bytes of RTP and RTCP relayed", st->bytes);
+	err |=
+	    prom_one(mb, "sofw_hras_relay_routed_packets_total", PROM_COUNTER,
+	             "of the packets relayed, those from HRACs that the "
+	             "worker thread reading them sent on itself (a settled "
+	             "call's route), not the loop thread",
+	             st->routed);
 	err |= prom_one(mb, "sofw_hras_relay_port_reads_total", PROM_COUNTER,
 	                "reads of outside relay ports that brought packets, "
 	                "each all that was waiting",

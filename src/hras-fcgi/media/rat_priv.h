@@ -22,10 +22,12 @@ struct rat_stats {
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
 	uint64_t drops_nocall; /* an HRAC's frame for a port of no call */
 	uint64_t rx_reads;     /* reads of relay ports that got packets */
+	uint64_t routed;       /* of pkts, sent by workers (up_route.h) */
 	uint64_t refused_sdp, refused_quota;
 };
 
 struct rat_leg;
+struct up_route;
 
 /* Which leg and which of its two sockets a packet came to */
 struct relay_sock {
@@ -49,6 +51,7 @@ struct rat_leg {
 	struct le he;       /* inside: in rat->by_port */
 	struct session *ss; /* inside: the HRAC's, referenced */
 	struct list held;   /* packets that came before its SDP (relay.c) */
+	struct up_route *route[2]; /* inside: its way out (relay_route.c) */
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops;
 };
 
@@ -100,9 +103,10 @@ struct rat {
 	struct tmr sweep;
 	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
-	struct mmsg_rx *rx;     /* where relay ports are read (mmsg.h) */
-	struct relay_batch *tb; /* a read's frames for tunnels (relay.c) */
-	rat_change_h *changeh;  /* what a restart must keep changed */
+	struct mmsg_rx *rx;         /* where relay ports are read (mmsg.h) */
+	struct relay_batch *tb;     /* a read's frames for tunnels (relay.c) */
+	_Atomic uint64_t route_gen; /* routes of an older one are void */
+	rat_change_h *changeh;      /* what a restart must keep changed */
 	void *change_arg;
 };
 
@@ -120,3 +124,8 @@ int relay_batch_alloc(struct relay_batch **bp);
 void rat_leg_close(struct rat *r, struct rat_leg *l);
 void rat_leg_tell_peer(struct rat *r, struct rat_leg *l);
 void rat_leg_release(struct rat *r, struct rat_leg *l);
+void rat_route_publish(struct rat *r, struct session *ss, struct rat_leg *l,
+                       int i);
+void rat_route_withdraw(struct rat_leg *l);
+void rat_routes_fold(struct rat *r);
+void rat_routes_stale(struct rat *r);

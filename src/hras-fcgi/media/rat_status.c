@@ -137,6 +137,7 @@ int rat_status(struct odict *o, struct rat *r, bool details)
 	struct le *le;
 	int err;
 
+	rat_routes_fold(r); /* the workers' counts are the calls' */
 	err = odict_alloc(&calls, 64);
 	err = err ? err : odict_alloc(&relay, 16);
 	LIST_FOREACH(&r->entries, le)

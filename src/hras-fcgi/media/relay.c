@@ -244,6 +244,8 @@ int rat_leg_open(struct rat *r, struct rat_leg *l)
 
 void rat_leg_close(struct rat *r, struct rat_leg *l)
 {
+	/* no worker sends on its sockets, nor for its port, from now */
+	rat_route_withdraw(l);
 	list_flush(&l->held);
 	if (!l->port)
 		return;
@@ -535,6 +537,7 @@ void rat_from_tunnel(struct rat *r, struct session *ss, const struct frame *f)
 		return;
 	}
 	relay_in(r, l, i, f->payload, f->len);
+	rat_route_publish(r, ss, l, i);
 }
 
 static bool reopen_one(struct le *le, void *arg)

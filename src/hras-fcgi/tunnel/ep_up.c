@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mono.h"
 #include "hracs.h"
+#include "up_route.h"
 #include "session.h"
 #include "inbox.h"
 #include "tunsrv.h"
@@ -46,6 +47,7 @@ struct up {
 	uint32_t epoch;
 	uint64_t frames;
 	uint64_t refused;
+	uint64_t now_ms; /* when this chunk came (up_route's counts) */
 };
 
 /* Per frame, with the inbox and session locks held */
@@ -59,6 +61,12 @@ static int on_frame(const struct frame *f, void *arg)
 
 	wire = frame_wire(f, &len);
 	u->frames++;
+
+	/* a settled call's media goes out from here (up_route.h) */
+	if (up_route_send(u->s, f, u->now_ms)) {
+		(void)chan_rx(&u->s->chan, f);
+		return 0;
+	}
 
 	/* refuse before accepting: a reliable frame not acknowledged is
 	 * resent by the HRAC once the loop thread has caught up */
@@ -82,6 +90,7 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	struct session *s = u->s;
 	int e;
 
+	u->now_ms = mono_ms();
 	inbox_lock(u->ib);
 	pthread_mutex_lock(&s->lock);
 	if (!session_current(s, u->epoch)) {

@@ -108,6 +108,7 @@ void session_deref(struct session *s)
 		return;
 
 	chan_close(&s->chan);
+	mem_deref(s->routes); /* empty: each route referenced us */
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	explicit_bzero(s->token, sizeof(s->token));

@@ -76,6 +76,7 @@ struct session {
 	uint64_t req_seen;        /* bit i: number req_top - i seen */
 	uint64_t conflict_logged; /* us: when a refused open was logged */
 	uint64_t bytes_up, bytes_down;
+	struct hash *routes; /* its calls' media ways out (up_route.h) */
 
 	/* under the inbox lock and the session's */
 	uint32_t inbox_gen;
