@@ -5,7 +5,8 @@
 # Redis, so a restarted hras-fcgi (no --state file) still knows them and
 # a call reaches a phone that did not register again; a Redis restarted
 # (appendonly, killed hard) loses nothing, and hras-fcgi reconnects by
-# itself; the metrics say so.  A wrong password is refused clearly.
+# itself; the metrics say so.  A Redis that is a replica for a while
+# (READONLY) loses no change either.  A wrong password is refused clearly.
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 
@@ -91,6 +92,20 @@ wait_metric sofw_hras_store_up 1
 answer - olivia 192.0.2.10 uas.xml
 call - oscar 192.0.2.11 olivia uac.xml -timeout 10 -timeout_error || fail "oscar -> olivia after Redis's restart"
 wait_uas "olivia after Redis's restart"
+
+log "== Redis a replica for a while (a floating address mid-failover): changes wait for it"
+# a master that is not there: Redis keeps its data, and refuses writes
+rcli REPLICAOF 127.0.0.1 1 | grep -q OK || fail "REPLICAOF refused"
+register - carol 192.0.2.12
+wait_log "$T/hras.log" "store: .* takes no commands now .READONLY" 100
+[ "$(bindings)" = 3 ] || fail "a read-only Redis holds $(bindings) bindings"
+rcli REPLICAOF NO ONE | grep -q OK || fail "REPLICAOF NO ONE refused"
+# the commands connection is made again within the backoff (2 s at most)
+for _ in $(seq 80); do [ "$(bindings)" = 4 ] && break; sleep 0.05; done
+[ "$(bindings)" = 4 ] ||
+	fail "carol's registration, refused by the replica, never reached Redis ($(bindings) bindings)"
+wait_metric sofw_hras_store_up 1
+log "carol's binding, refused while Redis was a replica, written once it was master"
 
 log "== a wrong password: refused, said clearly, the service goes on"
 stop_hras

@@ -47,6 +47,7 @@ struct store_req {
 	void *arg;
 	char *cmd; /* the command on the wire (hiredis formatted) */
 	int len;
+	bool put_back; /* answered "not now" once */
 };
 
 static void conn_connect(struct store_conn *c);
@@ -109,10 +110,12 @@ static void conn_lost(struct store_conn *c, const char *why)
 	bool was_up = c->up;
 	/* a connection that lived retries soon and is news; one closed at
 	 * once (protected mode, a wrong password) backs off, said once */
-	bool lived = was_up && mono_ms() - c->up_at > BACKOFF_MAX_MS;
+	bool lived =
+	    was_up && !c->busy && mono_ms() - c->up_at > BACKOFF_MAX_MS;
 
 	c->ac = NULL;
 	c->up = false;
+	c->busy = false;
 	if (s->closing)
 		return;
 	if (lived) {
@@ -267,6 +270,60 @@ static void conn_connect(struct store_conn *c)
 	tmr_start(&c->tmr, CONNECT_TIMEOUT_MS, connect_timeout, c);
 }
 
+/* Redis answers so while it cannot take a command now, whatever the
+ * command: a replica (READONLY: a floating address mid-failover, a
+ * master demoted), a dataset loading (LOADING), a master short of
+ * replicas (MASTERDOWN, NOREPLICAS), a script running (BUSY) */
+static bool not_now(const redisReply *rep)
+{
+	static const char *const codes[] = { "LOADING",    "READONLY",
+		                             "MASTERDOWN", "NOREPLICAS",
+		                             "BUSY",       "TRYAGAIN" };
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		size_t n = strlen(codes[i]);
+
+		if (rep->len >= n && !strncmp(rep->str, codes[i], n) &&
+		    (rep->len == n || rep->str[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
+/* @r waits again, behind those answered so before it (they were sent
+ * first), and the commands connection is made anew after its backoff:
+ * a change is not lost because Redis was not ready for it */
+static void put_back(struct store *s, struct store_req *r, const char *why)
+{
+	struct store_conn *c = &s->cmd;
+	struct le *after = NULL, *le = s->queue.head;
+
+	list_unlink(&r->le);
+	for (uint32_t i = 0; i < s->nput_back && le; i++) {
+		after = le;
+		le = le->next;
+	}
+	if (after)
+		list_insert_after(&s->queue, after, &r->le, r);
+	else
+		list_prepend(&s->queue, &r->le, r);
+	s->nput_back++;
+	s->nqueue++;
+	r->put_back = true;
+	if (!s->told_busy)
+		log_warn("store: %s takes no commands now (%s): they wait, "
+		         "and the connection is made again every %u ms at "
+		         "most",
+		         s->url_log, why, (unsigned)BACKOFF_MAX_MS);
+	s->told_busy = true;
+	if (c->busy || !c->ac)
+		return;
+	c->busy = true;
+	c->told_down = true; /* said just now */
+	/* hiredis reads the replies in flight first: each comes back here */
+	redisAsyncDisconnect(c->ac);
+}
+
 static void on_reply(redisAsyncContext *ac, void *rv, void *priv)
 {
 	struct store_req *r = priv;
@@ -278,6 +335,15 @@ static void on_reply(redisAsyncContext *ac, void *rv, void *priv)
 		/* the context is going: nothing more is sent on it */
 		reply_to(r, ENOTCONN, NULL);
 		return;
+	}
+	if (rep->type == REDIS_REPLY_ERROR && not_now(rep) && !s->closing) {
+		s->errors++;
+		put_back(s, r, rep->str);
+		return;
+	}
+	if (r->put_back && s->told_busy) {
+		s->told_busy = false;
+		log_info("store: %s takes commands again", s->url_log);
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
 		s->errors++;
@@ -300,6 +366,8 @@ static bool issue(struct store *s, struct store_req *r)
 	list_append(&s->pending, &r->le, r);
 	s->npending++;
 	s->nqueue--;
+	if (s->nput_back)
+		s->nput_back--;
 	s->commands++;
 	return true;
 }
@@ -307,8 +375,8 @@ static bool issue(struct store *s, struct store_req *r)
 /* Send what waits, as far as the flight allows */
 static void pump(struct store *s)
 {
-	while (s->cmd.up && s->cmd.ac && s->npending < s->max_pending &&
-	       s->queue.head) {
+	while (s->cmd.up && !s->cmd.busy && s->cmd.ac &&
+	       s->npending < s->max_pending && s->queue.head) {
 		if (!issue(s, s->queue.head->data))
 			break;
 	}

@@ -14,6 +14,7 @@ struct store_conn {
 	bool sub;
 	bool up;        /* connected, AUTH and SELECT sent (sub: subscribed) */
 	bool told_down; /* the loss of this streak is logged */
+	bool busy;      /* cmd: Redis takes no commands now; reconnecting */
 	uint32_t backoff;     /* ms before the next attempt */
 	uint64_t up_at;       /* mono ms it connected */
 	uint32_t subs_wanted; /* sub: SUBSCRIBE confirmations awaited */
@@ -56,6 +57,8 @@ struct store {
 	struct list queue;   /* struct store_req waiting */
 	struct list pending; /* struct store_req in flight */
 	uint32_t nqueue, npending;
+	uint32_t nput_back; /* at the queue's head: answered "not now" */
+	bool told_busy;     /* "takes no commands now" said, not yet undone */
 
 	struct store_watcher watchers[STORE_WATCHERS];
 	size_t nwatchers;
