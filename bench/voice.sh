@@ -33,7 +33,9 @@
 # verdict.  Then, for OpenVPN and SoFW each, a step search (one round a
 # step) for the largest N with at most 0.1 % loss: N from
 # VOICE_BENCH_SEARCH (100 200 400 800 1600, ascending; empty: no search)
-# until the first that loses more; no step begins after
+# until the first that loses more, then VOICE_BENCH_REFINE (2) steps
+# that halve the gap between the last N that kept and the first that
+# lost (N a multiple of 50); no step begins after
 # VOICE_BENCH_BUDGET (900) seconds of the search.  Every step is bounded
 # in time (rtp-load runs its seconds, under timeout; sipp under
 # -timeout).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
@@ -54,6 +56,7 @@ SECS=${VOICE_BENCH_SECS:-10}
 CALLS=${VOICE_BENCH_CALLS:-10 100 200}
 SEARCH=${VOICE_BENCH_SEARCH-100 200 400 800 1600}
 BUDGET=${VOICE_BENCH_BUDGET:-900}
+REFINE=${VOICE_BENCH_REFINE:-2}
 ROUNDS=${VOICE_BENCH_ROUNDS:-3}
 LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
@@ -220,6 +223,13 @@ ns_of() {
 		case $k in "$1",*,sent) k=${k#"$1",} && echo "${k%,sent}" ;; esac
 	done | sort -n
 }
+# first_lost PATH: the smallest N measured that lost more than LOSS_OK
+first_lost() {
+	local n
+	for n in $(ns_of "$1"); do
+		loss_ok "$1" "$n" || { echo "$n"; return; }
+	done
+}
 # best PATH: the largest N with loss <= LOSS_OK below the first N that
 # lost more ("N+" if none did)
 best() {
@@ -290,6 +300,21 @@ for path in ovpn sofw; do
 			break
 		fi
 		run_$path "$n"
+	done
+	# the steps double: halve the gap between the last N that kept its
+	# packets and the first that lost, REFINE times (to a multiple of 50),
+	# or two paths that part between steps compare as equal
+	for _ in $(seq "$REFINE"); do
+		b=$(best $path)
+		case $b in *+) break ;; esac
+		f=$(first_lost $path)
+		m=$(((b + f) / 2 / 50 * 50))
+		[ "$m" -gt "$b" ] && [ "$m" -lt "$f" ] || break
+		if [ $((SECONDS - T_SEARCH)) -ge "$BUDGET" ]; then
+			searched=" (the search stopped at the time budget, ${BUDGET} s)"
+			break
+		fi
+		run_$path "$m"
 	done
 done
 

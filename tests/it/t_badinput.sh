@@ -44,8 +44,10 @@ start_hras --echo --frame-timeout 3
 start_nginx
 
 log "== site-b exchanges frames all along"
-probe site-b --server $URL --sip 1000 --rtp 1000 --rate 200 --timeout 60 \
-	>"$T/probe.out" 2>&1 &
+# the binary itself, not probe(): a function run with & is a subshell,
+# and ending it at cleanup would leave the binary running
+"$PROBE" --id site-b --secret-file "$T/site-b.secret" --server $URL \
+	--sip 1000 --rtp 1000 --rate 200 --timeout 60 >"$T/probe.out" 2>&1 &
 PROBE_PID=$!
 track $PROBE_PID sofw-probe 0 143 # a test tool: SIGTERM (a test that failed) ends it
 wait_log "$T/hras.log" "session of HRAC 'site-b' opened" 200
