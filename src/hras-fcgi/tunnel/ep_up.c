@@ -48,9 +48,24 @@ struct up {
 	uint64_t frames;
 	uint64_t refused;
 	uint64_t now_ms; /* when this chunk came (up_route's counts) */
+	bool inbox_held; /* this chunk has a frame for the loop thread */
 };
 
-/* Per frame, with the inbox and session locks held */
+/*
+ * The inbox is locked only once a chunk has a frame for the loop
+ * thread, and then till the chunk's end: a settled call's media, sent
+ * from here (up_route.h), takes no lock that the workers of the other
+ * HRACs wait on.  Lock order: the session, then the inbox.
+ */
+static void hold_inbox(struct up *u)
+{
+	if (u->inbox_held)
+		return;
+	inbox_lock(u->ib);
+	u->inbox_held = true;
+}
+
+/* Per frame, with the session locked (and the inbox, once held) */
 static int on_frame(const struct frame *f, void *arg)
 {
 	struct up *u = arg;
@@ -70,6 +85,8 @@ static int on_frame(const struct frame *f, void *arg)
 
 	/* refuse before accepting: a reliable frame not acknowledged is
 	 * resent by the HRAC once the loop thread has caught up */
+	if (carries)
+		hold_inbox(u);
 	if (carries && !inbox_room(u->ib, u->s, len)) {
 		inbox_count_refused(u->ib);
 		u->refused++;
@@ -83,7 +100,7 @@ static int on_frame(const struct frame *f, void *arg)
 	return 0;
 }
 
-/* Hand a chunk of body to the frame reader under both locks */
+/* Hand a chunk of body to the frame reader under the session lock */
 static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
                 size_t n)
 {
@@ -91,7 +108,6 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	int e;
 
 	u->now_ms = mono_ms();
-	inbox_lock(u->ib);
 	pthread_mutex_lock(&s->lock);
 	if (!session_current(s, u->epoch)) {
 		e = ESTALE;
@@ -103,7 +119,11 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 			session_wake_writer(s);
 	}
 	pthread_mutex_unlock(&s->lock);
-	inbox_unlock(u->ib);
+	if (u->inbox_held) {
+		/* rings the loop thread's doorbell if a frame was put */
+		u->inbox_held = false;
+		inbox_unlock(u->ib);
+	}
 
 	return e;
 }
