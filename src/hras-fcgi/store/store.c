@@ -290,14 +290,17 @@ static bool not_now(const redisReply *rep)
 	return false;
 }
 
-/* @r waits again, behind those answered so before it (they were sent
- * first), and the commands connection is made anew after its backoff:
- * a change is not lost because Redis was not ready for it */
+/* @r waits again, behind those answered so on this connection before
+ * it (replies come in the order sent, and all in flight were sent before
+ * all that waits), and the commands connection is made anew after its
+ * backoff: a change is not lost because Redis was not ready for it */
 static void put_back(struct store *s, struct store_req *r, const char *why)
 {
 	struct store_conn *c = &s->cmd;
 	struct le *after = NULL, *le = s->queue.head;
 
+	if (!c->busy)
+		s->nput_back = 0; /* the first of this connection */
 	list_unlink(&r->le);
 	for (uint32_t i = 0; i < s->nput_back && le; i++) {
 		after = le;
@@ -366,8 +369,6 @@ static bool issue(struct store *s, struct store_req *r)
 	list_append(&s->pending, &r->le, r);
 	s->npending++;
 	s->nqueue--;
-	if (s->nput_back)
-		s->nput_back--;
 	s->commands++;
 	return true;
 }

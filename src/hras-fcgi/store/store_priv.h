@@ -57,7 +57,8 @@ struct store {
 	struct list queue;   /* struct store_req waiting */
 	struct list pending; /* struct store_req in flight */
 	uint32_t nqueue, npending;
-	uint32_t nput_back; /* at the queue's head: answered "not now" */
+	uint32_t nput_back; /* at the queue's head: answered "not now" on
+	                     * the connection being closed */
 	bool told_busy;     /* "takes no commands now" said, not yet undone */
 
 	struct store_watcher watchers[STORE_WATCHERS];
