@@ -38,7 +38,9 @@
 # lost (N a multiple of 50); no step begins after
 # VOICE_BENCH_BUDGET (900) seconds of the search.  Every step is bounded
 # in time (rtp-load runs its seconds, under timeout; sipp under
-# -timeout).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
+# -timeout).  VOICE_BENCH_TICK_US (1000): the load's streams due within
+# one tick leave together (rtp-load --tick-us; 100 spreads them as
+# independent phones' would).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
 # to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
 # compare).
 #
@@ -58,6 +60,7 @@ SEARCH=${VOICE_BENCH_SEARCH-100 200 400 800 1600}
 BUDGET=${VOICE_BENCH_BUDGET:-900}
 REFINE=${VOICE_BENCH_REFINE:-2}
 ROUNDS=${VOICE_BENCH_ROUNDS:-3}
+TICK_US=${VOICE_BENCH_TICK_US:-1000}
 LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
 HZ=$(getconf CLK_TCK)
@@ -137,7 +140,7 @@ load() {
 	for p in "$@"; do c0+=("$(cpu "$p")"); done
 	e0=$(cpu $echo_pid) t0=$SECONDS
 	out=$(timeout -k 5 $((SECS + 20)) ip netns exec "$ns" "$LOAD" send \
-		--bind "$bind" --dests "$dests" --seconds "$SECS")
+		--bind "$bind" --dests "$dests" --seconds "$SECS" --tick-us "$TICK_US")
 	k=0
 	for p in "$@"; do
 		parts+=("$(per_cs $(($(cpu "$p") - c0[k])) "$n")")
@@ -322,7 +325,7 @@ done
 ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "Voice: N calls, G.711 50 packets/s each way, $SECS s each, medians of $ROUNDS rounds (the search: one);"
+echo "Voice: N calls, G.711 50 packets/s each way (sent in ticks of $TICK_US us), $SECS s each, medians of $ROUNDS rounds (the search: one);"
 echo "packets and loss: all rounds'; round trip (the far phone echoes) in ms;"
 echo "CPU in ms per call-second of the path's processes (OpenVPN: client squid nginx server;"
 echo "SoFW: hrac squid nginx hras-fcgi), and of the far phone's echo"

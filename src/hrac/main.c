@@ -146,6 +146,21 @@ static void on_batch_end(void *arg)
 	media_lan_flush(h->media);
 }
 
+static void source_hold(void *arg)
+{
+	media_lan_hold(((struct hrac *)arg)->media);
+}
+
+static unsigned source_drain(void *arg)
+{
+	return media_lan_drain_held(((struct hrac *)arg)->media);
+}
+
+static void source_release(void *arg)
+{
+	media_lan_release(((struct hrac *)arg)->media);
+}
+
 static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 {
 	struct hrac *h = arg;
@@ -250,6 +265,12 @@ static int run(struct hrac *h)
 		return DAEMON_EXIT_START;
 	}
 	tunnel_set_batch_end(h->t, on_batch_end);
+	tunnel_set_source(h->t, &(struct tunnel_source){
+	                            .hold = source_hold,
+	                            .drain = source_drain,
+	                            .release = source_release,
+	                            .arg = h,
+	                        });
 	/* the phones' ports are bound: become --user, and still write
 	 * --status-file */
 	e = privdrop_start(h->cfg.user, h->cfg.group, "--status-file",

@@ -6,6 +6,15 @@
  * Each port's sockets are read with recvmmsg, a batch per wake-up, and
  * the frames of one read of the tunnel leave with one sendmmsg per
  * socket (udpbatch.h): fixed buffers, nothing allocated per packet.
+ * With an up window (--coalesce-us), the sockets of all ports sit in one
+ * epoll set of their own (ep), and the loop watches a second set (gate)
+ * that holds only ep: while the window holds a busy link
+ * (tunnel_set_source), ep's entry in gate asks for no events, and the
+ * window's end reads every port at once, so the phones' packets do not
+ * wake hrac one by one.  Holding and releasing change that one entry
+ * (EPOLL_CTL_MOD): adding an epoll set to another makes the kernel walk
+ * every socket in it.  Without a window the loop watches each socket
+ * itself, which saves the second epoll_wait per wake-up.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <re.h>
 #include "conf.h"
 #include "frame.h"
@@ -55,6 +65,15 @@ struct media_lan {
 	uint16_t lo, hi;
 	struct media_lan_stats st;
 	struct udpbatch *rx, *tx; /* from the phones, to the phones */
+	bool gated;               /* an up window: the ports in ep */
+	int ep;                   /* every port's sockets (epoll) */
+	int gate;                 /* ep alone: what the loop watches */
+	bool held;                /* ep's entry in gate asks for nothing */
+};
+
+enum {
+	DRAIN_EVENTS = 128, /* sockets per epoll_wait of a drain */
+	DRAIN_ROUNDS = 16,  /* epoll_waits per drain at most: the rest next */
 };
 
 static bool port_cmp(struct le *le, void *arg)
@@ -82,6 +101,7 @@ static void port_destructor(void *arg)
 	for (int i = 0; i < 2; i++) {
 		if (p->fd[i] < 0)
 			continue;
+		/* (with a window, the close takes it out of ep) */
 		fd_close(p->fd[i]);
 		close(p->fd[i]);
 	}
@@ -134,34 +154,135 @@ static void phone_recv(struct media_port *p, int i, const struct sa *src,
 	m->st.up_pkts++;
 }
 
-/* A port's socket is readable: what it holds, a batch at a time (the
- * loop calls again while more is left) */
-static void port_readable(int flags, void *arg)
+/* What a port's socket holds, one batch (the rest stays ready for the
+ * next drain); how many packets */
+static unsigned port_read(struct media_port *p, int i)
 {
-	struct port_sock *ps = arg;
-	struct media_port *p = ps->mp;
 	struct udpbatch *rx = p->m->rx;
 	int n;
 
-	(void)flags;
-	n = udpbatch_recv(rx, p->fd[ps->i]);
+	n = udpbatch_recv(rx, p->fd[i]);
 	for (int k = 0; k < n; k++) {
 		const uint8_t *data;
 		struct sa src;
 		size_t len;
 
 		data = udpbatch_rx(rx, (unsigned)k, &len, &src);
-		phone_recv(p, ps->i, &src, data, len);
+		phone_recv(p, i, &src, data, len);
 	}
+	return n > 0 ? (unsigned)n : 0;
 }
 
-static int sock_open(struct media_port *p, int i, const struct sa *a)
+/* Every port's socket that is readable now, once; how many packets.  A
+ * port is found again by its number: one that closed while this drain
+ * ran is simply not there */
+static unsigned drain_ports(struct media_lan *m)
 {
+	struct epoll_event ev[DRAIN_EVENTS];
+	unsigned got = 0;
+
+	for (int r = 0; r < DRAIN_ROUNDS; r++) {
+		int n = epoll_wait(m->ep, ev, DRAIN_EVENTS, 0);
+
+		for (int k = 0; k < n; k++) {
+			uint16_t port = (uint16_t)(ev[k].data.u64 >> 1);
+			int i = (int)(ev[k].data.u64 & 1);
+			struct media_port *p = port_find(m, port);
+
+			if (p && p->fd[i] >= 0)
+				got += port_read(p, i);
+		}
+		if (n < DRAIN_EVENTS)
+			break;
+	}
+	return got;
+}
+
+/* No window: the loop watches each socket */
+static void port_readable(int flags, void *arg)
+{
+	struct port_sock *ps = arg;
+
+	(void)flags;
+	ps->mp->m->st.reads_woken++;
+	port_read(ps->mp, ps->i);
+}
+
+static void ports_readable(int flags, void *arg)
+{
+	struct media_lan *m = arg;
+
+	(void)flags;
+	m->st.reads_woken++;
+	drain_ports(m);
+}
+
+/* The window's end: what came while the ports were held */
+unsigned media_lan_drain_held(struct media_lan *m)
+{
+	if (!m->gated)
+		return 0;
+	m->st.reads_window++;
+	return drain_ports(m);
+}
+
+/* ep's entry in gate: readable, or (held) nothing */
+static int gate_set(struct media_lan *m, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events };
+
+	return epoll_ctl(m->gate, op, m->ep, &ev) ? errno : 0;
+}
+
+static int gate_open(struct media_lan *m)
+{
+	m->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (m->ep < 0)
+		return errno;
+	m->gate = epoll_create1(EPOLL_CLOEXEC);
+	if (m->gate < 0)
+		return errno;
+	if (gate_set(m, EPOLL_CTL_ADD, EPOLLIN))
+		return errno;
+	return fd_listen(m->gate, FD_READ, ports_readable, m);
+}
+
+/* The tunnel's window holds the up stream: its end drains the ports */
+void media_lan_hold(struct media_lan *m)
+{
+	if (m->held || !m->gated)
+		return;
+	if (gate_set(m, EPOLL_CTL_MOD, 0))
+		return; /* cannot happen; the ports wake the loop as before */
+	m->held = true;
+}
+
+/* The link is idle again: a phone's packet wakes the loop at once */
+void media_lan_release(struct media_lan *m)
+{
+	if (!m->held)
+		return;
+	if (gate_set(m, EPOLL_CTL_MOD, EPOLLIN)) {
+		log_error("cannot watch the media ports again: the next "
+		          "window reads them");
+		return;
+	}
+	m->held = false;
+}
+
+static int sock_open(struct media_lan *m, struct media_port *p, int i,
+                     const struct sa *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
 	int e = udpbatch_open(&p->fd[i], a);
 
 	if (e)
 		return e;
-	e = fd_listen(p->fd[i], FD_READ, port_readable, &p->ps[i]);
+	ev.data.u64 = (uint64_t)p->port << 1 | (uint64_t)i;
+	if (!m->gated)
+		e = fd_listen(p->fd[i], FD_READ, port_readable, &p->ps[i]);
+	else if (epoll_ctl(m->ep, EPOLL_CTL_ADD, p->fd[i], &ev))
+		e = errno;
 	if (e) {
 		close(p->fd[i]);
 		p->fd[i] = -1;
@@ -192,10 +313,10 @@ static int port_open(struct media_lan *m, uint16_t port)
 	p->ps[0].mp = p->ps[1].mp = p;
 	p->ps[1].i = 1;
 	sa_set_port(&a, port);
-	e = sock_open(p, 0, &a);
+	e = sock_open(m, p, 0, &a);
 	if (!e) {
 		sa_set_port(&a, port + 1);
-		e = sock_open(p, 1, &a);
+		e = sock_open(m, p, 1, &a);
 	}
 	if (e) {
 		log_re(LL_WARN,
@@ -332,6 +453,12 @@ static void media_destructor(void *arg)
 
 	hash_flush(m->ports);
 	mem_deref(m->ports);
+	if (m->gate >= 0) {
+		fd_close(m->gate);
+		close(m->gate);
+	}
+	if (m->ep >= 0)
+		close(m->ep);
 	udpbatch_free(m->rx);
 	udpbatch_free(m->tx);
 }
@@ -373,6 +500,8 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 		return ENOMEM;
 	m->lan = lan;
 	m->t = t;
+	m->gated = cfg->coalesce_us > 0;
+	m->ep = m->gate = -1;
 	m->lo = (uint16_t)(lo + (lo & 1));
 	m->hi = (uint16_t)hi;
 	e = media_ip(&m->ip, cfg);
@@ -382,6 +511,8 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 	e = e ? e : hash_alloc(&m->ports, 256);
 	e = e ? e : udpbatch_alloc(&m->rx, NULL);
 	e = e ? e : udpbatch_alloc(&m->tx, send_failed);
+	if (!e && m->gated)
+		e = gate_open(m);
 	if (e) {
 		mem_deref(m);
 		return e;

@@ -31,6 +31,9 @@ void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
 void media_lan_flush(struct media_lan *m);
+unsigned media_lan_drain_held(struct media_lan *m);
+void media_lan_hold(struct media_lan *m);
+void media_lan_release(struct media_lan *m);
 int media_lan_status(struct re_printf *pf, struct media_lan *m);
 
 /* What media_lan_status() reports */
@@ -38,6 +41,9 @@ struct media_lan_stats {
 	uint32_t ports; /* pairs open */
 	uint64_t up_pkts, down_pkts;
 	uint64_t drops_stranger, drops_closed;
+	/* passes over the ports' sockets: a phone's packet woke the loop,
+	 * or the up window's end read what came while it held them */
+	uint64_t reads_woken, reads_window;
 };
 
 const struct media_lan_stats *media_lan_stats(const struct media_lan *m,

@@ -137,6 +137,13 @@ static int phones(struct mbuf *mb, const struct status *st)
 	            (struct prom_kv[]){ { "stranger", ms->drops_stranger },
 	                                { "closed_port", ms->drops_closed } },
 	            2);
+	err |= prom_by(mb, "sofw_hrac_media_reads_total", PROM_COUNTER,
+	               "passes over the media ports: woken by a phone's "
+	               "packet, or at the end of an up window that held them",
+	               "by",
+	               (struct prom_kv[]){ { "wakeup", ms->reads_woken },
+	                                   { "window", ms->reads_window } },
+	               2);
 	return err;
 }
 

@@ -130,7 +130,7 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
 		t->conf.coalesce_us = 0;
 	e = t->batch_buf ? 0 : ENOMEM;
 	if (!e && t->conf.coalesce_us)
-		e = coalesce_alloc(&t->co, tunnel_up_wake, t);
+		e = coalesce_alloc(&t->co, tunnel_up_window_end, t);
 	if (e) {
 		free(t->batch_buf);
 		chan_close(&t->chan);
@@ -165,6 +165,7 @@ static void stop_streams(struct tunnel *t)
 	tmr_cancel(&t->tmr_kick);
 	tmr_cancel(&t->tmr_stall);
 	coalesce_cancel(t->co);
+	tunnel_source_release(t);
 }
 
 void tunnel_free(struct tunnel *t)
@@ -185,6 +186,12 @@ void tunnel_free(struct tunnel *t)
 
 /* @h is called after the frames of one read from HRAS were handed over,
  * so that what they asked for can leave together */
+void tunnel_set_source(struct tunnel *t, const struct tunnel_source *src)
+{
+	tunnel_source_release(t);
+	t->src = *src;
+}
+
 void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h)
 {
 	t->batch_endh = h;

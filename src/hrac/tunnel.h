@@ -82,6 +82,20 @@ int tunnel_alloc(struct tunnel **tp, const struct tunnel_conf *conf,
                  tunnel_event_h *eventh, void *arg);
 void tunnel_free(struct tunnel *t);
 void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h);
+
+/* Where the up stream's media comes from (the phones' ports), so that a
+ * busy link's window (--coalesce-us) need not be woken per packet: while
+ * the window holds the stream, hold() stops reading the source; at its
+ * end drain() reads what came meanwhile (how many packets), and then,
+ * when that was nothing, release() reads packets as they come again */
+struct tunnel_source {
+	void (*hold)(void *arg);
+	unsigned (*drain)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
+
+void tunnel_set_source(struct tunnel *t, const struct tunnel_source *src);
 int tunnel_start(struct tunnel *t);
 void tunnel_reconf(struct tunnel *t, const struct tunnel_conf *conf);
 void tunnel_close(struct tunnel *t);

@@ -67,6 +67,9 @@ struct tunnel {
 	tunnel_frame_h *frameh;
 	tunnel_event_h *eventh;
 	tunnel_batch_end_h *batch_endh; /* after the frames of one read */
+	struct tunnel_source src;       /* the up stream's media */
+	bool src_held;                  /* src is not read till a window
+	                                   ends */
 	void *arg;
 	struct coalesce *co; /* the up stream's wait for a shared write */
 
@@ -163,6 +166,8 @@ void tunnel_up_renew(struct tunnel *t);
 void tunnel_up_stop(struct tunnel *t);
 void tunnel_up_kick(struct tunnel *t);
 void tunnel_up_wake(void *arg);
+void tunnel_up_window_end(void *arg);
+void tunnel_source_release(struct tunnel *t);
 void tunnel_up_proven(struct tunnel *t);
 void tunnel_up_probe_answered(struct tunnel *t, const struct frame *pong);
 void tunnel_up_keepalive_start(struct tunnel *t);

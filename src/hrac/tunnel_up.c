@@ -51,6 +51,7 @@ enum {
 
 static void batch_send(struct tunnel *t);
 static void probe_body_starts(struct tunnel *t);
+static void source_hold(struct tunnel *t);
 
 static void retry_fire(void *arg)
 {
@@ -109,7 +110,55 @@ static bool hold_for_window(struct tunnel *t)
 	if (coalesce_armed(t->co))
 		return true;
 	wait = coalesce_wait(t->last_up_tx, mono_us(), t->conf.coalesce_us);
-	return wait && !coalesce_arm(t->co, wait);
+	if (!wait || coalesce_arm(t->co, wait))
+		return false;
+	source_hold(t);
+	return true;
+}
+
+/* The phones' packets wait in their sockets till the window ends */
+static void source_hold(struct tunnel *t)
+{
+	if (t->src_held || !t->src.hold)
+		return;
+	t->src.hold(t->src.arg);
+	t->src_held = true;
+}
+
+void tunnel_source_release(struct tunnel *t)
+{
+	if (!t->src_held)
+		return;
+	t->src_held = false;
+	t->src.release(t->src.arg);
+}
+
+/* The window since the last write has passed: what the phones sent
+ * meanwhile joins what waits, in one write.  While each window's end has
+ * something to write, the next one reads the phones too (the link is
+ * busy: the loop is woken once a window, not once a packet); one with
+ * nothing lets a phone's packet wake the loop again (the link is idle) */
+void tunnel_up_window_end(void *arg)
+{
+	struct tunnel *t = arg;
+	unsigned n = 0;
+	bool busy;
+
+	if (t->src_held)
+		n = t->src.drain(t->src.arg);
+	busy = n || chan_pending(&t->chan);
+	tunnel_up_wake(t);
+	if (!busy || !t->src_held || !t->open || t->stopped || t->up_batch ||
+	    !t->up_x) {
+		tunnel_source_release(t);
+		return;
+	}
+	/* a window already holds the link (the write armed it): its end
+	 * reads the ports */
+	if (coalesce_armed(t->co))
+		return;
+	if (coalesce_arm(t->co, t->conf.coalesce_us))
+		tunnel_source_release(t);
 }
 
 static size_t up_read(char *buf, size_t size, size_t n, void *arg)

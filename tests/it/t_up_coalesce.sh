@@ -54,6 +54,35 @@ fresh() {
 	counts "$1"
 }
 
+# calls X: $CALLS calls from site X's phone, held; their hrac ports in
+# $T/ports-X
+calls() {
+	mkdir -p "$T/calls-$1"
+	(cd "$T/calls-$1" && exec ip netns exec "$(fw_ns "lan-$1")" sipp $FW_PLAN.10:5060 \
+		-sf "$SIPP_SCEN/bench_hold.xml" -s caller -au caller -ap caller-pw \
+		-set mip $FW_PLAN.11 -set mport 7000 -d 60000 -m $CALLS -r 100 -l $CALLS \
+		-i $FW_PLAN.11 -p 5061 -nostdin -trace_msg -timeout 90s >/dev/null 2>&1) &
+	track $! "site $1's calls" 0 143 15
+	for _ in $(seq 200); do
+		[ "$(grep -c "^SIP/2.0 200" "$T"/calls-"$1"/*_messages.log 2>/dev/null)" -ge $CALLS ] && break
+		sleep 0.05
+	done
+	# hrac's port of each call, from the 200 OKs
+	tr -d '\r' <"$T"/calls-"$1"/*_messages.log | awk '
+		/^SIP\/2.0 200/ { in200 = 1 }
+		/^-----/ { in200 = 0 }
+		in200 && /^m=audio / { print $2; in200 = 0 }' | sort -u >"$T/ports-$1"
+	[ "$(wc -l <"$T/ports-$1")" = $CALLS ] ||
+		fail "site $1: $(wc -l <"$T/ports-$1") of $CALLS calls set up"
+}
+
+# reads X: "WOKEN WINDOW", site X's passes over its media ports
+reads() {
+	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
+	echo "$($CHECK --get 'sofw_hrac_media_reads_total{by="wakeup"}' "$T/hrac-$1.copy")" \
+		"$($CHECK --get 'sofw_hrac_media_reads_total{by="window"}' "$T/hrac-$1.copy")"
+}
+
 # options X N RATE: N OPTIONS from site X's phone to its hrac (RATE 0: at once)
 options() {
 	ip netns exec "$(fw_ns "lan-$1")" python3 "$SOFW_TOP/tests/tools/sip-raw.py" \
@@ -92,22 +121,7 @@ log "== $CALLS calls' media arriving together: far fewer writes than frames"
 (cd "$T" && exec sipp -sf "$SIPP_SCEN/bench_uas.xml" -i 192.0.2.10 -p 5060 \
 	-set mip 192.0.2.10 -set mport 16000 -nostdin -timeout 120s >/dev/null 2>&1) &
 track $!
-mkdir -p "$T/calls"
-(cd "$T/calls" && exec ip netns exec "$(fw_ns lan-a)" sipp $FW_PLAN.10:5060 \
-	-sf "$SIPP_SCEN/bench_hold.xml" -s caller -au caller -ap caller-pw \
-	-set mip $FW_PLAN.11 -set mport 7000 -d 60000 -m $CALLS -r 100 -l $CALLS \
-	-i $FW_PLAN.11 -p 5061 -nostdin -trace_msg -timeout 90s >/dev/null 2>&1) &
-track $! "the calls" 0 143 15
-for _ in $(seq 200); do
-	[ "$(grep -c "^SIP/2.0 200" "$T"/calls/*_messages.log 2>/dev/null)" -ge $CALLS ] && break
-	sleep 0.05
-done
-# hrac's port of each call, from the 200 OKs
-tr -d '\r' <"$T"/calls/*_messages.log | awk '
-	/^SIP\/2.0 200/ { in200 = 1 }
-	/^-----/ { in200 = 0 }
-	in200 && /^m=audio / { print $2; in200 = 0 }' | sort -u >"$T/ports"
-[ "$(wc -l <"$T/ports")" = $CALLS ] || fail "$(wc -l <"$T/ports") of $CALLS calls set up"
+calls a
 read -r f2 w2 < <(fresh a)
 for _ in 1 2 3 4 5; do
 	kill -STOP "$FW_HRAC_a"
@@ -117,7 +131,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 7100))
 for p in open(sys.argv[2]):
     s.sendto(b"\x80\x00" + bytes(170), (sys.argv[3], int(p)))' \
-		$FW_PLAN.11 "$T/ports" $FW_PLAN.10 || fail "the burst was not sent"
+		$FW_PLAN.11 "$T/ports-a" $FW_PLAN.10 || fail "the burst was not sent"
 	sleep 0.1
 	kill -CONT "$FW_HRAC_a"
 	sleep 0.2
@@ -135,4 +149,34 @@ read -r f5 w5 < <(settle b $((f4 + 200)))
 log "200 requests at once: $((f5 - f4)) frames up in $((w5 - w4)) writes"
 [ $((2 * (w5 - w4))) -le $((f5 - f4)) ] ||
 	fail "a burst of $((f5 - f4)) frames took $((w5 - w4)) writes"
+log "== --coalesce-us 500, steady media: the window's end reads the ports, no packet wakes hrac"
+# 20 calls through site b, 200 packets/s each, spread as independent
+# phones' (one every 250 us in all, half the window; rtp-load's 100 us
+# ticks, not its 1 ms bursts): each packet echoed by the far phone.
+# Without the hold, thousands of them wake hrac.
+calls b
+"$BIN/tests/rtp-load" echo --bind 192.0.2.10:16000 --seconds 30 >/dev/null &
+track $! "the far phone's echo" 0 143
+wait_udp - 192.0.2.10 16000
+sed "s/^/$FW_PLAN.10:/" "$T/ports-b" >"$T/dests-b"
+read -r f6 _ < <(fresh b)
+read -r r0 q0 < <(reads b)
+out=$(timeout 20 ip netns exec "$(fw_ns lan-b)" "$BIN/tests/rtp-load" send \
+	--bind $FW_PLAN.11:7200 --dests "$T/dests-b" --seconds 3 --pps 200 --tick-us 100) ||
+	fail "rtp-load: $out"
+log "media through site b: $out"
+read -r f7 _ < <(fresh b)
+read -r r1 q1 < <(reads b)
+sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
+lost=$(sed -n 's/.* lost=\([0-9]*\).*/\1/p' <<<"$out")
+log "$((f7 - f6)) frames up; passes over the ports: $((r1 - r0)) woken by a packet, $((q1 - q0)) at a window's end"
+[ "${sent:-0}" -ge 10000 ] || fail "rtp-load sent ${sent:-nothing}"
+[ "$lost" = 0 ] || fail "$lost of $sent packets were lost through the window"
+[ $((f7 - f6)) -ge "$sent" ] || fail "only $((f7 - f6)) of $sent packets went up"
+# one pass per window at most (3 s / 500 us, and the tail), and packets
+# that wake the loop only when the link was idle
+[ $((q1 - q0)) -gt 0 ] || fail "no window's end read the ports"
+[ $((q1 - q0)) -le 6500 ] || fail "$((q1 - q0)) window passes in 3 s of 500 us windows"
+[ $((10 * (r1 - r0))) -le "$sent" ] ||
+	fail "$((r1 - r0)) of $sent packets woke hrac while the window held the link"
 log "batching: lone requests alone, what arrives together together"
