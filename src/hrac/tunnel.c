@@ -184,14 +184,14 @@ void tunnel_free(struct tunnel *t)
 	free(t);
 }
 
-/* @h is called after the frames of one read from HRAS were handed over,
- * so that what they asked for can leave together */
 void tunnel_set_source(struct tunnel *t, const struct tunnel_source *src)
 {
 	tunnel_source_release(t);
 	t->src = *src;
 }
 
+/* @h is called after the frames of one read from HRAS were handed over,
+ * so that what they asked for can leave together */
 void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h)
 {
 	t->batch_endh = h;
