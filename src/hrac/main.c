@@ -151,9 +151,9 @@ static void source_hold(void *arg)
 	media_lan_hold(((struct hrac *)arg)->media);
 }
 
-static unsigned source_drain(void *arg)
+static void source_drain(void *arg)
 {
-	return media_lan_drain_held(((struct hrac *)arg)->media);
+	media_lan_drain_held(((struct hrac *)arg)->media);
 }
 
 static void source_release(void *arg)

@@ -65,8 +65,8 @@ struct media_lan {
 	uint16_t lo, hi;
 	struct media_lan_stats st;
 	struct udpbatch *rx, *tx; /* from the phones, to the phones */
-	bool gated;               /* an up window: the ports in ep */
-	int ep;                   /* every port's sockets (epoll) */
+	int ep;                   /* every port's sockets (epoll); -1: no
+	                             up window, the loop watches each */
 	int gate;                 /* ep alone: what the loop watches */
 	bool held;                /* ep's entry in gate asks for nothing */
 };
@@ -155,8 +155,8 @@ static void phone_recv(struct media_port *p, int i, const struct sa *src,
 }
 
 /* What a port's socket holds, one batch (the rest stays ready for the
- * next drain); how many packets */
-static unsigned port_read(struct media_port *p, int i)
+ * next drain) */
+static void port_read(struct media_port *p, int i)
 {
 	struct udpbatch *rx = p->m->rx;
 	int n;
@@ -170,16 +170,14 @@ static unsigned port_read(struct media_port *p, int i)
 		data = udpbatch_rx(rx, (unsigned)k, &len, &src);
 		phone_recv(p, i, &src, data, len);
 	}
-	return n > 0 ? (unsigned)n : 0;
 }
 
-/* Every port's socket that is readable now, once; how many packets.  A
- * port is found again by its number: one that closed while this drain
- * ran is simply not there */
-static unsigned drain_ports(struct media_lan *m)
+/* Every port's socket that is readable now, once.  A port is found
+ * again by its number: one that closed while this drain ran is simply not
+ * there */
+static void drain_ports(struct media_lan *m)
 {
 	struct epoll_event ev[DRAIN_EVENTS];
-	unsigned got = 0;
 
 	for (int r = 0; r < DRAIN_ROUNDS; r++) {
 		int n = epoll_wait(m->ep, ev, DRAIN_EVENTS, 0);
@@ -190,12 +188,11 @@ static unsigned drain_ports(struct media_lan *m)
 			struct media_port *p = port_find(m, port);
 
 			if (p && p->fd[i] >= 0)
-				got += port_read(p, i);
+				port_read(p, i);
 		}
 		if (n < DRAIN_EVENTS)
 			break;
 	}
-	return got;
 }
 
 /* No window: the loop watches each socket */
@@ -218,12 +215,12 @@ static void ports_readable(int flags, void *arg)
 }
 
 /* The window's end: what came while the ports were held */
-unsigned media_lan_drain_held(struct media_lan *m)
+void media_lan_drain_held(struct media_lan *m)
 {
-	if (!m->gated)
-		return 0;
+	if (m->ep < 0)
+		return;
 	m->st.reads_window++;
-	return drain_ports(m);
+	drain_ports(m);
 }
 
 /* ep's entry in gate: readable, or (held) nothing */
@@ -236,21 +233,22 @@ static int gate_set(struct media_lan *m, int op, uint32_t events)
 
 static int gate_open(struct media_lan *m)
 {
+	int e;
+
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (m->ep < 0)
 		return errno;
 	m->gate = epoll_create1(EPOLL_CLOEXEC);
 	if (m->gate < 0)
 		return errno;
-	if (gate_set(m, EPOLL_CTL_ADD, EPOLLIN))
-		return errno;
-	return fd_listen(m->gate, FD_READ, ports_readable, m);
+	e = gate_set(m, EPOLL_CTL_ADD, EPOLLIN);
+	return e ? e : fd_listen(m->gate, FD_READ, ports_readable, m);
 }
 
 /* The tunnel's window holds the up stream: its end drains the ports */
 void media_lan_hold(struct media_lan *m)
 {
-	if (m->held || !m->gated)
+	if (m->held || m->ep < 0)
 		return;
 	if (gate_set(m, EPOLL_CTL_MOD, 0))
 		return; /* cannot happen; the ports wake the loop as before */
@@ -279,7 +277,7 @@ static int sock_open(struct media_lan *m, struct media_port *p, int i,
 	if (e)
 		return e;
 	ev.data.u64 = (uint64_t)p->port << 1 | (uint64_t)i;
-	if (!m->gated)
+	if (m->ep < 0)
 		e = fd_listen(p->fd[i], FD_READ, port_readable, &p->ps[i]);
 	else if (epoll_ctl(m->ep, EPOLL_CTL_ADD, p->fd[i], &ev))
 		e = errno;
@@ -500,7 +498,6 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 		return ENOMEM;
 	m->lan = lan;
 	m->t = t;
-	m->gated = cfg->coalesce_us > 0;
 	m->ep = m->gate = -1;
 	m->lo = (uint16_t)(lo + (lo & 1));
 	m->hi = (uint16_t)hi;
@@ -511,7 +508,7 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 	e = e ? e : hash_alloc(&m->ports, 256);
 	e = e ? e : udpbatch_alloc(&m->rx, NULL);
 	e = e ? e : udpbatch_alloc(&m->tx, send_failed);
-	if (!e && m->gated)
+	if (!e && cfg->coalesce_us)
 		e = gate_open(m);
 	if (e) {
 		mem_deref(m);

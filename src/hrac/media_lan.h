@@ -31,7 +31,7 @@ void media_lan_announce(struct media_lan *m);
 void media_lan_control(struct media_lan *m, const char *text);
 void media_lan_deliver(struct media_lan *m, const struct frame *f);
 void media_lan_flush(struct media_lan *m);
-unsigned media_lan_drain_held(struct media_lan *m);
+void media_lan_drain_held(struct media_lan *m);
 void media_lan_hold(struct media_lan *m);
 void media_lan_release(struct media_lan *m);
 int media_lan_status(struct re_printf *pf, struct media_lan *m);

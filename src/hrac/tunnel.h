@@ -86,11 +86,11 @@ void tunnel_set_batch_end(struct tunnel *t, tunnel_batch_end_h *h);
 /* Where the up stream's media comes from (the phones' ports), so that a
  * busy link's window (--coalesce-us) need not be woken per packet: while
  * the window holds the stream, hold() stops reading the source; at its
- * end drain() reads what came meanwhile (how many packets), and then,
- * when that was nothing, release() reads packets as they come again */
+ * end drain() reads what came meanwhile, and then, when nothing waits to
+ * be sent, release() reads packets as they come again */
 struct tunnel_source {
 	void (*hold)(void *arg);
-	unsigned (*drain)(void *arg);
+	void (*drain)(void *arg);
 	void (*release)(void *arg);
 	void *arg;
 };

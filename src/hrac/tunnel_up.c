@@ -51,7 +51,6 @@ enum {
 
 static void batch_send(struct tunnel *t);
 static void probe_body_starts(struct tunnel *t);
-static void source_hold(struct tunnel *t);
 
 static void retry_fire(void *arg)
 {
@@ -99,6 +98,15 @@ static size_t take_frames(struct tunnel *t, uint8_t *buf, size_t size)
 	return n;
 }
 
+/* The phones' packets wait in their sockets till the window ends */
+static void source_hold(struct tunnel *t)
+{
+	if (t->src_held || !t->src.hold)
+		return;
+	t->src.hold(t->src.arg);
+	t->src_held = true;
+}
+
 /* The link wrote less than the window ago: hold what is queued until
  * the window has passed (the timer wakes the POST) */
 static bool hold_for_window(struct tunnel *t)
@@ -114,15 +122,6 @@ static bool hold_for_window(struct tunnel *t)
 		return false;
 	source_hold(t);
 	return true;
-}
-
-/* The phones' packets wait in their sockets till the window ends */
-static void source_hold(struct tunnel *t)
-{
-	if (t->src_held || !t->src.hold)
-		return;
-	t->src.hold(t->src.arg);
-	t->src_held = true;
 }
 
 void tunnel_source_release(struct tunnel *t)
@@ -141,12 +140,11 @@ void tunnel_source_release(struct tunnel *t)
 void tunnel_up_window_end(void *arg)
 {
 	struct tunnel *t = arg;
-	unsigned n = 0;
 	bool busy;
 
 	if (t->src_held)
-		n = t->src.drain(t->src.arg);
-	busy = n || chan_pending(&t->chan);
+		t->src.drain(t->src.arg);
+	busy = chan_pending(&t->chan);
 	tunnel_up_wake(t);
 	if (!busy || !t->src_held || !t->open || t->stopped || t->up_batch ||
 	    !t->up_x) {
