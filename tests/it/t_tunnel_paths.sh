@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the SoFW authors
 # The tunnel carries SIP-sized (1 KiB) and RTP-sized (172 B) frames both
-# ways, complete and in order, on every path: direct (HTTP and HTTPS),
-# through Squid as a plain proxy, through Squid CONNECT with TLS, and
-# through Squid with Basic proxy authentication (plain and CONNECT).
+# ways, complete and in order, on every path: direct (HTTP, HTTPS, and
+# HTTPS with HTTP/2), through Squid as a plain proxy, through Squid
+# CONNECT with TLS, and through Squid with Basic proxy authentication
+# (plain and CONNECT).
 . "$(dirname "$0")/../lib.sh"
 
 start_hras --echo
@@ -32,6 +33,13 @@ run_path() {
 run_path "direct HTTP" --server http://127.0.0.1/sofw/
 run_path "direct HTTPS" --server https://127.0.0.1/sofw/ --cacert "$T/hras.crt"
 grep -q "path:       direct (TLS)" "$T/diag.out" || fail "path not reported as direct TLS"
+
+# nginx/sofw-site.conf listens with http2: libcurl then takes HTTP/2 by
+# ALPN
+run_path "direct HTTPS, HTTP/2" --server https://127.0.0.1:8443/sofw/ --cacert "$T/hras.crt"
+for r in "GET /sofw/down" "POST /sofw/up"; do
+	grep -q "\"$r HTTP/2.0\"" "$T/nginx-access.log" || fail "no $r over HTTP/2 in nginx's log"
+done
 
 run_path "Squid plain, Basic auth" --server http://127.0.0.1/sofw/ \
 	--proxy $PROXY --proxy-user alice:wonderland
