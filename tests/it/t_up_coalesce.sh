@@ -13,8 +13,10 @@
 # one packet per call reaches its port, then continued: all its sockets
 # readable in one wake-up) leaves in far fewer writes than frames.
 # A timed window (site b, --coalesce-us 500) also gathers what arrives
-# one datagram per wake-up (a burst of SIP requests).  A window above the
-# bound is refused with a clear error.
+# one datagram per wake-up (a burst of SIP requests), and steady media
+# spread in time holds the ports between windows, still dropping a LAN
+# stranger's packets.  A window above the bound is refused with a clear
+# error.
 . "$(dirname "$0")/../lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
@@ -81,6 +83,12 @@ reads() {
 	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
 	echo "$($CHECK --get 'sofw_hrac_media_reads_total{by="wakeup"}' "$T/hrac-$1.copy")" \
 		"$($CHECK --get 'sofw_hrac_media_reads_total{by="window"}' "$T/hrac-$1.copy")"
+}
+
+# drops X: site X's media packets dropped as not from the call's phone
+drops() {
+	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
+	$CHECK --get 'sofw_hrac_media_dropped_packets_total{reason="stranger"}' "$T/hrac-$1.copy"
 }
 
 # options X N RATE: N OPTIONS from site X's phone to its hrac (RATE 0: at once)
@@ -153,26 +161,54 @@ log "== --coalesce-us 500, steady media: the window's end reads the ports, no pa
 # 20 calls through site b, 200 packets/s each, spread as independent
 # phones' (one every 250 us in all, half the window; rtp-load's 100 us
 # ticks, not its 1 ms bursts): each packet echoed by the far phone.
-# Without the hold, thousands of them wake hrac.
+# Without the hold, thousands of them wake hrac.  Meanwhile a stranger on
+# the LAN ($FW_PLAN.12, no call's phone) sends to the same ports: the
+# window's drain must drop its packets as a wake-up's read does, and the
+# far phone's echo, the sink, counts every packet that reached it.
 calls b
-"$BIN/tests/rtp-load" echo --bind 192.0.2.10:16000 --seconds 30 >/dev/null &
-track $! "the far phone's echo" 0 143
-wait_udp - 192.0.2.10 16000
 sed "s/^/$FW_PLAN.10:/" "$T/ports-b" >"$T/dests-b"
 read -r f6 _ < <(fresh b)
 read -r r0 q0 < <(reads b)
+d0=$(drops b)
+"$BIN/tests/rtp-load" echo --bind 192.0.2.10:16000 --seconds 6 >"$T/echo-b.out" &
+echo_pid=$!
+track $echo_pid "the far phone's echo" 0 143
+wait_udp - 192.0.2.10 16000
+in_ns lan-b python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7300))
+ports = [int(p) for p in open(sys.argv[2])]
+# an RTP header whose stream index (rtp-load reads bytes 12-15) is none
+pkt = b"\x80\x00" + bytes(10) + b"\xff" * 4 + bytes(156)
+for _ in range(50):
+    for p in ports:
+        s.sendto(pkt, (sys.argv[3], p))
+    time.sleep(0.04)' $FW_PLAN.12 "$T/ports-b" $FW_PLAN.10 &
+stranger_pid=$!
 out=$(timeout 20 ip netns exec "$(fw_ns lan-b)" "$BIN/tests/rtp-load" send \
 	--bind $FW_PLAN.11:7200 --dests "$T/dests-b" --seconds 3 --pps 200 --tick-us 100) ||
 	fail "rtp-load: $out"
+wait $stranger_pid || fail "the stranger's packets were not sent"
 log "media through site b: $out"
+wait $echo_pid || fail "the far phone's echo failed"
+untrack $echo_pid
 read -r f7 _ < <(fresh b)
 read -r r1 q1 < <(reads b)
+d1=$(drops b)
 sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
 lost=$(sed -n 's/.* lost=\([0-9]*\).*/\1/p' <<<"$out")
+echoed=$(sed -n 's/^echoed=\([0-9]*\)$/\1/p' "$T/echo-b.out")
 log "$((f7 - f6)) frames up; passes over the ports: $((r1 - r0)) woken by a packet, $((q1 - q0)) at a window's end"
+log "the far phone echoed ${echoed:-nothing}; the stranger's $((50 * CALLS)) packets: $((d1 - d0)) dropped by hrac"
 [ "${sent:-0}" -ge 10000 ] || fail "rtp-load sent ${sent:-nothing}"
 [ "$lost" = 0 ] || fail "$lost of $sent packets were lost through the window"
 [ $((f7 - f6)) -ge "$sent" ] || fail "only $((f7 - f6)) of $sent packets went up"
+[ "${echoed:-0}" = "$sent" ] ||
+	fail "the far phone got ${echoed:-no} packets, the phone sent $sent: a stranger's got through"
+[ $((d1 - d0)) -ge $((50 * CALLS)) ] ||
+	fail "hrac dropped $((d1 - d0)) of the stranger's $((50 * CALLS)) packets"
+expect_log "$T/hrac-b.log" "media from $FW_PLAN.12:7300 on port [0-9]+ dropped: not the call's phone"
 # one pass per window at most (3 s / 500 us, and the tail), and packets
 # that wake the loop only when the link was idle
 [ $((q1 - q0)) -gt 0 ] || fail "no window's end read the ports"
