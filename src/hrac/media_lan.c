@@ -6,15 +6,12 @@
  * Each port's sockets are read with recvmmsg, a batch per wake-up, and
  * the frames of one read of the tunnel leave with one sendmmsg per
  * socket (udpbatch.h): fixed buffers, nothing allocated per packet.
- * With an up window (--coalesce-us), the sockets of all ports sit in one
- * epoll set of their own (ep), and the loop watches a second set (gate)
- * that holds only ep: while the window holds a busy link
- * (tunnel_set_source), ep's entry in gate asks for no events, and the
- * window's end reads every port at once, so the phones' packets do not
- * wake hrac one by one.  Holding and releasing change that one entry
- * (EPOLL_CTL_MOD): adding an epoll set to another makes the kernel walk
- * every socket in it.  Without a window the loop watches each socket
- * itself, which saves the second epoll_wait per wake-up.
+ * With an up window (--coalesce-us), the sockets of all ports are read
+ * together (read_hold.h): while the window holds a busy link
+ * (tunnel_set_source) they wake nobody, and the window's end reads every
+ * port at once, so the phones' packets do not wake hrac one by one.
+ * Without a window the loop watches each socket itself, which saves the
+ * second epoll_wait per wake-up.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <re.h>
 #include "conf.h"
 #include "frame.h"
@@ -35,6 +31,7 @@
 #include "sip_lan.h"
 #include "media_lan.h"
 #include "udpbatch.h"
+#include "read_hold.h"
 
 struct media_port;
 
@@ -65,15 +62,8 @@ struct media_lan {
 	uint16_t lo, hi;
 	struct media_lan_stats st;
 	struct udpbatch *rx, *tx; /* from the phones, to the phones */
-	int ep;                   /* every port's sockets (epoll); -1: no
-	                             up window, the loop watches each */
-	int gate;                 /* ep alone: what the loop watches */
-	bool held;                /* ep's entry in gate asks for nothing */
-};
-
-enum {
-	DRAIN_EVENTS = 128, /* sockets per epoll_wait of a drain */
-	DRAIN_ROUNDS = 16,  /* epoll_waits per drain at most: the rest next */
+	struct read_hold *rh;     /* every port's sockets; NULL: no up
+	                             window, the loop watches each */
 };
 
 static bool port_cmp(struct le *le, void *arg)
@@ -101,8 +91,10 @@ static void port_destructor(void *arg)
 	for (int i = 0; i < 2; i++) {
 		if (p->fd[i] < 0)
 			continue;
-		/* (with a window, the close takes it out of ep) */
-		fd_close(p->fd[i]);
+		if (p->m && p->m->rh)
+			read_hold_del(p->m->rh, p->fd[i]);
+		else
+			fd_close(p->fd[i]);
 		close(p->fd[i]);
 	}
 	if (p->m)
@@ -172,27 +164,16 @@ static void port_read(struct media_port *p, int i)
 	}
 }
 
-/* Every port's socket that is readable now, once.  A port is found
- * again by its number: one that closed while this drain ran is simply not
+/* A port's socket that a drain found readable.  A port is found again
+ * by its number: one that closed while the drain ran is simply not
  * there */
-static void drain_ports(struct media_lan *m)
+static void port_ready(uint64_t key, void *arg)
 {
-	struct epoll_event ev[DRAIN_EVENTS];
+	struct media_port *p = port_find(arg, (uint16_t)(key >> 1));
+	int i = (int)(key & 1);
 
-	for (int r = 0; r < DRAIN_ROUNDS; r++) {
-		int n = epoll_wait(m->ep, ev, DRAIN_EVENTS, 0);
-
-		for (int k = 0; k < n; k++) {
-			uint16_t port = (uint16_t)(ev[k].data.u64 >> 1);
-			int i = (int)(ev[k].data.u64 & 1);
-			struct media_port *p = port_find(m, port);
-
-			if (p && p->fd[i] >= 0)
-				port_read(p, i);
-		}
-		if (n < DRAIN_EVENTS)
-			break;
-	}
+	if (p && p->fd[i] >= 0)
+		port_read(p, i);
 }
 
 /* No window: the loop watches each socket */
@@ -205,82 +186,53 @@ static void port_readable(int flags, void *arg)
 	port_read(ps->mp, ps->i);
 }
 
-static void ports_readable(int flags, void *arg)
+/* A phone's packet while the ports were not held */
+static void ports_woken(void *arg)
 {
 	struct media_lan *m = arg;
 
-	(void)flags;
 	m->st.reads_woken++;
-	drain_ports(m);
+	read_hold_drain(m->rh, port_ready, m);
 }
 
 /* The window's end: what came while the ports were held */
 void media_lan_drain_held(struct media_lan *m)
 {
-	if (m->ep < 0)
+	if (!m->rh)
 		return;
 	m->st.reads_window++;
-	drain_ports(m);
-}
-
-/* ep's entry in gate: readable, or (held) nothing */
-static int gate_set(struct media_lan *m, int op, uint32_t events)
-{
-	struct epoll_event ev = { .events = events };
-
-	return epoll_ctl(m->gate, op, m->ep, &ev) ? errno : 0;
-}
-
-static int gate_open(struct media_lan *m)
-{
-	int e;
-
-	m->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (m->ep < 0)
-		return errno;
-	m->gate = epoll_create1(EPOLL_CLOEXEC);
-	if (m->gate < 0)
-		return errno;
-	e = gate_set(m, EPOLL_CTL_ADD, EPOLLIN);
-	return e ? e : fd_listen(m->gate, FD_READ, ports_readable, m);
+	read_hold_drain(m->rh, port_ready, m);
 }
 
 /* The tunnel's window holds the up stream: its end drains the ports */
 void media_lan_hold(struct media_lan *m)
 {
-	if (m->held || m->ep < 0)
-		return;
-	if (gate_set(m, EPOLL_CTL_MOD, 0))
-		return; /* cannot happen; the ports wake the loop as before */
-	m->held = true;
+	/* (a failure cannot happen; the ports would wake the loop as
+	 * before) */
+	if (m->rh)
+		(void)read_hold_hold(m->rh);
 }
 
 /* The link is idle again: a phone's packet wakes the loop at once */
 void media_lan_release(struct media_lan *m)
 {
-	if (!m->held)
-		return;
-	if (gate_set(m, EPOLL_CTL_MOD, EPOLLIN)) {
+	if (m->rh && read_hold_release(m->rh))
 		log_error("cannot watch the media ports again: the next "
 		          "window reads them");
-		return;
-	}
-	m->held = false;
 }
 
 static int sock_open(struct media_lan *m, struct media_port *p, int i,
                      const struct sa *a)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	int e = udpbatch_open(&p->fd[i], a);
 
 	if (e)
 		return e;
-	ev.data.u64 = (uint64_t)p->port << 1 | (uint64_t)i;
-	if (m->ep < 0)
+	if (m->rh)
+		e = read_hold_add(m->rh, p->fd[i],
+		                  (uint64_t)p->port << 1 | (uint64_t)i);
+	else
 		e = fd_listen(p->fd[i], FD_READ, port_readable, &p->ps[i]);
-	else if (epoll_ctl(m->ep, EPOLL_CTL_ADD, p->fd[i], &ev))
-		e = errno;
 	if (e) {
 		close(p->fd[i]);
 		p->fd[i] = -1;
@@ -451,12 +403,7 @@ static void media_destructor(void *arg)
 
 	hash_flush(m->ports);
 	mem_deref(m->ports);
-	if (m->gate >= 0) {
-		fd_close(m->gate);
-		close(m->gate);
-	}
-	if (m->ep >= 0)
-		close(m->ep);
+	mem_deref(m->rh);
 	udpbatch_free(m->rx);
 	udpbatch_free(m->tx);
 }
@@ -498,7 +445,6 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 		return ENOMEM;
 	m->lan = lan;
 	m->t = t;
-	m->ep = m->gate = -1;
 	m->lo = (uint16_t)(lo + (lo & 1));
 	m->hi = (uint16_t)hi;
 	e = media_ip(&m->ip, cfg);
@@ -509,7 +455,7 @@ int media_lan_alloc(struct media_lan **mp, const struct hrac_conf *cfg,
 	e = e ? e : udpbatch_alloc(&m->rx, NULL);
 	e = e ? e : udpbatch_alloc(&m->tx, send_failed);
 	if (!e && cfg->coalesce_us)
-		e = gate_open(m);
+		e = read_hold_alloc(&m->rh, ports_woken, m);
 	if (e) {
 		mem_deref(m);
 		return e;

@@ -142,6 +142,10 @@ const struct conf_opt hras_opts[] = {
 	    "20000-29999", "relay ports, in RTP/RTCP pairs"),
 	OPT("media-timeout", 0, CONF_U32, media.media_timeout, 5, 86400, "S",
 	    "60", "a call's relay goes after this long without RTP"),
+	OPT("relay-window-us", 0, CONF_U32, media.relay_window_us, 0,
+	    COALESCE_RULE_MAX_US, "US", "0",
+	    "a busy relay reads outside packets together this often, 0: "
+	    "each at once"),
 	OPT("store", 0, CONF_STR, store.url, 0, 0, "file|URL", "file",
 	    "shared state: file (one node) or redis://, redis+unix://"),
 	OPT("store-password-file", 0, CONF_STR, store.password_file, 0, 0,

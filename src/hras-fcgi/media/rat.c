@@ -569,6 +569,7 @@ static void rat_destructor(void *arg)
 		mem_deref(le->data);
 	hash_clear(r->by_port);
 	mem_deref(r->by_port);
+	relay_window_free(r); /* after the last leg's sockets closed */
 	mem_deref(r->by_callid);
 	hash_flush(r->hracs);
 	mem_deref(r->hracs);
@@ -628,6 +629,8 @@ int rat_alloc(struct rat **rp, const struct rat_conf *cfg,
 	e = e ? e : hash_alloc(&r->hracs, 64);
 	e = e ? e : mmsg_rx_alloc(&r->rx);
 	e = e ? e : relay_batch_alloc(&r->tb);
+	if (!e && cfg->relay_window_us)
+		e = relay_window_alloc(r, cfg->relay_window_us);
 	if (e) {
 		mem_deref(r);
 		return e;

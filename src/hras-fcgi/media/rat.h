@@ -41,11 +41,13 @@ struct iface;
 
 /* The relay's options (hras-fcgi.8, "Media relay") */
 struct rat_conf {
-	char *public_ip;        /* put in SDP toward outside phones */
-	char *rtp_ports;        /* LO-HI of the relay ports */
-	uint32_t media_timeout; /* s without RTP before a call's relay goes */
-	uint32_t max_pairs;     /* relay pairs open at once (not an option: what
-	                           the open-files limit allows); 0: all */
+	char *public_ip;          /* put in SDP toward outside phones */
+	char *rtp_ports;          /* LO-HI of the relay ports */
+	uint32_t media_timeout;   /* s without RTP before a call's relay goes */
+	uint32_t relay_window_us; /* a busy relay's packets wait this long to
+	                             be read together; 0: read each at once */
+	uint32_t max_pairs; /* relay pairs open at once (not an option: what
+	                       the open-files limit allows); 0: all */
 };
 
 typedef void(rat_change_h)(void *arg);

@@ -56,6 +56,13 @@ int rat_metrics(struct mbuf *mb, const struct rat *r)
 	                "reads of outside relay ports that brought packets, "
 	                "each all that was waiting",
 	                st->rx_reads);
+	err |= prom_by(mb, "sofw_hras_relay_reads_total", PROM_COUNTER,
+	               "passes over the outside relay ports: woken by a "
+	               "packet, or at the end of a relay window that held them",
+	               "by",
+	               (struct prom_kv[]){ { "wakeup", st->reads_woken },
+	                                   { "window", st->reads_window } },
+	               2);
 	err |= prom_by(mb, dr, PROM_COUNTER,
 	               "media packets dropped, by reason: from a stranger, for "
 	               "a leg with no peer yet, not taken by the tunnel, for a "

@@ -22,6 +22,8 @@ struct rat_stats {
 	uint64_t pkts, bytes, drops_stranger, drops_nopeer, drops_tunnel;
 	uint64_t drops_nocall; /* an HRAC's frame for a port of no call */
 	uint64_t rx_reads;     /* reads of relay ports that got packets */
+	uint64_t reads_woken;  /* passes over relay ports: woken by a packet */
+	uint64_t reads_window; /* or at a relay window's end */
 	uint64_t routed;       /* of pkts, sent by workers (up_route.h) */
 	uint64_t refused_sdp, refused_quota;
 };
@@ -32,7 +34,8 @@ struct up_route;
 /* Which leg and which of its two sockets a packet came to */
 struct relay_sock {
 	struct rat_leg *leg;
-	int i; /* 0 RTP, 1 RTCP */
+	int i;        /* 0 RTP, 1 RTCP */
+	struct le he; /* with a relay window: in rat->by_fd */
 };
 
 struct rat_leg {
@@ -89,6 +92,8 @@ struct hrac_media {
 };
 
 struct relay_batch;
+struct read_hold;
+struct coalesce;
 
 struct rat {
 	struct sessions *sessions;
@@ -103,8 +108,15 @@ struct rat {
 	struct tmr sweep;
 	struct quota *q_source, *q_site; /* calls per party */
 	struct rat_stats st;
-	struct mmsg_rx *rx;         /* where relay ports are read (mmsg.h) */
-	struct relay_batch *tb;     /* a read's frames for tunnels (relay.c) */
+	struct mmsg_rx *rx;     /* where relay ports are read (mmsg.h) */
+	struct relay_batch *tb; /* a read's frames for tunnels (relay.c) */
+	/* --relay-window-us (relay.c): the outside ports read together */
+	uint32_t window_us;   /* 0: none, the loop watches each socket */
+	struct read_hold *rh; /* the outside ports' sockets */
+	struct coalesce *win; /* the window's end */
+	struct hash *by_fd;   /* struct relay_sock, by descriptor */
+	uint64_t last_down;   /* us: the last pass that sent down a tunnel */
+	uint64_t pass_down;   /* frames this pass sent down tunnels */
 	_Atomic uint64_t route_gen; /* routes of an older one are void */
 	rat_change_h *changeh;      /* what a restart must keep changed */
 	void *change_arg;
@@ -121,6 +133,8 @@ const struct sa *rat_entry_bind(const struct rat *r, const struct rat_entry *e);
 struct hrac_media *rat_hrac_find(struct rat *r, const char *hrac);
 int rat_leg_open(struct rat *r, struct rat_leg *l);
 int relay_batch_alloc(struct relay_batch **bp);
+int relay_window_alloc(struct rat *r, uint32_t window_us);
+void relay_window_free(struct rat *r);
 void rat_leg_close(struct rat *r, struct rat_leg *l);
 void rat_leg_tell_peer(struct rat *r, struct rat_leg *l);
 void rat_leg_release(struct rat *r, struct rat_leg *l);

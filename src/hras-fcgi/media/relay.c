@@ -9,6 +9,14 @@
  * told by control frames.  A packet from a leg's party goes to the other
  * leg: to its party's address (latched when outside), or down its HRAC's
  * tunnel as an RTP/RTCP frame naming the HRAC port.
+ *
+ * Each outside socket is read with recvmmsg, all that waits in one read
+ * (mmsg.h).  With a relay window (--relay-window-us), the outside
+ * sockets are read together (read_hold.h): while the relay is busy (a
+ * pass sent down a tunnel less than the window ago) they wake nobody,
+ * and the window's end reads every one of them, so the HRACs' down
+ * streams get one batch per window and the loop one wake-up, not one per
+ * packet.  An idle relay's packet is read at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,6 +42,8 @@
 #include "rat.h"
 #include "rat_priv.h"
 #include "mmsg.h"
+#include "coalesce.h"
+#include "read_hold.h"
 
 enum {
 	BIND_TRIES = 16, /* relay ports another program holds */
@@ -105,13 +115,34 @@ static void relay_readable(int flags, void *arg);
 /* Close our relay sockets of an outside leg */
 static void close_pair(struct rat_leg *l)
 {
+	struct rat *r = l->st->e->r;
+
 	for (int i = 0; i < 2; i++) {
 		if (l->fd[i] < 0)
 			continue;
-		fd_close(l->fd[i]);
+		if (r->rh) {
+			read_hold_del(r->rh, l->fd[i]);
+			hash_unlink(&l->rs[i].he);
+		} else {
+			fd_close(l->fd[i]);
+		}
 		(void)close(l->fd[i]);
 		l->fd[i] = -1;
 	}
+}
+
+/* Watch an outside leg's socket: by itself, or with the others */
+static int sock_watch(struct rat *r, struct rat_leg *l, int i)
+{
+	int e;
+
+	if (!r->rh)
+		return fd_listen(l->fd[i], FD_READ, relay_readable, &l->rs[i]);
+	e = read_hold_add(r->rh, l->fd[i], (uint64_t)l->fd[i]);
+	if (!e)
+		hash_append(r->by_fd, (uint32_t)l->fd[i], &l->rs[i].he,
+		            &l->rs[i]);
+	return e;
 }
 
 /* Our relay sockets on @port and @port + 1 for an outside leg */
@@ -125,8 +156,7 @@ static int bind_pair(struct rat *r, struct rat_leg *l, uint16_t port)
 		sa_set_port(&a, port + i);
 		e = mmsg_bind(&l->fd[i], &a);
 		if (!e) {
-			e = fd_listen(l->fd[i], FD_READ, relay_readable,
-			              &l->rs[i]);
+			e = sock_watch(r, l, i);
 			if (e) {
 				(void)close(l->fd[i]);
 				l->fd[i] = -1;
@@ -319,6 +349,7 @@ static void tunnel_send(struct rat *r, struct rat_leg *to,
 		} else {
 			to->pkts_out++;
 			to->bytes_out += fv[i].len;
+			r->pass_down++;
 		}
 	}
 }
@@ -472,14 +503,10 @@ static void relay_recv(const struct sa *src, const uint8_t *p, size_t len,
 }
 
 /* Every packet waiting on a relay port, in one read */
-static void relay_readable(int flags, void *arg)
+static void relay_sock_read(struct rat *r, struct relay_sock *rs)
 {
-	struct relay_sock *rs = arg;
-	struct rat *r = rs->leg->st->e->r;
 	int n;
 
-	if (!(flags & FD_READ))
-		return;
 	r->tb->on = true;
 	n = mmsg_recv(r->rx, rs->leg->fd[rs->i], relay_recv, rs);
 	r->tb->on = false;
@@ -491,6 +518,110 @@ static void relay_readable(int flags, void *arg)
 		log_debug("relay port %u: %s", rs->leg->port + rs->i,
 		          strerror(-n));
 	}
+}
+
+/* No relay window: the loop watches each socket */
+static void relay_readable(int flags, void *arg)
+{
+	struct relay_sock *rs = arg;
+	struct rat *r = rs->leg->st->e->r;
+
+	if (!(flags & FD_READ))
+		return;
+	r->st.reads_woken++;
+	relay_sock_read(r, rs);
+}
+
+/* -- the relay window ----------------------------------------------------- */
+
+static bool fd_cmp(struct le *le, void *arg)
+{
+	const struct relay_sock *rs = le->data;
+
+	return rs->leg->fd[rs->i] == *(int *)arg;
+}
+
+/* A socket a drain found readable, found again by its descriptor: one
+ * that closed while the drain ran is not there */
+static void relay_ready(uint64_t key, void *arg)
+{
+	struct rat *r = arg;
+	int fd = (int)key;
+	struct le *le = hash_lookup(r->by_fd, (uint32_t)fd, fd_cmp, &fd);
+
+	if (le)
+		relay_sock_read(r, le->data);
+}
+
+/* Every outside socket readable now; what went down tunnels is flushed
+ * when this loop turn's handlers are done (down_batch.h) */
+static void relay_drain(struct rat *r)
+{
+	r->pass_down = 0;
+	read_hold_drain(r->rh, relay_ready, r);
+}
+
+/* An outside packet while the sockets were not held: read at once; a
+ * relay that sent down less than a window ago is busy, and holds */
+static void relay_woken(void *arg)
+{
+	struct rat *r = arg;
+	uint64_t now;
+	bool busy;
+
+	r->st.reads_woken++;
+	relay_drain(r);
+	if (!r->pass_down)
+		return;
+	now = mono_us();
+	busy = now - r->last_down < r->window_us;
+	r->last_down = now;
+	if (busy && !read_hold_hold(r->rh) &&
+	    coalesce_arm(r->win, r->window_us))
+		(void)read_hold_release(r->rh); /* no timer: never held */
+}
+
+/* The window's end: all that came meanwhile, at once; held again while
+ * each end finds something to send down, else released */
+static void relay_window_end(void *arg)
+{
+	struct rat *r = arg;
+
+	r->st.reads_window++;
+	relay_drain(r);
+	if (r->pass_down) {
+		r->last_down = mono_us();
+		if (!coalesce_arm(r->win, r->window_us))
+			return;
+	}
+	if (read_hold_release(r->rh)) {
+		/* held with no timer would stop the relay: drain on */
+		log_error("relay ports cannot be watched again: read once a "
+		          "window");
+		(void)coalesce_arm(r->win, r->window_us);
+	}
+}
+
+int relay_window_alloc(struct rat *r, uint32_t window_us)
+{
+	int e;
+
+	r->window_us = window_us;
+	e = hash_alloc(&r->by_fd, 1024);
+	e = e ? e : read_hold_alloc(&r->rh, relay_woken, r);
+	e = e ? e : coalesce_alloc(&r->win, relay_window_end, r);
+	if (e)
+		relay_window_free(r);
+	return e;
+}
+
+void relay_window_free(struct rat *r)
+{
+	coalesce_free(r->win);
+	r->win = NULL;
+	r->rh = mem_deref(r->rh);
+	r->by_fd = mem_deref(r->by_fd);
+	r->window_us = 0;
 }
 
 struct port_find {

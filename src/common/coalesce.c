@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 the SoFW authors */
 /**
- * @file coalesce.c  When the next write up the tunnel may go
+ * @file coalesce.c  A timed window's end, below a millisecond
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,7 +21,7 @@ struct coalesce {
 };
 
 _Static_assert((int)COALESCE_MAX_US == (int)COALESCE_RULE_MAX_US,
-               "hrac's --coalesce-us bound is the shared rule's");
+               "the windows' bound is the shared rule's");
 
 /* How long frames wait before the next write: the rule both ends share
  * (coalesce_rule.h) */
