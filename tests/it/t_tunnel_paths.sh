@@ -4,8 +4,8 @@
 # The tunnel carries SIP-sized (1 KiB) and RTP-sized (172 B) frames both
 # ways, complete and in order, on every path: direct (HTTP, HTTPS, and
 # HTTPS with HTTP/2), through Squid as a plain proxy, through Squid
-# CONNECT with TLS, and through Squid with Basic proxy authentication
-# (plain and CONNECT).
+# CONNECT with TLS (HTTP/1.1 and HTTP/2), and through Squid with Basic
+# proxy authentication (plain and CONNECT).
 . "$(dirname "$0")/../lib.sh"
 
 start_hras --echo
@@ -35,11 +35,10 @@ run_path "direct HTTPS" --server https://127.0.0.1/sofw/ --cacert "$T/hras.crt"
 grep -q "path:       direct (TLS)" "$T/diag.out" || fail "path not reported as direct TLS"
 
 # nginx/sofw-site.conf listens with http2: libcurl then takes HTTP/2 by
-# ALPN
-run_path "direct HTTPS, HTTP/2" --server https://127.0.0.1:8443/sofw/ --cacert "$T/hras.crt"
-for r in "GET /sofw/down" "POST /sofw/up"; do
-	grep -q "\"$r HTTP/2.0\"" "$T/nginx-access.log" || fail "no $r over HTTP/2 in nginx's log"
-done
+# ALPN, through a CONNECT proxy too (ALPN is end to end)
+run_path "direct HTTPS, HTTP/2" --server https://127.0.0.2/sofw/ --cacert "$T/hras.crt"
+h2_requests() { grep -c "\"\(GET /sofw/down\|POST /sofw/up\) HTTP/2.0\"" "$T/nginx-access.log"; }
+[ "$(h2_requests)" -ge 2 ] || fail "down and up did not go over HTTP/2 (nginx's log)"
 
 run_path "Squid plain, Basic auth" --server http://127.0.0.1/sofw/ \
 	--proxy $PROXY --proxy-user alice:wonderland
@@ -49,6 +48,10 @@ run_path "Squid CONNECT + TLS, Basic auth" --server https://127.0.0.1/sofw/ \
 	--cacert "$T/hras.crt" --proxy $PROXY --proxy-user alice:wonderland
 grep -q "path:       CONNECT through" "$T/diag.out" || fail "path not reported as CONNECT"
 grep -qE "TLS peer: +CN = hras.test" "$T/diag.out" || fail "TLS peer not reported"
+h2=$(h2_requests)
+run_path "Squid CONNECT + TLS, HTTP/2, Basic auth" --server https://127.0.0.2/sofw/ \
+	--cacert "$T/hras.crt" --proxy $PROXY --proxy-user alice:wonderland
+[ "$(h2_requests)" -ge $((h2 + 2)) ] || fail "down and up through CONNECT did not go over HTTP/2"
 
 # The up probe's PING is media, dropped once older than media-max-age: it
 # goes when the stream's body starts, not when the request does, so a
@@ -66,6 +69,8 @@ grep -q "POST http://127.0.0.1/sofw/up" "$T/squid/squid-access.log" ||
 	fail "no plain-proxied POST in Squid's log"
 grep -q "CONNECT 127.0.0.1:443" "$T/squid/squid-access.log" ||
 	fail "no CONNECT in Squid's log"
+grep -q "CONNECT 127.0.0.2:443" "$T/squid/squid-access.log" ||
+	fail "no CONNECT to the HTTP/2 address in Squid's log"
 
 # and without auth: a Squid that needs none
 stop_squid
