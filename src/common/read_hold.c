@@ -139,8 +139,3 @@ int read_hold_release(struct read_hold *rh)
 		rh->held = false;
 	return e;
 }
-
-bool read_hold_held(const struct read_hold *rh)
-{
-	return rh && rh->held;
-}

@@ -40,4 +40,3 @@ void read_hold_del(struct read_hold *rh, int fd);
 void read_hold_drain(struct read_hold *rh, read_hold_ready_h *h, void *arg);
 int read_hold_hold(struct read_hold *rh);
 int read_hold_release(struct read_hold *rh);
-bool read_hold_held(const struct read_hold *rh);

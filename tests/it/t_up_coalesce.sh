@@ -26,12 +26,27 @@
 CHECK="python3 $SOFW_TOP/tests/tools/prom-check.py"
 CALLS=20
 
-# counts X: "FRAMES WRITES" up, from one copy of site X's metrics file
+# values FILE NAME...: the metrics' values in FILE, on one line
+values() {
+	local f=$1 n v=()
+	shift
+	$CHECK "$f" >/dev/null || fail "${f##*/} does not parse"
+	for n in "$@"; do v+=("$($CHECK --get "$n" "$f")"); done
+	echo "${v[*]}"
+}
+
+# hrac_values X NAME...: the same, from one copy of site X's metrics file
+hrac_values() {
+	local x=$1
+	shift
+	cp "$T/hrac-$x.prom" "$T/hrac-$x.copy" || fail "no hrac metrics file"
+	values "$T/hrac-$x.copy" "$@"
+}
+
+# counts X: "FRAMES WRITES" up
 counts() {
-	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
-	$CHECK "$T/hrac-$1.copy" >/dev/null || fail "hrac's metrics file does not parse"
-	echo "$($CHECK --get 'sofw_hrac_tunnel_frames_total{direction="up"}' "$T/hrac-$1.copy")" \
-		"$($CHECK --get 'sofw_hrac_tunnel_writes_total{direction="up"}' "$T/hrac-$1.copy")"
+	hrac_values "$1" 'sofw_hrac_tunnel_frames_total{direction="up"}' \
+		'sofw_hrac_tunnel_writes_total{direction="up"}'
 }
 
 # settle X MIN_FRAMES: once the file (rewritten every 5 s) counts them
@@ -82,23 +97,21 @@ calls() {
 
 # reads X: "WOKEN WINDOW", site X's passes over its media ports
 reads() {
-	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
-	echo "$($CHECK --get 'sofw_hrac_media_reads_total{by="wakeup"}' "$T/hrac-$1.copy")" \
-		"$($CHECK --get 'sofw_hrac_media_reads_total{by="window"}' "$T/hrac-$1.copy")"
+	hrac_values "$1" 'sofw_hrac_media_reads_total{by="wakeup"}' \
+		'sofw_hrac_media_reads_total{by="window"}'
 }
 
 # drops X: site X's media packets dropped as not from the call's phone
 drops() {
-	cp "$T/hrac-$1.prom" "$T/hrac-$1.copy" || fail "no hrac metrics file"
-	$CHECK --get 'sofw_hrac_media_dropped_packets_total{reason="stranger"}' "$T/hrac-$1.copy"
+	hrac_values "$1" 'sofw_hrac_media_dropped_packets_total{reason="stranger"}'
 }
 
 # relay_reads: "WOKEN WINDOW", hras-fcgi's passes over its outside ports
 relay_reads() {
 	curl -s --max-time 5 -o "$T/hras.prom" http://192.0.2.1/sofw/metrics ||
 		fail "no metrics from hras-fcgi"
-	echo "$($CHECK --get 'sofw_hras_relay_reads_total{by="wakeup"}' "$T/hras.prom")" \
-		"$($CHECK --get 'sofw_hras_relay_reads_total{by="window"}' "$T/hras.prom")"
+	values "$T/hras.prom" 'sofw_hras_relay_reads_total{by="wakeup"}' \
+		'sofw_hras_relay_reads_total{by="window"}'
 }
 
 # strangers WHERE FROM PORTS TO IDX: in the background (STRANGER_PID),

@@ -574,7 +574,7 @@ static void relay_woken(void *arg)
 	if (!r->pass_down)
 		return;
 	now = mono_us();
-	busy = now - r->last_down < r->window_us;
+	busy = coalesce_wait(r->last_down, now, r->window_us) > 0;
 	r->last_down = now;
 	if (busy && !read_hold_hold(r->rh) &&
 	    coalesce_arm(r->win, r->window_us))
