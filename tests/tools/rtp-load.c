@@ -14,6 +14,10 @@
  *     (median, p99) in microseconds.
  *   rtp-load echo --bind IP:PORT [--seconds S]
  *     sends every packet back where it came from.
+ *   rtp-load relay --bind IP:PORT --to IP:PORT [--seconds S]
+ *     the plainest user-space hop: every packet from elsewhere to --to,
+ *     and what --to sends back to whoever sent last (one recvfrom and
+ *     one sendto a packet); the bench's floor for a process in the path.
  *
  * A packet: an RTP header (PT 0), then the stream index, the sequence
  * number and the send time (CLOCK_MONOTONIC ns), padded to --size.
@@ -23,6 +27,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +93,12 @@ static int open_sock(const char *bind_to)
 	return fd;
 }
 
-static int run_echo(int fd, double seconds)
+/* a packet that came from @src, for the echo or the relay */
+typedef void(packet_h)(int fd, const uint8_t *buf, size_t len,
+                       const struct sockaddr_in *src, void *arg);
+
+/* every packet to @ph for @seconds; how many there were */
+static uint64_t serve(int fd, double seconds, packet_h *ph, void *arg)
 {
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), n = 0;
 	uint8_t buf[PKT_MAX];
@@ -103,13 +113,61 @@ static int run_echo(int fd, double seconds)
 			continue;
 		while ((len = recvfrom(fd, buf, sizeof(buf), 0,
 		                       (struct sockaddr *)&src, &sl)) > 0) {
-			sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&src,
-			       sl);
+			ph(fd, buf, (size_t)len, &src, arg);
 			n++;
 			sl = sizeof(src);
 		}
 	}
+	return n;
+}
+
+static void echo_packet(int fd, const uint8_t *buf, size_t len,
+                        const struct sockaddr_in *src, void *arg)
+{
+	(void)arg;
+	sendto(fd, buf, len, 0, (const struct sockaddr *)src, sizeof(*src));
+}
+
+static int run_echo(int fd, double seconds)
+{
+	uint64_t n = serve(fd, seconds, echo_packet, NULL);
+
 	printf("echoed=%llu\n", (unsigned long long)n);
+	return 0;
+}
+
+struct relay {
+	struct sockaddr_in to, back;
+	bool have_back;
+};
+
+static void relay_packet(int fd, const uint8_t *buf, size_t len,
+                         const struct sockaddr_in *src, void *arg)
+{
+	struct relay *r = arg;
+	bool from_to = src->sin_addr.s_addr == r->to.sin_addr.s_addr &&
+	               src->sin_port == r->to.sin_port;
+
+	if (!from_to) {
+		r->back = *src;
+		r->have_back = true;
+		sendto(fd, buf, len, 0, (struct sockaddr *)&r->to,
+		       sizeof(r->to));
+	} else if (r->have_back) {
+		sendto(fd, buf, len, 0, (struct sockaddr *)&r->back,
+		       sizeof(r->back));
+	}
+}
+
+static int run_relay(int fd, const char *to, double seconds)
+{
+	struct relay r = { .have_back = false };
+	uint64_t n;
+
+	if (parse_addr(to, &r.to))
+		return 2;
+	n = serve(fd, seconds, relay_packet, &r);
+	printf("relayed=%llu\n", (unsigned long long)n);
 	return 0;
 }
 
@@ -226,7 +284,7 @@ static int run_send(int fd, const char *dests, double seconds, unsigned pps,
 
 int main(int argc, char **argv)
 {
-	const char *bind_to = NULL, *dests = NULL;
+	const char *bind_to = NULL, *dests = NULL, *to = NULL;
 	double seconds = 10;
 	unsigned pps = 50, tick_us = TICK_MAX_US;
 	size_t size = 172;
@@ -239,6 +297,8 @@ int main(int argc, char **argv)
 			bind_to = argv[i + 1];
 		else if (!strcmp(argv[i], "--dests"))
 			dests = argv[i + 1];
+		else if (!strcmp(argv[i], "--to"))
+			to = argv[i + 1];
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pps"))
@@ -260,6 +320,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "echo"))
 		return run_echo(fd, seconds);
+	if (!strcmp(argv[1], "relay") && to)
+		return run_relay(fd, to, seconds);
 	if (!strcmp(argv[1], "send") && dests)
 		return run_send(fd, dests, seconds, pps, tick_us * 1000ull,
 		                size);
@@ -267,6 +329,8 @@ usage:
 	fprintf(stderr,
 	        "usage: rtp-load send --bind IP:PORT --dests FILE "
 	        "[--seconds S] [--pps N] [--size B] [--tick-us 20-1000]\n"
-	        "       rtp-load echo --bind IP:PORT [--seconds S]\n");
+	        "       rtp-load echo --bind IP:PORT [--seconds S]\n"
+	        "       rtp-load relay --bind IP:PORT --to IP:PORT "
+	        "[--seconds S]\n");
 	return 2;
 }
