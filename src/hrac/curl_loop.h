@@ -16,7 +16,9 @@ struct curl_job {
 	CURL *easy;
 	curl_done_h *doneh;
 	void *arg;
-	bool active; /* added to the multi handle */
+	bool active;      /* added to the multi handle */
+	struct le le;     /* in the loop's jobs, while active */
+	curl_socket_t fd; /* its socket, as curl last named it */
 };
 
 struct curl_loop;

@@ -4,14 +4,15 @@
  * @file rtp-load.c  Many G.711 streams at once, for the voice benchmark
  *
  *   rtp-load send --bind IP:PORT --dests FILE [--seconds S] [--pps 50]
- *                 [--size 172] [--tick-us 1000]
+ *                 [--size 172] [--tick-us 1000] [--burst 0]
  *     one stream per line of FILE (IP:PORT), each sending a packet every
  *     1/pps s (staggered), all from the one socket, the packets due
  *     within one tick together (1 ms: the streams of many calls come in
  *     bursts a millisecond apart; 100 us spreads them as independent
  *     phones' would, at the cost of more wake-ups here); the far end echoes
  *     each packet; prints sent, received, lost and the round trip
- *     (median, p99) in microseconds.
+ *     (median, p99) in microseconds.  --burst 1: not staggered, every
+ *     stream due at once (a burst each 1/pps s, its echoes together).
  *   rtp-load echo --bind IP:PORT [--seconds S]
  *     sends every packet back where it came from.
  *   rtp-load relay --bind IP:PORT --to IP:PORT [--seconds S]
@@ -192,7 +193,7 @@ static void receive(int fd, uint64_t *rtt, size_t *nrtt, size_t cap,
 }
 
 static int run_send(int fd, const char *dests, double seconds, unsigned pps,
-                    uint64_t tick_ns, size_t size)
+                    uint64_t tick_ns, size_t size, bool burst)
 {
 	static struct stream st[STREAMS_MAX];
 	uint32_t n = 0;
@@ -243,7 +244,8 @@ static int run_send(int fd, const char *dests, double seconds, unsigned pps,
 				receive(fd, rtt, &nrtt, cap, n, &received);
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			uint64_t due = start + (uint64_t)i * period / n +
+			uint64_t due = start +
+			               (burst ? 0 : (uint64_t)i * period / n) +
 			               (uint64_t)st[i].seq * period;
 			uint64_t ns;
 			uint16_t seq16;
@@ -287,6 +289,7 @@ int main(int argc, char **argv)
 	const char *bind_to = NULL, *dests = NULL, *to = NULL;
 	double seconds = 10;
 	unsigned pps = 50, tick_us = TICK_MAX_US;
+	bool burst = false;
 	size_t size = 172;
 	int fd;
 
@@ -307,6 +310,8 @@ int main(int argc, char **argv)
 			size = (size_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--tick-us"))
 			tick_us = (unsigned)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--burst"))
+			burst = atoi(argv[i + 1]) != 0;
 		else
 			goto usage;
 	}
@@ -324,13 +329,13 @@ int main(int argc, char **argv)
 		return run_relay(fd, to, seconds);
 	if (!strcmp(argv[1], "send") && dests)
 		return run_send(fd, dests, seconds, pps, tick_us * 1000ull,
-		                size);
+		                size, burst);
 usage:
-	fprintf(stderr,
-	        "usage: rtp-load send --bind IP:PORT --dests FILE "
-	        "[--seconds S] [--pps N] [--size B] [--tick-us 20-1000]\n"
-	        "       rtp-load echo --bind IP:PORT [--seconds S]\n"
-	        "       rtp-load relay --bind IP:PORT --to IP:PORT "
-	        "[--seconds S]\n");
+	fprintf(stderr, "usage: rtp-load send --bind IP:PORT --dests FILE "
+	                "[--seconds S] [--pps N] [--size B] [--tick-us "
+	                "20-1000] [--burst 0|1]\n"
+	                "       rtp-load echo --bind IP:PORT [--seconds S]\n"
+	                "       rtp-load relay --bind IP:PORT --to IP:PORT "
+	                "[--seconds S]\n");
 	return 2;
 }
