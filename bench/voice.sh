@@ -45,7 +45,10 @@
 # in time (rtp-load runs its seconds, under timeout; sipp under
 # -timeout).  VOICE_BENCH_TICK_US (1000): the load's streams due within
 # one tick leave together (rtp-load --tick-us; 100 spreads them as
-# independent phones' would).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
+# independent phones' would).  VOICE_BENCH_FCGI (unset: the unix socket)
+# puts hras-fcgi's FastCGI socket elsewhere, e.g. 127.0.0.1:9000 (with
+# VOICE_BENCH_HRAS_ARGS="--socket-peer-user nobody", the tests' nginx
+# workers' user).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
 # to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
 # compare).
 #
@@ -86,6 +89,7 @@ REDONE=0    # search steps measured again
 DISTURBED=0 # rounds left out
 LOSS_OK=0.1 # %
 LOAD=$BIN/tests/rtp-load
+HRAS_SOCKET=${VOICE_BENCH_FCGI:-$HRAS_SOCKET}
 HZ=$(getconf CLK_TCK)
 T0=$SECONDS
 

@@ -164,6 +164,7 @@ void hras_fcgi_listen_conf(struct fcgi_listen_conf *lc,
 	lc->owner = cfg->socket_owner;
 	lc->group = cfg->socket_group;
 	lc->remote = cfg->socket_remote;
+	lc->peer_user = cfg->socket_peer_user;
 	lc->backlog = backlog;
 }
 

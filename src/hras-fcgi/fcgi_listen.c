@@ -208,10 +208,20 @@ int fcgi_listen_check(const struct fcgi_listen_conf *c, char *err, size_t errsz)
 	struct tcp_spec t;
 	int e;
 
+	if (c->peer_user && (!c->spec || !strncmp(c->spec, "unix:", 5))) {
+		snprintf(err, errsz,
+		         "--socket-peer-user is for a TCP --socket (a unix "
+		         "socket keeps others out with --socket-mode and "
+		         "--socket-group)");
+		return EINVAL;
+	}
 	if (!c->spec)
 		return 0;
 	if (!strncmp(c->spec, "unix:", 5))
 		return unix_check(c, err, errsz);
+	e = fcgi_listen_peer_uid(c, &(long){ 0 }, err, errsz);
+	if (e)
+		return e;
 	if (c->owner || c->group) {
 		snprintf(err, errsz,
 		         "--socket-owner and --socket-group are for a unix "
@@ -454,4 +464,25 @@ void fcgi_listen_close(struct fcgi_listen *l)
 	if (l->fd > STDERR_FILENO)
 		close(l->fd);
 	l->fd = -1;
+}
+
+/**
+ * The user whose sockets alone may connect (--socket-peer-user), in @uid;
+ * -1: anyone who reaches the socket
+ */
+int fcgi_listen_peer_uid(const struct fcgi_listen_conf *c, long *uid, char *err,
+                         size_t errsz)
+{
+	uid_t u;
+	gid_t g;
+	int e;
+
+	*uid = -1;
+	if (!c->peer_user)
+		return 0;
+	e = privdrop_id("--socket-peer-user", c->peer_user, NULL, NULL, &u, &g,
+	                err, errsz);
+	if (!e)
+		*uid = (long)u;
+	return e;
 }

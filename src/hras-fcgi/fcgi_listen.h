@@ -9,6 +9,7 @@ struct fcgi_listen_conf {
 	uint32_t mode;             /* a unix socket's permissions */
 	const char *owner, *group; /* a unix socket's; NULL: ours */
 	bool remote;               /* a TCP socket may be non-loopback */
+	const char *peer_user;     /* a TCP socket's only client; NULL: any */
 	int backlog;
 };
 
@@ -28,3 +29,5 @@ int fcgi_listen_open(struct fcgi_listen *l, const struct fcgi_listen_conf *c,
                      char *err, size_t errsz);
 int fcgi_listen_inherit(struct fcgi_listen *l, char *err, size_t errsz);
 void fcgi_listen_close(struct fcgi_listen *l);
+int fcgi_listen_peer_uid(const struct fcgi_listen_conf *c, long *uid, char *err,
+                         size_t errsz);

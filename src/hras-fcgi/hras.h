@@ -27,8 +27,9 @@ struct hras_conf {
 	uint32_t socket_mode;
 	char *socket_owner; /* a unix socket's owner and group */
 	char *socket_group;
-	bool socket_remote; /* a TCP socket may listen beyond loopback */
-	char *user;         /* run as this user and group once bound */
+	char *socket_peer_user; /* a TCP socket's only local client */
+	bool socket_remote;     /* a TCP socket may listen beyond loopback */
+	char *user;             /* run as this user and group once bound */
 	char *group;
 	bool test_config; /* -t: check the configuration, exit */
 	int verbose;
@@ -54,6 +55,7 @@ struct hras {
 	struct callstate *calls;   /* NULL: no --state */
 	struct callshare *share;   /* NULL: no shared store, or no --state */
 	int listen_fd;
+	long peer_uid;    /* --socket-peer-user's uid; -1: none */
 	uint64_t started; /* us, monotonic */
 };
 

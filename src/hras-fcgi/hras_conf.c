@@ -46,6 +46,8 @@ const struct conf_opt hras_opts[] = {
 	    "group of a unix socket, e.g. nginx's www-data"),
 	OPT("socket-remote", 0, CONF_BOOL, socket_remote, 0, 0, NULL, NULL,
 	    "allow a TCP socket beyond loopback"),
+	OPT("socket-peer-user", 0, CONF_STR, socket_peer_user, 0, 0, "USER",
+	    NULL, "serve a TCP socket's connections from USER's sockets only"),
 	OPT("user", 0, CONF_STR, user, 0, 0, "USER", NULL,
 	    "run as USER once every socket is bound"),
 	OPT("group", 0, CONF_STR, group, 0, 0, "GROUP", NULL,

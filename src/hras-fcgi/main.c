@@ -245,7 +245,7 @@ static int run(struct hras *h, const struct fcgi_listen *fl)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	e = tunsrv_start(&h->tun, h->listen_fd);
+	e = tunsrv_start(&h->tun, h->listen_fd, h->peer_uid);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		log_error("cannot start worker threads: %s", strerror(e));
@@ -309,6 +309,11 @@ static int open_listener(struct hras *h, struct fcgi_listen *fl)
 		return h->cfg.socket ? DAEMON_EXIT_START : DAEMON_EXIT_CONFIG;
 	}
 	h->listen_fd = fl->fd;
+	/* checked with the configuration: the user exists */
+	if (fcgi_listen_peer_uid(&lc, &h->peer_uid, err, sizeof(err))) {
+		fprintf(stderr, "hras-fcgi: %s\n", err);
+		return DAEMON_EXIT_CONFIG;
+	}
 	return 0;
 }
 

@@ -191,6 +191,47 @@ wait_log "$T/remote.log" "info: ready: .* FastCGI on 192.0.2.1:19007"
 ss -Hltn | grep -q "192.0.2.1:19007 " || fail "not listening on 192.0.2.1:19007"
 stop_pid $REMOTE
 
+log "== a TCP FastCGI socket on loopback: --socket-peer-user admits one user's sockets"
+refused 2 "--socket-peer-user is for a TCP --socket" peer-unix \
+	"${HRAS[@]}" -s "unix:$T/peer.sock" --socket-peer-user nobody
+refused 2 "--socket-peer-user nosuchuser: no such user" peer-nouser \
+	"${HRAS[@]}" -s 127.0.0.1:19008 --socket-peer-user nosuchuser
+# fcgi GET PATH PARAM...: one FastCGI request straight to 127.0.0.1:19008,
+# as user $AS (Debian's python3, the script on standard input: the
+# user may read neither root's own python nor the tree)
+fcgi() {
+	setpriv --reuid "$AS" --regid "$(id -g "$AS")" --clear-groups /usr/bin/python3 - \
+		127.0.0.1:19008 "$@" <"$SOFW_TOP/tests/tools/fcgi-get.py"
+}
+# the attack: a local program speaks FastCGI past nginx, naming itself
+# the monitoring host the status is for; without the option it is served
+"${HRAS[@]}" -f --echo -s 127.0.0.1:19008 --status-allow 192.0.2.50/32 \
+	>"$T/peer0.log" 2>&1 &
+PEER=$!
+track $PEER "hras-fcgi on 127.0.0.1:19008"
+wait_log "$T/peer0.log" "info: ready: .* FastCGI on 127.0.0.1:19008"
+AS=daemon fcgi /sofw/status REMOTE_ADDR=192.0.2.50 >"$T/peer0.out"
+grep -q '"sessions"' "$T/peer0.out" ||
+	fail "without --socket-peer-user, the spoofed request was not served: $(cat "$T/peer0.out")"
+stop_pid $PEER
+"${HRAS[@]}" -f --echo -s 127.0.0.1:19008 --status-allow 192.0.2.50/32 \
+	--socket-peer-user nobody >"$T/peer1.log" 2>&1 &
+PEER=$!
+track $PEER "hras-fcgi on 127.0.0.1:19008, --socket-peer-user nobody"
+wait_log "$T/peer1.log" "info: ready: .* FastCGI on 127.0.0.1:19008"
+for who in daemon root; do
+	AS=$who fcgi /sofw/status REMOTE_ADDR=192.0.2.50 >"$T/peer-$who.out"
+	grep -qx "bytes=0" "$T/peer-$who.out" ||
+		fail "a connection of $who got an answer: $(cat "$T/peer-$who.out")"
+done
+wait_log "$T/peer1.log" "warning: FastCGI connection refused: from a socket of uid $(id -u daemon), not --socket-peer-user's uid $(id -u nobody) .1 refused so far."
+# the user named is served, and the daemon kept serving after refusals
+AS=nobody fcgi /sofw/status REMOTE_ADDR=192.0.2.50 >"$T/peer-nobody.out"
+grep -q '"sessions"' "$T/peer-nobody.out" ||
+	fail "--socket-peer-user nobody: nobody's request was not served: $(cat "$T/peer-nobody.out")"
+stop_pid $PEER
+log "--socket-peer-user: daemon and root closed unanswered, nobody served"
+
 log "== systemd socket activation and Type=notify"
 stop_nginx
 HRAS_SOCKET=unix:$T/act.sock

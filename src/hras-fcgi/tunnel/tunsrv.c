@@ -79,9 +79,10 @@ int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
 }
 
 /* The worker threads; they inherit the caller's signal mask */
-int tunsrv_start(struct tunsrv *t, int listen_fd)
+int tunsrv_start(struct tunsrv *t, int listen_fd, long peer_uid)
 {
-	return workers_start(&t->workers, t, listen_fd, t->cfg->threads);
+	return workers_start(&t->workers, t, listen_fd, peer_uid,
+	                     t->cfg->threads);
 }
 
 /* No new request; every session closed, so that the requests waiting

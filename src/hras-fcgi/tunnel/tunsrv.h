@@ -59,7 +59,7 @@ struct tunsrv {
 
 int tunsrv_init(struct tunsrv *t, const struct tunsrv_conf *cfg,
                 struct hracs *hracs, inbox_frame_h *frameh, void *arg);
-int tunsrv_start(struct tunsrv *t, int listen_fd);
+int tunsrv_start(struct tunsrv *t, int listen_fd, long peer_uid);
 void tunsrv_stop(struct tunsrv *t);
 void tunsrv_close(struct tunsrv *t);
 int tunsrv_metrics(struct mbuf *mb, struct tunsrv *t);

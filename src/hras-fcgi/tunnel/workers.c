@@ -26,6 +26,7 @@
 #include "tunsrv.h"
 #include "endpoints.h"
 #include "workers.h"
+#include "fcgi_peer.h"
 
 struct worker {
 	struct workers *ws;
@@ -36,6 +37,8 @@ struct worker {
 struct workers {
 	struct tunsrv *t;
 	int listen_fd;
+	long peer_uid;               /* the only client's user; -1: any */
+	atomic_uint refused;         /* connections of anyone else */
 	pthread_mutex_t accept_lock; /* one thread in accept at a time */
 	pthread_mutex_t lock;        /* the fields below */
 	struct worker **v;
@@ -45,6 +48,35 @@ struct workers {
 };
 
 static int spawn(struct workers *ws);
+
+/* --socket-peer-user: is the other end of @fd a socket of that user?  A
+ * refusal is logged the first time and then every 100th, as a local
+ * program knocking over and over must not fill the log */
+static bool peer_allowed(struct workers *ws, int fd)
+{
+	unsigned n;
+	uid_t uid;
+	int e;
+
+	if (ws->peer_uid < 0)
+		return true;
+	e = fcgi_peer_uid(fd, &uid);
+	if (!e && (long)uid == ws->peer_uid)
+		return true;
+	n = atomic_fetch_add(&ws->refused, 1);
+	if (n % 100)
+		return false;
+	if (e)
+		log_warn("FastCGI connection refused: its other end's user is "
+		         "unknown (%s); --socket-peer-user admits only local "
+		         "sockets of uid %ld (%u refused so far)",
+		         strerror(e), ws->peer_uid, n + 1);
+	else
+		log_warn("FastCGI connection refused: from a socket of uid %u, "
+		         "not --socket-peer-user's uid %ld (%u refused so far)",
+		         (unsigned)uid, ws->peer_uid, n + 1);
+	return false;
+}
 
 static void *run(void *arg)
 {
@@ -70,6 +102,10 @@ static void *run(void *arg)
 		if (rc < 0) {
 			log_warn("FastCGI accept failed (%d); retrying", rc);
 			usleep(100000);
+			continue;
+		}
+		if (!peer_allowed(ws, req.ipcFd)) {
+			FCGX_Free(&req, 1); /* closed, unanswered */
 			continue;
 		}
 
@@ -136,7 +172,7 @@ static int spawn(struct workers *ws)
 }
 
 int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
-                  uint32_t max)
+                  long peer_uid, uint32_t max)
 {
 	struct workers *ws;
 	int e;
@@ -151,10 +187,12 @@ int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
 	}
 	ws->t = t;
 	ws->listen_fd = listen_fd;
+	ws->peer_uid = peer_uid;
 	ws->max = max;
 	pthread_mutex_init(&ws->accept_lock, NULL);
 	pthread_mutex_init(&ws->lock, NULL);
 	atomic_init(&ws->stopping, false);
+	atomic_init(&ws->refused, 0);
 
 	/* two to start: one serving, one waiting in accept */
 	for (int i = 0; i < 2; i++) {

@@ -12,7 +12,7 @@ struct tunsrv;
 struct workers;
 
 int workers_start(struct workers **wp, struct tunsrv *t, int listen_fd,
-                  uint32_t max);
+                  long peer_uid, uint32_t max);
 void workers_halt(struct workers *ws);
 void workers_stop(struct workers *ws);
 void workers_counts(struct workers *ws, uint32_t *threads, uint32_t *busy);
