@@ -21,7 +21,13 @@ def record(kind, content):
 
 def pair(name, value):
     n, v = name.encode(), value.encode()
-    return bytes([len(n)]) + bytes([len(v)]) + n + v
+    return length(len(n)) + length(len(v)) + n + v
+
+
+def length(n):
+    # FastCGI name-value lengths: one byte below 128, else four with
+    # the top bit set
+    return bytes([n]) if n < 128 else struct.pack(">I", n | 1 << 31)
 
 
 def main():

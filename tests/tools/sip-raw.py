@@ -112,9 +112,12 @@ def main():
         s.bind((src, 0))
     sport = s.getsockname()[1]
     tally = {}
+    # built before the first is sent, so that a burst (--rate 0) leaves
+    # as fast as the socket takes it, not at the pace of building
+    msgs = [build(kind, arg, src, sport, "TCP" if tcp else "UDP", server)
+            for _ in range(count)]
     start = time.monotonic()
-    for i in range(count):
-        msg = build(kind, arg, src, sport, "TCP" if tcp else "UDP", server)
+    for i, msg in enumerate(msgs):
         try:
             if tcp:
                 s.sendall(msg)
