@@ -121,13 +121,29 @@ static void media(struct frame *f, const char *from, uint16_t port, bool rtcp)
 	f->len = sizeof(pl);
 }
 
-static bool send_on(struct session *s, const struct frame *f)
+/* As a worker does with a chunk: frames taken under the session lock,
+ * sent after it */
+static unsigned take_all(struct session *s, struct frame *f, unsigned n,
+                         struct up_route_batch *b)
 {
-	bool sent;
+	unsigned taken = 0;
 
+	b->lo = f->payload;
+	b->hi = f->payload + f->len;
 	pthread_mutex_lock(&s->lock);
-	sent = up_route_send(s, f, mono_ms());
+	for (unsigned i = 0; i < n; i++)
+		taken += up_route_take(s, f, mono_ms(), b);
+	up_route_hold(s, b);
 	pthread_mutex_unlock(&s->lock);
+	return taken;
+}
+
+static bool send_on(struct session *s, struct frame *f)
+{
+	struct up_route_batch b = { 0 };
+	bool sent = take_all(s, f, 1, &b) == 1;
+
+	up_route_send_batch(s, &b);
 	return sent;
 }
 
@@ -268,6 +284,137 @@ static int refused_send_counted(void)
 	return 0;
 }
 
+/* More frames than a batch holds, and a payload outside the chunk (a
+ * frame the reader put together from two reads): sent at once, all of
+ * them */
+static int batch_bounds(void)
+{
+	static uint8_t elsewhere[172];
+	struct up_route_counts c = { 0 };
+	struct up_route_batch b = { 0 };
+	unsigned n = UP_ROUTE_BATCH + 10;
+	struct frame f;
+	struct fix x;
+
+	TEST_EQ(fix_route(&x), 0);
+	media(&f, "10.0.0.1", RELAY_PORT, false);
+	TEST_EQ(take_all(x.s, &f, n, &b), n);
+	TEST_EQ(b.n, UP_ROUTE_BATCH);
+	usleep(20000);
+	TEST_EQ(sink_count(x.sink_fd), 10); /* the ones over, at once */
+	up_route_send_batch(x.s, &b);
+	TEST_EQ(b.n, 0);
+	usleep(20000);
+	TEST_EQ(sink_count(x.sink_fd), UP_ROUTE_BATCH);
+
+	pthread_mutex_lock(&x.s->lock);
+	b.lo = elsewhere; /* f's payload is not in it */
+	b.hi = elsewhere + sizeof(elsewhere);
+	TEST_ASSERT(up_route_take(x.s, &f, mono_ms(), &b));
+	TEST_EQ(b.n, 0);
+	pthread_mutex_unlock(&x.s->lock);
+	usleep(20000);
+	TEST_EQ(sink_count(x.sink_fd), 1);
+
+	up_route_fold(x.rt, &c);
+	TEST_EQ(c.pkts, n + 1);
+	fix_close(&x);
+	return 0;
+}
+
+/* A session with hundreds of calls: its table grows, every route is
+ * still found, and each sends only its own port's frames */
+static int table_grows(void)
+{
+	enum { N = 300 };
+	struct up_route_counts c = { 0 };
+	struct up_route *rt[N] = { 0 };
+	struct frame f;
+	struct fix x;
+	unsigned total = 0;
+
+	TEST_EQ(fix_open(&x), 0);
+	for (int i = 0; i < N; i++) {
+		x.spec.relay_port = RELAY_PORT + 2 * i;
+		TEST_EQ(up_route_publish(&rt[i], x.s, &x.spec, &x.gen, &c), 0);
+	}
+	TEST_EQ(x.s->routes_n, N);
+	TEST_ASSERT(x.s->routes_size >= N / 2);
+	for (int i = 0; i < N; i++) {
+		media(&f, "10.0.0.1", RELAY_PORT + 2 * i, false);
+		TEST_ASSERT(send_on(x.s, &f));
+		if (i % 50 == 0) {
+			usleep(20000);
+			total += sink_count(x.sink_fd);
+		}
+	}
+	media(&f, "10.0.0.1", RELAY_PORT + 1, false); /* no such call */
+	TEST_ASSERT(!send_on(x.s, &f));
+	usleep(20000);
+	total += sink_count(x.sink_fd);
+	TEST_EQ(total, N);
+	for (int i = 0; i < N; i++) {
+		memset(&c, 0, sizeof(c));
+		up_route_withdraw(&rt[i], &c);
+		TEST_EQ(c.pkts, 1);
+	}
+	TEST_EQ(x.s->routes_n, 0);
+	fix_close(&x);
+	return 0;
+}
+
+struct withdrawer {
+	struct up_route **rt;
+	struct up_route_counts c;
+	atomic_bool started, done;
+};
+
+static void *withdraw_thread(void *arg)
+{
+	struct withdrawer *w = arg;
+
+	atomic_store(&w->started, true);
+	up_route_withdraw(w->rt, &w->c);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* The loop withdraws a route (its socket is about to close) while a
+ * worker's batch still holds it: the withdrawal waits for the batch, so
+ * the descriptor is never used after it may be closed, and what the
+ * batch sent is counted */
+static int withdraw_waits_for_batch(void)
+{
+	struct up_route_batch b = { 0 };
+	struct withdrawer w = { 0 };
+	struct frame f;
+	pthread_t th;
+	struct fix x;
+
+	TEST_EQ(fix_route(&x), 0);
+	media(&f, "10.0.0.1", RELAY_PORT, false);
+	TEST_EQ(take_all(x.s, &f, 3, &b), 3);
+	w.rt = &x.rt;
+	TEST_EQ(pthread_create(&th, NULL, withdraw_thread, &w), 0);
+	/* this thread is the worker: it holds the route lock and takes
+	 * no session lock till its batch is sent (ep_up.c's order) */
+	for (int i = 0; i < 500 && !atomic_load(&w.started); i++)
+		usleep(10000);
+	TEST_ASSERT(atomic_load(&w.started));
+	usleep(100000);
+	TEST_ASSERT(!atomic_load(&w.done));
+	up_route_send_batch(x.s, &b);
+	TEST_EQ(pthread_join(th, NULL), 0);
+	TEST_ASSERT(atomic_load(&w.done));
+	TEST_ASSERT(x.rt == NULL);
+	TEST_EQ(w.c.pkts, 3);
+	TEST_ASSERT(!send_on(x.s, &f)); /* withdrawn: the loop's way */
+	usleep(20000);
+	TEST_EQ(sink_count(x.sink_fd), 3);
+	fix_close(&x);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -276,6 +423,9 @@ int main(void)
 		UNIT_TEST(stale_and_withdrawn),
 		UNIT_TEST(route_moves_with_session),
 		UNIT_TEST(refused_send_counted),
+		UNIT_TEST(batch_bounds),
+		UNIT_TEST(table_grows),
+		UNIT_TEST(withdraw_waits_for_batch),
 	};
 	int r;
 

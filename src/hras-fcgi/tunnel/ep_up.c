@@ -49,6 +49,7 @@ struct up {
 	uint64_t refused;
 	uint64_t now_ms; /* when this chunk came (up_route's counts) */
 	bool inbox_held; /* this chunk has a frame for the loop thread */
+	struct up_route_batch out; /* this chunk's frames that routes took */
 };
 
 /*
@@ -78,7 +79,7 @@ static int on_frame(const struct frame *f, void *arg)
 	u->frames++;
 
 	/* a settled call's media goes out from here (up_route.h) */
-	if (up_route_send(u->s, f, u->now_ms)) {
+	if (up_route_take(u->s, f, u->now_ms, &u->out)) {
 		(void)chan_rx(&u->s->chan, f);
 		return 0;
 	}
@@ -108,6 +109,9 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 	int e;
 
 	u->now_ms = mono_ms();
+	/* payloads in @data stay put till the next read */
+	u->out.lo = data;
+	u->out.hi = data + n;
 	pthread_mutex_lock(&s->lock);
 	if (!session_current(s, u->epoch)) {
 		e = ESTALE;
@@ -118,12 +122,14 @@ static int feed(struct up *u, struct frame_reader *fr, const uint8_t *data,
 		if (s->chan.ack_due)
 			session_wake_writer(s);
 	}
+	up_route_hold(s, &u->out);
 	pthread_mutex_unlock(&s->lock);
 	if (u->inbox_held) {
 		/* rings the loop thread's doorbell if a frame was put */
 		u->inbox_held = false;
 		inbox_unlock(u->ib);
 	}
+	up_route_send_batch(s, &u->out);
 
 	return e;
 }

@@ -110,6 +110,7 @@ void session_deref(struct session *s)
 	chan_close(&s->chan);
 	mem_deref(s->routes); /* empty: each route referenced us */
 	pthread_cond_destroy(&s->cond);
+	pthread_rwlock_destroy(&s->route_lock);
 	pthread_mutex_destroy(&s->lock);
 	explicit_bzero(s->token, sizeof(s->token));
 	free(s);
@@ -118,6 +119,7 @@ void session_deref(struct session *s)
 static struct session *session_new(const char *id, bool probe,
                                    const struct chan_limits *lim)
 {
+	pthread_rwlockattr_t ra;
 	pthread_condattr_t ca;
 	struct session *s;
 
@@ -130,6 +132,12 @@ static struct session *session_new(const char *id, bool probe,
 	}
 	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->lock, NULL);
+	/* the loop's barrier must not wait behind a stream of readers */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(
+	    &ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->route_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);

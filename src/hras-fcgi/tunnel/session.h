@@ -42,7 +42,10 @@ struct down_direct;
 struct session {
 	atomic_uint refs;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* down writers wait for frames here */
+	pthread_cond_t cond;         /* down writers wait for frames here */
+	pthread_rwlock_t route_lock; /* read: a worker sends on routes'
+	                                sockets; write: the loop, before
+	                                one may close (up_route.h) */
 
 	/* constant while the session lives */
 	char id[HRACS_ID_MAX + 1];
@@ -77,6 +80,7 @@ struct session {
 	uint64_t conflict_logged; /* us: when a refused open was logged */
 	uint64_t bytes_up, bytes_down;
 	struct hash *routes; /* its calls' media ways out (up_route.h) */
+	uint32_t routes_n, routes_size; /* routes in it; its buckets */
 
 	/* under the inbox lock and the session's */
 	uint32_t inbox_gen;
