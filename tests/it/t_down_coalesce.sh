@@ -95,10 +95,13 @@ read -r direct writes <"$T/direct-timed"
 
 log "lone frames down, median: $batched us by default, $timed us with a 500 us window"
 [ -n "$batched" ] && [ -n "$timed" ] || fail "no down median measured"
-# a lone frame held for a window (or a timer) would arrive 500 us later
-[ "$batched" -lt $((timed + 250)) ] ||
+# a lone frame held for a window (or a timer) would arrive 500 us later;
+# under a window the writer thread, not the loop, writes (one wake-up
+# more: 90 us in a CI run), and a busy host adds its own, so the bound
+# sits between that and a window's hold
+[ "$batched" -lt $((timed + 350)) ] ||
 	fail "lone frames delayed by default: $batched us against $timed us"
-[ "$timed" -lt $((batched + 250)) ] ||
+[ "$timed" -lt $((batched + 350)) ] ||
 	fail "lone frames delayed by the window: $timed us against $batched us"
 
 log "down writes come in batches and lone frames are not delayed"
