@@ -43,6 +43,11 @@ static uint32_t bucket_key(uint32_t key)
 	return (key * 2654435761u) >> 12;
 }
 
+static uint32_t spec_bucket(const struct up_route_spec *spec)
+{
+	return bucket_key(route_key(spec->relay_port, spec->rtcp));
+}
+
 static bool key_cmp(struct le *le, void *arg)
 {
 	const struct up_route *rt = le->data;
@@ -56,9 +61,7 @@ static bool move_route(struct le *le, void *arg)
 	struct up_route *rt = le->data;
 
 	hash_unlink(le);
-	hash_append(arg,
-	            bucket_key(route_key(rt->spec.relay_port, rt->spec.rtcp)),
-	            le, rt);
+	hash_append(arg, spec_bucket(&rt->spec), le, rt);
 	return false;
 }
 
@@ -147,9 +150,7 @@ int up_route_publish(struct up_route **rp, struct session *ss,
 		rt->ss = session_ref(ss);
 		rt->gen = gen;
 		rt->spec = *spec;
-		hash_append(ss->routes,
-		            bucket_key(route_key(spec->relay_port, spec->rtcp)),
-		            &rt->le, rt);
+		hash_append(ss->routes, spec_bucket(spec), &rt->le, rt);
 		ss->routes_n++;
 		pthread_mutex_unlock(&ss->lock);
 		*rp = rt;
