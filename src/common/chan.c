@@ -5,8 +5,8 @@
  *
  * Reliable frames are stored unencoded so that every (re)transmission
  * carries the current cumulative ack.  Media frames are encoded once,
- * straight into a linear buffer that the writer drains, so the media path
- * allocates nothing per packet.
+ * straight into a ring buffer that the writer drains, so the media path
+ * allocates and moves nothing per packet, full queue or not.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,6 +43,70 @@ static inline bool seq_le(uint32_t a, uint32_t b)
 static inline uint32_t seq_next(uint32_t seq)
 {
 	return seq + 1 ? seq + 1 : 1;
+}
+
+static void media_reset(struct chan *ch)
+{
+	ch->media_rd = ch->media_wr = ch->media_wrap = 0;
+	ch->media_bytes = 0;
+	ch->media_wrapped = false;
+}
+
+/* The oldest queued media frame's record: its time and encoded length */
+static const uint8_t *media_oldest(const struct chan *ch, uint64_t *queued,
+                                   uint32_t *len)
+{
+	const uint8_t *e = ch->media + ch->media_rd;
+
+	memcpy(queued, e, sizeof(*queued));
+	memcpy(len, e + 8, sizeof(*len));
+	return e + MEDIA_HDR;
+}
+
+/* Past the oldest record (@len: its frame's length) */
+static void media_consume(struct chan *ch, uint32_t len)
+{
+	ch->media_rd += MEDIA_HDR + len;
+	ch->media_bytes -= MEDIA_HDR + len;
+	if (!ch->media_bytes)
+		media_reset(ch);
+	else if (ch->media_wrapped && ch->media_rd == ch->media_wrap) {
+		ch->media_rd = 0;
+		ch->media_wrapped = false;
+	}
+}
+
+/*
+ * Where a record of @need bytes can go without overwriting queued ones
+ * (NULL: nowhere yet).  The ring is never compacted: a record that does
+ * not fit before the end starts again at the front, and the end's unused
+ * bytes wait for the reader to pass them (a full queue would otherwise
+ * move up to media_max_bytes per packet).
+ */
+static uint8_t *media_room(struct chan *ch, size_t need)
+{
+	size_t cap = ch->lim.media_max_bytes;
+
+	if (!ch->media_bytes)
+		media_reset(ch);
+	if (ch->media_wrapped)
+		return ch->media_wr + need <= ch->media_rd
+		           ? ch->media + ch->media_wr
+		           : NULL;
+	if (ch->media_wr + need <= cap)
+		return ch->media + ch->media_wr;
+	if (need > ch->media_rd)
+		return NULL;
+	ch->media_wrap = ch->media_wr;
+	ch->media_wr = 0;
+	ch->media_wrapped = true;
+	return ch->media;
+}
+
+/* Bytes of media queued (encoded, with their records' headers) */
+size_t chan_media_queued(const struct chan *ch)
+{
+	return ch->media_bytes;
 }
 
 int chan_init(struct chan *ch, const struct chan_limits *lim)
@@ -125,7 +189,7 @@ void chan_renumber(struct chan *ch)
 	ch->cursor = list_head(&ch->rel);
 	ch->rx_next = 1;
 	ch->ack_due = false;
-	ch->media_rd = ch->media_wr = 0;
+	media_reset(ch);
 	ch->rto_cur = ch->lim.rto;
 }
 
@@ -180,10 +244,11 @@ int chan_push_reliable(struct chan *ch, const struct frame *f)
 
 static void media_drop_oldest(struct chan *ch)
 {
+	uint64_t queued;
 	uint32_t len;
 
-	memcpy(&len, ch->media + ch->media_rd + 8, sizeof(len));
-	ch->media_rd += MEDIA_HDR + len;
+	(void)media_oldest(ch, &queued, &len);
+	media_consume(ch, len);
 	ch->st.drop_overflow++;
 }
 
@@ -197,6 +262,7 @@ int chan_push_media(struct chan *ch, const struct frame *f, uint64_t now)
 {
 	size_t cap, need, flen;
 	uint32_t len32;
+	uint8_t *e;
 	int err;
 
 	if (!ch || !f || f->rel || frame_is_reliable_type(f->type))
@@ -209,25 +275,19 @@ int chan_push_media(struct chan *ch, const struct frame *f, uint64_t now)
 	if (need > cap)
 		return EMSGSIZE;
 
-	if (ch->media_wr + need > cap) {
-		while (ch->media_rd < ch->media_wr &&
-		       ch->media_wr - ch->media_rd + need > cap)
-			media_drop_oldest(ch);
-		memmove(ch->media, ch->media + ch->media_rd,
-		        ch->media_wr - ch->media_rd);
-		ch->media_wr -= ch->media_rd;
-		ch->media_rd = 0;
-	}
+	/* the oldest make room: they would be the first to go stale */
+	while (!(e = media_room(ch, need)))
+		media_drop_oldest(ch);
 
-	err = frame_encode(ch->media + ch->media_wr + MEDIA_HDR,
-	                   cap - ch->media_wr - MEDIA_HDR, f, &flen);
+	err = frame_encode(e + MEDIA_HDR, need - MEDIA_HDR, f, &flen);
 	if (err)
 		return err;
 
 	len32 = (uint32_t)flen;
-	memcpy(ch->media + ch->media_wr, &now, sizeof(now));
-	memcpy(ch->media + ch->media_wr + 8, &len32, sizeof(len32));
+	memcpy(e, &now, sizeof(now));
+	memcpy(e + 8, &len32, sizeof(len32));
 	ch->media_wr += MEDIA_HDR + flen;
+	ch->media_bytes += MEDIA_HDR + flen;
 
 	return 0;
 }
@@ -281,27 +341,22 @@ size_t chan_fill(struct chan *ch, uint8_t *buf, size_t size, uint64_t now,
 		ch->cursor = ch->cursor->next;
 	}
 
-	while (ch->media_rd < ch->media_wr) {
-		uint8_t *e = ch->media + ch->media_rd;
+	while (ch->media_bytes) {
 		uint64_t queued;
 		uint32_t len;
-
-		memcpy(&queued, e, sizeof(queued));
-		memcpy(&len, e + 8, sizeof(len));
+		const uint8_t *e = media_oldest(ch, &queued, &len);
 
 		if (now > queued && now - queued > ch->lim.media_max_age) {
 			ch->st.drop_stale++;
 		} else if (len > size - off) {
 			break;
 		} else {
-			memcpy(buf + off, e + MEDIA_HDR, len);
+			memcpy(buf + off, e, len);
 			off += len;
 			ch->st.tx_media++;
 		}
-		ch->media_rd += MEDIA_HDR + len;
+		media_consume(ch, len);
 	}
-	if (ch->media_rd == ch->media_wr)
-		ch->media_rd = ch->media_wr = 0;
 
 	if ((ch->ack_due && !acked) || (keepalive && off == 0)) {
 		size_t n = fill_keepalive(ch, buf + off, size - off);
@@ -467,7 +522,7 @@ uint64_t chan_next_deadline(const struct chan *ch)
 /* Anything to send: new or rewound frames, media, or an ack */
 bool chan_pending(const struct chan *ch)
 {
-	return ch->cursor || ch->media_rd < ch->media_wr || ch->ack_due;
+	return ch->cursor || ch->media_bytes || ch->ack_due;
 }
 
 /* The smallest fill buffer that always makes progress */

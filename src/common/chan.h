@@ -53,9 +53,14 @@ struct chan {
 	uint32_t rel_frames;
 	uint64_t rto_cur; /* current timeout, doubled per expiry */
 
-	/* encoded media frames: [queued u64][len u32][pad u32][frame] */
+	/* encoded media frames, [queued u64][len u32][frame] each, in a ring
+	 * of media_max_bytes: [rd, wr), or [rd, wrap) then [0, wr) once a
+	 * frame that did not fit at the end went to the front (media_wrapped)
+	 */
 	uint8_t *media;
-	size_t media_rd, media_wr;
+	size_t media_rd, media_wr, media_wrap;
+	size_t media_bytes; /* queued, headers included */
+	bool media_wrapped;
 
 	/* receive side */
 	uint32_t rx_next; /* next sequence number expected */
@@ -94,3 +99,4 @@ uint32_t chan_unacked(const struct chan *ch);
 typedef void(chan_frame_h)(const struct frame *f, void *arg);
 void chan_apply_unacked(const struct chan *ch, chan_frame_h *h, void *arg);
 size_t chan_fill_min(const struct chan *ch);
+size_t chan_media_queued(const struct chan *ch);

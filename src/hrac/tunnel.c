@@ -645,5 +645,5 @@ void tunnel_queued(const struct tunnel *t, uint64_t *sig_bytes,
                    uint64_t *media_bytes)
 {
 	*sig_bytes = t->chan.rel_bytes;
-	*media_bytes = t->chan.media_wr - t->chan.media_rd;
+	*media_bytes = chan_media_queued(&t->chan);
 }

@@ -364,6 +364,77 @@ static int media_overflow_drops_oldest(void)
 }
 
 /* A new session: unacknowledged frames are kept, numbered from 1 */
+/* Frames of many sizes through a small queue, drained a little at a time
+ * so that records wrap around its end thousands of times: every frame
+ * comes out whole and in order, or is counted as dropped; the queue never
+ * holds more than its bound, and drops only when a frame would not fit */
+static int media_ring_mixed_sizes(void)
+{
+	enum { FRAMES = 20000, LEN_MAX = 4 + 299 };
+	const size_t rec_max = 12 + FRAME_MAX_HDR_LEN + LEN_MAX;
+	struct chan_limits lim;
+	struct end a, b;
+	uint64_t delivered = 0;
+	uint32_t next = 0; /* ids below this were delivered or dropped */
+	bool wrapped = false;
+
+	if (end_init(&a) || end_init(&b))
+		return 1;
+	chan_close(&a.ch);
+	limits(&lim);
+	lim.media_max_bytes = 4096;
+	TEST_EQ(chan_init(&a.ch, &lim), 0);
+
+	for (uint32_t i = 0; i < FRAMES; i++) {
+		uint8_t rtp[LEN_MAX];
+		size_t q0 = chan_media_queued(&a.ch), need;
+		uint64_t drops0 = a.ch.st.drop_overflow;
+		struct frame f;
+
+		memset(&f, 0, sizeof(f));
+		f.type = i % 5 ? FRAME_RTP : FRAME_RTCP;
+		f.relay_port = 40000;
+		sa_set_str(&f.addr, "10.77.1.10", 4000);
+		f.len = 4 + (i * 37u) % 300;
+		memcpy(rtp, &i, sizeof(i));
+		for (size_t k = 4; k < f.len; k++)
+			rtp[k] = (uint8_t)(i + k);
+		f.payload = rtp;
+		need = 12 + frame_hdr_len(&f) + f.len;
+		TEST_EQ(chan_push_media(&a.ch, &f, 1), 0);
+		TEST_ASSERT(chan_media_queued(&a.ch) <= lim.media_max_bytes);
+		if (a.ch.st.drop_overflow > drops0)
+			TEST_ASSERT(q0 + need > lim.media_max_bytes - rec_max);
+		wrapped = wrapped || a.ch.media_wrapped;
+
+		/* now and then, a partial drain of up to 1 KB */
+		if (i % 7 == 3 || i == FRAMES - 1) {
+			size_t n = chan_fill(
+			    &a.ch, wire, i == FRAMES - 1 ? sizeof(wire) : 1024,
+			    1, false);
+
+			b.media = 0;
+			frame_reader_feed(&b.fr, wire, n, deliver, &b);
+			for (size_t k = 0; k < b.media; k++) {
+				TEST_ASSERT(b.mid[k] >= next);
+				TEST_ASSERT(b.mintact[k]);
+				next = b.mid[k] + 1;
+			}
+			delivered += b.media;
+		}
+	}
+	TEST_ASSERT(wrapped);
+	TEST_EQ(chan_media_queued(&a.ch), 0);
+	TEST_ASSERT(!chan_pending(&a.ch));
+	TEST_EQ(next, FRAMES);
+	TEST_EQ(delivered + a.ch.st.drop_overflow + a.ch.st.drop_stale, FRAMES);
+	TEST_ASSERT(a.ch.st.drop_overflow > 0);
+	TEST_EQ(a.ch.st.drop_stale, 0);
+	end_close(&a);
+	end_close(&b);
+	return 0;
+}
+
 static int renumber_keeps_unacked(void)
 {
 	struct end a, b, c;
@@ -540,6 +611,7 @@ int main(void)
 		UNIT_TEST(reliable_bounds),
 		UNIT_TEST(media_ageing),
 		UNIT_TEST(media_overflow_drops_oldest),
+		UNIT_TEST(media_ring_mixed_sizes),
 		UNIT_TEST(renumber_keeps_unacked),
 		UNIT_TEST(resume_delivers_once),
 		UNIT_TEST(resume_across_renumber),

@@ -116,7 +116,7 @@ static void wait_frames(struct down *d, uint64_t deadline)
 /* Bytes queued toward the HRAC (locked) */
 static size_t queued(const struct session *s)
 {
-	return s->chan.media_wr - s->chan.media_rd + s->chan.rel_bytes;
+	return chan_media_queued(&s->chan) + s->chan.rel_bytes;
 }
 
 /*

@@ -570,7 +570,7 @@ int sessions_metrics(struct sessions *t, struct sessions_totals *tot,
 		if (!s->probe) {
 			snprintf(v[n].id, sizeof(v[n].id), "%s", s->id);
 			v[n].sig_bytes = s->chan.rel_bytes;
-			v[n].media_bytes = s->chan.media_wr - s->chan.media_rd;
+			v[n].media_bytes = chan_media_queued(&s->chan);
 			n++;
 		}
 		pthread_mutex_unlock(&s->lock);
