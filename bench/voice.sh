@@ -396,7 +396,10 @@ T_SEARCH=$SECONDS
 searched=
 for path in ovpn sofw; do
 	for n in $SEARCH; do
-		case $(best $path) in *+) ;; *) break ;; esac
+		# steps below the first N that lost (a row of CALLS may have lost
+		# already: the steps under it still count)
+		f=$(first_lost $path)
+		[ -z "$f" ] || [ "$n" -lt "$f" ] || break
 		measured $path "$n" && continue
 		if [ $((SECONDS - T_SEARCH)) -ge "$BUDGET" ]; then
 			searched=" (the search stopped at the time budget, ${BUDGET} s)"
