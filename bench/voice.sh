@@ -41,7 +41,8 @@
 # until the first that loses more, then VOICE_BENCH_REFINE (2) steps
 # that halve the gap between the last N that kept and the first that
 # lost (N a multiple of 50); no step begins after
-# VOICE_BENCH_BUDGET (900) seconds of the search.  Every step is bounded
+# VOICE_BENCH_BUDGET (900) seconds of the search.  Before the search, one idle call
+# captured at each hop (run_stages; VOICE_BENCH_STAGES=0: not).  Every step is bounded
 # in time (rtp-load runs its seconds, under timeout; sipp under
 # -timeout).  VOICE_BENCH_TICK_US (1000): the load's streams due within
 # one tick leave together (rtp-load --tick-us; 100 spreads them as
@@ -81,6 +82,7 @@ CALLS=${VOICE_BENCH_CALLS:-10 100 200}
 SEARCH=${VOICE_BENCH_SEARCH-100 200 400 800 1600}
 BUDGET=${VOICE_BENCH_BUDGET:-900}
 REFINE=${VOICE_BENCH_REFINE:-2}
+STAGES=${VOICE_BENCH_STAGES:-1}
 ROUNDS=${VOICE_BENCH_ROUNDS:-3}
 TICK_US=${VOICE_BENCH_TICK_US:-1000}
 STEAL_MAX=${VOICE_BENCH_STEAL_MAX:-3}
@@ -221,9 +223,10 @@ run_ovpn() {
 		"$VPN_CLIENT_PID" "$SQUID_A" "$VPN_NGINX_PID" "$VPN_SERVER_PID"
 }
 
-# run_sofw N: N calls through SoFW, held while the media runs
+# run_sofw N [PATH]: N calls through SoFW, held while the media runs
+# (their figures under PATH, default sofw)
 run_sofw() {
-	local n=$1 hold calls_pid got=0 t0=$SECONDS until
+	local n=$1 path=${2:-sofw} hold calls_pid got=0 t0=$SECONDS until
 	rm -rf "$T/sipp-calls"
 	mkdir -p "$T/sipp-calls"
 	# the first call is answered about n/100 s before the last (-r 100;
@@ -252,14 +255,14 @@ run_sofw() {
 		in200 && /^m=audio / { print ip ":" $2; in200 = 0 }' | sort -u >"$T/dests-tunnel"
 	got=$(wc -l <"$T/dests-tunnel")
 	if [ "$got" = "$n" ]; then
-		echo "   sofw, $n calls set up [$((SECONDS - t0)) s]" >&2
-		load sofw "$n" "$(fw_ns lan-a)" $FW_PLAN.11:7000 "$T/dests-tunnel" \
+		echo "   $path, $n calls set up [$((SECONDS - t0)) s]" >&2
+		load "$path" "$n" "$(fw_ns lan-a)" $FW_PLAN.11:7000 "$T/dests-tunnel" \
 			"$FW_HRAC_a" "$SQUID_A" "$NGINX_PID" "$HRAS_PID"
 	else
 		# counted as lost: a call that is not set up carries nothing
-		R[sofw,$n,sent]=$((n * 50 * SECS)) R[sofw,$n,lost]=$((n * 50 * SECS))
-		R[sofw,$n,note]="only $got of $n calls set up and relayed"
-		echo "   sofw, $n calls: ${R[sofw,$n,note]}" >&2
+		R[$path,$n,sent]=$((n * 50 * SECS)) R[$path,$n,lost]=$((n * 50 * SECS))
+		R[$path,$n,note]="only $got of $n calls set up and relayed"
+		echo "   $path, $n calls: ${R[$path,$n,note]}" >&2
 	fi
 	wait $calls_pid || echo "   (note: the sipp run of $n calls reported failures)" >&2
 }
@@ -382,6 +385,49 @@ for n in 1 $CALLS; do
 	done
 	for p in routed hop ovpn sofw; do settle $p "$n"; done
 done
+# run_stages: one more idle call through SoFW, captured (tcpdump) at the
+# LAN's lo and eth0, the proxy host's uplink and the outside's lo, and
+# followed packet by packet through the eight points (bench/idle-stages.py):
+# where the idle round trip goes.  Not a row of the table: the captures
+# add their own work to every packet.
+run_stages() {
+	local d=$T/stages k
+	local -a cap=() pids=()
+	mkdir -p "$d"
+	command -v tcpdump >/dev/null || {
+		echo "  (tcpdump is missing: no stages; scripts/deps.sh bench installs it)" >"$d/out"
+		return 0
+	}
+	cap=("lan lan-a lo udp" "lan-eth lan-a eth0 tcp" "proxy-up proxy-a upa tcp" "wan - lo udp")
+	for k in "${cap[@]}"; do
+		# shellcheck disable=SC2086 # "NAME NETNS IFACE FILTER"
+		set -- $k
+		if [ "$2" = - ]; then
+			tcpdump -i "$3" -w "$d/$1.pcap" "$4" 2>"$d/$1.err" &
+		else
+			ip netns exec "$(fw_ns "$2")" tcpdump -i "$3" -w "$d/$1.pcap" "$4" 2>"$d/$1.err" &
+		fi
+		pids+=($!)
+		track $! "tcpdump $1"
+	done
+	for k in "${cap[@]}"; do
+		# shellcheck disable=SC2086
+		set -- $k
+		wait_log "$d/$1.err" "listening on" 100
+	done
+	run_sofw 1 stages
+	kill -INT "${pids[@]}" 2>/dev/null
+	for k in "${pids[@]}"; do
+		wait "$k" 2>/dev/null
+		untrack "$k"
+	done
+	python3 "$SOFW_TOP/bench/idle-stages.py" "$d" $FW_PLAN.11:7000 $FW_PLAN.10 \
+		$FW_PLAN.1:3128 198.51.100.2 192.0.2.1:443 192.0.2.10:16000 >"$d/out" 2>&1 ||
+		echo "  (idle-stages.py failed: $(tail -1 "$d/out"))" >"$d/out"
+	sed 's/^/ /' "$d/out" >&2
+}
+[ "$STAGES" = 0 ] || run_stages
+
 # step PATH N: one step of the search (measured again while stolen)
 step() {
 	local redos=0
@@ -499,6 +545,11 @@ if measured hop 1 && measured routed 1; then
 	hop1=$(ms $((R[hop,1,med] - R[routed,1,med])))
 	echo "  (the floor: one user-space process in the path (hop) added $hop1 ms to the idle RTT median;"
 	echo "   OpenVPN's path and SoFW's have four each: $(awk -v h="$hop1" 'BEGIN { printf "%.3f", 4 * h }') ms)"
+fi
+if [ -s "$T/stages/out" ]; then
+	echo "  Where one idle call's round trip goes (another call, captured at each hop; the captures add"
+	echo "  their own work, so the steps sum to more than the row above):"
+	cat "$T/stages/out"
 fi
 echo "  (N+: no loss above $LOSS_OK % up to N, the search's end; the bench took $((SECONDS - T0)) s)"
 exit 0

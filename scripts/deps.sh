@@ -27,7 +27,7 @@ tools="clang libclang-rt-14-dev e2fsprogs util-linux systemd"
 case "$purpose" in
 build) want="$build" ;;
 check) want="$build $run $sip $phones $tools $pkg" ;;
-bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream redis-tools" ;;
+bench) want="$build $run $sip $tools kamailio openvpn libnginx-mod-stream redis-tools tcpdump" ;;
 demo) want="$build $run $sip" ;;
 *) echo "deps.sh: unknown purpose '$purpose' (build, check, demo, bench)" >&2; exit 2 ;;
 esac
