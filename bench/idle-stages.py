@@ -45,7 +45,7 @@ def packets(path):
             ihl = (ip[0] & 15) * 4
             total, = struct.unpack('>H', ip[2:4])
             l4 = ip[ihl:]
-            if len(l4) < 20 and ip[9] == 6 or len(l4) < 8:
+            if len(l4) < (20 if ip[9] == 6 else 8):
                 continue
             sport, dport = struct.unpack('>HH', l4[:4])
             hdr = 8 if ip[9] == 17 else (l4[12] >> 4) * 4

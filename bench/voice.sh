@@ -392,7 +392,7 @@ done
 # add their own work to every packet.
 run_stages() {
 	local d=$T/stages k
-	local -a cap=() pids=()
+	local -a cap=() pids=() errs=()
 	mkdir -p "$d"
 	command -v tcpdump >/dev/null || {
 		echo "  (tcpdump is missing: no stages; scripts/deps.sh bench installs it)" >"$d/out"
@@ -407,14 +407,10 @@ run_stages() {
 		else
 			ip netns exec "$(fw_ns "$2")" tcpdump -i "$3" -w "$d/$1.pcap" "$4" 2>"$d/$1.err" &
 		fi
-		pids+=($!)
+		pids+=($!) errs+=("$d/$1.err")
 		track $! "tcpdump $1"
 	done
-	for k in "${cap[@]}"; do
-		# shellcheck disable=SC2086
-		set -- $k
-		wait_log "$d/$1.err" "listening on" 100
-	done
+	for k in "${errs[@]}"; do wait_log "$k" "listening on" 100; done
 	run_sofw 1 stages
 	kill -INT "${pids[@]}" 2>/dev/null
 	for k in "${pids[@]}"; do
