@@ -51,7 +51,7 @@
 # VOICE_BENCH_HRAS_ARGS="--socket-peer-user nobody", the tests' nginx
 # workers' user).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
 # to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
-# compare).
+# compare; or hrac's --http-version 2: nginx offers HTTP/2 on 443).
 #
 # Steal: on a virtual machine the host takes CPU time from the guest
 # when it is busy elsewhere (the "steal" of /proc/stat), in spells of

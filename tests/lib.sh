@@ -10,7 +10,7 @@
 # started (by PID) and fails the test if a sanitizer reported anything.
 #
 # Ports inside the namespace: nginx 80 (HTTP), 443 and 8443 (HTTPS), 8081
-# (a path that buffers), 127.0.0.2:443 (HTTPS and HTTP/2); Squid 3128;
+# (a path that buffers); 443 offers HTTP/2 too; Squid 3128;
 # hras-fcgi on unix:$T/hras.sock.
 
 set -u
@@ -343,10 +343,6 @@ NGINX_PID=
 NGINX_ADDR=127.0.0.1
 NGINX_HTTP_EXTRA= # a line for nginx's http block (an upstream of nodes)
 start_nginx() {
-	# HTTP/2 on 443 of a second address, beside a standalone test's
-	# 127.0.0.1 (in the firewall world 192.0.2.2:443 is OpenVPN's)
-	local h2=(-e "/@HTTPS_H2@/d")
-	[ "$NGINX_ADDR" = 127.0.0.1 ] && h2=(-e "s|@HTTPS_H2@|127.0.0.2:443|")
 	gen_cert
 	mkdir -p "$T/nginx-tmp"
 	sed -e "s|unix:/run/sofw/hras.sock|$HRAS_SOCKET|" \
@@ -355,7 +351,6 @@ start_nginx() {
 	sed -e "s|@DIR@|$T|g" -e "s|@FCGI@|$HRAS_SOCKET|g" \
 		-e "s|@HTTP@|$NGINX_ADDR:80|" -e "s|@HTTPS@|$NGINX_ADDR:443|" \
 		-e "s|@HTTPS_ALT@|$NGINX_ADDR:8443|" -e "s|@BUFFERED@|$NGINX_ADDR:8081|" \
-		"${h2[@]}" \
 		${NGINX_HTTP_EXTRA:+-e "/^http {/a $NGINX_HTTP_EXTRA"} \
 		"$SOFW_TOP/tests/nginx.conf.in" >"$T/nginx.conf"
 	nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' >>"$T/nginx.log" 2>&1 &

@@ -136,6 +136,9 @@ static void on_event(enum tunnel_event ev, const char *msg, void *arg)
 		        "  session:    opened (keepalive %u s, streams "
 		        "renewed every %u s)\n",
 		        p->keepalive, p->down_max);
+		if (tunnel_http(d->t)[0])
+			fprintf(d->out, "  http:       %s\n",
+			        tunnel_http(d->t));
 		if (tunnel_tls_peer(d->t)[0])
 			fprintf(d->out, "  TLS peer:   %s\n",
 			        tunnel_tls_peer(d->t));

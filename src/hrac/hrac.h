@@ -18,6 +18,7 @@ struct hrac_conf {
 	bool proxy_tunnel;
 	char *cacert;
 	bool insecure;
+	char *http_version; /* over TLS: 1.1, or 2 where HRAS offers it */
 	char *id;
 	char *secret_file;
 	bool diagnose;

@@ -47,6 +47,8 @@ const struct conf_opt hrac_opts[] = {
 	    "CA certificate(s) to verify HRAS with"),
 	OPT("insecure", 0, CONF_BOOL, insecure, 0, 0, NULL, NULL,
 	    "do not verify HRAS's TLS certificate (tests only)"),
+	OPT("http-version", 0, CONF_STR, http_version, 0, 0, "VERSION", "1.1",
+	    "HTTP over TLS: 1.1, or 2 where HRAS offers it (ALPN)"),
 	OPT("id", 0, CONF_STR, id, 0, 0, "NAME", NULL,
 	    "this HRAC's identity at HRAS"),
 	OPT("secret-file", 0, CONF_STR, secret_file, 0, 0, "FILE", NULL,
@@ -136,6 +138,20 @@ static int mode_pref(const char *s, const char *fallback, enum tunnel_pref *p)
 	return 0;
 }
 
+/* HTTP/2 is offered only when asked for: through a proxy, both
+ * directions on one connection cost more than HTTP/1.1's two at every
+ * hop (sofw(7), CAPACITY) */
+static int http_version(const char *s, bool *http2)
+{
+	if (!s || !strcmp(s, "1.1"))
+		*http2 = false;
+	else if (!strcmp(s, "2"))
+		*http2 = true;
+	else
+		return 1;
+	return 0;
+}
+
 static int auth_scheme(const char *s, long *a)
 {
 	if (!s || !strcasecmp(s, "any"))
@@ -208,6 +224,7 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 {
 	enum tunnel_pref p;
 	long a;
+	bool h2;
 
 	if (log_facility_check(cfg->log_facility, err, errsz))
 		return 1;
@@ -238,6 +255,10 @@ int hrac_conf_check(struct hrac_conf *cfg, char *err, size_t errsz)
 	}
 	if (mode_pref(cfg->up_mode, "batch", &p)) {
 		snprintf(err, errsz, "--up-mode is auto, stream or batch");
+		return 1;
+	}
+	if (http_version(cfg->http_version, &h2)) {
+		snprintf(err, errsz, "--http-version is 1.1 or 2");
 		return 1;
 	}
 	if (auth_scheme(cfg->proxy_auth, &a)) {
@@ -323,6 +344,7 @@ int hrac_tunnel_conf(const struct hrac_conf *cfg, struct hrac_resolved *r,
 	tc->takeover = cfg->takeover;
 	tc->cacert = cfg->cacert;
 	tc->insecure = cfg->insecure;
+	http_version(cfg->http_version, &tc->http2);
 	tc->id = cfg->id;
 	tc->secret = r->secret;
 	mode_pref(cfg->down_mode, "poll", &tc->down_pref);

@@ -46,14 +46,16 @@ static const char *const live_opts[] = {
 	"verbose",    "log-facility",    "server",      "proxy",
 	"proxy-user", "proxy-user-file", "proxy-auth",  "proxy-tunnel",
 	"cacert",     "insecure",        "id",          "secret-file",
-	"takeover",   "allow",           "allow-local", NULL,
+	"takeover",   "allow",           "allow-local", "http-version",
+	NULL,
 };
 
 /* ... and of those, what the tunnel is made of */
 static const char *const tunnel_opts[] = {
 	"server",     "proxy",        "proxy-user", "proxy-user-file",
 	"proxy-auth", "proxy-tunnel", "cacert",     "insecure",
-	"id",         "secret-file",  "takeover",   NULL,
+	"id",         "secret-file",  "takeover",   "http-version",
+	NULL,
 };
 
 /* the command line's own, not the configuration's */
@@ -202,8 +204,8 @@ static bool tunnel_same(const struct tunnel_conf *a,
 	       a->proxy_auth == b->proxy_auth &&
 	       a->proxy_tunnel == b->proxy_tunnel &&
 	       str_same(a->cacert, b->cacert) && a->insecure == b->insecure &&
-	       str_same(a->id, b->id) && str_same(a->secret, b->secret) &&
-	       a->takeover == b->takeover;
+	       a->http2 == b->http2 && str_same(a->id, b->id) &&
+	       str_same(a->secret, b->secret) && a->takeover == b->takeover;
 }
 
 static void append(char *buf, size_t size, const char *name)

@@ -624,6 +624,12 @@ const char *tunnel_tls_peer(const struct tunnel *t)
 	return t->tls_peer;
 }
 
+/* The HTTP the session's open went over ("" before one answered) */
+const char *tunnel_http(const struct tunnel *t)
+{
+	return t->http ? t->http : "";
+}
+
 const struct tunnel_params *tunnel_params(const struct tunnel *t)
 {
 	return &t->p;

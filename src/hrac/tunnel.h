@@ -40,6 +40,7 @@ struct tunnel_conf {
 	bool proxy_tunnel;      /* CONNECT even for http:// */
 	const char *cacert;
 	bool insecure;
+	bool http2; /* offer HTTP/2 by ALPN (TLS only); else HTTP/1.1 */
 	const char *id;
 	const char *secret;
 	enum tunnel_pref down_pref, up_pref;
@@ -109,6 +110,7 @@ const char *tunnel_up_mode(const struct tunnel *t);
 const char *tunnel_path(const struct tunnel *t);
 const char *tunnel_server(const struct tunnel *t);
 const char *tunnel_tls_peer(const struct tunnel *t);
+const char *tunnel_http(const struct tunnel *t);
 const struct tunnel_params *tunnel_params(const struct tunnel *t);
 const struct chan_stats *tunnel_chan_stats(const struct tunnel *t);
 const struct tunnel_stats *tunnel_stats(const struct tunnel *t);

@@ -79,6 +79,22 @@ static void tls_peer(struct tunnel *t, struct xfer *x)
 	}
 }
 
+/* What the server took (ALPN): every request of the session goes the
+ * same way */
+static void http_taken(struct tunnel *t, struct xfer *x)
+{
+	long v = 0;
+
+	if (curl_easy_getinfo(x->job.easy, CURLINFO_HTTP_VERSION, &v))
+		return;
+	if (v == CURL_HTTP_VERSION_2_0)
+		t->http = "HTTP/2";
+	else if (v == CURL_HTTP_VERSION_1_1)
+		t->http = "HTTP/1.1";
+	else if (v == CURL_HTTP_VERSION_1_0)
+		t->http = "HTTP/1.0";
+}
+
 #define REFUSED_GRACE_US (5 * 1000000ull) /* at start: still trying */
 
 static bool parse_u32(const char *body, const char *key, uint32_t *v)
@@ -173,6 +189,7 @@ static void open_done(struct curl_job *job, CURLcode res)
 	t->open_x = NULL;
 	learn_proxy_auth(t, x);
 	tls_peer(t, x); /* the handshake may have been the challenge's */
+	http_taken(t, x);
 
 	if (res == CURLE_OK && x->status == 401 && x->nonce[0] && !x->proved) {
 		/* the challenge: answer it at once */

@@ -82,6 +82,7 @@ struct tunnel {
 	char path[160];
 	char server_shown[1024]; /* conf.server, its password hidden */
 	char tls_peer[256];
+	const char *http; /* the HTTP of the last open: "HTTP/1.1", ... */
 
 	struct xfer *open_x, *down_x, *down_old, *up_x, *up_old, *batch_x;
 	struct xfer *close_x;

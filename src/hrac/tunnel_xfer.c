@@ -223,6 +223,9 @@ struct xfer *xfer_new(struct tunnel *t, enum xfer_kind kind,
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+	                 c->http2 ? (long)CURL_HTTP_VERSION_2TLS
+	                          : (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, tls_setup);
 	if (c->certinfo && kind == X_OPEN)
 		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);

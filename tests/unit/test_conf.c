@@ -351,6 +351,13 @@ static int hrac_table(void)
 	conf_set_str(&c.down_mode, "sideways");
 	TEST_ASSERT(hrac_conf_check(&c, err, sizeof(err)) != 0);
 	TEST_STREQ(err, "--down-mode is auto, stream or poll");
+	conf_set_str(&c.down_mode, "poll");
+	TEST_STREQ(c.http_version, "1.1");
+	conf_set_str(&c.http_version, "2");
+	TEST_EQ(hrac_conf_check(&c, err, sizeof(err)), 0);
+	conf_set_str(&c.http_version, "3");
+	TEST_ASSERT(hrac_conf_check(&c, err, sizeof(err)) != 0);
+	TEST_STREQ(err, "--http-version is 1.1 or 2");
 	conf_free(hrac_opts, &c);
 
 	memset(&c, 0, sizeof(c));
