@@ -52,6 +52,9 @@
 # workers' user).  VOICE_BENCH_HRAC_ARGS and VOICE_BENCH_HRAS_ARGS add options
 # to hrac's and hras-fcgi's command lines (e.g. --coalesce-us 0, to
 # compare; or hrac's --http-version 2: nginx offers HTTP/2 on 443).
+# VOICE_BENCH_RTT_DIR (unset: none) keeps every echo's send time and round
+# trip of each measurement, in DIR/PATH-N-TIME.rtt (rtp-load --rtt-file),
+# to see when the slow ones came.
 #
 # Steal: on a virtual machine the host takes CPU time from the guest
 # when it is busy elsewhere (the "steal" of /proc/stat), in spells of
@@ -85,6 +88,7 @@ REFINE=${VOICE_BENCH_REFINE:-2}
 STAGES=${VOICE_BENCH_STAGES:-1}
 ROUNDS=${VOICE_BENCH_ROUNDS:-3}
 TICK_US=${VOICE_BENCH_TICK_US:-1000}
+RTT_DIR=${VOICE_BENCH_RTT_DIR:-}
 STEAL_MAX=${VOICE_BENCH_STEAL_MAX:-3}
 REDO=${VOICE_BENCH_REDO:-2}
 REDONE=0    # search steps measured again
@@ -181,7 +185,8 @@ load() {
 	for p in "$@"; do c0+=("$(cpu "$p")"); done
 	e0=$(cpu $echo_pid) t0=$SECONDS b0=$(box_ticks)
 	out=$(timeout -k 5 $((SECS + 20)) ip netns exec "$ns" "$LOAD" send \
-		--bind "$bind" --dests "$dests" --seconds "$SECS" --tick-us "$TICK_US")
+		--bind "$bind" --dests "$dests" --seconds "$SECS" --tick-us "$TICK_US" \
+		${RTT_DIR:+--rtt-file "$RTT_DIR/$path-$n-$(date +%s).rtt"})
 	R[$path,$n,steal]=$(steal_pct "$b0" "$(box_ticks)")
 	k=0
 	for p in "$@"; do

@@ -13,6 +13,9 @@
  *     each packet; prints sent, received, lost and the round trip
  *     (median, p99) in microseconds.  --burst 1: not staggered, every
  *     stream due at once (a burst each 1/pps s, its echoes together).
+ *     --rtt-file FILE: each echo's send time (us since the start), its
+ *     round trip (us) and its stream, a line each, to see when the slow
+ *     ones came.
  *   rtp-load echo --bind IP:PORT [--seconds S]
  *     sends every packet back where it came from.
  *   rtp-load relay --bind IP:PORT --to IP:PORT [--seconds S]
@@ -172,8 +175,17 @@ static int run_relay(int fd, const char *to, double seconds)
 	return 0;
 }
 
-static void receive(int fd, uint64_t *rtt, size_t *nrtt, size_t cap,
-                    uint32_t nstreams, uint64_t *received)
+/* The echoes' round trips, and when each was sent */
+struct rtts {
+	uint64_t *us;   /* round trip */
+	uint64_t *when; /* sent, us since the start */
+	uint32_t *stream;
+	size_t n, cap;
+	uint64_t start;
+};
+
+static void receive(int fd, struct rtts *r, uint32_t nstreams,
+                    uint64_t *received)
 {
 	uint8_t buf[PKT_MAX];
 	ssize_t len;
@@ -187,19 +199,35 @@ static void receive(int fd, uint64_t *rtt, size_t *nrtt, size_t cap,
 		if (idx >= nstreams)
 			continue;
 		(*received)++;
-		if (*nrtt < cap)
-			rtt[(*nrtt)++] = (now_ns() - sent) / 1000;
+		if (r->n < r->cap) {
+			r->us[r->n] = (now_ns() - sent) / 1000;
+			r->when[r->n] = (sent - r->start) / 1000;
+			r->stream[r->n++] = idx;
+		}
 	}
 }
 
+static int rtts_write(const struct rtts *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "%llu %llu %u\n", (unsigned long long)r->when[i],
+		        (unsigned long long)r->us[i], r->stream[i]);
+	return fclose(f);
+}
+
 static int run_send(int fd, const char *dests, double seconds, unsigned pps,
-                    uint64_t tick_ns, size_t size, bool burst)
+                    uint64_t tick_ns, size_t size, bool burst,
+                    const char *rtt_file)
 {
 	static struct stream st[STREAMS_MAX];
 	uint32_t n = 0;
 	uint64_t period = 1000000000ull / pps, start, end, sent = 0;
-	uint64_t received = 0, *rtt;
-	size_t nrtt = 0, cap;
+	uint64_t received = 0;
+	struct rtts r = { 0 };
 	uint8_t pkt[PKT_MAX];
 	char line[128];
 	FILE *f = fopen(dests, "r");
@@ -214,14 +242,20 @@ static int run_send(int fd, const char *dests, double seconds, unsigned pps,
 	fclose(f);
 	if (!n || size < 28 || size > PKT_MAX)
 		return 2;
-	cap = (size_t)(n * pps * (seconds + 1));
-	rtt = malloc(cap * sizeof(*rtt));
-	if (!rtt)
+	r.cap = (size_t)(n * pps * (seconds + 1));
+	r.us = malloc(r.cap * sizeof(*r.us));
+	r.when = malloc(r.cap * sizeof(*r.when));
+	r.stream = malloc(r.cap * sizeof(*r.stream));
+	if (!r.us || !r.when || !r.stream) {
+		free(r.us);
+		free(r.when);
+		free(r.stream);
 		return 2;
+	}
 
 	memset(pkt, 0, sizeof(pkt));
 	pkt[0] = 0x80;
-	start = now_ns();
+	start = r.start = now_ns();
 	end = start + (uint64_t)(seconds * 1e9);
 	/* stream i is due at start + i * period / n + k * period */
 	for (uint64_t tick = 0;; tick++) {
@@ -241,7 +275,7 @@ static int run_send(int fd, const char *dests, double seconds, unsigned pps,
 			left.tv_sec = (time_t)((t - now) / 1000000000ull);
 			left.tv_nsec = (long)((t - now) % 1000000000ull);
 			if (ppoll(&p, 1, &left, NULL) > 0)
-				receive(fd, rtt, &nrtt, cap, n, &received);
+				receive(fd, &r, n, &received);
 		}
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t due = start +
@@ -264,29 +298,34 @@ static int run_send(int fd, const char *dests, double seconds, unsigned pps,
 				sent++;
 			st[i].seq++;
 		}
-		receive(fd, rtt, &nrtt, cap, n, &received);
+		receive(fd, &r, n, &received);
 	}
 	/* the last echoes */
 	for (uint64_t t = now_ns(); now_ns() - t < 1000000000ull;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, 50) > 0)
-			receive(fd, rtt, &nrtt, cap, n, &received);
+			receive(fd, &r, n, &received);
 	}
-	qsort(rtt, nrtt, sizeof(*rtt), cmp_u64);
+	if (rtt_file && rtts_write(&r, rtt_file))
+		fprintf(stderr, "rtp-load: cannot write %s: %s\n", rtt_file,
+		        strerror(errno));
+	qsort(r.us, r.n, sizeof(*r.us), cmp_u64);
 	printf("streams=%u sent=%llu received=%llu lost=%llu "
 	       "rtt_median_us=%llu rtt_p99_us=%llu\n",
 	       n, (unsigned long long)sent, (unsigned long long)received,
 	       (unsigned long long)(sent > received ? sent - received : 0),
-	       (unsigned long long)(nrtt ? rtt[nrtt / 2] : 0),
-	       (unsigned long long)(nrtt ? rtt[nrtt * 99 / 100] : 0));
-	free(rtt);
+	       (unsigned long long)(r.n ? r.us[r.n / 2] : 0),
+	       (unsigned long long)(r.n ? r.us[r.n * 99 / 100] : 0));
+	free(r.us);
+	free(r.when);
+	free(r.stream);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *bind_to = NULL, *dests = NULL, *to = NULL;
+	const char *bind_to = NULL, *dests = NULL, *to = NULL, *rtt_file = NULL;
 	double seconds = 10;
 	unsigned pps = 50, tick_us = TICK_MAX_US;
 	bool burst = false;
@@ -312,6 +351,8 @@ int main(int argc, char **argv)
 			tick_us = (unsigned)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--burst"))
 			burst = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--rtt-file"))
+			rtt_file = argv[i + 1];
 		else
 			goto usage;
 	}
@@ -329,11 +370,11 @@ int main(int argc, char **argv)
 		return run_relay(fd, to, seconds);
 	if (!strcmp(argv[1], "send") && dests)
 		return run_send(fd, dests, seconds, pps, tick_us * 1000ull,
-		                size, burst);
+		                size, burst, rtt_file);
 usage:
 	fprintf(stderr, "usage: rtp-load send --bind IP:PORT --dests FILE "
 	                "[--seconds S] [--pps N] [--size B] [--tick-us "
-	                "20-1000] [--burst 0|1]\n"
+	                "20-1000] [--burst 0|1] [--rtt-file FILE]\n"
 	                "       rtp-load echo --bind IP:PORT [--seconds S]\n"
 	                "       rtp-load relay --bind IP:PORT --to IP:PORT "
 	                "[--seconds S]\n");
