@@ -193,7 +193,7 @@ static void tick(void *arg)
 
 	sessions_expire(d->h->tun.sessions, mono_us(),
 	                (uint64_t)cfg->tunnel.session_idle * 1000000);
-	status_refresh(d->h);
+	status_refresh(d->h, false);
 	store_home_tick(d->h->store, session_alive, d->h->tun.sessions);
 
 	if (d->reload) {

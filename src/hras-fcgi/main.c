@@ -259,7 +259,7 @@ static int run(struct hras *h, const struct fcgi_listen *fl)
 	log_info("%s", ready);
 	daemon_ready(ready);
 
-	status_refresh(h);
+	status_refresh(h, true);
 	e = re_main(on_signal);
 	rc = e ? DAEMON_EXIT_START : DAEMON_EXIT_OK;
 	daemon_stopping();

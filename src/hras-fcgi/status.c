@@ -56,20 +56,24 @@ static int build(struct odict **op, struct hras *h, bool details)
 	return 0;
 }
 
-static void publish(struct hras *h, bool details)
+/* Built here, where the state lives, if someone asks for it; encoded by
+ * the report's thread, or at once (@now: at start-up, so that the first
+ * request finds one) */
+static void publish(struct hras *h, bool details, bool now)
 {
+	enum report_kind k = details ? REPORT_CALLS : REPORT_STATUS;
 	struct odict *o = NULL;
-	struct mbuf *mb;
 
+	if (!now && !report_wanted(h->tun.report, k))
+		return;
 	if (build(&o, h, details))
 		return;
-	mb = mbuf_alloc(4096);
-	if (mb && !mbuf_printf(mb, "%H\n", json_encode_odict, o))
-		(void)report_publish(h->tun.report,
-		                     details ? REPORT_CALLS : REPORT_STATUS,
-		                     (const char *)mb->buf, mb->end);
-	mem_deref(mb);
-	mem_deref(o);
+	if (now) {
+		(void)report_encode(h->tun.report, k, o);
+		mem_deref(o);
+		return;
+	}
+	report_publish_odict(h->tun.report, k, o);
 }
 
 /* The metrics, rendered with the status from the same counters */
@@ -84,10 +88,11 @@ static void publish_metrics(struct hras *h)
 }
 
 /* Render the report, in both versions, and the metrics, and publish
- * them; a failure keeps the last ones */
-void status_refresh(struct hras *h)
+ * them (@now: the JSON too before returning); a failure keeps the last
+ * ones */
+void status_refresh(struct hras *h, bool now)
 {
-	publish(h, false);
-	publish(h, true);
+	publish(h, false, now);
+	publish(h, true, now);
 	publish_metrics(h);
 }

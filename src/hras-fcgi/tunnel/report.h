@@ -8,7 +8,10 @@
  * (status.c) into a snapshot here, in three versions (the status without
  * and with each call's identifiers, and the metrics), and the status and
  * metrics endpoints copy the one they were asked for under the lock.
- * Safe from any thread.
+ * The JSON versions are handed over built, as libre odicts, and encoded
+ * by the report's own thread, off the loop that relays the packets; they
+ * are rendered only while someone asks for them (report_wanted), and a
+ * request after a quiet spell waits for the next.  Safe from any thread.
  */
 
 enum {
@@ -23,6 +26,7 @@ enum report_kind {
 	REPORT_KINDS
 };
 
+struct odict;
 struct report;
 
 int report_alloc(struct report **rp);
@@ -30,3 +34,7 @@ void report_free(struct report *r);
 int report_publish(struct report *r, enum report_kind k, const char *text,
                    size_t len);
 int report_copy(struct report *r, enum report_kind k, char **text, size_t *len);
+int report_encode(struct report *r, enum report_kind k, const struct odict *o);
+void report_publish_odict(struct report *r, enum report_kind k,
+                          struct odict *o);
+bool report_wanted(struct report *r, enum report_kind k);
