@@ -34,7 +34,7 @@ struct report {
 	pthread_cond_t wake;  /* the encoder: something is pending */
 	pthread_cond_t fresh; /* requests: a snapshot was published */
 	pthread_t encoder;
-	bool encoding, stop;
+	bool stop;
 	struct odict *pending[REPORT_KINDS]; /* to encode: the newest only */
 	char *text[REPORT_KINDS];            /* latest snapshots, NUL-ended */
 	size_t len[REPORT_KINDS];
@@ -95,6 +95,17 @@ static void *encoder_main(void *arg)
 	return NULL;
 }
 
+/* wait_fresh's deadline is on mono_ms()'s clock, not the wall's */
+static void cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int report_alloc(struct report **rp)
 {
 	struct report *r = calloc(1, sizeof(*r));
@@ -105,14 +116,7 @@ int report_alloc(struct report **rp)
 		return ENOMEM;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&r->fresh, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	cond_init_monotonic(&r->fresh);
 	/* the process's signals are the loop thread's, never the encoder's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -125,7 +129,6 @@ int report_alloc(struct report **rp)
 		free(r);
 		return err;
 	}
-	r->encoding = true;
 	*rp = r;
 	return 0;
 }
@@ -134,13 +137,11 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	if (r->encoding) {
-		pthread_mutex_lock(&r->lock);
-		r->stop = true;
-		pthread_cond_signal(&r->wake);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->encoder, NULL);
-	}
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->encoder, NULL);
 	pthread_cond_destroy(&r->fresh);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
