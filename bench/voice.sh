@@ -54,7 +54,12 @@
 # compare; or hrac's --http-version 2: nginx offers HTTP/2 on 443).
 # VOICE_BENCH_RTT_DIR (unset: none) keeps every echo's send time and round
 # trip of each measurement, in DIR/PATH-N-TIME.rtt (rtp-load --rtt-file),
-# to see when the slow ones came.
+# to see when the slow ones came.  Each measurement's line in the log names
+# where packets were dropped meanwhile, if anywhere ("dropped: ..."): a
+# namespace's UDP sockets ("lan-a/udp", full buffers) or interfaces
+# ("-/tun0", a full queue; "-" is the outside), and for SoFW the counters
+# of hrac's and hras-fcgi's metrics ("hrac/media_stale": the up queue's
+# age bound), so that a loss says which queue overflowed.
 #
 # Steal: on a virtual machine the host takes CPU time from the guest
 # when it is busy elsewhere (the "steal" of /proc/stat), in spells of
@@ -107,7 +112,8 @@ make_user callee callee-pw
 fw_world --rate-limit 0 --rtp-ports 30000-37999 --media-timeout 120 \
 	${VOICE_BENCH_HRAS_ARGS:-} >/dev/null
 # shellcheck disable=SC2086
-fw_hrac a connect --rtp-ports 40000-47999 ${VOICE_BENCH_HRAC_ARGS:-} >/dev/null
+fw_hrac a connect --rtp-ports 40000-47999 --metrics-file "$T/hrac-a.prom" \
+	${VOICE_BENCH_HRAC_ARGS:-} >/dev/null
 SQUID_A=$FW_SQUID_a
 . "$SOFW_TOP/bench/ovpn.sh"
 vpn_world >/dev/null
@@ -173,16 +179,61 @@ declare -A R
 # call-second) parts (its processes') e (the echo's) steal (% of the
 # box, while it ran) note
 
+# kernel_drops: "WHERE COUNT" for each namespace of the run (- the
+# outside): "NETNS/udp", the datagrams its kernel dropped for a full
+# socket buffer, sending or receiving; "NETNS/IFACE", the packets an
+# interface dropped (a tun device's full queue, say).  /proc/net is the
+# reader's namespace's.
+kernel_drops() {
+	local ns
+	for ns in - "${NETNS[@]}"; do
+		if [ "$ns" = - ]; then
+			cat /proc/net/snmp && echo -- && cat /proc/net/dev
+		else
+			ip netns exec "$ns" sh -c 'cat /proc/net/snmp && echo -- && cat /proc/net/dev'
+		fi | awk -v ns="${ns#"$NS"-}" '
+			$1 == "--" { dev = 1; next }
+			!dev && $1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+			!dev && $1 == "Udp:" { print ns "/udp", $c["RcvbufErrors"] + $c["SndbufErrors"] }
+			# face: bytes packets errs drop ... (received), bytes packets errs drop (sent)
+			dev && $1 ~ /:$/ && NF == 17 { sub(/:$/, "", $1); print ns "/" $1, $5 + $13 }'
+	done
+}
+# sofw_drops: "WHO/REASON COUNT" of what hrac and hras-fcgi dropped so
+# far, from their metrics (hras-fcgi renders them once a second, hrac
+# writes its file at the tick after a SIGUSR1: read 1.2 s after)
+sofw_drops() {
+	kill -USR1 "$FW_HRAC_a" 2>/dev/null
+	sleep 1.2
+	{
+		cat "$T/hrac-a.prom" 2>/dev/null
+		curl -s --max-time 5 http://192.0.2.1/sofw/metrics
+	} | awk '/^sofw_(hrac|hras)_[a-z_]*dropped[a-z_]*_total/ {
+		split($1, w, "_"); r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r)
+		print w[2] "/" r, $NF }'
+}
+# drops PATH: the kernel's, and SoFW's for its path
+drops() {
+	kernel_drops
+	[ "$1" != sofw ] || sofw_drops
+}
+# drops_since "BEFORE" PATH: those that dropped since, "WHERE COUNT, ..."
+drops_since() {
+	drops "$2" | awk -v b="$1" 'BEGIN { n = split(b, x, "\n"); for (i = 1; i <= n; i++) { split(x[i], f, " "); was[f[1]] = f[2] } }
+		$2 > was[$1] { printf "%s%s %d", sep, $1, $2 - was[$1]; sep = ", " }'
+}
+
 # load PATH N NETNS BIND DESTS PID...: the streams from BIND in NETNS to
 # DESTS, the echo outside, the CPU of PIDs around them; into R[PATH,N,*]
 load() {
-	local path=$1 n=$2 ns=$3 bind=$4 dests=$5 echo_pid out p t0 e0 k b0
+	local path=$1 n=$2 ns=$3 bind=$4 dests=$5 echo_pid out p t0 e0 k b0 u0 dropped
 	shift 5
 	local -a c0=() parts=()
 	"$LOAD" echo --bind 192.0.2.10:16000 --seconds $((SECS + 30)) >/dev/null &
 	echo_pid=$!
 	wait_udp - 192.0.2.10 16000
 	for p in "$@"; do c0+=("$(cpu "$p")"); done
+	u0=$(drops "$path")
 	e0=$(cpu $echo_pid) t0=$SECONDS b0=$(box_ticks)
 	out=$(timeout -k 5 $((SECS + 20)) ip netns exec "$ns" "$LOAD" send \
 		--bind "$bind" --dests "$dests" --seconds "$SECS" --tick-us "$TICK_US" \
@@ -196,13 +247,15 @@ load() {
 	R[$path,$n,e]=$(per_cs $(($(cpu $echo_pid) - e0)) "$n")
 	kill $echo_pid 2>/dev/null
 	wait $echo_pid 2>/dev/null
+	# where the lost went: full queues and socket buffers
+	dropped=$(drops_since "$u0" "$path")
 	[ -n "$(field sent "$out")" ] || fail "$path, $n calls: rtp-load said '$out'"
 	R[$path,$n,sent]=$(field sent "$out") R[$path,$n,lost]=$(field lost "$out")
 	R[$path,$n,med]=$(field rtt_median_us "$out") R[$path,$n,p99]=$(field rtt_p99_us "$out")
 	R[$path,$n,parts]=${parts[*]:-}
 	R[$path,$n,cpu]=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s }' \
 		<<<"${parts[*]:-0}")
-	echo "   $path, $n calls: $out; CPU ${R[$path,$n,cpu]} ms per call-second (${parts[*]:-}), steal ${R[$path,$n,steal]} % [$((SECONDS - t0)) s]" >&2
+	echo "   $path, $n calls: $out; CPU ${R[$path,$n,cpu]} ms per call-second (${parts[*]:-}), steal ${R[$path,$n,steal]} %${dropped:+; dropped: $dropped} [$((SECONDS - t0)) s]" >&2
 }
 
 run_routed() {
