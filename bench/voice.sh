@@ -185,13 +185,12 @@ declare -A R
 # interface dropped (a tun device's full queue, say).  /proc/net is the
 # reader's namespace's.
 kernel_drops() {
-	local ns
+	local ns run
 	for ns in - "${NETNS[@]}"; do
-		if [ "$ns" = - ]; then
-			cat /proc/net/snmp && echo -- && cat /proc/net/dev
-		else
-			ip netns exec "$ns" sh -c 'cat /proc/net/snmp && echo -- && cat /proc/net/dev'
-		fi | awk -v ns="${ns#"$NS"-}" '
+		run=()
+		[ "$ns" = - ] || run=(ip netns exec "$ns")
+		"${run[@]}" sh -c 'cat /proc/net/snmp && echo -- && cat /proc/net/dev' |
+			awk -v ns="${ns#"$NS"-}" '
 			$1 == "--" { dev = 1; next }
 			!dev && $1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
 			!dev && $1 == "Udp:" { print ns "/udp", $c["RcvbufErrors"] + $c["SndbufErrors"] }
@@ -219,8 +218,8 @@ drops() {
 }
 # drops_since "BEFORE" PATH: those that dropped since, "WHERE COUNT, ..."
 drops_since() {
-	drops "$2" | awk -v b="$1" 'BEGIN { n = split(b, x, "\n"); for (i = 1; i <= n; i++) { split(x[i], f, " "); was[f[1]] = f[2] } }
-		$2 > was[$1] { printf "%s%s %d", sep, $1, $2 - was[$1]; sep = ", " }'
+	drops "$2" | awk 'NR == FNR { was[$1] = $2; next }
+		$2 > was[$1] { printf "%s%s %d", sep, $1, $2 - was[$1]; sep = ", " }' <(echo "$1") -
 }
 
 # load PATH N NETNS BIND DESTS PID...: the streams from BIND in NETNS to
