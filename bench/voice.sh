@@ -84,6 +84,7 @@
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
+. "$SOFW_TOP/bench/steal.sh"
 
 SECS=${VOICE_BENCH_SECS:-10}
 CALLS=${VOICE_BENCH_CALLS:-10 100 200}
@@ -143,17 +144,6 @@ cpu() {
 	local t=0 p
 	for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
 	echo $t
-}
-# box_ticks: the whole box's CPU ticks since boot, "ALL STOLEN"
-# (/proc/stat's first line: user nice system idle iowait irq softirq
-# steal; guest time is within user already)
-box_ticks() {
-	awk '$1 == "cpu" { s = 0; for (i = 2; i <= 9; i++) s += $i; print s, $9; exit }' /proc/stat
-}
-# steal_pct "ALL0 STOLEN0" "ALL1 STOLEN1": % of the box stolen between
-steal_pct() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		t = y[1] - x[1]; printf "%.1f", (t > 0 ? 100 * (y[2] - x[2]) / t : 0) }'
 }
 # per_cs TICKS N: ms per call-second (the load runs SECS s)
 per_cs() {

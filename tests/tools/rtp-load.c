@@ -22,6 +22,12 @@
  *     the plainest user-space hop: every packet from elsewhere to --to,
  *     and what --to sends back to whoever sent last (one recvfrom and
  *     one sendto a packet); the bench's floor for a process in the path.
+ *     --batch N: up to N packets a system call each way (recvmmsg,
+ *     sendmmsg).  --calls N: a pair of sockets a call instead of one
+ *     socket for all, as hrac's LAN side and hras-fcgi's relay have
+ *     (call i's packets to --bind's port + i, from a port of its own
+ *     to --to), woken by epoll and read with recvmmsg of up to --batch
+ *     a socket.  bench/sockets.sh compares the three.
  *
  * A packet: an RTP header (PT 0), then the stream index, the sequence
  * number and the send time (CLOCK_MONOTONIC ns), padded to --size.
@@ -36,11 +42,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { STREAMS_MAX = 4096, PKT_MAX = 1500 };
+enum { STREAMS_MAX = 4096, PKT_MAX = 1500, BATCH_MAX = 64 };
 enum { TICK_MIN_US = 20, TICK_MAX_US = 1000 };
 
 struct stream {
@@ -145,32 +152,223 @@ struct relay {
 	bool have_back;
 };
 
+/* where @r sends a packet from @src, or NULL: relay_packet's rule */
+static const struct sockaddr_in *relay_dest(struct relay *r,
+                                            const struct sockaddr_in *src)
+{
+	if (src->sin_addr.s_addr != r->to.sin_addr.s_addr ||
+	    src->sin_port != r->to.sin_port) {
+		r->back = *src;
+		r->have_back = true;
+		return &r->to;
+	}
+	return r->have_back ? &r->back : NULL;
+}
+
 static void relay_packet(int fd, const uint8_t *buf, size_t len,
                          const struct sockaddr_in *src, void *arg)
 {
-	struct relay *r = arg;
-	bool from_to = src->sin_addr.s_addr == r->to.sin_addr.s_addr &&
-	               src->sin_port == r->to.sin_port;
+	const struct sockaddr_in *d = relay_dest(arg, src);
 
-	if (!from_to) {
-		r->back = *src;
-		r->have_back = true;
-		sendto(fd, buf, len, 0, (struct sockaddr *)&r->to,
-		       sizeof(r->to));
-	} else if (r->have_back) {
-		sendto(fd, buf, len, 0, (struct sockaddr *)&r->back,
-		       sizeof(r->back));
+	if (d)
+		sendto(fd, buf, len, 0, (const struct sockaddr *)d, sizeof(*d));
+}
+
+/* up to BATCH_MAX datagrams in or out with one system call */
+struct mbatch {
+	uint8_t bufs[BATCH_MAX][PKT_MAX];
+	struct mmsghdr in[BATCH_MAX], out[BATCH_MAX];
+	struct iovec iin[BATCH_MAX], iout[BATCH_MAX];
+	struct sockaddr_in src[BATCH_MAX], dst[BATCH_MAX];
+	unsigned nout;
+};
+
+/* up to @batch datagrams from @fd; how many */
+static int mbatch_recv(struct mbatch *b, int fd, unsigned batch)
+{
+	b->nout = 0;
+	for (unsigned i = 0; i < batch; i++) {
+		b->iin[i] = (struct iovec){ b->bufs[i], PKT_MAX };
+		b->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->src[i],
+			.msg_namelen = sizeof(b->src[i]),
+			.msg_iov = &b->iin[i],
+			.msg_iovlen = 1,
+		};
+	}
+	return recvmmsg(fd, b->in, batch, MSG_DONTWAIT, NULL);
+}
+
+/* the @i-th datagram received, to go out to @d */
+static void mbatch_forward(struct mbatch *b, int i, const struct sockaddr_in *d)
+{
+	unsigned m = b->nout++;
+
+	b->dst[m] = *d;
+	b->iout[m] = (struct iovec){ b->bufs[i], b->in[i].msg_len };
+	b->out[m].msg_hdr = (struct msghdr){
+		.msg_name = &b->dst[m],
+		.msg_namelen = sizeof(b->dst[m]),
+		.msg_iov = &b->iout[m],
+		.msg_iovlen = 1,
+	};
+}
+
+static void mbatch_send(struct mbatch *b, int fd)
+{
+	for (unsigned sent = 0; sent < b->nout;) {
+		int n = sendmmsg(fd, b->out + sent, b->nout - sent, 0);
+
+		if (n <= 0)
+			break;
+		sent += (unsigned)n;
 	}
 }
 
-static int run_relay(int fd, const char *to, double seconds)
+/* the relay with up to @batch packets a system call each way (recvmmsg,
+ * sendmmsg) on its one socket */
+static uint64_t relay_batched(int fd, struct relay *r, double seconds,
+                              unsigned batch)
+{
+	static struct mbatch b;
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), n = 0;
+
+	while (now_ns() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int k;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		do {
+			k = mbatch_recv(&b, fd, batch);
+			for (int i = 0; i < k; i++) {
+				const struct sockaddr_in *d =
+				    relay_dest(r, &b.src[i]);
+
+				if (d)
+					mbatch_forward(&b, i, d);
+			}
+			mbatch_send(&b, fd);
+			if (k > 0)
+				n += (uint64_t)k;
+		} while (k == (int)batch);
+	}
+	return n;
+}
+
+/* One call of the relay with a socket a call on each side, as hrac's
+ * LAN side and hras-fcgi's relay have: the phone's side (bound to the
+ * call's port) and the far side (towards --to) */
+struct relay_call {
+	int near, far;
+	struct sockaddr_in back;
+	bool have_back;
+};
+
+/* the relay with @ncalls calls, each on its own pair of sockets, woken
+ * by epoll and read with recvmmsg of up to @batch a socket */
+static uint64_t relay_per_call(struct relay_call *c, unsigned ncalls,
+                               const struct sockaddr_in *to, double seconds,
+                               unsigned batch)
+{
+	static struct mbatch b;
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), n = 0;
+	int ep = epoll_create1(0);
+
+	if (ep < 0)
+		return 0;
+	for (unsigned i = 0; i < ncalls; i++) {
+		struct epoll_event near = { .events = EPOLLIN,
+			                    .data.u32 = 2 * i },
+		                   far = { .events = EPOLLIN,
+			                   .data.u32 = 2 * i + 1 };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].near, &near);
+		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].far, &far);
+	}
+	while (now_ns() < end) {
+		struct epoll_event ev[64];
+		int k = epoll_wait(ep, ev, 64, 100);
+
+		for (int e = 0; e < k; e++) {
+			struct relay_call *rc = &c[ev[e].data.u32 / 2];
+			bool up = !(ev[e].data.u32 & 1);
+			int got =
+			    mbatch_recv(&b, up ? rc->near : rc->far, batch);
+
+			for (int i = 0; i < got; i++) {
+				if (up) {
+					rc->back = b.src[i];
+					rc->have_back = true;
+					mbatch_forward(&b, i, to);
+				} else if (rc->have_back) {
+					mbatch_forward(&b, i, &rc->back);
+				}
+			}
+			mbatch_send(&b, up ? rc->far : rc->near);
+			if (got > 0)
+				n += (uint64_t)got;
+		}
+	}
+	close(ep);
+	return n;
+}
+
+/* @ncalls pairs of sockets: the near ones on @bind_to's port and the
+ * next ones, the far ones on its address */
+static struct relay_call *relay_calls_open(const char *bind_to, unsigned ncalls)
+{
+	struct relay_call *c = calloc(ncalls, sizeof(*c));
+	struct sockaddr_in a;
+	char ip[INET_ADDRSTRLEN], where[INET_ADDRSTRLEN + 8];
+
+	if (!c || parse_addr(bind_to, &a) ||
+	    !inet_ntop(AF_INET, &a.sin_addr, ip, sizeof(ip)))
+		goto fail;
+	for (unsigned i = 0; i < ncalls; i++) {
+		snprintf(where, sizeof(where), "%s:%u", ip,
+		         ntohs(a.sin_port) + i);
+		c[i].near = open_sock(where);
+		snprintf(where, sizeof(where), "%s:0", ip);
+		c[i].far = open_sock(where);
+		if (c[i].near < 0 || c[i].far < 0) {
+			fprintf(stderr, "rtp-load: cannot bind %s:%u: %s\n", ip,
+			        ntohs(a.sin_port) + i, strerror(errno));
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	free(c); /* the process ends: its sockets with it */
+	return NULL;
+}
+
+static int run_relay(const char *bind_to, const char *to, double seconds,
+                     unsigned batch, unsigned ncalls)
 {
 	struct relay r = { .have_back = false };
 	uint64_t n;
+	int fd;
 
 	if (parse_addr(to, &r.to))
 		return 2;
-	n = serve(fd, seconds, relay_packet, &r);
+	if (ncalls) {
+		struct relay_call *c = relay_calls_open(bind_to, ncalls);
+
+		if (!c)
+			return 1;
+		n = relay_per_call(c, ncalls, &r.to, seconds, batch);
+		free(c);
+	} else {
+		fd = open_sock(bind_to);
+		if (fd < 0) {
+			fprintf(stderr, "rtp-load: cannot bind %s: %s\n",
+			        bind_to, strerror(errno));
+			return 1;
+		}
+		n = batch > 1 ? relay_batched(fd, &r, seconds, batch)
+		              : serve(fd, seconds, relay_packet, &r);
+	}
 	printf("relayed=%llu\n", (unsigned long long)n);
 	return 0;
 }
@@ -327,7 +525,7 @@ int main(int argc, char **argv)
 {
 	const char *bind_to = NULL, *dests = NULL, *to = NULL, *rtt_file = NULL;
 	double seconds = 10;
-	unsigned pps = 50, tick_us = TICK_MAX_US;
+	unsigned pps = 50, tick_us = TICK_MAX_US, batch = 1, ncalls = 0;
 	bool burst = false;
 	size_t size = 172;
 	int fd;
@@ -351,13 +549,20 @@ int main(int argc, char **argv)
 			tick_us = (unsigned)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--burst"))
 			burst = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--calls"))
+			ncalls = (unsigned)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--batch"))
+			batch = (unsigned)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--rtt-file"))
 			rtt_file = argv[i + 1];
 		else
 			goto usage;
 	}
-	if (!bind_to || !pps || tick_us < TICK_MIN_US || tick_us > TICK_MAX_US)
+	if (!bind_to || !pps || tick_us < TICK_MIN_US ||
+	    tick_us > TICK_MAX_US || !batch || batch > BATCH_MAX)
 		goto usage;
+	if (!strcmp(argv[1], "relay") && to && ncalls <= STREAMS_MAX)
+		return run_relay(bind_to, to, seconds, batch, ncalls);
 	fd = open_sock(bind_to);
 	if (fd < 0) {
 		fprintf(stderr, "rtp-load: cannot bind %s: %s\n", bind_to,
@@ -366,8 +571,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "echo"))
 		return run_echo(fd, seconds);
-	if (!strcmp(argv[1], "relay") && to)
-		return run_relay(fd, to, seconds);
 	if (!strcmp(argv[1], "send") && dests)
 		return run_send(fd, dests, seconds, pps, tick_us * 1000ull,
 		                size, burst, rtt_file);
@@ -377,6 +580,6 @@ usage:
 	                "20-1000] [--burst 0|1] [--rtt-file FILE]\n"
 	                "       rtp-load echo --bind IP:PORT [--seconds S]\n"
 	                "       rtp-load relay --bind IP:PORT --to IP:PORT "
-	                "[--seconds S]\n");
+	                "[--seconds S] [--batch 1-64] [--calls N]\n");
 	return 2;
 }
