@@ -21,11 +21,11 @@
 # and prints each one's CPU per call-second and its ratio to the
 # baseline, the medians of SOCKETS_BENCH_ROUNDS (5) rounds in which the
 # host took at most SOCKETS_BENCH_STEAL_MAX (3) % of the box (of all
-# rounds if none; bench/steal.sh), the forms' order rotating by round.
+# rounds if none; bench/figures.sh), the forms' order rotating by round.
 # SOCKETS_BENCH_CALLS (200) streams, SOCKETS_BENCH_SECS (6) s each.
 
 . "$(dirname "$0")/../tests/lib.sh"
-. "$SOFW_TOP/bench/steal.sh"
+. "$SOFW_TOP/bench/figures.sh"
 
 N=${SOCKETS_BENCH_CALLS:-200}
 SECS=${SOCKETS_BENCH_SECS:-6}
@@ -60,28 +60,19 @@ measure() {
 	t0=$(cpu_ticks $relay) b0=$(box_ticks)
 	out=$(timeout $((SECS + 10)) "$LOAD" send --bind 127.0.0.1:19500 \
 		--dests "$T/dests-$dests" --seconds "$SECS")
-	echo "$(awk -v t=$(($(cpu_ticks $relay) - t0)) -v hz="$HZ" -v n="$N" -v s="$SECS" \
-		'BEGIN { printf "%.3f", t * 1000 / hz / (n * s) }') $(steal_pct "$b0" "$(box_ticks)")" \
+	echo "$(per_cs $(($(cpu_ticks $relay) - t0)) "$N" 3) $(steal_pct "$b0" "$(box_ticks)")" \
 		>"$T/$form.$2"
 	kill $relay $echo 2>/dev/null
 	wait $relay $echo 2>/dev/null
 	[ "$(field lost "$out")" = 0 ] || fail "$form lost packets: $out"
 	echo "   round $2, $form: $(cut -d' ' -f1 "$T/$form.$2") ms per call-second, steal $(cut -d' ' -f2 "$T/$form.$2") %" >&2
 }
-field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
-
-# median FORM: of the clean rounds' CPU (all rounds' if none was clean),
-# "MEDIAN CLEAN_ROUNDS"
-median() {
-	cat "$T/$1".* | awk -v max="$STEAL_MAX" '
-		{ all[++n] = $1; if ($2 <= max) clean[++c] = $1 }
-		function med(a, k,  i, j, t) {
-			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
-				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-		}
-		END { if (c) printf "%.3f %d\n", med(clean, c), c
-		      else printf "%.3f 0\n", med(all, n) }'
+# figure FORM: the median of its clean rounds' CPU (of all rounds' if
+# none was clean), and how many rounds were clean
+figure() {
+	local clean
+	clean=$(awk -v max="$STEAL_MAX" '$2 <= max { print $1 }' "$T/$1".*)
+	echo "$(median "${clean:-$(cut -d' ' -f1 "$T/$1".*)}") $(wc -w <<<"$clean")"
 }
 
 echo "relay sockets: $N streams each way, 50 packets/s, $SECS s a run, $ROUNDS rounds" >&2
@@ -92,10 +83,10 @@ for r in $(seq "$ROUNDS"); do
 	for form in "$@"; do measure "$form" "$r"; done
 done
 
-echo "relay CPU per call-second at $N calls (ms; median of clean rounds, ratio to one socket, one system call a packet):"
-read -r base _ < <(median one)
+echo "relay CPU per call-second at $N calls (ms; median of clean rounds (the lower of two), ratio to one socket, one system call a packet):"
+read -r base _ < <(figure one)
 for form in $FORMS; do
-	read -r m c < <(median "$form")
+	read -r m c < <(figure "$form")
 	printf '  %-10s %7s ms  %5s  (%s clean rounds of %s)\n' "$form" "$m" \
 		"$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" "$c" "$ROUNDS"
 done

@@ -84,7 +84,7 @@
 . "$(dirname "$0")/../tests/lib.sh"
 . "$SOFW_TOP/tests/sip.sh"
 . "$SOFW_TOP/tests/fw.sh"
-. "$SOFW_TOP/bench/steal.sh"
+. "$SOFW_TOP/bench/figures.sh"
 
 SECS=${VOICE_BENCH_SECS:-10}
 CALLS=${VOICE_BENCH_CALLS:-10 100 200}
@@ -138,17 +138,11 @@ ip -n "$(fw_ns router)" route add default via 198.51.100.9
 ip netns exec "$(fw_ns router)" sysctl -qw net.ipv4.ip_forward=1
 ip route add 10.77.11.0/24 via 198.51.100.10
 
-field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 # cpu PID...: their CPU time (and their children's) in clock ticks
 cpu() {
 	local t=0 p
 	for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
 	echo $t
-}
-# per_cs TICKS N: ms per call-second (the load runs SECS s)
-per_cs() {
-	awk -v t="$1" -v hz="$HZ" -v n="$2" -v s="$SECS" \
-		'BEGIN { printf "%.2f", t * 1000 / hz / (n * s) }'
 }
 
 # the callee, outside: answers every call, media at 192.0.2.10:16000;
@@ -369,11 +363,6 @@ keep() {
 	A[$1,$2,lost]=$((${A[$1,$2,lost]:-0} + ${R[$1,$2,lost]:-0}))
 	A[$1,$2,parts]+="${R[$1,$2,cpu]:-}|${R[$1,$2,parts]:-};"
 	[ -z "${R[$1,$2,note]:-}" ] || A[$1,$2,note]=${R[$1,$2,note]}
-}
-# median LIST: the middle value (the lower of two)
-median() {
-	tr ' ' '\n' <<<"$1" | grep . | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 # settle PATH N: R holds the rounds' medians, and the parts of the round
 # whose CPU is the median

@@ -104,6 +104,17 @@ static int open_sock(const char *bind_to)
 	return fd;
 }
 
+/* open_sock, saying why not */
+static int open_sock_or_say(const char *bind_to)
+{
+	int fd = open_sock(bind_to);
+
+	if (fd < 0)
+		fprintf(stderr, "rtp-load: cannot bind %s: %s\n", bind_to,
+		        strerror(errno));
+	return fd;
+}
+
 /* a packet that came from @src, for the echo or the relay */
 typedef void(packet_h)(int fd, const uint8_t *buf, size_t len,
                        const struct sockaddr_in *src, void *arg);
@@ -183,11 +194,11 @@ struct mbatch {
 	unsigned nout;
 };
 
-/* up to @batch datagrams from @fd; how many */
-static int mbatch_recv(struct mbatch *b, int fd, unsigned batch)
+/* the received messages' headers, each on its buffer: set once, as the
+ * kernel only writes their lengths */
+static void mbatch_init(struct mbatch *b)
 {
-	b->nout = 0;
-	for (unsigned i = 0; i < batch; i++) {
+	for (unsigned i = 0; i < BATCH_MAX; i++) {
 		b->iin[i] = (struct iovec){ b->bufs[i], PKT_MAX };
 		b->in[i].msg_hdr = (struct msghdr){
 			.msg_name = &b->src[i],
@@ -196,7 +207,17 @@ static int mbatch_recv(struct mbatch *b, int fd, unsigned batch)
 			.msg_iovlen = 1,
 		};
 	}
-	return recvmmsg(fd, b->in, batch, MSG_DONTWAIT, NULL);
+}
+
+/* up to @batch datagrams from @fd; how many */
+static int mbatch_recv(struct mbatch *b, int fd, unsigned batch)
+{
+	int k = recvmmsg(fd, b->in, batch, MSG_DONTWAIT, NULL);
+
+	b->nout = 0;
+	for (int i = 0; i < k; i++)
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->src[i]);
+	return k;
 }
 
 /* the @i-th datagram received, to go out to @d */
@@ -233,6 +254,7 @@ static uint64_t relay_batched(int fd, struct relay *r, double seconds,
 	static struct mbatch b;
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), n = 0;
 
+	mbatch_init(&b);
 	while (now_ns() < end) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int k;
@@ -277,6 +299,7 @@ static uint64_t relay_per_call(struct relay_call *c, unsigned ncalls,
 
 	if (ep < 0)
 		return 0;
+	mbatch_init(&b);
 	for (unsigned i = 0; i < ncalls; i++) {
 		struct epoll_event near = { .events = EPOLLIN,
 			                    .data.u32 = 2 * i },
@@ -328,14 +351,13 @@ static struct relay_call *relay_calls_open(const char *bind_to, unsigned ncalls)
 	for (unsigned i = 0; i < ncalls; i++) {
 		snprintf(where, sizeof(where), "%s:%u", ip,
 		         ntohs(a.sin_port) + i);
-		c[i].near = open_sock(where);
-		snprintf(where, sizeof(where), "%s:0", ip);
-		c[i].far = open_sock(where);
-		if (c[i].near < 0 || c[i].far < 0) {
-			fprintf(stderr, "rtp-load: cannot bind %s:%u: %s\n", ip,
-			        ntohs(a.sin_port) + i, strerror(errno));
+		c[i].near = open_sock_or_say(where);
+		if (c[i].near < 0)
 			goto fail;
-		}
+		snprintf(where, sizeof(where), "%s:0", ip);
+		c[i].far = open_sock_or_say(where);
+		if (c[i].far < 0)
+			goto fail;
 	}
 	return c;
 fail:
@@ -348,7 +370,6 @@ static int run_relay(const char *bind_to, const char *to, double seconds,
 {
 	struct relay r = { .have_back = false };
 	uint64_t n;
-	int fd;
 
 	if (parse_addr(to, &r.to))
 		return 2;
@@ -360,12 +381,10 @@ static int run_relay(const char *bind_to, const char *to, double seconds,
 		n = relay_per_call(c, ncalls, &r.to, seconds, batch);
 		free(c);
 	} else {
-		fd = open_sock(bind_to);
-		if (fd < 0) {
-			fprintf(stderr, "rtp-load: cannot bind %s: %s\n",
-			        bind_to, strerror(errno));
+		int fd = open_sock_or_say(bind_to);
+
+		if (fd < 0)
 			return 1;
-		}
 		n = batch > 1 ? relay_batched(fd, &r, seconds, batch)
 		              : serve(fd, seconds, relay_packet, &r);
 	}
@@ -563,12 +582,9 @@ int main(int argc, char **argv)
 		goto usage;
 	if (!strcmp(argv[1], "relay") && to && ncalls <= STREAMS_MAX)
 		return run_relay(bind_to, to, seconds, batch, ncalls);
-	fd = open_sock(bind_to);
-	if (fd < 0) {
-		fprintf(stderr, "rtp-load: cannot bind %s: %s\n", bind_to,
-		        strerror(errno));
+	fd = open_sock_or_say(bind_to);
+	if (fd < 0)
 		return 1;
-	}
 	if (!strcmp(argv[1], "echo"))
 		return run_echo(fd, seconds);
 	if (!strcmp(argv[1], "send") && dests)
